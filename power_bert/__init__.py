@@ -1,0 +1,12 @@
+"""PoWER-BERT: progressive word-vector elimination for faster BERT inference.
+
+Importing the package selects the Keras 2 API (tf-keras) for TensorFlow. The
+variable must be set before TensorFlow is first imported, so import
+``power_bert`` (or ``power_bert.backend``) before ``tensorflow``.
+"""
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__version__ = "0.1.0"
