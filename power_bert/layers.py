@@ -1,0 +1,258 @@
+"""Keras layers of PoWER-BERT: self-attention that returns its probabilities,
+significance scores, Extract (hard elimination) and Soft-Extract (search).
+
+Shape legend used in comments:
+  B = batch size, F = "from" (query) length, T = "to" (key) length,
+  N = attention heads, D = head size, H = hidden size = N * D.
+Inside an encoder F == T: the self-attention is over the vectors still alive.
+
+All layers receive tensors (attention probabilities, masks) as call inputs and
+carry only plain Python values in their configuration, so a model built from them
+can be rebuilt from ``model.get_config()``.
+"""
+import math
+
+from power_bert.backend import keras, tf
+
+_PACKAGE = "PowerBert"
+_MASK_ADDER = -10000.0  # Google BERT's additive attention mask for padded keys.
+
+
+@keras.utils.register_keras_serializable(package=_PACKAGE)
+def gelu_exact(x):
+    """Google BERT's GELU, exact erf form: 0.5 x (1 + erf(x / sqrt(2)))."""
+    return 0.5 * x * (1.0 + tf.math.erf(x / math.sqrt(2.0)))
+
+
+@keras.utils.register_keras_serializable(package=_PACKAGE)
+class PaddingMask(keras.layers.Layer):
+    """Turns token ids into a float mask: 1.0 for real tokens, 0.0 for padding (id 0)."""
+
+    def call(self, token_ids):
+        return tf.cast(tf.not_equal(token_ids, 0), self.compute_dtype)  # [B, T]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.utils.register_keras_serializable(package=_PACKAGE)
+class SelfAttention(keras.layers.Layer):
+    """Multi-head self-attention that also returns its attention probabilities.
+
+    Weights follow keras-multi-head's order and names (Wq, bq, Wk, bk, Wv, bv, Wo, bo)
+    so Google checkpoints map onto it as in keras-bert.
+
+    Call inputs: ``[x, mask]`` with x ``[B, T, H]`` and mask ``[B, T]`` (1 real, 0 pad).
+    Call outputs: ``[output [B, T, H], probs [B, N, T, T]]``. The probabilities are
+    returned before attention dropout.
+    """
+
+    def __init__(self, head_num: int, attention_dropout: float = 0.0,
+                 kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.head_num = int(head_num)
+        self.attention_dropout = float(attention_dropout)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.dropout = keras.layers.Dropout(self.attention_dropout)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(head_num=self.head_num, attention_dropout=self.attention_dropout,
+                      kernel_initializer=keras.initializers.serialize(self.kernel_initializer))
+        return config
+
+    def build(self, input_shape):
+        hidden = int(input_shape[0][-1])
+        if hidden % self.head_num:
+            raise ValueError(
+                "The hidden size (%d) is not a multiple of the number of attention heads (%d)"
+                % (hidden, self.head_num))
+        for name in ("q", "k", "v", "o"):
+            # A fresh initializer per kernel: one unseeded instance repeats its values.
+            initializer = self.kernel_initializer.__class__.from_config(
+                self.kernel_initializer.get_config())
+            setattr(self, "W" + name, self.add_weight(
+                name="W" + name, shape=(hidden, hidden), initializer=initializer))
+            setattr(self, "b" + name, self.add_weight(
+                name="b" + name, shape=(hidden,), initializer="zeros"))
+        super().build(input_shape)
+
+    def _split_heads(self, x):
+        batch, length = tf.shape(x)[0], tf.shape(x)[1]
+        head_size = x.shape[-1] // self.head_num
+        x = tf.reshape(x, [batch, length, self.head_num, head_size])  # [B, T, N, D]
+        return tf.transpose(x, [0, 2, 1, 3])  # [B, N, T, D]
+
+    def call(self, inputs, training=None):
+        x, mask = inputs  # [B, T, H], [B, T]
+        hidden = x.shape[-1]
+        head_size = hidden // self.head_num
+        q = self._split_heads(tf.matmul(x, self.Wq) + self.bq)  # [B, N, F, D]
+        k = self._split_heads(tf.matmul(x, self.Wk) + self.bk)  # [B, N, T, D]
+        v = self._split_heads(tf.matmul(x, self.Wv) + self.bv)  # [B, N, T, D]
+        scores = tf.matmul(q, k, transpose_b=True) / math.sqrt(head_size)  # [B, N, F, T]
+        mask = tf.cast(mask, scores.dtype)
+        scores += (1.0 - mask[:, None, None, :]) * _MASK_ADDER
+        probs = tf.nn.softmax(scores, axis=-1)  # [B, N, F, T]
+        context = tf.matmul(self.dropout(probs, training=training), v)  # [B, N, F, D]
+        context = tf.transpose(context, [0, 2, 1, 3])  # [B, F, N, D]
+        context = tf.reshape(context, [tf.shape(x)[0], tf.shape(x)[1], hidden])  # [B, F, H]
+        output = tf.matmul(context, self.Wo) + self.bo
+        return [output, probs]
+
+    def compute_output_shape(self, input_shape):
+        x_shape = tf.TensorShape(input_shape[0])
+        return [x_shape, tf.TensorShape([x_shape[0], self.head_num, x_shape[1], x_shape[1]])]
+
+
+def significance_scores(probs, mask):
+    """Significance of each word: the attention it receives from the other real words.
+
+    Averaged over heads, summed over real (non-padding) query rows, excluding each
+    word's attention to itself. Padding words get -1, below any real word's score
+    (real scores are >= 0), so they always rank last.
+
+    Args:
+      probs: attention probabilities ``[B, N, T, T]``.
+      mask: ``[B, T]``, 1 for real words, 0 for padding.
+
+    Returns:
+      ``[B, T]`` float scores; no gradient flows through them.
+    """
+    probs = tf.stop_gradient(probs)
+    mask = tf.cast(mask, probs.dtype)
+    mean = tf.reduce_mean(probs, axis=1)  # [B, F, T]
+    length = tf.shape(mean)[-1]
+    off_diagonal = 1.0 - tf.eye(length, dtype=mean.dtype)  # [F, T]
+    mean = mean * off_diagonal[None] * mask[:, :, None]  # drop diagonal and padded queries
+    scores = tf.reduce_sum(mean, axis=1)  # [B, T]
+    return tf.where(mask > 0, scores, -tf.ones_like(scores))
+
+
+def _validate_triplet(input_shape, name):
+    if len(input_shape) != 3:
+        raise ValueError("%s takes [hidden, attention_probs, mask], got %d inputs"
+                         % (name, len(input_shape)))
+
+
+@keras.utils.register_keras_serializable(package=_PACKAGE)
+class Extract(keras.layers.Layer):
+    """Hard word-vector elimination: keeps [CLS] and the ``retain - 1`` most significant
+    other words, in their original order.
+
+    Call inputs: ``[x [B, T, H], probs [B, N, T, T], mask [B, T]]``.
+    Call outputs: ``[x' [B, K, H], mask' [B, K]]`` with K = min(retain, T); the mask is
+    gathered with the same indices as the vectors.
+    """
+
+    def __init__(self, retain: int, **kwargs):
+        super().__init__(**kwargs)
+        self.retain = int(retain)
+        if self.retain < 1:
+            raise ValueError("Extract must retain at least 1 word vector, got %d" % self.retain)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(retain=self.retain)
+        return config
+
+    def call(self, inputs):
+        x, probs, mask = inputs
+        scores = significance_scores(probs, mask)  # [B, T]
+        # [CLS] (position 0) is always kept: give it a score above every other word.
+        cls_score = tf.fill([tf.shape(scores)[0], 1], tf.constant(1e9, scores.dtype))
+        scores = tf.concat([cls_score, scores[:, 1:]], axis=1)
+        keep = tf.minimum(self.retain, tf.shape(scores)[1])
+        _, indices = tf.math.top_k(scores, k=keep, sorted=True)  # [B, K]
+        indices = tf.sort(indices, axis=-1)  # original left-to-right order
+        kept = tf.gather(x, indices, batch_dims=1)  # [B, K, H]
+        kept_mask = tf.gather(mask, indices, batch_dims=1)  # [B, K]
+        static_len = x.shape[1]
+        if static_len is not None:
+            length = min(self.retain, static_len)
+            kept = tf.ensure_shape(kept, [None, length, x.shape[-1]])
+            kept_mask = tf.ensure_shape(kept_mask, [None, length])
+        return [kept, kept_mask]
+
+    def compute_output_shape(self, input_shape):
+        x_shape = tf.TensorShape(input_shape[0])
+        length = x_shape[1]
+        length = None if length is None else min(self.retain, length)
+        return [tf.TensorShape([x_shape[0], length, x_shape[2]]),
+                tf.TensorShape([x_shape[0], length])]
+
+
+@keras.utils.register_keras_serializable(package=_PACKAGE)
+def clip_retention(value):
+    """Constraint of the retention parameters: clip to [0, 1]."""
+    return tf.clip_by_value(value, 0.0, 1.0)
+
+
+@keras.utils.register_keras_serializable(package=_PACKAGE)
+class SoftExtract(keras.layers.Layer):
+    """Soft elimination for the configuration search.
+
+    Holds retention parameters ``r`` in [0, 1]^max_len (initialised to 1). Words are
+    ranked by significance (descending; [CLS] ranked like any other word, padding
+    last) and the word of rank k is multiplied by ``r[k]``.
+
+    Call inputs: ``[x [B, T, H], probs [B, N, T, T], mask [B, T]]`` with T <= max_len.
+    Call output: ``x`` scaled, ``[B, T, H]``.
+
+    Args:
+      max_len: the task's maximum sequence length (size of ``r``).
+      layer_index: 1-based index j of the encoder; the mass regulariser weights this
+        layer's mass by j.
+    """
+
+    def __init__(self, max_len: int, layer_index: int, **kwargs):
+        super().__init__(**kwargs)
+        self.max_len = int(max_len)
+        self.layer_index = int(layer_index)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(max_len=self.max_len, layer_index=self.layer_index)
+        return config
+
+    def build(self, input_shape):
+        _validate_triplet(input_shape, self.__class__.__name__)
+        self.retention = self.add_weight(
+            name="retention", shape=(self.max_len,), initializer="ones",
+            constraint=clip_retention)
+        super().build(input_shape)
+
+    def call(self, inputs):
+        x, probs, mask = inputs
+        scores = significance_scores(probs, mask)  # [B, T]
+        order = tf.argsort(scores, axis=-1, direction="DESCENDING", stable=True)  # [B, T]
+        ranks = tf.argsort(order, axis=-1, stable=True)  # rank of each position, [B, T]
+        multiplier = tf.gather(self.retention, ranks)  # [B, T]
+        return x * tf.cast(multiplier, x.dtype)[:, :, None]
+
+    def mass(self):
+        """Sum of the retention parameters: the expected number of words kept."""
+        return tf.reduce_sum(self.retention)
+
+    def compute_output_shape(self, input_shape):
+        return tf.TensorShape(input_shape[0])
+
+
+def custom_objects():
+    """Every custom class a saved model of this package may contain (for from_config)."""
+    import keras_bert
+    # keras-bert's classes are not registered; ours are, under "PowerBert>" names, so
+    # they cannot clash with keras-bert's own "Extract".
+    return dict(keras_bert.get_custom_objects())
+
+
+def mass_regularizer(model, lam: float, layers=None):
+    """lambda * sum_j j * mass(j) over the model's Soft-Extract layers (0 if none)."""
+    layers = soft_extract_layers(model) if layers is None else layers
+    if not layers:
+        return tf.constant(0.0)
+    return lam * tf.add_n([float(layer.layer_index) * layer.mass() for layer in layers])
+
+
+def soft_extract_layers(model):
+    return [layer for layer in model.layers if isinstance(layer, SoftExtract)]

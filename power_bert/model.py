@@ -1,0 +1,188 @@
+"""One way to build BERT for every stage of PoWER-BERT.
+
+``build_model(config, ..., mode=...)`` builds the same BERT classifier with, in
+every encoder j between the attention block and the feed-forward block:
+  * ``finetune``: nothing;
+  * ``search``: a ``SoftExtract`` layer (retention parameters, mass regulariser);
+  * ``retrain``: an ``Extract`` layer keeping ``retention_configuration[j - 1]`` vectors.
+
+Layer names follow keras-bert (``Encoder-%d-MultiHeadSelfAttention``,
+``Encoder-%d-FeedForward-Norm``, ...), so weights move between stages by name.
+"""
+from typing import Optional, Sequence
+
+from keras_layer_normalization import LayerNormalization
+from keras_pos_embd import PositionEmbedding
+from keras_position_wise_feed_forward import FeedForward
+
+from power_bert.backend import keras, tf
+from power_bert.config import BertConfig
+from power_bert.retention import RetentionConfigError, validate_retention_configuration  # noqa: F401
+from power_bert.layers import (Extract, PaddingMask, SelfAttention, SoftExtract, gelu_exact,
+                               mass_regularizer, soft_extract_layers)
+
+MODES = ("finetune", "search", "retrain")
+LAYER_NORM_EPSILON = 1e-12  # Google BERT's value.
+
+
+@keras.utils.register_keras_serializable(package="PowerBert")
+class PowerBertModel(keras.Model):
+    """A functional BERT classifier whose training step knows PoWER-BERT's search stage.
+
+    In the search stage the loss is ``task loss + lambda * sum_j j * mass(j)`` and the
+    retention parameters get their own Adam optimizer (``LR_SOFT_EXTRACT``) while every
+    other weight uses the compiled optimizer (``LR_BERT``): a true per-variable rate.
+    After each update retention parameters are clipped to [0, 1].
+    """
+
+    def configure_search(self, mass_lambda: float, retention_optimizer):
+        """Sets lambda and the optimizer of the retention parameters (search stage)."""
+        self.mass_lambda = float(mass_lambda)
+        self.retention_optimizer = retention_optimizer
+
+    def _split_variables(self):
+        soft = soft_extract_layers(self)
+        retention = [layer.retention for layer in soft]
+        ids = {id(v) for v in retention}
+        others = [v for v in self.trainable_variables if id(v) not in ids]
+        return soft, retention, others
+
+    def train_step(self, data):
+        x, y = data[0], data[1]
+        soft, retention, others = self._split_variables()
+        lam = getattr(self, "mass_lambda", 0.0)
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            task_loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
+            regulariser = mass_regularizer(self, lam, soft)
+            loss = task_loss + regulariser
+        grads = tape.gradient(loss, others + retention)
+        self.optimizer.apply_gradients(zip(grads[:len(others)], others))
+        if retention:
+            optimizer = getattr(self, "retention_optimizer", None)
+            if optimizer is None:
+                raise RuntimeError("search-stage model needs configure_search() before fit()")
+            optimizer.apply_gradients(zip(grads[len(others):], retention))
+            for var in retention:
+                var.assign(tf.clip_by_value(var, 0.0, 1.0))
+        self.compiled_metrics.update_state(y, y_pred)
+        logs = {m.name: m.result() for m in self.metrics}
+        if retention:
+            logs["mass_loss"] = regulariser
+        return logs
+
+
+def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
+                mode: str = "finetune", retention_configuration: Optional[Sequence[int]] = None,
+                max_len: Optional[int] = None, name: str = "PoWER-BERT") -> PowerBertModel:
+    """Builds the BERT classifier for one stage.
+
+    Args:
+      config: the BERT sizes.
+      num_labels: classes of the task; 1 means regression (one linear output).
+      seq_len: static input length, or None for inputs padded per batch (dynamic
+        padding; then ``max_len`` must be given for the search stage).
+      mode: one of ``MODES``.
+      retention_configuration: l_j per encoder, required for ``retrain``.
+      max_len: size of the Soft-Extract retention vectors; defaults to ``seq_len``.
+
+    Returns:
+      A ``PowerBertModel`` with inputs ``[Input-Token, Input-Segment]`` (int32
+      ``[B, T]``) and output class probabilities ``[B, C]`` or scores ``[B, 1]``.
+
+    Raises:
+      ValueError: unknown mode, missing retention configuration, or sizes that do not
+        fit the configuration.
+    """
+    if mode not in MODES:
+        raise ValueError("mode must be one of %s, got %r" % (", ".join(MODES), mode))
+    if seq_len is not None and seq_len > config.max_position_embeddings:
+        raise ValueError("sequence length %d is above max_position_embeddings %d of the BERT "
+                         "config" % (seq_len, config.max_position_embeddings))
+    max_len = max_len or seq_len
+    if mode == "search" and not max_len:
+        raise ValueError("the search stage needs a maximum length for its retention parameters")
+    if mode == "retrain":
+        if retention_configuration is None:
+            raise ValueError("the retrain mode needs a retention configuration")
+        retention_configuration = list(validate_retention_configuration(
+            retention_configuration, max_len or config.max_position_embeddings,
+            config.num_hidden_layers))
+
+    def initializer():
+        # A new instance per layer: one instance called twice repeats its values.
+        return keras.initializers.TruncatedNormal(stddev=config.initializer_range)
+    token_ids = keras.layers.Input(shape=(seq_len,), dtype="int32", name="Input-Token")
+    segment_ids = keras.layers.Input(shape=(seq_len,), dtype="int32", name="Input-Segment")
+    mask = PaddingMask(name="Input-Mask")(token_ids)  # [B, T]
+
+    tokens = keras.layers.Embedding(config.vocab_size, config.hidden_size,
+                                    embeddings_initializer=initializer(),
+                                    name="Embedding-Token")(token_ids)
+    segments = keras.layers.Embedding(config.type_vocab_size, config.hidden_size,
+                                      embeddings_initializer=initializer(),
+                                      name="Embedding-Segment")(segment_ids)
+    x = keras.layers.Add(name="Embedding-Token-Segment")([tokens, segments])
+    x = PositionEmbedding(input_dim=config.max_position_embeddings,
+                          output_dim=config.hidden_size, mode=PositionEmbedding.MODE_ADD,
+                          embeddings_initializer=initializer(), name="Embedding-Position")(x)
+    # Google BERT: LayerNorm, then dropout.
+    x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="Embedding-Norm")(x)
+    x = keras.layers.Dropout(config.hidden_dropout_prob, name="Embedding-Dropout")(x)
+
+    for j in range(1, config.num_hidden_layers + 1):
+        prefix = "Encoder-%d-MultiHeadSelfAttention" % j
+        attended, probs = SelfAttention(config.num_attention_heads,
+                                        config.attention_probs_dropout_prob,
+                                        kernel_initializer=initializer(), name=prefix)([x, mask])
+        attended = keras.layers.Dropout(config.hidden_dropout_prob,
+                                        name=prefix + "-Dropout")(attended)
+        x = keras.layers.Add(name=prefix + "-Add")([x, attended])
+        x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=prefix + "-Norm")(x)
+        if mode == "search":
+            x = SoftExtract(max_len, j, name="Encoder-%d-Soft-Extract" % j)([x, probs, mask])
+        elif mode == "retrain":
+            x, mask = Extract(retention_configuration[j - 1],
+                              name="Encoder-%d-Extract" % j)([x, probs, mask])
+        prefix = "Encoder-%d-FeedForward" % j
+        ffn = FeedForward(units=config.intermediate_size, activation=gelu_exact,
+                          kernel_initializer=initializer(), name=prefix)(x)
+        ffn = keras.layers.Dropout(config.hidden_dropout_prob, name=prefix + "-Dropout")(ffn)
+        x = keras.layers.Add(name=prefix + "-Add")([x, ffn])
+        x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=prefix + "-Norm")(x)
+
+    cls = _take_first(x)  # [B, H]
+    pooled = keras.layers.Dense(config.hidden_size, activation="tanh",
+                                kernel_initializer=initializer(), name="Pooler-Dense")(cls)
+    pooled = keras.layers.Dropout(config.hidden_dropout_prob, name="Output-Dropout")(pooled)
+    if num_labels == 1:
+        output = keras.layers.Dense(1, kernel_initializer=initializer(), name="Output")(pooled)
+    else:
+        output = keras.layers.Dense(num_labels, activation="softmax",
+                                    kernel_initializer=initializer(), name="Output")(pooled)
+    return PowerBertModel(inputs=[token_ids, segment_ids], outputs=output, name=name)
+
+
+def custom_objects():
+    """Every custom class and function a model of this package may contain."""
+    from power_bert import layers
+    objects = layers.custom_objects()
+    objects["PowerBertModel"] = PowerBertModel
+    return objects
+
+
+def model_from_json(text: str) -> PowerBertModel:
+    """Rebuilds a model (architecture only) from ``model.to_json()``."""
+    return keras.models.model_from_json(text, custom_objects=custom_objects())
+
+
+def _take_first(x):
+    """The [CLS] vector, with keras-bert's Extract layer (index 0)."""
+    from keras_bert.layers import Extract as KerasBertExtract
+    return KerasBertExtract(index=0, name="Extract-CLS")(x)
+
+
+def retention_of(model) -> Optional[list]:
+    """The retention configuration of a retrain-mode model, else None."""
+    values = [layer.retain for layer in model.layers if isinstance(layer, Extract)]
+    return values or None

@@ -1,0 +1,341 @@
+"""The GLUE task table: the one place that knows how each task differs.
+
+Everything task-specific (file names, column positions, header lines, label
+strings, metrics, maximum sequence length, GLUE submission file name) lives in
+``TASKS``; readers, metrics and the submission writer are driven by it and
+never branch on a task's name.
+
+Column indices are 0-based positions in a tab-separated row; a negative index
+counts from the end of the row (MNLI's gold label is the last column of both
+its 12-column train file and its 16-column dev files).
+
+Where the files are looked up (``TaskSpec.search_dirs``): every file name is
+tried in each of the task's search folders, relative to ``DATA_DIR``, in order.
+For all tasks but ``ax`` that is just ``DATA_DIR`` itself (the task's folder of
+the GLUE download, e.g. ``glue_data/CoLA``). The diagnostic set ``ax`` is
+stored by the GLUE download script as ``<GLUE root>/diagnostic/diagnostic.tsv``,
+so for ``ax`` the reader accepts any of:
+
+- ``DATA_DIR/diagnostic.tsv``             (DATA_DIR is the folder holding it),
+- ``DATA_DIR/diagnostic/diagnostic.tsv``  (DATA_DIR is the GLUE root),
+- ``DATA_DIR/../diagnostic/diagnostic.tsv`` (DATA_DIR is a task folder such as
+  ``glue_data/MNLI``, so the MNLI folder can be used for both MNLI and AX).
+
+If none exists the reader's error lists every path it tried.
+"""
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple
+
+SPLITS = ("train", "dev", "test")
+
+# Metric names understood by power_bert.metrics.
+METRIC_NAMES = ("mcc", "accuracy", "f1", "pearson", "spearman")
+
+BINARY_LABELS = ("0", "1")
+NLI_2_LABELS = ("entailment", "not_entailment")
+# Same order as google-research/bert's MnliProcessor, so class indices match.
+NLI_3_LABELS = ("contradiction", "entailment", "neutral")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """How to read, score and submit one task.
+
+    Attributes:
+      name: CLI name, lower case (``--TASK``).
+      glue_name: stem of the GLUE submission file (``CoLA`` -> ``CoLA.tsv``);
+        None for tasks without a GLUE submission.
+      labels: label strings as they appear in the files, in class-index order;
+        they are also the strings written to the submission. None for
+        regression.
+      metrics: metric names; the first is the main metric (model selection).
+      max_seq_len: default maximum sequence length in word pieces.
+      train_file, dev_file, test_file: file names looked up in ``search_dirs``
+        under DATA_DIR; train/dev are None for test-only tasks.
+      has_header: train/dev files start with a header line.
+      num_columns: expected column count of the train file (and of the dev
+        file unless ``dev_num_columns`` is set). None for test-only tasks.
+      dev_num_columns: expected column count of the dev file when it differs
+        from the train file (MNLI: 16 against 12); None means ``num_columns``.
+      text_a, text_b, label: column indices in train/dev rows (text_b None for
+        single-sentence tasks; negative counts from the end).
+      test_has_header, test_num_columns: header flag and column count of the
+        test file.
+      test_index, test_text_a, test_text_b: column indices in test rows; the
+        index column value is the example's guid in the submission.
+      score_range: (low, high) of a regression score; gold scores outside it
+        are rejected and predicted scores are clipped to it.
+      label_task: name of the task whose fine-tuned model predicts this one
+        (``ax`` is predicted by an MNLI model with MNLI's labels); None if the
+        task has its own model.
+      search_dirs: folders relative to DATA_DIR where the files are looked up,
+        in order ("" is DATA_DIR itself).
+    """
+
+    name: str
+    glue_name: Optional[str]
+    labels: Optional[Tuple[str, ...]]
+    metrics: Tuple[str, ...]
+    max_seq_len: int
+    train_file: Optional[str]
+    dev_file: Optional[str]
+    test_file: str
+    has_header: bool
+    num_columns: Optional[int]
+    text_a: Optional[int]
+    text_b: Optional[int]
+    label: Optional[int]
+    test_has_header: bool
+    test_num_columns: int
+    test_index: int
+    test_text_a: int
+    test_text_b: Optional[int]
+    dev_num_columns: Optional[int] = None
+    score_range: Optional[Tuple[float, float]] = None
+    label_task: Optional[str] = None
+    search_dirs: Tuple[str, ...] = ("",)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.name != self.name.lower():
+            problems.append("name must be lower case")
+        if not self.metrics:
+            problems.append("metrics is empty")
+        unknown = [m for m in self.metrics if m not in METRIC_NAMES]
+        if unknown:
+            problems.append("unknown metrics %s (known: %s)"
+                            % (unknown, ", ".join(METRIC_NAMES)))
+        if self.labels is None and self.score_range is None:
+            problems.append("a regression task needs score_range")
+        if self.labels is not None and len(set(self.labels)) != len(self.labels):
+            problems.append("duplicate labels %s" % (self.labels,))
+        if self.max_seq_len < 3:
+            problems.append("max_seq_len (%d) must be at least 3" % self.max_seq_len)
+        if (self.train_file is None) != (self.dev_file is None):
+            problems.append("train_file and dev_file must both be set or both None")
+        if self.train_file is not None:
+            if self.num_columns is None or self.text_a is None or self.label is None:
+                problems.append("train/dev files need num_columns, text_a and label")
+            else:
+                for count in {self.num_columns, self.dev_num_columns or self.num_columns}:
+                    problems += _column_problems(
+                        "train/dev", count,
+                        {"text_a": self.text_a, "text_b": self.text_b,
+                         "label": self.label})
+        problems += _column_problems(
+            "test", self.test_num_columns,
+            {"test_index": self.test_index, "test_text_a": self.test_text_a,
+             "test_text_b": self.test_text_b})
+        if problems:
+            raise ValueError("Bad task table entry %r: %s" % (self.name, "; ".join(problems)))
+
+    @property
+    def is_regression(self) -> bool:
+        """True when the target is a real-valued score (STS-B)."""
+        return self.labels is None
+
+    @property
+    def num_labels(self) -> int:
+        """Number of output units: the number of classes, 1 for regression."""
+        return 1 if self.labels is None else len(self.labels)
+
+    @property
+    def main_metric(self) -> str:
+        """The metric used to select the best epoch (first of ``metrics``)."""
+        return self.metrics[0]
+
+    @property
+    def splits(self) -> Tuple[str, ...]:
+        """The splits this task has files for, among ("train", "dev", "test")."""
+        return tuple(s for s in SPLITS if self.split_file(s) is not None)
+
+    def split_file(self, split: str) -> Optional[str]:
+        """File name of a split, or None when the task has no such split.
+
+        Args:
+          split: "train", "dev" or "test".
+
+        Returns:
+          The file name, relative to one of ``search_dirs``.
+
+        Raises:
+          ValueError: ``split`` is not one of the three split names.
+        """
+        _check_split(split)
+        return {"train": self.train_file, "dev": self.dev_file,
+                "test": self.test_file}[split]
+
+    def split_num_columns(self, split: str) -> Optional[int]:
+        """Expected column count of a split's file (None if no such split).
+
+        Raises:
+          ValueError: ``split`` is not one of the three split names.
+        """
+        _check_split(split)
+        if split == "test":
+            return self.test_num_columns
+        if split == "dev" and self.dev_num_columns is not None:
+            return self.dev_num_columns
+        return self.num_columns
+
+    def split_has_header(self, split: str) -> bool:
+        """Whether a split's file starts with a header line.
+
+        Raises:
+          ValueError: ``split`` is not one of the three split names.
+        """
+        _check_split(split)
+        return self.test_has_header if split == "test" else self.has_header
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError("Unknown split %r; expected one of %s" % (split, ", ".join(SPLITS)))
+
+
+def _column_problems(what: str, num_columns: int, columns: Dict[str, Optional[int]]):
+    problems = []
+    for field, index in columns.items():
+        if index is not None and not -num_columns <= index < num_columns:
+            problems.append("%s column %s=%d is outside a %d-column row"
+                            % (what, field, index, num_columns))
+    return problems
+
+
+def _sentence_pair_task(name: str, glue_name: str, labels: Tuple[str, ...],
+                        max_seq_len: int) -> TaskSpec:
+    """QNLI, RTE, WNLI: ``index s1 s2 label``; test ``index s1 s2``; header."""
+    return TaskSpec(
+        name=name, glue_name=glue_name, labels=labels, metrics=("accuracy",),
+        max_seq_len=max_seq_len,
+        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
+        has_header=True, num_columns=4, text_a=1, text_b=2, label=3,
+        test_has_header=True, test_num_columns=3,
+        test_index=0, test_text_a=1, test_text_b=2)
+
+
+def _mnli_task(name: str, glue_name: str, suffix: str) -> TaskSpec:
+    """MNLI: train 12 columns, dev 16 (five annotator labels), test 10.
+
+    sentence1/sentence2 are columns 8 and 9; the gold label is the last column.
+    """
+    return TaskSpec(
+        name=name, glue_name=glue_name, labels=NLI_3_LABELS, metrics=("accuracy",),
+        max_seq_len=128,
+        train_file="train.tsv", dev_file="dev_%s.tsv" % suffix,
+        test_file="test_%s.tsv" % suffix,
+        has_header=True, num_columns=12, dev_num_columns=16,
+        text_a=8, text_b=9, label=-1,
+        test_has_header=True, test_num_columns=10,
+        test_index=0, test_text_a=8, test_text_b=9)
+
+
+_TASK_LIST = (
+    # CoLA train/dev: no header; source, label, original label, sentence.
+    TaskSpec(
+        name="cola", glue_name="CoLA", labels=BINARY_LABELS, metrics=("mcc",),
+        max_seq_len=64,
+        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
+        has_header=False, num_columns=4, text_a=3, text_b=None, label=1,
+        test_has_header=True, test_num_columns=2,
+        test_index=0, test_text_a=1, test_text_b=None),
+    # SST-2: "sentence label"; test "index sentence".
+    TaskSpec(
+        name="sst-2", glue_name="SST-2", labels=BINARY_LABELS, metrics=("accuracy",),
+        max_seq_len=64,
+        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
+        has_header=True, num_columns=2, text_a=0, text_b=None, label=1,
+        test_has_header=True, test_num_columns=2,
+        test_index=0, test_text_a=1, test_text_b=None),
+    # MRPC: "Quality #1 ID #2 ID #1 String #2 String"; test has index first.
+    TaskSpec(
+        name="mrpc", glue_name="MRPC", labels=BINARY_LABELS, metrics=("f1", "accuracy"),
+        max_seq_len=128,
+        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
+        has_header=True, num_columns=5, text_a=3, text_b=4, label=0,
+        test_has_header=True, test_num_columns=5,
+        test_index=0, test_text_a=3, test_text_b=4),
+    # STS-B: 10 columns, sentence1/2 at 7/8, score last; test 9 columns.
+    TaskSpec(
+        name="sts-b", glue_name="STS-B", labels=None, metrics=("spearman", "pearson"),
+        max_seq_len=64, score_range=(0.0, 5.0),
+        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
+        has_header=True, num_columns=10, text_a=7, text_b=8, label=9,
+        test_has_header=True, test_num_columns=9,
+        test_index=0, test_text_a=7, test_text_b=8),
+    # QQP: "id qid1 qid2 question1 question2 is_duplicate"; test "id q1 q2".
+    TaskSpec(
+        name="qqp", glue_name="QQP", labels=BINARY_LABELS, metrics=("f1", "accuracy"),
+        max_seq_len=128,
+        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
+        has_header=True, num_columns=6, text_a=3, text_b=4, label=5,
+        test_has_header=True, test_num_columns=3,
+        test_index=0, test_text_a=1, test_text_b=2),
+    _mnli_task("mnli-m", "MNLI-m", "matched"),
+    _mnli_task("mnli-mm", "MNLI-mm", "mismatched"),
+    _sentence_pair_task("qnli", "QNLI", NLI_2_LABELS, 128),
+    _sentence_pair_task("rte", "RTE", NLI_2_LABELS, 256),
+    _sentence_pair_task("wnli", "WNLI", BINARY_LABELS, 128),
+    # AX (diagnostic): test only, "index sentence1 sentence2"; predicted by
+    # the MNLI-m model, so it carries MNLI's labels in MNLI's order.
+    TaskSpec(
+        name="ax", glue_name="AX", labels=NLI_3_LABELS, metrics=("accuracy",),
+        max_seq_len=128, label_task="mnli-m",
+        train_file=None, dev_file=None, test_file="diagnostic.tsv",
+        has_header=True, num_columns=None, text_a=None, text_b=None, label=None,
+        test_has_header=True, test_num_columns=3,
+        test_index=0, test_text_a=1, test_text_b=2,
+        search_dirs=("", "diagnostic", "../diagnostic")),
+    # The project's embedded synthetic sentiment set, in SST-2's layout.
+    TaskSpec(
+        name="demo", glue_name=None, labels=BINARY_LABELS, metrics=("accuracy",),
+        max_seq_len=64,
+        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
+        has_header=True, num_columns=2, text_a=0, text_b=None, label=1,
+        test_has_header=True, test_num_columns=2,
+        test_index=0, test_text_a=1, test_text_b=None),
+)
+
+TASKS: Dict[str, TaskSpec] = {spec.name: spec for spec in _TASK_LIST}
+TASK_NAMES: Tuple[str, ...] = tuple(TASKS)
+# The GLUE submission files, in the order of the leaderboard.
+GLUE_SUBMISSION_NAMES: Tuple[str, ...] = tuple(
+    spec.glue_name for spec in _TASK_LIST if spec.glue_name is not None)
+
+def _check_label_tasks() -> None:
+    """A task predicted by another task's model must share its label list."""
+    for spec in _TASK_LIST:
+        if spec.label_task is None:
+            continue
+        target = TASKS.get(spec.label_task)
+        if target is None or target.labels != spec.labels:
+            raise ValueError("Task %r: label_task %r must be a task with the same labels"
+                             % (spec.name, spec.label_task))
+
+
+_check_label_tasks()
+
+
+def get_task(name) -> TaskSpec:
+    """Look a task up by name (case-insensitive; GLUE names such as "CoLA" work).
+
+    Args:
+      name: a task name such as "cola" or "MNLI-mm", or a TaskSpec (returned
+        as is).
+
+    Returns:
+      The task's TaskSpec.
+
+    Raises:
+      ValueError: the name is not in the table; the message lists valid names.
+    """
+    if isinstance(name, TaskSpec):
+        return name
+    key = str(name).strip().lower()
+    if key not in TASKS:
+        raise ValueError("Unknown task %r; valid tasks are: %s" % (name, ", ".join(TASK_NAMES)))
+    return TASKS[key]
+
+
+__all__ = ["TaskSpec", "TASKS", "TASK_NAMES", "GLUE_SUBMISSION_NAMES", "SPLITS",
+           "METRIC_NAMES", "get_task"]

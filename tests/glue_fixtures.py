@@ -1,0 +1,376 @@
+"""Small GLUE files in the exact official layouts, and a tiny vocabulary writer.
+
+The layouts follow the GLUE download script (headers, column counts, label
+strings, MNLI's dev_matched/dev_mismatched/test_matched/test_mismatched,
+``diagnostic/diagnostic.tsv``). The sentences are made up; a few contain quote
+characters, which the reader must keep (csv.QUOTE_NONE).
+
+Use ``write_glue_root(tmp_path)`` for a whole GLUE folder, one of the
+``write_<task>`` functions for one task folder, and ``write_vocab`` for a
+vocabulary.
+"""
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+Row = Tuple[str, ...]
+# file name -> (header or None, rows)
+FileSpec = Tuple[Optional[Row], List[Row]]
+
+
+def write_vocab(path, words: Iterable[str]) -> Path:
+    """Write a BERT vocab.txt: [PAD] [UNK] [CLS] [SEP] [MASK] (ids 0-4), then ``words``.
+
+    Args:
+      path: file to write.
+      words: further tokens in id order (duplicates and special tokens are
+        dropped), e.g. ["the", "cat", "##s"].
+
+    Returns:
+      The path written.
+    """
+    tokens: List[str] = list(SPECIAL_TOKENS)
+    for word in words:
+        if word not in tokens:
+            tokens.append(word)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(token + "\n" for token in tokens), encoding="utf-8")
+    return path
+
+
+def write_tsv(path, rows: Sequence[Sequence[str]], header: Optional[Sequence[str]] = None,
+              final_newline: bool = True, bom: bool = False) -> Path:
+    """Write tab-separated rows as UTF-8 (no quoting, like the GLUE files).
+
+    Args:
+      path: file to write (folders are created).
+      rows: the data rows.
+      header: an optional first line.
+      final_newline: end the file with a newline (CoLA's dev.tsv has none).
+      bom: start with a UTF-8 byte-order mark (MRPC's train/dev).
+
+    Returns:
+      The path written.
+    """
+    lines = ([list(header)] if header is not None else []) + [list(r) for r in rows]
+    text = "\n".join("\t".join(line) for line in lines) + ("\n" if final_newline else "")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return path
+
+
+# ----- QQP: id qid1 qid2 question1 question2 is_duplicate; test: id question1 question2 ---
+QQP_HEADER = ("id", "qid1", "qid2", "question1", "question2", "is_duplicate")
+QQP_TEST_HEADER = ("id", "question1", "question2")
+QQP_FILES: Dict[str, FileSpec] = {
+    "train.tsv": (QQP_HEADER, [
+        ("201359", "303345", "303346", "How do I cook rice in a pot?",
+         "What is the best way to cook rice without a cooker?", "1"),
+        ("263843", "69383", "380476", "Why is the sky blue?",
+         "What makes sunsets look red?", "0"),
+        ("172974", "266948", "175089", "What does \"literally\" mean now?",
+         "How has the word \"literally\" changed?", "1"),
+        ("15329", "29298", "29299", "Which phone has the best camera?",
+         "How can I learn to swim as an adult?", "0"),
+    ]),
+    "dev.tsv": (QQP_HEADER, [
+        ("40000", "80000", "80001", "Is coffee bad for you?", "Is drinking coffee unhealthy?", "1"),
+        ("40001", "80002", "80003", "How tall is a giraffe?", "Where do penguins live?", "0"),
+    ]),
+    "test.tsv": (QQP_TEST_HEADER, [
+        ("0", "Would a cat like a box?", "Why do cats love boxes?"),
+        ("1", "What is a good first programming language?", "Should I learn Python first?"),
+        ("2", "How long do tortoises live?", "Do tortoises outlive humans?"),
+    ]),
+}
+
+# ----- MNLI: train 12 columns, dev 16 (5 annotator labels), test 10 ------------------------
+_MNLI_LEAD = ("index", "promptID", "pairID", "genre", "sentence1_binary_parse",
+              "sentence2_binary_parse", "sentence1_parse", "sentence2_parse",
+              "sentence1", "sentence2")
+MNLI_TRAIN_HEADER = _MNLI_LEAD + ("label1", "gold_label")
+MNLI_DEV_HEADER = _MNLI_LEAD + ("label1", "label2", "label3", "label4", "label5", "gold_label")
+MNLI_TEST_HEADER = _MNLI_LEAD
+
+
+def _mnli_lead(index: int, prompt: int, pair: str, genre: str, s1: str, s2: str) -> Row:
+    """The first ten MNLI columns, with (crude) parses made from the sentences."""
+    def binary(s: str) -> str:
+        return "( " + " ".join(s.rstrip(".").split()) + " )"
+
+    def tree(s: str) -> str:
+        return "(ROOT (S " + " ".join("(NN %s)" % w for w in s.rstrip(".").split()) + "))"
+
+    return (str(index), str(prompt), pair, genre, binary(s1), binary(s2), tree(s1), tree(s2),
+            s1, s2)
+
+
+MNLI_FILES: Dict[str, FileSpec] = {
+    "train.tsv": (MNLI_TRAIN_HEADER, [
+        _mnli_lead(0, 31193, "31193n", "government", "The council met on Tuesday.",
+                   "The council met twice that week.") + ("neutral", "neutral"),
+        _mnli_lead(1, 101457, "101457e", "telephone", "i bought a new car last month",
+                   "I purchased a car recently.") + ("entailment", "entailment"),
+        _mnli_lead(2, 134793, "134793e", "fiction", "She never left the village.",
+                   "She traveled all over the world.") + ("contradiction", "contradiction"),
+        _mnli_lead(3, 37397, "37397e", "travel", "The museum opens at nine.",
+                   "You can visit the museum in the morning.") + ("entailment", "entailment"),
+        _mnli_lead(4, 50563, "50563c", "slate", "He said \"no\" to every offer.",
+                   "He accepted the first offer.") + ("contradiction", "contradiction"),
+    ]),
+    "dev_matched.tsv": (MNLI_DEV_HEADER, [
+        _mnli_lead(0, 63735, "63735n", "slate", "The new rules are simple enough.",
+                   "Everyone likes the new rules.")
+        + ("neutral", "entailment", "neutral", "neutral", "neutral", "neutral"),
+        _mnli_lead(1, 91383, "91383c", "government", "The office closes at five.",
+                   "The office is open all night.")
+        + ("contradiction", "contradiction", "contradiction", "contradiction",
+           "contradiction", "contradiction"),
+        _mnli_lead(2, 755, "755e", "telephone", "yeah we go camping every summer",
+                   "We camp in the summer.")
+        + ("entailment", "entailment", "entailment", "neutral", "entailment", "entailment"),
+    ]),
+    "dev_mismatched.tsv": (MNLI_DEV_HEADER, [
+        _mnli_lead(0, 75290, "75290c", "letters", "Your gift helps children read.",
+                   "Your gift does nothing for children.")
+        + ("contradiction", "contradiction", "contradiction", "contradiction",
+           "contradiction", "contradiction"),
+        _mnli_lead(1, 133794, "133794c", "verbatim", "Words change their meaning over time.",
+                   "Some words mean new things today.")
+        + ("entailment", "entailment", "entailment", "entailment", "neutral", "entailment"),
+    ]),
+    "test_matched.tsv": (MNLI_TEST_HEADER, [
+        _mnli_lead(0, 31, "31e", "travel", "The hotel is near the beach.",
+                   "The hotel is far from the sea."),
+        _mnli_lead(1, 43, "43n", "fiction", "The dog barked at night.",
+                   "The dog was hungry."),
+        _mnli_lead(2, 69, "69c", "slate", "Prices rose in May.", "Prices went up."),
+    ]),
+    "test_mismatched.tsv": (MNLI_TEST_HEADER, [
+        _mnli_lead(0, 7, "7e", "oup", "Weaving is an old craft.", "Weaving is new."),
+        _mnli_lead(1, 11, "11n", "nineeleven", "The call came at eight.",
+                   "Someone phoned in the morning."),
+        _mnli_lead(2, 15, "15c", "facetoface", "We met at the station.",
+                   "We met at the airport."),
+        _mnli_lead(3, 19, "19e", "letters", "Thank you for your support.",
+                   "You supported us."),
+    ]),
+}
+
+# ----- QNLI: index question sentence label; test: index question sentence ------------------
+QNLI_FILES: Dict[str, FileSpec] = {
+    "train.tsv": (("index", "question", "sentence", "label"), [
+        ("0", "When did the bridge open?", "The bridge opened in 1932.", "entailment"),
+        ("1", "Who wrote the anthem?", "The anthem is sung before games.", "not_entailment"),
+        ("2", "What is the river called?", "The river, called \"Old Man\", floods often.",
+         "entailment"),
+    ]),
+    "dev.tsv": (("index", "question", "sentence", "label"), [
+        ("0", "How big is the park?", "The park covers 40 hectares.", "entailment"),
+        ("1", "Where was he born?", "He moved to Paris at ten.", "not_entailment"),
+    ]),
+    "test.tsv": (("index", "question", "sentence"), [
+        ("0", "What year did the war end?", "The war ended in 1815."),
+        ("1", "Who built the tower?", "The tower is 300 metres tall."),
+    ]),
+}
+
+# ----- RTE: index sentence1 sentence2 label; test: index sentence1 sentence2 ---------------
+RTE_FILES: Dict[str, FileSpec] = {
+    "train.tsv": (("index", "sentence1", "sentence2", "label"), [
+        ("0", "No rain fell in the city this week.", "It rained in the city this week.",
+         "not_entailment"),
+        ("1", "The company hired 200 new workers.", "The company hired workers.",
+         "entailment"),
+    ]),
+    "dev.tsv": (("index", "sentence1", "sentence2", "label"), [
+        ("0", "The singer, who was born in Ohio, moved to Texas.",
+         "The singer was born in Ohio.", "entailment"),
+        ("1", "Ten people attended.", "Nobody came.", "not_entailment"),
+        ("2", "The law passed in 2004.", "The law passed.", "entailment"),
+    ]),
+    "test.tsv": (("index", "sentence1", "sentence2"), [
+        ("0", "The ship sank near the coast.", "The ship reached port."),
+        ("1", "Sales doubled last year.", "Sales grew."),
+        ("2", "The mayor resigned on Monday.", "The mayor left office."),
+        ("3", "The bird cannot fly.", "The bird is a penguin."),
+    ]),
+}
+
+# ----- WNLI: index sentence1 sentence2 label (0/1); test: index sentence1 sentence2 --------
+WNLI_FILES: Dict[str, FileSpec] = {
+    "train.tsv": (("index", "sentence1", "sentence2", "label"), [
+        ("0", "The trophy did not fit in the case because it was too big.",
+         "The trophy was too big.", "1"),
+        ("1", "The trophy did not fit in the case because it was too big.",
+         "The case was too big.", "0"),
+        ("2", "Anna thanked Lucy because she had helped her.", "Lucy had helped Anna.", "1"),
+    ]),
+    "dev.tsv": (("index", "sentence1", "sentence2", "label"), [
+        ("0", "The city refused the marchers a permit because they feared violence.",
+         "The marchers feared violence.", "0"),
+    ]),
+    "test.tsv": (("index", "sentence1", "sentence2"), [
+        ("0", "The man lifted the boy because he was light.", "The boy was light."),
+        ("1", "Sam pulled Tom because he was stuck.", "Tom was stuck."),
+    ]),
+}
+
+# ----- AX (diagnostic/diagnostic.tsv): index sentence1 sentence2 ---------------------------
+AX_FILES: Dict[str, FileSpec] = {
+    "diagnostic.tsv": (("index", "sentence1", "sentence2"), [
+        ("0", "The cat sat on the mat.", "The cat did not sit on the mat."),
+        ("1", "Every student passed.", "Some student passed."),
+        ("2", "Tom said \"hi\".", "Tom spoke."),
+    ]),
+}
+
+# ----- CoLA: no header, source label original-label sentence; test: index sentence --------
+COLA_FILES: Dict[str, FileSpec] = {
+    "train.tsv": (None, [
+        ("gj04", "1", "", "The cat chased the mouse."),
+        ("gj04", "0", "*", "Mouse the chased cat the."),
+        ("bc01", "1", "", "She said \"stop\" and left."),
+    ]),
+    "dev.tsv": (None, [
+        ("gj04", "1", "", "The book is on the table."),
+        ("gj04", "0", "*", "On is the table book the."),
+    ]),
+    "test.tsv": (("index", "sentence"), [
+        ("0", "The sun rose slowly."),
+        ("1", "Slowly rose sun the."),
+    ]),
+}
+
+# ----- SST-2: sentence label; test: index sentence -----------------------------------------
+SST2_FILES: Dict[str, FileSpec] = {
+    "train.tsv": (("sentence", "label"), [
+        ("a charming and funny film ", "1"),
+        ("dull , flat and lifeless ", "0"),
+        ("the best movie of the year ", "1"),
+    ]),
+    "dev.tsv": (("sentence", "label"), [
+        ("a sad , boring mess . ", "0"),
+        ("warm and wonderful . ", "1"),
+    ]),
+    "test.tsv": (("index", "sentence"), [
+        ("0", "a film with heart ."),
+        ("1", "not worth the ticket ."),
+    ]),
+}
+
+# ----- MRPC: Quality #1 ID #2 ID #1 String #2 String (BOM); test: index ... ---------------
+_MRPC_HEADER = ("Quality", "#1 ID", "#2 ID", "#1 String", "#2 String")
+MRPC_FILES: Dict[str, FileSpec] = {
+    "train.tsv": (_MRPC_HEADER, [
+        ("1", "702876", "702977", "The firm said profits rose 5 percent .",
+         "Profits rose 5 percent , the firm said ."),
+        ("0", "2108705", "2108831", "The team won on Sunday .", "The coach was fired in May ."),
+    ]),
+    "dev.tsv": (_MRPC_HEADER, [
+        ("1", "1355540", "1355592", "He left the company in June .",
+         "In June , he quit the company ."),
+    ]),
+    "test.tsv": (("index", "#1 ID", "#2 ID", "#1 String", "#2 String"), [
+        ("0", "1089874", "1089925", "The vote was delayed .", "The vote was postponed ."),
+    ]),
+}
+
+# ----- STS-B: 10 columns, score last; test 9 columns ---------------------------------------
+_STSB_LEAD = ("index", "genre", "filename", "year", "old_index", "source1", "source2",
+              "sentence1", "sentence2")
+STSB_FILES: Dict[str, FileSpec] = {
+    "train.tsv": (_STSB_LEAD + ("score",), [
+        ("0", "main-captions", "MSRvid", "2012test", "0001", "none", "none",
+         "A plane is taking off.", "An airplane is taking off.", "5.000"),
+        ("1", "main-news", "headlines", "2013", "0002", "none", "none",
+         "A man plays a guitar.", "A woman slices onions.", "0.000"),
+        ("2", "main-forums", "answers", "2015", "0003", "none", "none",
+         "A dog runs.", "A dog is running fast.", "3.800"),
+    ]),
+    "dev.tsv": (_STSB_LEAD + ("score",), [
+        ("0", "main-captions", "MSRvid", "2012test", "0000", "none", "none",
+         "A man is dancing.", "A man dances.", "4.750"),
+    ]),
+    "test.tsv": (_STSB_LEAD, [
+        ("0", "main-captions", "MSRvid", "2012test", "0024", "none", "none",
+         "A girl is styling her hair.", "A girl is brushing her hair."),
+    ]),
+}
+
+# GLUE folder name -> files, as the download script lays them out.
+GLUE_FOLDERS: Dict[str, Dict[str, FileSpec]] = {
+    "CoLA": COLA_FILES,
+    "SST-2": SST2_FILES,
+    "MRPC": MRPC_FILES,
+    "STS-B": STSB_FILES,
+    "QQP": QQP_FILES,
+    "MNLI": MNLI_FILES,
+    "QNLI": QNLI_FILES,
+    "RTE": RTE_FILES,
+    "WNLI": WNLI_FILES,
+    "diagnostic": AX_FILES,
+}
+
+
+def write_folder(root, folder: str) -> Path:
+    """Write one GLUE folder (a key of ``GLUE_FOLDERS``) under ``root``.
+
+    CoLA's dev.tsv gets no final newline and MRPC's train/dev a byte-order
+    mark, as in the real download.
+
+    Returns:
+      ``root/folder``.
+    """
+    target = Path(root) / folder
+    for name, (header, rows) in GLUE_FOLDERS[folder].items():
+        write_tsv(target / name, rows, header,
+                  final_newline=not (folder == "CoLA" and name == "dev.tsv"),
+                  bom=folder == "MRPC" and name != "test.tsv")
+    return target
+
+
+def write_glue_root(root) -> Path:
+    """Write every fixture folder under ``root`` (a small GLUE download).
+
+    Returns:
+      ``root``.
+    """
+    for folder in GLUE_FOLDERS:
+        write_folder(root, folder)
+    return Path(root)
+
+
+def write_qqp(root) -> Path:
+    """QQP fixture folder under ``root``; returns it."""
+    return write_folder(root, "QQP")
+
+
+def write_mnli(root) -> Path:
+    """MNLI fixture folder (train, dev_matched, dev_mismatched, test_matched,
+    test_mismatched) under ``root``; returns it."""
+    return write_folder(root, "MNLI")
+
+
+def write_qnli(root) -> Path:
+    """QNLI fixture folder under ``root``; returns it."""
+    return write_folder(root, "QNLI")
+
+
+def write_rte(root) -> Path:
+    """RTE fixture folder under ``root``; returns it."""
+    return write_folder(root, "RTE")
+
+
+def write_wnli(root) -> Path:
+    """WNLI fixture folder under ``root``; returns it."""
+    return write_folder(root, "WNLI")
+
+
+def write_ax(root) -> Path:
+    """``root/diagnostic/diagnostic.tsv``; returns the ``diagnostic`` folder."""
+    return write_folder(root, "diagnostic")
+

@@ -1,0 +1,316 @@
+"""Tests of power_bert.convert on small random Hugging Face checkpoints written here."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+import power_bert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow)
+from power_bert import convert
+from power_bert.convert import ConversionError, convert_hf_to_google
+from power_bert.google_ckpt import read_bert_config, read_checkpoint
+
+try:
+    from tests.numpy_bert import bert_forward
+except ImportError:  # tests/ is not a package
+    from numpy_bert import bert_forward
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+H, I, V, P, T, LAYERS, HEADS = 8, 16, 40, 16, 2, 2, 2
+
+HF_CONFIG = {
+    "architectures": ["BertForMaskedLM"], "model_type": "bert", "vocab_size": V,
+    "hidden_size": H, "num_hidden_layers": LAYERS, "num_attention_heads": HEADS,
+    "intermediate_size": I, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1, "max_position_embeddings": P, "type_vocab_size": T,
+    "initializer_range": 0.02, "layer_norm_eps": 1e-12, "position_embedding_type": "absolute",
+    "pad_token_id": 0,
+}
+
+
+def hf_tensors(seed=0, prefix="bert.", old_layer_norm=False, pooler=True):
+    """Random HF BERT tensors (Linear weights [out, in]) plus buffers and an MLM head."""
+    rng = np.random.default_rng(seed)
+
+    def r(*shape, scale=0.3):
+        return (scale * rng.standard_normal(shape)).astype(np.float32)
+
+    g, b = ("gamma", "beta") if old_layer_norm else ("weight", "bias")
+    t = {
+        "embeddings.word_embeddings.weight": r(V, H),
+        "embeddings.position_embeddings.weight": r(P, H),
+        "embeddings.token_type_embeddings.weight": r(T, H),
+        "embeddings.LayerNorm." + g: 1 + r(H, scale=0.1),
+        "embeddings.LayerNorm." + b: r(H, scale=0.1),
+    }
+    for i in range(LAYERS):
+        p = "encoder.layer.%d." % i
+        for m in ("attention.self.query", "attention.self.key", "attention.self.value",
+                  "attention.output.dense"):
+            t[p + m + ".weight"] = r(H, H)
+            t[p + m + ".bias"] = r(H, scale=0.1)
+        t[p + "intermediate.dense.weight"] = r(I, H)
+        t[p + "intermediate.dense.bias"] = r(I, scale=0.1)
+        t[p + "output.dense.weight"] = r(H, I)
+        t[p + "output.dense.bias"] = r(H, scale=0.1)
+        for m in ("attention.output.LayerNorm", "output.LayerNorm"):
+            t[p + m + "." + g] = 1 + r(H, scale=0.1)
+            t[p + m + "." + b] = r(H, scale=0.1)
+    if pooler:
+        t["pooler.dense.weight"] = r(H, H)
+        t["pooler.dense.bias"] = r(H, scale=0.1)
+    t["embeddings.position_ids"] = np.arange(P, dtype=np.int64)[None]
+    out = {prefix + k: v for k, v in t.items()}
+    out["cls.predictions.bias"] = r(V)
+    out["cls.predictions.transform.dense.weight"] = r(H, H)
+    return out
+
+
+def google_from_hf_by_hand(tensors, prefix="bert."):
+    """The test's own HF -> Google mapping, written independently of convert.py."""
+    g = {}
+    for name, value in tensors.items():
+        if (not name.startswith(prefix) or name.startswith("cls.")
+                or name.endswith("position_ids")):
+            continue
+        parts = name[len(prefix):].split(".")
+        if parts[0] == "encoder":  # encoder.layer.i.rest...
+            parts = ["encoder", "layer_" + parts[2]] + parts[3:]
+        leaf = parts[-1]
+        if parts[-2] == "LayerNorm":
+            parts[-1] = {"weight": "gamma", "bias": "beta"}.get(leaf, leaf)
+        elif parts[-2].endswith("_embeddings"):
+            parts = parts[:-1]
+        elif leaf == "weight":
+            parts[-1] = "kernel"
+            value = value.T  # torch Linear [out, in] -> Google kernel [in, out]
+        g["bert/" + "/".join(parts)] = value
+    return g
+
+
+def make_hf_dir(path, tensors=None, config=None, vocab=True, **kw):
+    os.makedirs(path, exist_ok=True)
+    save_file(tensors if tensors is not None else hf_tensors(**kw),
+              os.path.join(path, "model.safetensors"))
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump(config if config is not None else HF_CONFIG, f)
+    if vocab:
+        with open(os.path.join(path, "vocab.txt"), "w") as f:
+            f.write("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+                              + ["tok%d" % k for k in range(V - 5)]) + "\n")
+    with open(os.path.join(path, "tokenizer_config.json"), "w") as f:
+        json.dump({"do_lower_case": True}, f)
+    return str(path)
+
+
+def inputs():
+    rng = np.random.default_rng(1)
+    ids = rng.integers(5, V, size=(3, 7))
+    ids[:, 0] = 2
+    seg = np.zeros_like(ids)
+    seg[:, 4:] = 1
+    mask = np.ones_like(ids)
+    mask[1, 5:] = 0
+    mask[2, 3:] = 0
+    return ids, seg, mask
+
+
+@pytest.mark.parametrize("prefix,old_layer_norm", [("bert.", False), ("", True)])
+def test_convert_matches_numpy_forward(tmp_path, prefix, old_layer_norm):
+    tensors = hf_tensors(prefix=prefix, old_layer_norm=old_layer_norm)
+    hf_dir = make_hf_dir(tmp_path / "hf", tensors=tensors)
+    out = tmp_path / "google"
+    record = convert_hf_to_google(hf_dir, str(out))
+
+    assert sorted(os.listdir(out)) == ["bert_config.json", "bert_model.ckpt.data-00000-of-00001",
+                                       "bert_model.ckpt.index", "conversion.json", "vocab.txt"]
+    assert (out / "vocab.txt").read_bytes() == (tmp_path / "hf" / "vocab.txt").read_bytes()
+    cfg = read_bert_config(str(out / "bert_config.json"))
+    assert set(cfg) == set(convert.GOOGLE_CONFIG_KEYS)
+    assert (cfg["num_hidden_layers"], cfg["hidden_size"], cfg["num_attention_heads"]) == (
+        LAYERS, H, HEADS)
+
+    google = read_checkpoint(str(out / "bert_model.ckpt"))
+    by_hand = google_from_hf_by_hand(tensors, prefix)
+    assert set(google) == set(by_hand)
+    assert len(google) == 5 + 16 * LAYERS + 2
+    for name in google:
+        np.testing.assert_array_equal(google[name], by_hand[name], err_msg=name)
+
+    ids, seg, mask = inputs()
+    ref = bert_forward(by_hand, cfg, ids, seg, mask)
+    got = bert_forward(google, cfg, ids, seg, mask)
+    assert ref["pooled_output"] is not None
+    for key in ("sequence_output", "pooled_output"):
+        np.testing.assert_allclose(got[key], ref[key], atol=1e-6, rtol=0)
+    for a, b in zip(got["layer_outputs"], ref["layer_outputs"]):
+        np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
+
+    written = json.loads((out / "conversion.json").read_text())
+    assert written["source"] == os.path.abspath(hf_dir)
+    assert written["tensor_count"] == len(google)
+    assert written["source_tensor_count"] == len(tensors)
+    assert sorted(t["name"] for t in written["ignored_tensors"]) == sorted(
+        [prefix + "embeddings.position_ids", "cls.predictions.bias",
+         "cls.predictions.transform.dense.weight"])
+    assert written["pooler"] == "converted" and written["do_lower_case"] is True
+    assert record["tensor_count"] == written["tensor_count"]
+    # nothing but the output folder was created next to it
+    assert sorted(os.listdir(tmp_path)) == ["google", "hf"]
+
+
+def test_numpy_forward_is_padding_invariant(tmp_path):
+    """Sanity check of the reference itself: padding does not change real positions."""
+    g = google_from_hf_by_hand(hf_tensors())
+    cfg = dict(HF_CONFIG)
+    ids, seg, mask = inputs()
+    full = bert_forward(g, cfg, ids, seg, mask)
+    short = bert_forward(g, cfg, ids[2:, :3], seg[2:, :3], mask[2:, :3])
+    np.testing.assert_allclose(full["sequence_output"][2, :3], short["sequence_output"][0],
+                               atol=1e-10)
+    probs = full["attention_probs"][0]
+    assert probs.shape == (3, HEADS, 7, 7)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-12)
+    assert probs[2, :, :, 3:].max() < 1e-30  # padded keys get no attention
+
+
+def refused(tmp_path, match, **kw):
+    hf_dir = make_hf_dir(tmp_path / "hf", **kw)
+    with pytest.raises(ConversionError, match=match) as err:
+        convert_hf_to_google(hf_dir, str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+    assert sorted(os.listdir(tmp_path)) == ["hf"]  # no temporary folder left behind
+    return str(err.value)
+
+
+def test_refuses_wrong_shape(tmp_path):
+    t = hf_tensors()
+    t["bert.encoder.layer.1.intermediate.dense.weight"] = np.zeros((H, I), np.float32)
+    msg = refused(tmp_path, "bert.encoder.layer.1.intermediate.dense.weight", tensors=t)
+    assert "shape [8, 16], expected [16, 8]" in msg
+
+
+def test_refuses_unknown_model_type(tmp_path):
+    refused(tmp_path, "model_type is 'roberta'", config=dict(HF_CONFIG, model_type="roberta"))
+
+
+@pytest.mark.parametrize("act", ["gelu_new", "gelu_pytorch_tanh"])
+def test_refuses_approximate_gelu(tmp_path, act):
+    msg = refused(tmp_path, act, config=dict(HF_CONFIG, hidden_act=act))
+    assert "approximate" in msg and "not be reproduced" in msg
+
+
+def test_refuses_other_activation(tmp_path):
+    refused(tmp_path, "'relu'", config=dict(HF_CONFIG, hidden_act="relu"))
+
+
+def test_refuses_relative_positions(tmp_path):
+    refused(tmp_path, "relative_key", config=dict(HF_CONFIG, position_embedding_type="relative_key"))
+
+
+def test_refuses_other_layer_norm_eps_unless_allowed(tmp_path):
+    msg = refused(tmp_path, "layer_norm_eps", config=dict(HF_CONFIG, layer_norm_eps=1e-5))
+    assert "1e-05" in msg and "--ALLOW_LAYER_NORM_EPS_MISMATCH" in msg
+    with pytest.warns(UserWarning, match="layer_norm_eps"):
+        record = convert_hf_to_google(str(tmp_path / "hf"), str(tmp_path / "out"),
+                                      allow_layer_norm_eps_mismatch=True)
+    assert record["source_layer_norm_eps"] == 1e-5 and record["warnings"]
+
+
+@pytest.mark.parametrize("missing", ["vocab.txt", "config.json", "model.safetensors"])
+def test_missing_file_is_named(tmp_path, missing):
+    hf_dir = make_hf_dir(tmp_path / "hf")
+    os.remove(os.path.join(hf_dir, missing))
+    with pytest.raises(ConversionError, match=missing.replace(".", r"\.") + " not found"):
+        convert_hf_to_google(hf_dir, str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_refuses_unexpected_encoder_tensor(tmp_path):
+    t = hf_tensors()
+    t["bert.encoder.layer.0.attention.self.rotary.weight"] = np.zeros((H,), np.float32)
+    refused(tmp_path, r"unexpected tensor bert\.encoder\.layer\.0\.attention\.self\.rotary",
+            tensors=t)
+
+
+def test_refuses_extra_layer(tmp_path):
+    t = hf_tensors()
+    t["bert.encoder.layer.2.output.dense.bias"] = np.zeros((H,), np.float32)
+    refused(tmp_path, "layer 2 but config.json says num_hidden_layers=2", tensors=t)
+
+
+def test_missing_pooler_refused_or_randomised(tmp_path):
+    msg = refused(tmp_path, "no pooler", pooler=False)
+    assert "--ALLOW_MISSING_POOLER" in msg
+    with pytest.warns(UserWarning, match="RANDOMLY"):
+        record = convert_hf_to_google(str(tmp_path / "hf"), str(tmp_path / "out"),
+                                      allow_missing_pooler=True, seed=5)
+    assert record["pooler"] == "random"
+    google = read_checkpoint(str(tmp_path / "out" / "bert_model.ckpt"))
+    assert google["bert/pooler/dense/kernel"].std() > 0
+    assert "RANDOMLY" in json.loads((tmp_path / "out" / "conversion.json").read_text())[
+        "warnings"][0]
+
+
+def test_existing_output_refused_then_overwritten(tmp_path):
+    hf_dir = make_hf_dir(tmp_path / "hf")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    with pytest.raises(ConversionError, match="not empty"):
+        convert_hf_to_google(hf_dir, str(out))
+    assert (out / "keep.txt").exists()
+    convert_hf_to_google(hf_dir, str(out), overwrite=True)
+    assert not (out / "keep.txt").exists() and (out / "bert_model.ckpt.index").exists()
+    assert sorted(os.listdir(tmp_path)) == ["hf", "out"]
+
+
+def test_cli(tmp_path, capsys):
+    hf_dir = make_hf_dir(tmp_path / "hf")
+    assert convert.main(["--HF_DIR", hf_dir, "--OUTPUT_DIR", str(tmp_path / "out")]) == 0
+    assert "tensors written" in capsys.readouterr().out
+    assert convert.main(["--HF_DIR", str(tmp_path / "absent"),
+                         "--OUTPUT_DIR", str(tmp_path / "out2")]) == 1
+    assert "absent is not a folder" in capsys.readouterr().err
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-m", "power_bert.convert", "--HF_DIR", hf_dir,
+                           "--OUTPUT_DIR", str(tmp_path / "out")],
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    assert proc.returncode != 0
+    assert "not empty" in proc.stderr
+
+
+def test_numpy_reference_extraction():
+    """The optional PoWER-BERT extraction of the reference (used by model tests)."""
+    try:
+        from tests.numpy_bert import significance
+    except ImportError:
+        from numpy_bert import significance
+    # significance by hand: 1 example, 1 head, 3 words, last one padding
+    probs = np.array([[[[0.2, 0.5, 0.3], [0.6, 0.1, 0.3], [0.3, 0.3, 0.4]]]])
+    mask = np.array([[1.0, 1.0, 0.0]])
+    # word 0: row 1 -> 0.6; word 1: row 0 -> 0.5; word 2: rows 0, 1 -> 0.3 + 0.3
+    np.testing.assert_allclose(significance(probs, mask), [[0.6, 0.5, 0.6]])
+
+    g = google_from_hf_by_hand(hf_tensors())
+    ids, seg, mask = inputs()
+    plain = bert_forward(g, HF_CONFIG, ids, seg, mask)
+    same = bert_forward(g, HF_CONFIG, ids, seg, mask, retention_configuration=[7, 7])
+    np.testing.assert_allclose(same["sequence_output"], plain["sequence_output"], atol=1e-12)
+    cut = bert_forward(g, HF_CONFIG, ids, seg, mask, retention_configuration=[4, 3])
+    assert cut["sequence_output"].shape == (3, 3, H)
+    assert cut["attention_probs"][1].shape == (3, HEADS, 4, 4)
+    first, second = cut["kept_positions"]
+    assert (first[:, 0] == 0).all() and (np.diff(first, axis=1) > 0).all()
+    assert set(second[0]) <= set(first[0])
+    # example 2 has 3 real words: padding ranks last, so after the second encoder
+    # exactly the real words survive (the first keeps one padding word, the lowest)
+    assert first[2].tolist() == [0, 1, 2, 3] and second[2].tolist() == [0, 1, 2]
+    # encoder 1 sees all words, and the feed-forward is per position: its kept
+    # outputs are the unpruned outputs at the kept positions
+    np.testing.assert_allclose(cut["attention_probs"][0], plain["attention_probs"][0])
+    kept = np.take_along_axis(plain["layer_outputs"][0], first[:, :, None], axis=1)
+    np.testing.assert_allclose(cut["layer_outputs"][0], kept, atol=1e-12)

@@ -1,0 +1,188 @@
+"""Tests of power_bert.google_ckpt: names/shapes, checkpoint round trip, config files."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import power_bert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow)
+from power_bert import google_ckpt as gc
+
+CONFIG_3 = {
+    "vocab_size": 50, "hidden_size": 12, "num_hidden_layers": 3, "num_attention_heads": 3,
+    "intermediate_size": 20, "max_position_embeddings": 16, "type_vocab_size": 2,
+    "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
+    "initializer_range": 0.02,
+}
+
+
+def test_variable_names_and_shapes_3_layers():
+    shapes = gc.google_variable_shapes(CONFIG_3)
+    # 5 embedding variables + 16 per encoder + 2 pooler
+    assert len(shapes) == 5 + 16 * 3 + 2
+    assert shapes["bert/embeddings/word_embeddings"] == (50, 12)
+    assert shapes["bert/embeddings/token_type_embeddings"] == (2, 12)
+    assert shapes["bert/embeddings/position_embeddings"] == (16, 12)
+    assert shapes["bert/embeddings/LayerNorm/gamma"] == (12,)
+    assert shapes["bert/embeddings/LayerNorm/beta"] == (12,)
+    for i in range(3):
+        p = "bert/encoder/layer_%d/" % i
+        for proj in ("query", "key", "value"):
+            assert shapes[p + "attention/self/%s/kernel" % proj] == (12, 12)
+            assert shapes[p + "attention/self/%s/bias" % proj] == (12,)
+        assert shapes[p + "attention/output/dense/kernel"] == (12, 12)
+        assert shapes[p + "attention/output/dense/bias"] == (12,)
+        assert shapes[p + "attention/output/LayerNorm/gamma"] == (12,)
+        assert shapes[p + "attention/output/LayerNorm/beta"] == (12,)
+        assert shapes[p + "intermediate/dense/kernel"] == (12, 20)
+        assert shapes[p + "intermediate/dense/bias"] == (20,)
+        assert shapes[p + "output/dense/kernel"] == (20, 12)
+        assert shapes[p + "output/dense/bias"] == (12,)
+        assert shapes[p + "output/LayerNorm/gamma"] == (12,)
+        assert shapes[p + "output/LayerNorm/beta"] == (12,)
+    assert not any("layer_3" in n for n in shapes)
+    assert shapes["bert/pooler/dense/kernel"] == (12, 12)
+    assert shapes["bert/pooler/dense/bias"] == (12,)
+    no_pooler = gc.google_variable_shapes(CONFIG_3, include_pooler=False)
+    assert set(shapes) - set(no_pooler) == {"bert/pooler/dense/kernel", "bert/pooler/dense/bias"}
+
+
+def test_layer_count_comes_from_config():
+    large = dict(CONFIG_3, num_hidden_layers=24, num_attention_heads=16, hidden_size=32)
+    shapes = gc.google_variable_shapes(large)
+    assert "bert/encoder/layer_23/output/LayerNorm/beta" in shapes
+    assert "bert/encoder/layer_24/output/LayerNorm/beta" not in shapes
+    assert len(shapes) == 5 + 16 * 24 + 2
+
+
+def test_checkpoint_round_trip(tmp_path):
+    from power_bert.backend import tf
+
+    variables = gc.random_bert_variables(CONFIG_3, seed=3)
+    variables["bert/embeddings/LayerNorm/beta"] = variables[
+        "bert/embeddings/LayerNorm/beta"].astype(np.float64)  # cast to float32 on write
+    prefix = str(tmp_path / "ckpt" / "bert_model.ckpt")
+    files = gc.write_checkpoint(variables, prefix)
+    assert sorted(os.path.basename(f) for f in files) == [
+        "bert_model.ckpt.data-00000-of-00001", "bert_model.ckpt.index"]
+    assert sorted(os.listdir(tmp_path / "ckpt")) == sorted(os.path.basename(f) for f in files)
+
+    listed = dict(tf.train.list_variables(prefix))
+    assert set(listed) == set(variables)
+    for name, value in variables.items():
+        assert tuple(listed[name]) == value.shape
+        loaded = tf.train.load_variable(prefix, name)
+        assert loaded.dtype == np.float32
+        np.testing.assert_array_equal(loaded, value.astype(np.float32))
+
+    back = gc.read_checkpoint(prefix)
+    assert set(back) == set(variables)
+    for name in variables:
+        np.testing.assert_array_equal(back[name], variables[name].astype(np.float32))
+    some = gc.read_checkpoint(prefix, ["bert/pooler/dense/bias"])
+    assert list(some) == ["bert/pooler/dense/bias"]
+    assert gc.list_checkpoint(prefix)["bert/encoder/layer_2/output/dense/kernel"] == (20, 12)
+    gc.check_variables(back, CONFIG_3, allow_extra=False)
+
+
+def test_checkpoint_restores_with_tf1_saver(tmp_path):
+    """A TF1 name-based Saver finds the variables by their Google names."""
+    from power_bert.backend import tf
+
+    variables = {"bert/pooler/dense/kernel": np.arange(6, dtype=np.float32).reshape(2, 3),
+                 "bert/pooler/dense/bias": np.array([1.5, -2.0, 0.25], np.float32)}
+    prefix = str(tmp_path / "bert_model.ckpt")
+    gc.write_checkpoint(variables, prefix)
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.compat.v1.variable_scope("bert/pooler/dense"):
+            kernel = tf.compat.v1.get_variable("kernel", shape=(2, 3), dtype=tf.float32)
+            bias = tf.compat.v1.get_variable("bias", shape=(3,), dtype=tf.float32)
+        saver = tf.compat.v1.train.Saver([kernel, bias])
+        with tf.compat.v1.Session(graph=graph) as sess:
+            saver.restore(sess, prefix)
+            k, b = sess.run([kernel, bias])
+    np.testing.assert_array_equal(k, variables["bert/pooler/dense/kernel"])
+    np.testing.assert_array_equal(b, variables["bert/pooler/dense/bias"])
+
+
+def test_read_checkpoint_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing_here"):
+        gc.read_checkpoint(str(tmp_path / "nothing_here"))
+    prefix = str(tmp_path / "c")
+    gc.write_checkpoint({"a": np.zeros(2, np.float32)}, prefix)
+    with pytest.raises(KeyError, match="bert/missing"):
+        gc.read_checkpoint(prefix, ["a", "bert/missing"])
+    with pytest.raises(ValueError, match="no variables"):
+        gc.write_checkpoint({}, str(tmp_path / "empty"))
+
+
+def test_random_variables_are_deterministic_and_distinct():
+    a = gc.random_bert_variables(CONFIG_3, seed=7)
+    b = gc.random_bert_variables(CONFIG_3, seed=7)
+    c = gc.random_bert_variables(CONFIG_3, seed=8)
+    assert list(a) == list(gc.google_variable_shapes(CONFIG_3))
+    for name in a:
+        assert a[name].dtype == np.float32
+        np.testing.assert_array_equal(a[name], b[name])
+        assert not np.array_equal(a[name], c[name])
+    gamma = a["bert/encoder/layer_0/output/LayerNorm/gamma"]
+    assert abs(gamma.mean() - 1.0) < 0.2 and gamma.std() > 0.01
+    # no two variables of the same shape are equal, so swaps are detectable
+    names = list(a)
+    for i, n1 in enumerate(names):
+        for n2 in names[i + 1:]:
+            if a[n1].shape == a[n2].shape:
+                assert not np.allclose(a[n1], a[n2]), (n1, n2)
+    assert "bert/pooler/dense/kernel" not in gc.random_bert_variables(CONFIG_3, 0, False)
+
+
+def test_check_variables_reports_wrong_shape_and_missing():
+    variables = gc.random_bert_variables(CONFIG_3, seed=0)
+    variables["bert/encoder/layer_1/intermediate/dense/kernel"] = np.zeros((20, 12), np.float32)
+    del variables["bert/pooler/dense/bias"]
+    with pytest.raises(ValueError) as err:
+        gc.check_variables(variables, CONFIG_3)
+    assert "bert/encoder/layer_1/intermediate/dense/kernel has shape [20, 12], expected [12, 20]" \
+        in str(err.value)
+    assert "missing bert/pooler/dense/bias" in str(err.value)
+
+
+def test_bert_config_round_trip_and_defaults(tmp_path):
+    path = str(tmp_path / "bert_config.json")
+    gc.write_bert_config(CONFIG_3, path)
+    assert gc.read_bert_config(path) == CONFIG_3
+    minimal = {k: CONFIG_3[k] for k in gc.REQUIRED_CONFIG_KEYS}
+    with open(path, "w") as f:
+        json.dump(minimal, f)
+    cfg = gc.read_bert_config(path)
+    assert cfg["initializer_range"] == 0.02 and cfg["hidden_dropout_prob"] == 0.1
+
+
+def test_missing_config_key_names_file_and_key(tmp_path):
+    path = tmp_path / "bert_config.json"
+    broken = dict(CONFIG_3)
+    del broken["num_attention_heads"]
+    path.write_text(json.dumps(broken))
+    with pytest.raises(gc.BertConfigError) as err:
+        gc.read_bert_config(str(path))
+    assert str(path) in str(err.value) and "'num_attention_heads'" in str(err.value)
+    with pytest.raises(FileNotFoundError, match="nope.json"):
+        gc.read_bert_config(str(tmp_path / "nope.json"))
+    path.write_text("{not json")
+    with pytest.raises(gc.BertConfigError, match="not valid JSON"):
+        gc.read_bert_config(str(path))
+
+
+def test_heads_must_divide_hidden_size(tmp_path):
+    bad = dict(CONFIG_3, hidden_size=10, num_attention_heads=3)
+    with pytest.raises(gc.BertConfigError,
+                       match=r"The hidden size \(10\) is not a multiple of the number of "
+                             r"attention heads \(3\)"):
+        gc.google_variable_shapes(bad)
+    path = tmp_path / "bert_config.json"
+    path.write_text(json.dumps(bad))
+    with pytest.raises(gc.BertConfigError, match="not a multiple"):
+        gc.read_bert_config(str(path))
+    with pytest.raises(gc.BertConfigError, match="positive integer"):
+        gc.google_variable_shapes(dict(CONFIG_3, num_hidden_layers=0))
