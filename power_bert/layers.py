@@ -67,10 +67,13 @@ class SelfAttention(keras.layers.Layer):
             raise ValueError(
                 "The hidden size (%d) is not a multiple of the number of attention heads (%d)"
                 % (hidden, self.head_num))
-        for name in ("q", "k", "v", "o"):
-            # A fresh initializer per kernel: one unseeded instance repeats its values.
-            initializer = self.kernel_initializer.__class__.from_config(
-                self.kernel_initializer.get_config())
+        for index, name in enumerate(("q", "k", "v", "o")):
+            # A fresh initializer per kernel (one instance repeats its values), with a
+            # distinct seed when the given one is seeded.
+            init_config = self.kernel_initializer.get_config()
+            if init_config.get("seed") is not None:
+                init_config["seed"] = int(init_config["seed"]) + index
+            initializer = self.kernel_initializer.__class__.from_config(init_config)
             setattr(self, "W" + name, self.add_weight(
                 name="W" + name, shape=(hidden, hidden), initializer=initializer))
             setattr(self, "b" + name, self.add_weight(

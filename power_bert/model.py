@@ -11,6 +11,8 @@ Layer names follow keras-bert (``Encoder-%d-MultiHeadSelfAttention``,
 """
 from typing import Optional, Sequence
 
+import numpy as np
+
 from keras_layer_normalization import LayerNormalization
 from keras_pos_embd import PositionEmbedding
 from keras_position_wise_feed_forward import FeedForward
@@ -110,8 +112,11 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
             config.num_hidden_layers))
 
     def initializer():
-        # A new instance per layer: one instance called twice repeats its values.
-        return keras.initializers.TruncatedNormal(stddev=config.initializer_range)
+        # A new seeded instance per layer, seeds drawn from numpy's global generator
+        # (seeded by keras.utils.set_random_seed): reproducible, and no two layers share
+        # values (an unseeded instance called twice repeats its values).
+        return keras.initializers.TruncatedNormal(stddev=config.initializer_range,
+                                                  seed=int(np.random.randint(0, 2 ** 30)))
     token_ids = keras.layers.Input(shape=(seq_len,), dtype="int32", name="Input-Token")
     segment_ids = keras.layers.Input(shape=(seq_len,), dtype="int32", name="Input-Segment")
     mask = PaddingMask(name="Input-Mask")(token_ids)  # [B, T]

@@ -136,6 +136,9 @@ class Pipeline:
         if options.data_dir is None or not os.path.isdir(options.data_dir):
             raise UsageError("--DATA_DIR: folder not found: %s" % options.data_dir)
         _require_file(options.vocab_path, "--VOCAB_PATH")
+        if options.pred_glue and self.task.glue_name is None:
+            raise UsageError("--PRED_GLUE: task %s has no GLUE submission file; drop the flag "
+                             "to write OUTPUT_DIR/test_predictions.tsv" % self.task.name)
         self.results_path = os.path.join(options.output_dir, "results.json")
         self.log = None
 
@@ -214,8 +217,15 @@ class Pipeline:
         parser = self._parser(seq_len)
         train_x, train_y = parser.get_train_data(max_examples=o.max_train_examples)
         dev_x, dev_y = parser.get_dev_data()
-        self._open_output()
         keras.utils.set_random_seed(o.seed)
+        # Build and load the first model before anything is written, so a checkpoint that
+        # does not fit leaves OUTPUT_DIR as it was.
+        model = build_model(config, self.label_task.num_labels, seq_len, "finetune")
+        if o.finetuned_checkpoint:
+            ckpt.load_stage_weights(model, weights)
+        else:
+            info = ckpt.load_google_checkpoint(model, config, prefix, o.vocab_path)
+        self._open_output()
         self.log("task %s: %d training and %d dev examples, %d tokens, %d encoders, "
                  "%d heads, hidden %d" % (self.task.name, len(train_y), len(dev_y), seq_len,
                                           config.num_hidden_layers, config.num_attention_heads,
@@ -227,16 +237,12 @@ class Pipeline:
         # Stage 1: fine-tuning.
         if o.finetuned_checkpoint:
             self.log("[1/3] fine-tuning skipped: starting from %s" % o.finetuned_checkpoint)
-            model = build_model(config, self.label_task.num_labels, seq_len, "finetune")
-            ckpt.load_stage_weights(model, weights)
             baseline = self._evaluate(model, dev_x, dev_y)
             finetune_weights = weights
             self.log("fine-tuned model, dev: %s" % self._fmt(baseline))
         else:
-            self.log("[1/3] fine-tuning from %s" % prefix)
-            model = build_model(config, self.label_task.num_labels, seq_len, "finetune")
-            info = ckpt.load_google_checkpoint(model, config, prefix, o.vocab_path)
-            self.log("loaded %d variables from the checkpoint" % info["variables_loaded"])
+            self.log("[1/3] fine-tuning from %s (%d variables loaded)"
+                     % (prefix, info["variables_loaded"]))
             training.compile_for_stage(model, self.label_task.num_labels, o.lr_bert, total, warmup)
             baseline = self._train_keep_best(model, "finetune", train_x, train_y, dev_x, dev_y,
                                              self._meta(config, seq_len, "finetune", None))

@@ -1,0 +1,243 @@
+"""Tests of power_bert.model: numerics against the numpy BERT, padding invariance, sizes
+read from the config (16 heads, 14 layers), per-variable learning rates, dropout.
+"""
+import numpy as np
+import pytest
+
+import power_bert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow)
+from power_bert.backend import keras, tf
+from power_bert.checkpoint import load_google_checkpoint
+from power_bert.config import BertConfig
+from power_bert.google_ckpt import random_bert_variables, write_checkpoint
+from power_bert.layers import SelfAttention, significance_scores, soft_extract_layers
+from power_bert.model import build_model
+from power_bert.training import compile_for_stage
+
+try:
+    from tests.numpy_bert import bert_forward
+except ImportError:  # tests/ is not a package
+    from numpy_bert import bert_forward
+
+CONFIG = {
+    "vocab_size": 60, "hidden_size": 16, "num_hidden_layers": 3, "num_attention_heads": 4,
+    "intermediate_size": 24, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 16, "type_vocab_size": 2,
+    "initializer_range": 0.2,  # large enough that attention is far from uniform
+}
+SEQ_LEN = 10
+RETENTION = [7, 4, 2]
+
+
+def _batch(seed, real, length=SEQ_LEN, vocab=60):
+    """token ids (0 after the ``real[b]`` first positions), segment ids and the mask."""
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(1, vocab, size=(len(real), length)).astype(np.int32)
+    segments = np.zeros_like(tokens)
+    for b, n in enumerate(real):
+        tokens[b, n:] = 0
+        segments[b, n // 2:n] = 1
+    return tokens, segments, (tokens > 0).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def google(tmp_path_factory):
+    """A Google-format checkpoint of random weights, with its vocab."""
+    folder = tmp_path_factory.mktemp("google")
+    variables = random_bert_variables(CONFIG, seed=0)
+    prefix = str(folder / "bert_model.ckpt")
+    write_checkpoint(variables, prefix)
+    vocab = folder / "vocab.txt"
+    vocab.write_text("".join("tok%d\n" % i for i in range(CONFIG["vocab_size"])))
+    return variables, prefix, str(vocab)
+
+
+def _loaded(google, mode, seq_len=SEQ_LEN, **kwargs):
+    variables, prefix, vocab = google
+    config = BertConfig.from_dict(CONFIG)
+    model = build_model(config, 3, seq_len, mode=mode, **kwargs)
+    info = load_google_checkpoint(model, config, prefix, vocab_path=vocab)
+    assert info["classifier_loaded"] is False
+    assert info["variables_loaded"] == 5 + 16 * CONFIG["num_hidden_layers"] + 2
+    return model
+
+
+def _submodel(model, names):
+    return keras.Model(model.inputs, [model.get_layer(n).output for n in names])
+
+
+# --- numerics against the independent numpy BERT -----------------------------------------
+
+def test_finetune_model_reproduces_numpy_bert(google):
+    variables = google[0]
+    model = _loaded(google, "finetune")
+    tokens, segments, mask = _batch(1, [10, 7, 3, 1])
+    last = "Encoder-%d-FeedForward-Norm" % CONFIG["num_hidden_layers"]
+    pooled, sequence = _submodel(model, ["Pooler-Dense", last])([tokens, segments],
+                                                                 training=False)
+    want = bert_forward(variables, CONFIG, tokens, segments, mask)
+    assert pooled.shape == (4, 16) and sequence.shape == (4, SEQ_LEN, 16)
+    np.testing.assert_allclose(pooled.numpy(), want["pooled_output"], atol=1e-4)
+    real = mask > 0
+    np.testing.assert_allclose(sequence.numpy()[real], want["sequence_output"][real], atol=1e-4)
+    # The checkpoint really moved the outputs (not a comparison of two defaults).
+    assert np.abs(want["pooled_output"]).max() > 0.1
+
+
+def test_retrain_model_reproduces_numpy_bert_with_extraction(google):
+    variables = google[0]
+    model = _loaded(google, "retrain", retention_configuration=RETENTION)
+    tokens, segments, mask = _batch(2, [10, 8, 5, 2])
+    names = ["Pooler-Dense"] + ["Encoder-%d-Extract" % j for j in (1, 2, 3)]
+    outputs = _submodel(model, names)([tokens, segments], training=False)
+    want = bert_forward(variables, CONFIG, tokens, segments, mask,
+                        retention_configuration=RETENTION)
+    np.testing.assert_allclose(outputs[0].numpy(), want["pooled_output"], atol=1e-4)
+    for j, (extracted, extracted_mask) in enumerate(outputs[1:]):
+        assert extracted.shape == (4, RETENTION[j], 16)
+        want_mask = np.take_along_axis(mask, want["kept_positions"][j], axis=1)
+        np.testing.assert_array_equal(extracted_mask.numpy(), want_mask)
+    # Extraction changes the result: the full model gives another pooled output.
+    full = bert_forward(variables, CONFIG, tokens, segments, mask)["pooled_output"]
+    assert np.abs(full - want["pooled_output"]).max() > 1e-3
+
+
+# --- padding invariance -------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["finetune", "retrain"])
+def test_padding_changes_neither_significance_nor_prediction(google, mode):
+    kwargs = {"retention_configuration": [6, 4, 2]} if mode == "retrain" else {}
+    real = [8, 5, 3]
+    short_tokens, short_segments, _ = _batch(3, real, length=8)
+    long_tokens = np.pad(short_tokens, ((0, 0), (0, 4)))
+    long_segments = np.pad(short_segments, ((0, 0), (0, 4)))
+    results = []
+    for length, tokens, segments in ((8, short_tokens, short_segments),
+                                     (12, long_tokens, long_segments)):
+        model = _loaded(google, mode, seq_len=length, **kwargs)
+        names = ["Output"] + ["Encoder-%d-MultiHeadSelfAttention" % j for j in (1, 2)]
+        outs = _submodel(model, names)([tokens, segments], training=False)
+        masks = [(tokens > 0).astype(np.float32)]
+        if mode == "retrain":
+            masks.append(_submodel(model, ["Encoder-1-Extract"])(
+                [tokens, segments], training=False)[1].numpy())
+        else:
+            masks.append(masks[0])
+        scores = [significance_scores(outs[1 + j][1], masks[j]).numpy() for j in (0, 1)]
+        results.append((outs[0].numpy(), scores, masks))
+    (short_pred, short_scores, short_masks), (long_pred, long_scores, long_masks) = results
+    np.testing.assert_allclose(long_pred, short_pred, atol=1e-5)
+    for j in (0, 1):
+        for b in range(len(real)):
+            s_real, l_real = short_masks[j][b] > 0, long_masks[j][b] > 0
+            assert s_real.sum() == l_real.sum()
+            np.testing.assert_allclose(long_scores[j][b][l_real], short_scores[j][b][s_real],
+                                       atol=1e-5)
+
+
+# --- sizes come from the config -----------------------------------------------------------
+
+@pytest.mark.parametrize("sizes,retention", [
+    (dict(num_hidden_layers=14, num_attention_heads=16, hidden_size=32, intermediate_size=16),
+     [8, 8, 7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 1]),
+    (dict(num_hidden_layers=2, num_attention_heads=2, hidden_size=8, intermediate_size=12),
+     [5, 2]),
+])
+def test_models_build_for_several_shapes_in_all_modes(sizes, retention):
+    config = BertConfig(vocab_size=30, max_position_embeddings=8, **sizes)
+    layers, heads, hidden = (sizes["num_hidden_layers"], sizes["num_attention_heads"],
+                             sizes["hidden_size"])
+    tokens, segments, _ = _batch(4, [8, 6], length=8, vocab=30)
+    for mode in ("finetune", "search", "retrain"):
+        kwargs = {"retention_configuration": retention} if mode == "retrain" else {}
+        model = build_model(config, 4, 8, mode=mode, **kwargs)
+        attention = [layer for layer in model.layers if isinstance(layer, SelfAttention)]
+        assert len(attention) == layers
+        assert all(layer.head_num == heads for layer in attention)
+        assert len(soft_extract_layers(model)) == (layers if mode == "search" else 0)
+        names = ["Output", "Encoder-1-MultiHeadSelfAttention",
+                 "Encoder-%d-MultiHeadSelfAttention" % layers]
+        if mode == "retrain":
+            names += ["Encoder-%d-Extract" % j for j in range(1, layers + 1)]
+        outs = _submodel(model, names)([tokens, segments], training=False)
+        assert outs[0].shape == (2, 4)
+        np.testing.assert_allclose(outs[0].numpy().sum(-1), np.ones(2), atol=1e-5)
+        assert outs[1][1].shape == (2, heads, 8, 8)
+        last_len = retention[-2] if mode == "retrain" else 8
+        assert outs[2][1].shape == (2, heads, last_len, last_len)
+        if mode == "retrain":
+            lengths = [extracted[0].shape[1] for extracted in outs[3:]]
+            assert lengths == retention
+            assert all(extracted[0].shape == (2, l, hidden)
+                       for extracted, l in zip(outs[3:], retention))
+
+
+def test_regression_head_has_one_linear_output():
+    config = BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=12, max_position_embeddings=8)
+    model = build_model(config, 1, 8, mode="finetune")
+    tokens, segments, _ = _batch(5, [8, 4, 2], length=8, vocab=30)
+    out = model([tokens, segments], training=False).numpy()
+    assert out.shape == (3, 1)
+    pooled = _submodel(model, ["Pooler-Dense"])([tokens, segments], training=False).numpy()
+    kernel, bias = model.get_layer("Output").get_weights()
+    np.testing.assert_allclose(out, pooled @ kernel + bias, atol=1e-6)
+
+
+# --- learning rates -----------------------------------------------------------------------
+
+def _weights(model, layer_name, index=0):
+    return model.get_layer(layer_name).get_weights()[index].copy()
+
+
+def test_search_step_uses_lr_soft_extract_for_retention_and_lr_bert_elsewhere(google):
+    model = _loaded(google, "search")
+    compile_for_stage(model, 3, lr_bert=1e-5, total_steps=1, warmup_steps=0,
+                      lr_soft_extract=1e-2, mass_lambda=0.05)
+    tokens, segments, _ = _batch(6, [10, 6, 4, 9])
+    labels = np.array([0, 1, 2, 1])
+    soft = soft_extract_layers(model)
+    before_r = [layer.retention.numpy().copy() for layer in soft]
+    before_q = _weights(model, "Encoder-1-MultiHeadSelfAttention")  # Wq [H, H]
+    before_ffn = _weights(model, "Encoder-2-FeedForward")  # W1 [H, I]
+    model.train_on_batch([tokens, segments], labels)
+    after_r = [layer.retention.numpy() for layer in soft]
+    delta_r = np.abs(np.concatenate(after_r) - np.concatenate(before_r))
+    moved = delta_r[delta_r > 0]
+    assert moved.size > 0
+    assert 0.5e-2 <= moved.max() <= 1.01e-2, moved.max()
+    for r in after_r:
+        assert r.min() >= 0.0 and r.max() <= 1.0
+    for before, name in ((before_q, "Encoder-1-MultiHeadSelfAttention"),
+                         (before_ffn, "Encoder-2-FeedForward")):
+        delta = np.abs(_weights(model, name) - before).max()
+        assert 0.5e-5 <= delta <= 1.01e-5, (name, delta)
+
+
+def test_finetune_step_moves_bert_weights_at_lr_bert(google):
+    model = _loaded(google, "finetune")
+    compile_for_stage(model, 3, lr_bert=2e-4, total_steps=1, warmup_steps=0)
+    tokens, segments, _ = _batch(7, [10, 6, 4, 9])
+    labels = np.array([2, 1, 0, 1])
+    names = ["Embedding-Token", "Encoder-1-MultiHeadSelfAttention", "Encoder-3-FeedForward",
+             "Pooler-Dense", "Output"]
+    before = [_weights(model, n) for n in names]
+    model.train_on_batch([tokens, segments], labels)
+    for name, b in zip(names, before):
+        delta = np.abs(_weights(model, name) - b).max()
+        assert 1e-4 <= delta <= 2.02e-4, (name, delta)
+
+
+# --- dropout ------------------------------------------------------------------------------
+
+def test_dropout_is_off_in_inference(google):
+    model = _loaded(google, "search")
+    tokens, segments, _ = _batch(8, [10, 6, 4])
+    first = model.predict([tokens, segments], verbose=0)
+    second = model.predict([tokens, segments], verbose=0)
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_allclose(model([tokens, segments], training=False).numpy(), first,
+                               atol=1e-6)
+    # Control: with training=True the (p = 0.1) dropouts do change the output.
+    tf.random.set_seed(0)
+    noisy = model([tokens, segments], training=True).numpy()
+    assert np.abs(noisy - first).max() > 1e-4

@@ -1,0 +1,223 @@
+"""End to end: the three stages from main.py on a tiny BERT and the demo data layout,
+evaluation/prediction of the saved models, and the errors a user sees."""
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import power_bert  # noqa: F401
+from power_bert import synthetic
+from power_bert.google_ckpt import random_bert_variables, write_bert_config, write_checkpoint
+
+import main as cli
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {"hidden_size": 16, "num_hidden_layers": 3, "num_attention_heads": 2,
+        "intermediate_size": 32, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 64,
+        "type_vocab_size": 2, "initializer_range": 0.02}
+
+
+def make_bert(folder: Path, seed: int = 0, drop=(), vocab_extra=0):
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = synthetic.vocabulary() + ["extra%d" % i for i in range(vocab_extra)]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    config = dict(TINY, vocab_size=len(synthetic.vocabulary()))
+    write_bert_config(config, str(folder / "bert_config.json"))
+    variables = random_bert_variables(config, seed=seed)
+    for name in drop:
+        variables.pop(name)
+    write_checkpoint(variables, str(folder / "bert_model.ckpt"))
+    return folder
+
+
+def flags(bert: Path, data: Path, out: Path, *extra):
+    return ["--TASK", "demo", "--BERT_CONFIG_PATH", str(bert / "bert_config.json"),
+            "--CHECKPOINT_PATH", str(bert / "bert_model.ckpt"), "--VOCAB_PATH",
+            str(bert / "vocab.txt"), "--DATA_DIR", str(data), "--OUTPUT_DIR", str(out),
+            "--VERBOSE", "0", *extra]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One full run of the three stages (1 epoch each) shared by the tests below."""
+    root = tmp_path_factory.mktemp("pipeline")
+    bert = make_bert(root / "bert")
+    data = root / "data"
+    synthetic.write_data(str(data), seed=1, sizes={"train": 96, "dev": 40, "test": 24})
+    out = root / "out"
+    rc = cli.main(flags(bert, data, out, "--EPOCH", "1", "--BATCH_SIZE", "16", "--LR_BERT",
+                        "1e-3", "--LR_SOFT_EXTRACT", "0.2", "--LAMBDA", "0.05"))
+    assert rc == 0
+    return {"root": root, "bert": bert, "data": data, "out": out}
+
+
+def read_results(out: Path) -> dict:
+    return json.loads((out / "results.json").read_text())
+
+
+def test_three_stages_write_every_output(trained):
+    out = trained["out"]
+    for name in ("finetune", "search", "retrain"):
+        assert (out / (name + ".hdf5")).is_file()
+        meta = json.loads((out / (name + ".json")).read_text())
+        assert meta["task"] == "demo" and meta["seq_len"] == 64 and meta["mode"] == name
+        assert meta["bert_config"]["num_hidden_layers"] == TINY["num_hidden_layers"]
+    results = read_results(out)
+    retention = results["retention_configuration"]
+    assert len(retention) == TINY["num_hidden_layers"]
+    assert all(1 <= v <= 64 for v in retention)
+    assert all(a >= b for a, b in zip(retention, retention[1:]))
+    # LAMBDA 0.05 with LR_SOFT_EXTRACT 0.2 must have removed word vectors.
+    assert retention[-1] < 64
+    assert json.loads((out / "retrain.json").read_text())["retention_configuration"] == retention
+    assert results["baseline"]["word_vectors_per_example"] == 64 * TINY["num_hidden_layers"]
+    assert results["power_bert"]["word_vectors_per_example"] == sum(retention)
+    for key in ("baseline", "power_bert"):
+        assert 0.0 <= results[key]["dev_metrics"]["accuracy"] <= 1.0
+    masses = results["search"]["masses"]
+    assert retention[0] == max(1, min(64, int(np.floor(masses[0] + 1e-6))))
+    log = (out / "log.txt").read_text()
+    assert "Retention Configuration: %s" % ",".join(map(str, retention)) in log
+    assert "finetune epoch 1/1" in log and "retrain epoch 1/1" in log
+    with open(out / "test_predictions.tsv", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t"))
+    assert rows[0] == ["index", "prediction"]
+    assert [r[0] for r in rows[1:]] == [str(i) for i in range(24)]
+    assert {r[1] for r in rows[1:]} <= {"0", "1"}
+
+
+def test_eval_only_uses_saved_retention_and_flag_overrides(trained):
+    out, bert, data = trained["out"], trained["bert"], trained["data"]
+    before = (out / "log.txt").read_text()
+    retention = read_results(out)["retention_configuration"]
+    common = ["--EVAL_ONLY", "--CHECKPOINT_PATH", str(out / "retrain.hdf5")]
+    base = flags(bert, data, out)
+    base = base[:base.index("--CHECKPOINT_PATH")] + base[base.index("--VOCAB_PATH"):]
+    assert cli.main(base + common) == 0
+    evaluation = read_results(out)["evaluation"]
+    assert evaluation["retention_configuration"] == retention
+    best = json.loads((out / "retrain.json").read_text())["dev_metrics"]
+    assert evaluation["dev_metrics"]["accuracy"] == pytest.approx(best["accuracy"], abs=1e-9)
+
+    assert cli.main(base + common + ["--RETENTION_CONFIG", "64,8,2"]) == 0
+    evaluation = read_results(out)["evaluation"]
+    assert evaluation["retention_configuration"] == [64, 8, 2]
+    assert evaluation["word_vectors_per_example"] == 74
+    # The log is appended to: earlier lines (the retention configuration) survive.
+    after = (out / "log.txt").read_text()
+    assert after.startswith(before)
+    assert "Retention Configuration:" in after
+
+
+def test_eval_only_of_finetuned_model_without_retention(trained):
+    out, bert, data = trained["out"], trained["bert"], trained["data"]
+    argv = ["--TASK", "demo", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(data),
+            "--OUTPUT_DIR", str(out), "--VERBOSE", "0", "--EVAL_ONLY",
+            "--CHECKPOINT_PATH", str(out / "finetune.hdf5")]
+    assert cli.main(argv) == 0
+    evaluation = read_results(out)["evaluation"]
+    assert evaluation["retention_configuration"] is None
+    assert evaluation["word_vectors_per_example"] == 64 * TINY["num_hidden_layers"]
+    best = json.loads((out / "finetune.json").read_text())["dev_metrics"]
+    assert evaluation["dev_metrics"]["accuracy"] == pytest.approx(best["accuracy"], abs=1e-9)
+
+
+def test_predict_only_with_and_without_retention(trained, tmp_path):
+    out, bert, data = trained["out"], trained["bert"], trained["data"]
+    for extra, name in (([], "saved"), (["--RETENTION_CONFIG", "64,64,64"], "full")):
+        target = tmp_path / name
+        argv = ["--TASK", "demo", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR",
+                str(data), "--OUTPUT_DIR", str(target), "--VERBOSE", "0", "--PREDICT_ONLY",
+                "--CHECKPOINT_PATH", str(out / "retrain.hdf5")] + extra
+        assert cli.main(argv) == 0
+        lines = (target / "test_predictions.tsv").read_text().splitlines()
+        assert lines[0] == "index\tprediction" and len(lines) == 25
+    saved = (tmp_path / "saved" / "test_predictions.tsv").read_text()
+    assert saved == (out / "test_predictions.tsv").read_text()
+
+
+def test_finetuned_checkpoint_skips_stage_one(trained, tmp_path):
+    out, bert, data = trained["out"], trained["bert"], trained["data"]
+    target = tmp_path / "lambda2"
+    argv = flags(bert, data, target, "--EPOCH", "1", "--BATCH_SIZE", "16", "--LAMBDA", "0.5",
+                 "--LR_SOFT_EXTRACT", "0.2", "--FINETUNED_CHECKPOINT",
+                 str(out / "finetune.hdf5"))
+    assert cli.main(argv) == 0
+    assert not (target / "finetune.hdf5").exists()
+    log = (target / "log.txt").read_text()
+    assert "fine-tuning skipped" in log
+    results = read_results(target)
+    assert results["baseline"]["dev_metrics"] == pytest.approx(
+        json.loads((out / "finetune.json").read_text())["dev_metrics"])
+    assert results["retention_configuration"][-1] <= read_results(out)["retention_configuration"][-1]
+
+
+def run_error(argv, capsys) -> str:
+    assert cli.main(argv) == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("retention, expected", [
+    ("64,32", "has 2 entries but the model has 3 encoders"),
+    ("16,32,8", "non-increasing"),
+    ("65,32,8", "seq_len=64"),
+    ("64,x,8", "not a comma-separated list of integers"),
+])
+def test_bad_retention_configuration(trained, capsys, retention, expected):
+    out, bert, data = trained["out"], trained["bert"], trained["data"]
+    before = (out / "results.json").read_bytes()
+    argv = ["--TASK", "demo", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(data),
+            "--OUTPUT_DIR", str(out), "--VERBOSE", "0", "--EVAL_ONLY",
+            "--CHECKPOINT_PATH", str(out / "retrain.hdf5"), "--RETENTION_CONFIG", retention]
+    err = run_error(argv, capsys)
+    assert expected in err and err.startswith("error:")
+    assert (out / "results.json").read_bytes() == before  # earlier results untouched
+
+
+def test_missing_file_and_unknown_task(trained, tmp_path, capsys):
+    bert, data = trained["bert"], trained["data"]
+    argv = flags(bert, data, tmp_path / "o")
+    argv[argv.index("--VOCAB_PATH") + 1] = str(tmp_path / "nope" / "vocab.txt")
+    assert "nope/vocab.txt" in run_error(argv, capsys)
+    argv = flags(bert, data, tmp_path / "o")
+    argv[argv.index("--TASK") + 1] = "colaa"
+    err = run_error(argv, capsys)
+    assert "colaa" in err and "cola" in err and "sst-2" in err
+    argv = flags(bert, tmp_path / "no_data", tmp_path / "o")
+    assert "no_data" in run_error(argv, capsys)
+    assert not (tmp_path / "o").exists()  # nothing written before validation passed
+
+
+def test_checkpoint_missing_variable_is_named(tmp_path, trained, capsys):
+    bad = make_bert(tmp_path / "bad", drop=("bert/encoder/layer_1/attention/self/key/bias",))
+    err = run_error(flags(bad, trained["data"], tmp_path / "o", "--EPOCH", "1"), capsys)
+    assert "bert/encoder/layer_1/attention/self/key/bias" in err
+    assert not (tmp_path / "o" / "finetune.hdf5").exists()
+
+
+def test_vocab_not_matching_checkpoint(tmp_path, trained, capsys):
+    bad = make_bert(tmp_path / "bad", vocab_extra=3)
+    err = run_error(flags(bad, trained["data"], tmp_path / "o"), capsys)
+    assert "vocab" in err and str(bad / "vocab.txt") in err
+
+
+def test_pred_glue_on_task_without_glue_file(trained, tmp_path, capsys):
+    out, bert, data = trained["out"], trained["bert"], trained["data"]
+    argv = ["--TASK", "demo", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(data),
+            "--OUTPUT_DIR", str(tmp_path), "--VERBOSE", "0", "--PREDICT_ONLY", "--PRED_GLUE",
+            "--CHECKPOINT_PATH", str(out / "retrain.hdf5")]
+    assert "--PRED_GLUE" in run_error(argv, capsys)
+
+
+def test_cli_exit_status_in_a_real_process(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--TASK", "nosuchtask",
+                           "--OUTPUT_DIR", str(tmp_path / "o"), "--DATA_DIR", str(tmp_path)],
+                          capture_output=True, text=True, cwd=str(ROOT), timeout=300)
+    assert proc.returncode == 2
+    assert "nosuchtask" in proc.stderr and "Traceback" not in proc.stderr
