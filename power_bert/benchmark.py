@@ -347,14 +347,22 @@ def plot(result: Dict, path: str):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     markers = {"fixed": "o", "dynamic": "s"}
+    colours = {}
+    # Points often share a metric value: stagger the labels above and below them.
+    offsets = [8, -14, 20, -26]
     figure, axes = plt.subplots(figsize=(7, 4.5))
+    index = 0
     for run in result["runs"]:
         models = [run[BASELINE], run[POWER]] + list(run["extra"].values())
         for model in models:
+            colour = colours.setdefault(model["label"], "C%d" % len(colours))
             ms = 1000.0 * model["seconds_per_example"]
-            axes.scatter([ms], [model["metric"]], marker=markers[run["padding"]], s=50)
+            axes.scatter([ms], [model["metric"]], marker=markers[run["padding"]], s=50,
+                         color=colour)
             axes.annotate("%s (%s)" % (model["label"], run["padding"]), (ms, model["metric"]),
-                          textcoords="offset points", xytext=(5, 5), fontsize=8)
+                          textcoords="offset points", xytext=(4, offsets[index % len(offsets)]),
+                          fontsize=8, color=colour)
+            index += 1
     axes.set_xlabel("milliseconds per example (median, batch %d)" % result["batch_size"])
     axes.set_ylabel("%s (dev, x100)" % result[BASELINE]["metric_name"])
     axes.set_title("%s: accuracy vs inference time" % result["task"])

@@ -131,10 +131,6 @@ def load_google_checkpoint(model, config: BertConfig, path: str, vocab_path: Opt
                                 % (name, layer_name, expected))
                 continue
             found = tuple(shapes[name])
-            if name == "bert/embeddings/position_embeddings" and found[1:] == expected[1:] \
-                    and found[0] >= expected[0]:
-                assignments.append((weight, name, expected[0]))
-                continue
             if found != expected:
                 problems.append("variable %s has shape %s, layer %s expects %s"
                                 % (name, found, layer_name, expected))
@@ -168,8 +164,6 @@ def load_google_checkpoint(model, config: BertConfig, path: str, vocab_path: Opt
         value = reader.get_tensor(name)
         if how == "transpose":
             value = value.T
-        elif isinstance(how, int):
-            value = value[:how]
         weight.assign(value.astype(np.float32))
     return {"prefix": prefix, "variables_loaded": len(assignments),
             "classifier_loaded": classifier_loaded}

@@ -150,8 +150,12 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
             x, mask = Extract(retention_configuration[j - 1],
                               name="Encoder-%d-Extract" % j)([x, probs, mask])
         prefix = "Encoder-%d-FeedForward" % j
-        ffn = FeedForward(units=config.intermediate_size, activation=gelu_exact,
-                          kernel_initializer=initializer(), name=prefix)(x)
+        feed_forward = FeedForward(units=config.intermediate_size, activation=gelu_exact,
+                                   kernel_initializer=initializer(), name=prefix)
+        ffn = feed_forward(x)
+        # keras-position-wise-feed-forward draws W1 and W2 from one initializer instance,
+        # which repeats its values: give W2 its own draw.
+        feed_forward.W2.assign(initializer()(feed_forward.W2.shape))
         ffn = keras.layers.Dropout(config.hidden_dropout_prob, name=prefix + "-Dropout")(ffn)
         x = keras.layers.Add(name=prefix + "-Add")([x, ffn])
         x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=prefix + "-Norm")(x)

@@ -17,6 +17,13 @@ B, N, T, H = 4, 2, 10, 8
 REAL = [10, 7, 4, 1]  # real words per row (position 0 = [CLS] always real)
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Fresh weights (build_model draws seeds from numpy's global generator) are the same
+    in every run, whatever the test order."""
+    keras.utils.set_random_seed(0)
+
+
 def _inputs(seed=0, real=REAL):
     """Random x [B, T, H], attention probs [B, N, T, T] (padded keys masked), mask [B, T]."""
     rng = np.random.default_rng(seed)
@@ -205,6 +212,7 @@ def test_soft_extract_scales_by_rank_and_gradient_flows_to_retention():
 
 @pytest.fixture(scope="module")
 def search_model():
+    keras.utils.set_random_seed(1)
     return build_model(_config(layers=3), 2, 8, mode="search")
 
 

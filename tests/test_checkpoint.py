@@ -1,0 +1,270 @@
+"""Tests of power_bert.checkpoint: Google checkpoints that do not fit fail loudly (named
+variables, both shapes, no partial load); classifier heads; stage weights by layer name.
+"""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import power_bert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow)
+from power_bert.backend import keras
+from power_bert.checkpoint import (CheckpointError, load_google_checkpoint, load_stage_weights,
+                                   save_stage)
+from power_bert.config import BertConfig
+from power_bert.google_ckpt import random_bert_variables, write_checkpoint
+from power_bert.layers import SoftExtract, soft_extract_layers
+from power_bert.model import build_model
+
+CONFIG = {
+    "vocab_size": 45, "hidden_size": 12, "num_hidden_layers": 2, "num_attention_heads": 3,
+    "intermediate_size": 20, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 16, "type_vocab_size": 2,
+    "initializer_range": 0.1,
+}
+SEQ_LEN = 8
+NUM_LABELS = 3
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Fresh weights (build_model draws seeds from numpy's global generator) are the same
+    in every run, whatever the test order."""
+    keras.utils.set_random_seed(0)
+
+
+def _config(**changes):
+    return BertConfig.from_dict(dict(CONFIG, **changes))
+
+
+def _write(folder, variables, name="bert_model.ckpt"):
+    prefix = os.path.join(str(folder), name)
+    write_checkpoint(variables, prefix)
+    return prefix
+
+
+def _vocab(folder, lines):
+    path = os.path.join(str(folder), "vocab.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join("tok%d\n" % i for i in range(lines)))
+    return path
+
+
+def _batch(seed=0):
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(1, CONFIG["vocab_size"], size=(3, SEQ_LEN)).astype(np.int32)
+    tokens[1, 5:] = 0
+    tokens[2, 3:] = 0
+    segments = np.zeros_like(tokens)
+    segments[:, 4:] = 1
+    return [tokens, segments * (tokens > 0)]
+
+
+@pytest.fixture(scope="module")
+def finetune_model():
+    """One finetune model shared by the failure tests (each checks it is left unchanged)."""
+    keras.utils.set_random_seed(1)  # not 0: other weights than the models built in tests
+    return build_model(_config(), NUM_LABELS, SEQ_LEN, mode="finetune")
+
+
+def _assert_unchanged(model, before):
+    after = model.get_weights()
+    assert len(after) == len(before)
+    for a, b in zip(after, before):
+        np.testing.assert_array_equal(a, b)
+
+
+# --- Google checkpoints that do not fit -----------------------------------------------------
+
+def test_missing_variable_is_named_and_nothing_is_loaded(tmp_path, finetune_model):
+    variables = random_bert_variables(CONFIG, seed=1)
+    del variables["bert/encoder/layer_1/attention/self/key/bias"]
+    prefix = _write(tmp_path, variables)
+    before = finetune_model.get_weights()
+    with pytest.raises(CheckpointError) as info:
+        load_google_checkpoint(finetune_model, _config(), prefix)
+    message = str(info.value)
+    assert "bert/encoder/layer_1/attention/self/key/bias" in message
+    assert "Encoder-2-MultiHeadSelfAttention" in message
+    assert "missing" in message
+    _assert_unchanged(finetune_model, before)
+
+
+def test_wrong_shape_is_named_with_both_shapes(tmp_path, finetune_model):
+    variables = random_bert_variables(CONFIG, seed=2)
+    variables["bert/encoder/layer_0/intermediate/dense/kernel"] = np.zeros((12, 21), np.float32)
+    prefix = _write(tmp_path, variables)
+    before = finetune_model.get_weights()
+    with pytest.raises(CheckpointError) as info:
+        load_google_checkpoint(finetune_model, _config(), prefix)
+    message = str(info.value)
+    assert "bert/encoder/layer_0/intermediate/dense/kernel" in message
+    assert "(12, 21)" in message and "(12, 20)" in message
+    _assert_unchanged(finetune_model, before)
+
+
+def test_every_problem_is_listed(tmp_path, finetune_model):
+    variables = random_bert_variables(CONFIG, seed=3)
+    del variables["bert/pooler/dense/bias"]
+    variables["bert/embeddings/LayerNorm/gamma"] = np.ones((13,), np.float32)
+    prefix = _write(tmp_path, variables)
+    with pytest.raises(CheckpointError, match="2 problems") as info:
+        load_google_checkpoint(finetune_model, _config(), prefix)
+    assert "bert/pooler/dense/bias" in str(info.value)
+    assert "bert/embeddings/LayerNorm/gamma" in str(info.value)
+
+
+def test_vocab_with_other_size_is_rejected_before_loading(tmp_path, finetune_model):
+    prefix = _write(tmp_path, random_bert_variables(CONFIG, seed=4))
+    vocab = _vocab(tmp_path, CONFIG["vocab_size"] + 3)
+    before = finetune_model.get_weights()
+    with pytest.raises(CheckpointError) as info:
+        load_google_checkpoint(finetune_model, _config(), prefix, vocab_path=vocab)
+    message = str(info.value)
+    assert vocab in message
+    assert "48" in message and "45" in message
+    _assert_unchanged(finetune_model, before)
+
+
+def test_matching_checkpoint_loads_every_variable(tmp_path, finetune_model):
+    variables = random_bert_variables(CONFIG, seed=5)
+    prefix = _write(tmp_path, variables)
+    vocab = _vocab(tmp_path, CONFIG["vocab_size"])
+    info = load_google_checkpoint(finetune_model, _config(), prefix + ".index", vocab_path=vocab)
+    assert info["variables_loaded"] == 5 + 16 * 2 + 2
+    assert info["classifier_loaded"] is False
+    model = finetune_model
+    np.testing.assert_array_equal(model.get_layer("Embedding-Token").get_weights()[0],
+                                  variables["bert/embeddings/word_embeddings"])
+    attention = model.get_layer("Encoder-2-MultiHeadSelfAttention").get_weights()
+    np.testing.assert_array_equal(attention[2],
+                                  variables["bert/encoder/layer_1/attention/self/key/kernel"])
+    np.testing.assert_array_equal(attention[7],
+                                  variables["bert/encoder/layer_1/attention/output/dense/bias"])
+    ffn = model.get_layer("Encoder-1-FeedForward").get_weights()
+    np.testing.assert_array_equal(ffn[2], variables["bert/encoder/layer_0/output/dense/kernel"])
+    np.testing.assert_array_equal(model.get_layer("Pooler-Dense").get_weights()[1],
+                                  variables["bert/pooler/dense/bias"])
+
+
+def test_missing_checkpoint_file_is_a_checkpoint_error(tmp_path, finetune_model):
+    with pytest.raises(CheckpointError, match="nothing_here.ckpt"):
+        load_google_checkpoint(finetune_model, _config(), str(tmp_path / "nothing_here.ckpt"))
+
+
+# --- classifier head (run_classifier.py checkpoints) ----------------------------------------
+
+def test_classifier_head_is_loaded_transposed_when_required(tmp_path, finetune_model):
+    variables = random_bert_variables(CONFIG, seed=6)
+    rng = np.random.default_rng(7)
+    variables["output_weights"] = rng.standard_normal((NUM_LABELS, 12)).astype(np.float32)
+    variables["output_bias"] = rng.standard_normal((NUM_LABELS,)).astype(np.float32)
+    prefix = _write(tmp_path, variables)
+    info = load_google_checkpoint(finetune_model, _config(), prefix, load_classifier="required")
+    assert info["classifier_loaded"] is True
+    kernel, bias = finetune_model.get_layer("Output").get_weights()
+    assert kernel.shape == (12, NUM_LABELS)
+    np.testing.assert_array_equal(kernel, variables["output_weights"].T)
+    np.testing.assert_array_equal(bias, variables["output_bias"])
+
+
+def test_classifier_with_wrong_label_count_is_rejected(tmp_path, finetune_model):
+    variables = random_bert_variables(CONFIG, seed=8)
+    variables["output_weights"] = np.zeros((2, 12), np.float32)
+    variables["output_bias"] = np.zeros((2,), np.float32)
+    prefix = _write(tmp_path, variables)
+    with pytest.raises(CheckpointError, match=r"output_weights.*\(2, 12\).*\(3, 12\)"):
+        load_google_checkpoint(finetune_model, _config(), prefix)
+
+
+def test_required_classifier_absent_raises_and_never_skips_it(tmp_path, finetune_model):
+    variables = random_bert_variables(CONFIG, seed=9)
+    prefix = _write(tmp_path, variables)
+    before = finetune_model.get_weights()
+    with pytest.raises(CheckpointError, match="output_weights"):
+        load_google_checkpoint(finetune_model, _config(), prefix, load_classifier="required")
+    _assert_unchanged(finetune_model, before)
+    head = finetune_model.get_layer("Output").get_weights()
+    variables["output_weights"] = np.ones((NUM_LABELS, 12), np.float32)
+    variables["output_bias"] = np.ones((NUM_LABELS,), np.float32)
+    prefix = _write(tmp_path, variables, name="with_head.ckpt")
+    info = load_google_checkpoint(finetune_model, _config(), prefix, load_classifier="never")
+    assert info["classifier_loaded"] is False
+    for a, b in zip(finetune_model.get_layer("Output").get_weights(), head):
+        np.testing.assert_array_equal(a, b)
+
+
+# --- position embeddings --------------------------------------------------------------------
+
+def test_position_embeddings_of_config_size_load(tmp_path, finetune_model):
+    variables = random_bert_variables(CONFIG, seed=10)
+    assert variables["bert/embeddings/position_embeddings"].shape == (16, 12)
+    prefix = _write(tmp_path, variables)
+    load_google_checkpoint(finetune_model, _config(), prefix)
+    table = finetune_model.get_layer("Embedding-Position").get_weights()[0]
+    np.testing.assert_array_equal(table, variables["bert/embeddings/position_embeddings"])
+
+
+@pytest.mark.parametrize("shape", [(8, 12), (16, 10), (24, 12)])
+def test_position_embeddings_of_wrong_shape_fail(tmp_path, finetune_model, shape):
+    variables = random_bert_variables(CONFIG, seed=11)
+    variables["bert/embeddings/position_embeddings"] = np.zeros(shape, np.float32)
+    prefix = _write(tmp_path, variables)
+    before = finetune_model.get_weights()
+    with pytest.raises(CheckpointError) as info:
+        load_google_checkpoint(finetune_model, _config(), prefix)
+    message = str(info.value)
+    assert "bert/embeddings/position_embeddings" in message
+    assert str(shape) in message and "(16, 12)" in message
+    _assert_unchanged(finetune_model, before)
+
+
+# --- stage checkpoints ----------------------------------------------------------------------
+
+def _meta(mode, retention=None):
+    return {"bert_config": CONFIG, "task": "MRPC", "num_labels": NUM_LABELS,
+            "seq_len": SEQ_LEN, "mode": mode, "retention_configuration": retention}
+
+
+def test_save_stage_and_load_stage_weights_round_trip(tmp_path, finetune_model):
+    x = _batch(12)
+    want = finetune_model(x, training=False).numpy()
+    weights_path = save_stage(finetune_model, str(tmp_path), "finetune", _meta("finetune"))
+    assert os.path.basename(weights_path) == "finetune.hdf5"
+    with open(os.path.join(str(tmp_path), "finetune.json"), encoding="utf-8") as f:
+        assert json.load(f) == _meta("finetune")
+    assert sorted(os.listdir(str(tmp_path))) == ["finetune.hdf5", "finetune.json"]
+    fresh = build_model(_config(), NUM_LABELS, SEQ_LEN, mode="finetune")
+    assert np.abs(fresh(x, training=False).numpy() - want).max() > 1e-6
+    assert load_stage_weights(fresh, weights_path) == []
+    np.testing.assert_array_equal(fresh(x, training=False).numpy(), want)
+
+    # Into the search stage: Soft-Extract layers are new, and only they may be missing.
+    search = build_model(_config(), NUM_LABELS, SEQ_LEN, mode="search")
+    with pytest.raises(CheckpointError, match="Encoder-1-Soft-Extract"):
+        load_stage_weights(search, weights_path)
+    skipped = load_stage_weights(search, weights_path, allow_missing=(SoftExtract,))
+    assert skipped == ["Encoder-1-Soft-Extract", "Encoder-2-Soft-Extract"]
+    # With every retention parameter at 1 the search model computes the fine-tuned model.
+    for layer in soft_extract_layers(search):
+        np.testing.assert_array_equal(layer.retention.numpy(), np.ones(SEQ_LEN, np.float32))
+    np.testing.assert_allclose(search(x, training=False).numpy(), want, atol=1e-6)
+
+    # Search weights (with Soft-Extract) go into a retrain model by name.
+    rng = np.random.default_rng(13)
+    for layer in soft_extract_layers(search):
+        layer.retention.assign(rng.uniform(0, 1, SEQ_LEN).astype(np.float32))
+    search_path = save_stage(search, str(tmp_path), "search", _meta("search"))
+    retrain = build_model(_config(), NUM_LABELS, SEQ_LEN, mode="retrain",
+                          retention_configuration=[SEQ_LEN, SEQ_LEN])
+    assert load_stage_weights(retrain, search_path) == []
+    np.testing.assert_allclose(retrain(x, training=False).numpy(), want, atol=1e-5)
+
+
+def test_stage_weights_of_other_hidden_size_are_rejected(tmp_path, finetune_model):
+    weights_path = save_stage(finetune_model, str(tmp_path), "finetune", _meta("finetune"))
+    other = build_model(_config(hidden_size=15), NUM_LABELS, SEQ_LEN, mode="finetune")
+    before = other.get_weights()
+    with pytest.raises(CheckpointError, match="finetune.hdf5"):
+        load_stage_weights(other, weights_path)
+    _assert_unchanged(other, before)
