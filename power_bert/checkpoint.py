@@ -206,6 +206,7 @@ def save_stage(model, output_dir: str, stage: str, meta: dict) -> str:
     ``meta`` must hold what rebuilds the model: ``bert_config``, ``task``, ``num_labels``,
     ``seq_len``, ``mode`` and ``retention_configuration``.
     """
+    os.makedirs(output_dir, exist_ok=True)
     weights_path, meta_path = stage_paths(output_dir, stage)
     tmp_weights = weights_path + ".tmp.hdf5"
     model.save_weights(tmp_weights)

@@ -56,15 +56,7 @@ CONFIG_DEFAULTS: Dict[str, float] = {
     "initializer_range": 0.02,
 }
 
-_INT_KEYS = (
-    "vocab_size",
-    "hidden_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "intermediate_size",
-    "max_position_embeddings",
-    "type_vocab_size",
-)
+_INT_KEYS = tuple(k for k in REQUIRED_CONFIG_KEYS if k != "hidden_act")
 
 
 class BertConfigError(ValueError):

@@ -383,6 +383,9 @@ class Pipeline:
             _require_file(o.bert_config_path, "--BERT_CONFIG_PATH")
             config = BertConfig.from_json_file(o.bert_config_path)
             seq_len, saved, mode = self.task.max_seq_len, None, "finetune"
+        if seq_len > config.max_position_embeddings:
+            raise UsageError("task %s uses %d tokens but the BERT config allows %d positions"
+                             % (self.task.name, seq_len, config.max_position_embeddings))
         retention = o.retention_config if o.retention_config is not None else saved
         if retention is not None:
             try:

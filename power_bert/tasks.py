@@ -23,7 +23,7 @@ so for ``ax`` the reader accepts any of:
 
 If none exists the reader's error lists every path it tried.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Optional, Tuple
 
 SPLITS = ("train", "dev", "test")
@@ -230,6 +230,16 @@ def _mnli_task(name: str, glue_name: str, suffix: str) -> TaskSpec:
         test_index=0, test_text_a=8, test_text_b=9)
 
 
+# SST-2: "sentence label"; test "index sentence".
+_SST2 = TaskSpec(
+    name="sst-2", glue_name="SST-2", labels=BINARY_LABELS, metrics=("accuracy",),
+    max_seq_len=64,
+    train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
+    has_header=True, num_columns=2, text_a=0, text_b=None, label=1,
+    test_has_header=True, test_num_columns=2,
+    test_index=0, test_text_a=1, test_text_b=None)
+
+
 _TASK_LIST = (
     # CoLA train/dev: no header; source, label, original label, sentence.
     TaskSpec(
@@ -239,14 +249,7 @@ _TASK_LIST = (
         has_header=False, num_columns=4, text_a=3, text_b=None, label=1,
         test_has_header=True, test_num_columns=2,
         test_index=0, test_text_a=1, test_text_b=None),
-    # SST-2: "sentence label"; test "index sentence".
-    TaskSpec(
-        name="sst-2", glue_name="SST-2", labels=BINARY_LABELS, metrics=("accuracy",),
-        max_seq_len=64,
-        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
-        has_header=True, num_columns=2, text_a=0, text_b=None, label=1,
-        test_has_header=True, test_num_columns=2,
-        test_index=0, test_text_a=1, test_text_b=None),
+    _SST2,
     # MRPC: "Quality #1 ID #2 ID #1 String #2 String"; test has index first.
     TaskSpec(
         name="mrpc", glue_name="MRPC", labels=BINARY_LABELS, metrics=("f1", "accuracy"),
@@ -287,13 +290,7 @@ _TASK_LIST = (
         test_index=0, test_text_a=1, test_text_b=2,
         search_dirs=("", "diagnostic", "../diagnostic")),
     # The project's embedded synthetic sentiment set, in SST-2's layout.
-    TaskSpec(
-        name="demo", glue_name=None, labels=BINARY_LABELS, metrics=("accuracy",),
-        max_seq_len=64,
-        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
-        has_header=True, num_columns=2, text_a=0, text_b=None, label=1,
-        test_has_header=True, test_num_columns=2,
-        test_index=0, test_text_a=1, test_text_b=None),
+    replace(_SST2, name="demo", glue_name=None),
 )
 
 TASKS: Dict[str, TaskSpec] = {spec.name: spec for spec in _TASK_LIST}

@@ -23,11 +23,11 @@ TINY = {"hidden_size": 16, "num_hidden_layers": 3, "num_attention_heads": 2,
         "type_vocab_size": 2, "initializer_range": 0.02}
 
 
-def make_bert(folder: Path, seed: int = 0, drop=(), vocab_extra=0):
+def make_bert(folder: Path, seed: int = 0, drop=(), vocab_extra=0, **sizes):
     folder.mkdir(parents=True, exist_ok=True)
     vocab = synthetic.vocabulary() + ["extra%d" % i for i in range(vocab_extra)]
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    config = dict(TINY, vocab_size=len(synthetic.vocabulary()))
+    config = dict(TINY, vocab_size=len(synthetic.vocabulary()), **sizes)
     write_bert_config(config, str(folder / "bert_config.json"))
     variables = random_bert_variables(config, seed=seed)
     for name in drop:
@@ -221,3 +221,53 @@ def test_cli_exit_status_in_a_real_process(tmp_path):
                           capture_output=True, text=True, cwd=str(ROOT), timeout=300)
     assert proc.returncode == 2
     assert "nosuchtask" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_eval_only_of_a_fine_tuned_google_checkpoint(trained, tmp_path, capsys):
+    """--MODEL_FORMAT CKPT: a run_classifier-style checkpoint (output_weights [C, H])."""
+    bert, data = trained["bert"], trained["data"]
+    config = dict(TINY, vocab_size=len(synthetic.vocabulary()))
+    variables = random_bert_variables(config, seed=5)
+    rng = np.random.default_rng(5)
+    variables["output_weights"] = rng.normal(0, 0.5, (2, TINY["hidden_size"])).astype(np.float32)
+    variables["output_bias"] = np.array([0.1, -0.1], np.float32)
+    write_checkpoint(variables, str(tmp_path / "clf.ckpt"))
+    argv = ["--TASK", "demo", "--BERT_CONFIG_PATH", str(bert / "bert_config.json"),
+            "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(data), "--OUTPUT_DIR",
+            str(tmp_path / "o"), "--VERBOSE", "0", "--EVAL_ONLY", "--MODEL_FORMAT", "CKPT",
+            "--CHECKPOINT_PATH", str(tmp_path / "clf.ckpt")]
+    assert cli.main(argv) == 0
+    evaluation = read_results(tmp_path / "o")["evaluation"]
+    assert evaluation["retention_configuration"] is None and evaluation["num_examples"] == 40
+    assert cli.main(argv + ["--RETENTION_CONFIG", "32,16,8"]) == 0
+    assert read_results(tmp_path / "o")["evaluation"]["word_vectors_per_example"] == 56
+    # A pre-trained checkpoint has no classifier head: evaluating it is an error.
+    argv[argv.index("--CHECKPOINT_PATH") + 1] = str(bert / "bert_model.ckpt")
+    assert "output_weights" in run_error(argv, capsys)
+
+
+def test_ax_is_predicted_by_an_mnli_model(tmp_path):
+    from glue_fixtures import write_ax
+    from power_bert.checkpoint import save_stage
+    from power_bert.config import BertConfig
+    from power_bert.model import build_model
+    from power_bert.tasks import get_task
+    bert = make_bert(tmp_path / "bert", max_position_embeddings=128)
+    config = BertConfig.from_json_file(str(bert / "bert_config.json"))
+    mnli = get_task("mnli-m")
+    model = build_model(config, mnli.num_labels, mnli.max_seq_len, "retrain", [128, 16, 4])
+    save_stage(model, str(tmp_path / "mnli"), "retrain", {
+        "bert_config": config.to_dict(), "task": "mnli-m", "num_labels": 3,
+        "seq_len": mnli.max_seq_len, "mode": "retrain", "retention_configuration": [128, 16, 4]})
+    ax_dir = write_ax(tmp_path / "glue")
+    argv = ["--TASK", "ax", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(ax_dir),
+            "--OUTPUT_DIR", str(tmp_path / "out"), "--VERBOSE", "0", "--PREDICT_ONLY",
+            "--PRED_GLUE", "--CHECKPOINT_PATH", str(tmp_path / "mnli" / "retrain.hdf5")]
+    assert cli.main(argv) == 0
+    lines = (tmp_path / "out" / "glue" / "AX.tsv").read_text().splitlines()
+    with open(ax_dir / "diagnostic.tsv", newline="", encoding="utf-8") as f:
+        indices = [row[0] for row in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)][1:]
+    assert lines[0] == "index\tprediction"
+    assert [line.split("\t")[0] for line in lines[1:]] == indices
+    assert {line.split("\t")[1] for line in lines[1:]} <= {"entailment", "neutral",
+                                                          "contradiction"}
