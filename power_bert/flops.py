@@ -21,9 +21,7 @@ Without elimination l_j = n_in = seq_len for every encoder.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
-
-import numpy as np
+from typing import Dict, List, Mapping, Optional, Sequence, Union
 
 from power_bert.retention import _is_integral, validate_retention_configuration
 

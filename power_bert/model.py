@@ -19,7 +19,7 @@ from keras_position_wise_feed_forward import FeedForward
 
 from power_bert.backend import keras, tf
 from power_bert.config import BertConfig
-from power_bert.retention import RetentionConfigError, validate_retention_configuration  # noqa: F401
+from power_bert.retention import validate_retention_configuration
 from power_bert.layers import (Extract, PaddingMask, SelfAttention, SoftExtract, gelu_exact,
                                mass_regularizer, soft_extract_layers)
 

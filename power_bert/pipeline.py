@@ -60,6 +60,7 @@ class Options:
     max_train_examples: Optional[int] = None
     finetuned_checkpoint: Optional[str] = None
     eval_batch_size: Optional[int] = None
+    dynamic_padding: bool = False
     verbose: int = 1
 
     @property
@@ -136,6 +137,9 @@ class Pipeline:
         if options.data_dir is None or not os.path.isdir(options.data_dir):
             raise UsageError("--DATA_DIR: folder not found: %s" % options.data_dir)
         _require_file(options.vocab_path, "--VOCAB_PATH")
+        if options.dynamic_padding and not (options.eval_only or options.predict_only):
+            raise UsageError("--DYNAMIC_PADDING applies to --EVAL_ONLY and --PREDICT_ONLY; "
+                             "training uses the task's fixed length, as the paper")
         if options.pred_glue and self.task.glue_name is None:
             raise UsageError("--PRED_GLUE: task %s has no GLUE submission file; drop the flag "
                              "to write OUTPUT_DIR/test_predictions.tsv" % self.task.name)
@@ -170,10 +174,16 @@ class Pipeline:
         return DataParser(self.o.vocab_path, self.task, self.o.data_dir, max_seq_len=seq_len,
                           cased=self.o.cased, seed=self.o.seed)
 
+    def _predict(self, model, x):
+        """Predictions in file order; padded per batch when the model has no fixed length."""
+        from power_bert import padding
+        dynamic = padding.model_seq_len(model) is None
+        return padding.predict(model, x, self.o.inference_batch_size, dynamic,
+                               verbose=1 if self.o.verbose == 1 else 0)
+
     def _evaluate(self, model, x, y) -> dict:
         from power_bert.metrics import compute_metrics
-        predictions = training.predict(model, x, self.o.inference_batch_size, self.o.verbose)
-        return compute_metrics(self.task, y, predictions)
+        return compute_metrics(self.task, y, self._predict(model, x))
 
     def _main(self, metrics: dict) -> float:
         from power_bert.metrics import main_metric_value
@@ -348,7 +358,7 @@ class Pipeline:
                 raise
             self.log("no test predictions: %s" % e)
             return None
-        predictions = training.predict(model, test_x, self.o.inference_batch_size, self.o.verbose)
+        predictions = self._predict(model, test_x)
         if self.o.pred_glue:
             path = write_glue_predictions(self.task, guids, predictions, self.o.output_dir)
         else:
@@ -395,7 +405,11 @@ class Pipeline:
                 raise UsageError("--RETENTION_CONFIG: %s" % e) from None
             mode = "retrain"
         ckpt.check_vocab_matches(o.vocab_path, config.vocab_size, "the model (vocab_size)")
-        model = build_model(config, self.label_task.num_labels, seq_len, mode, retention)
+        # Dynamic padding: a model for any length up to seq_len; Extract keeps at most
+        # min(l_j, batch length) vectors.
+        model = build_model(config, self.label_task.num_labels,
+                            None if o.dynamic_padding else seq_len, mode, retention,
+                            max_len=seq_len)
         if fmt == "HDF5":
             ckpt.load_stage_weights(model, weights)
         else:
@@ -410,13 +424,15 @@ class Pipeline:
         self._open_output()
         metrics = self._evaluate(model, dev_x, dev_y)
         vectors = word_vectors(seq_len, config.num_hidden_layers, retention)
-        self.log("evaluation of %s on %s dev (%d examples): %s; retention configuration %s; "
-                 "%d word vectors per example" % (self.o.checkpoint_path, self.task.name,
-                                                  len(dev_y), self._fmt(metrics),
-                                                  retention or "none (all kept)", vectors))
+        self.log("evaluation of %s on %s dev (%d examples, %s padding): %s; retention "
+                 "configuration %s; %d word vectors per example"
+                 % (self.o.checkpoint_path, self.task.name, len(dev_y),
+                    "dynamic" if self.o.dynamic_padding else "fixed", self._fmt(metrics),
+                    retention or "none (all kept)", vectors))
         result = {"checkpoint": self.o.checkpoint_path, "dev_metrics": metrics,
                   "retention_configuration": retention, "word_vectors_per_example": vectors,
-                  "num_examples": int(len(dev_y))}
+                  "num_examples": int(len(dev_y)),
+                  "padding": "dynamic" if self.o.dynamic_padding else "fixed"}
         self._update_results(evaluation=result)
         return result
 

@@ -1,8 +1,5 @@
 """One training routine for the three stages, with BERT's learning-rate schedule."""
-import math
 from typing import Callable, Optional
-
-import numpy as np
 
 from power_bert.backend import keras, tf
 
@@ -88,13 +85,3 @@ def fit(model, train_x, train_y, epochs: int, batch_size: int, seed: int,
     dataset = make_dataset(train_x, train_y, batch_size, seed)
     return model.fit(dataset, epochs=epochs, verbose=verbose,
                      callbacks=[EpochEnd(on_epoch_end)])
-
-
-def predict(model, x, batch_size: int, verbose: int = 1) -> np.ndarray:
-    """Class probabilities [N, C] or regression scores [N]."""
-    out = model.predict([x[0], x[1]], batch_size=batch_size, verbose=verbose)
-    return out[:, 0] if out.shape[-1] == 1 else out
-
-
-def steps_per_epoch(num_examples: int, batch_size: int) -> int:
-    return int(math.ceil(num_examples / float(batch_size)))

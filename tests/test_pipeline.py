@@ -2,7 +2,6 @@
 evaluation/prediction of the saved models, and the errors a user sees."""
 import csv
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +103,12 @@ def test_eval_only_uses_saved_retention_and_flag_overrides(trained):
     assert evaluation["retention_configuration"] == retention
     best = json.loads((out / "retrain.json").read_text())["dev_metrics"]
     assert evaluation["dev_metrics"]["accuracy"] == pytest.approx(best["accuracy"], abs=1e-9)
+
+    # Dynamic padding: same predictions, so the same metric.
+    assert cli.main(base + common + ["--DYNAMIC_PADDING", "--EVAL_BATCH_SIZE", "8"]) == 0
+    dynamic = read_results(out)["evaluation"]
+    assert dynamic["padding"] == "dynamic"
+    assert dynamic["dev_metrics"]["accuracy"] == pytest.approx(best["accuracy"], abs=1e-9)
 
     assert cli.main(base + common + ["--RETENTION_CONFIG", "64,8,2"]) == 0
     evaluation = read_results(out)["evaluation"]
