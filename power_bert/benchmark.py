@@ -365,7 +365,7 @@ def plot(result: Dict, path: str):
             index += 1
     axes.set_xlabel("milliseconds per example (median, batch %d)" % result["batch_size"])
     axes.set_ylabel("%s (dev, x100)" % result[BASELINE]["metric_name"])
-    axes.set_title("%s: accuracy vs inference time" % result["task"])
+    axes.set_title("%s: %s vs inference time" % (result["task"], result[BASELINE]["metric_name"]))
     axes.grid(True, alpha=0.3)
     axes.margins(0.2)
     figure.tight_layout()
