@@ -23,13 +23,18 @@ from typing import List, Optional
 import numpy as np
 
 from power_bert import checkpoint as ckpt
+from power_bert import padding, training
 from power_bert.backend import keras
 from power_bert.config import BertConfig
+from power_bert.data import DataError, DataParser
+from power_bert.flops import word_vectors_processed
+from power_bert.metrics import compute_metrics, format_metrics, main_metric_value
 from power_bert.layers import SoftExtract, soft_extract_layers
 from power_bert.model import build_model
 from power_bert.retention import (retention_configuration_from_masses,
                                   validate_retention_configuration)
-from power_bert import training
+from power_bert.submission import write_glue_predictions, write_predictions
+from power_bert.tasks import get_task
 
 
 class UsageError(ValueError):
@@ -98,7 +103,6 @@ def _require_file(path: Optional[str], flag: str):
 
 
 def _task(name: str):
-    from power_bert.tasks import get_task
     try:
         return get_task(name)
     except ValueError as e:
@@ -107,14 +111,12 @@ def _task(name: str):
 
 def _label_task(task):
     """The task whose labels/model a task uses (ax is predicted by an MNLI model)."""
-    from power_bert.tasks import get_task
     name = getattr(task, "label_task", None)
     return get_task(name) if name else task
 
 
 def word_vectors(seq_len: int, num_layers: int, retention: Optional[List[int]]) -> int:
     """Word vectors that reach the feed-forward networks, summed over encoders."""
-    from power_bert.flops import word_vectors_processed
     return int(word_vectors_processed(seq_len, retention or [seq_len] * num_layers))
 
 
@@ -170,27 +172,22 @@ class Pipeline:
         _atomic_json(self.results_path, results)
 
     def _parser(self, seq_len: int):
-        from power_bert.data import DataParser
         return DataParser(self.o.vocab_path, self.task, self.o.data_dir, max_seq_len=seq_len,
                           cased=self.o.cased, seed=self.o.seed)
 
     def _predict(self, model, x):
         """Predictions in file order; padded per batch when the model has no fixed length."""
-        from power_bert import padding
         dynamic = padding.model_seq_len(model) is None
         return padding.predict(model, x, self.o.inference_batch_size, dynamic,
                                verbose=1 if self.o.verbose == 1 else 0)
 
     def _evaluate(self, model, x, y) -> dict:
-        from power_bert.metrics import compute_metrics
         return compute_metrics(self.task, y, self._predict(model, x))
 
     def _main(self, metrics: dict) -> float:
-        from power_bert.metrics import main_metric_value
         return float(main_metric_value(self.task, metrics))
 
     def _fmt(self, metrics: dict) -> str:
-        from power_bert.metrics import format_metrics
         return format_metrics(metrics)
 
     def _meta(self, config: BertConfig, seq_len: int, mode: str, retention, **extra) -> dict:
@@ -236,6 +233,10 @@ class Pipeline:
         else:
             info = ckpt.load_google_checkpoint(model, config, prefix, o.vocab_path)
         self._open_output()
+        if os.path.exists(self.results_path):
+            previous = os.path.join(o.output_dir, "results.previous.json")
+            os.replace(self.results_path, previous)
+            self.log("an earlier results.json was moved to %s" % previous)
         self.log("task %s: %d training and %d dev examples, %d tokens, %d encoders, "
                  "%d heads, hidden %d" % (self.task.name, len(train_y), len(dev_y), seq_len,
                                           config.num_hidden_layers, config.num_attention_heads,
@@ -349,13 +350,9 @@ class Pipeline:
         return best["metrics"]
 
     def _write_test_predictions(self, model, parser) -> Optional[str]:
-        from power_bert.submission import write_glue_predictions, write_predictions
         try:
             test_x, guids = parser.get_test_data()
-        except Exception as e:  # a missing test file must not lose the trained models
-            from power_bert.data import DataError
-            if not isinstance(e, DataError):
-                raise
+        except DataError as e:  # a missing test file must not lose the trained models
             self.log("no test predictions: %s" % e)
             return None
         predictions = self._predict(model, test_x)
