@@ -60,9 +60,12 @@ echo "== $TASK: EPOCH=$EPOCH BATCH_SIZE=$BATCH_SIZE LR_BERT=$LR_BERT LR_SOFT_EXT
   --LR_BERT "$LR_BERT" --LR_SOFT_EXTRACT "$LR_SOFT_EXTRACT" --LAMBDA "$LAMBDA" \
   --VERBOSE 2 --PRED_GLUE "${EXTRA[@]}"
 
+cp "$OUT/log.txt" "$OUT/results.json" "$RESULTS/"
+
+# The baseline is the fine-tuned model this run started from.
+BASELINE=${FINETUNED:-$OUT/finetune.hdf5}
 echo "== benchmark (batch 128, fixed and dynamic padding, 5 interleaved runs)"
-"$PYTHON" -m power_bert.benchmark --BASELINE "$OUT/finetune.hdf5" --POWER "$OUT/retrain.hdf5" \
+"$PYTHON" -m power_bert.benchmark --BASELINE "$BASELINE" --POWER "$OUT/retrain.hdf5" \
   --DATA_DIR "$GLUE/$DIR" --BATCH_SIZE 128 --RUNS 5 --PADDING both \
   --OUTPUT "$RESULTS/benchmark.json" --PLOT "$RESULTS/plot.png"
-cp "$OUT/log.txt" "$OUT/results.json" "$RESULTS/"
 echo "== done: $RESULTS"
