@@ -38,6 +38,7 @@ import dataclasses
 import json
 import os
 import platform
+import re
 import sys
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -426,6 +427,10 @@ def validate_args(args) -> List[Tuple[str, str, str]]:
         if not sep or not name or not path:
             raise BenchmarkError("--EXTRA takes NAME=PATH (e.g. lambda3e-3=out/retrain.hdf5), "
                                  "got %r" % item)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+            raise BenchmarkError("--EXTRA name %r may hold only letters, digits, '.', '_' and "
+                                 "'-' (it names the model's TensorFlow scope), e.g. "
+                                 "lambda3e-3_lrs1e-2" % name)
         if name in [m[0] for m in models]:
             raise BenchmarkError("--EXTRA name %r is used twice (baseline and power_bert are "
                                  "taken)" % name)

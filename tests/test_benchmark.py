@@ -187,6 +187,7 @@ def _exit_code(argv):
 @pytest.mark.parametrize("flags,message", [
     (["--RUNS", "0"], "--RUNS"),
     (["--EXTRA", "no_equals_sign"], "NAME=PATH"),
+    (["--EXTRA", "lambda1e-3,lrs1e-2=x.hdf5"], "may hold only letters"),
     (["--PADDING", "sometimes"], "--PADDING"),
 ])
 def test_bad_flags_exit_2(setup, capsys, flags, message):
