@@ -189,9 +189,3 @@ def _take_first(x):
     """The [CLS] vector, with keras-bert's Extract layer (index 0)."""
     from keras_bert.layers import Extract as KerasBertExtract
     return KerasBertExtract(index=0, name="Extract-CLS")(x)
-
-
-def retention_of(model) -> Optional[list]:
-    """The retention configuration of a retrain-mode model, else None."""
-    values = [layer.retain for layer in model.layers if isinstance(layer, Extract)]
-    return values or None

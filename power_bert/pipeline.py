@@ -231,7 +231,9 @@ class Pipeline:
         if o.finetuned_checkpoint:
             ckpt.load_stage_weights(model, weights)
         else:
-            info = ckpt.load_google_checkpoint(model, config, prefix, o.vocab_path)
+            # The vocab was checked against the config above; the config against the
+            # checkpoint's shapes is checked here.
+            info = ckpt.load_google_checkpoint(model, config, prefix)
         self._open_output()
         if os.path.exists(self.results_path):
             previous = os.path.join(o.output_dir, "results.previous.json")
@@ -410,7 +412,7 @@ class Pipeline:
         if fmt == "HDF5":
             ckpt.load_stage_weights(model, weights)
         else:
-            ckpt.load_google_checkpoint(model, config, o.checkpoint_path, o.vocab_path,
+            ckpt.load_google_checkpoint(model, config, o.checkpoint_path,
                                         load_classifier="required")
         return model, config, seq_len, retention
 
