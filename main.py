@@ -55,8 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--PRED_GLUE", action="store_true",
                    help="write test predictions as OUTPUT_DIR/glue/<Task>.tsv for the GLUE server")
     p.add_argument("--DYNAMIC_PADDING", action="store_true",
-                   help="with --EVAL_ONLY/--PREDICT_ONLY: pad each batch to its longest example "
-                        "instead of the task's maximum length (same predictions, faster)")
+                   help="pad each batch (training, dev and test) to its longest example "
+                        "instead of the task's maximum length: the same loss and predictions "
+                        "as fixed padding, faster on short sentences")
     p.add_argument("--SEED", type=int, default=42, help="seed of shuffling and initialisation")
     p.add_argument("--MAX_TRAIN_EXAMPLES", type=int, default=None,
                    help="train on a seeded random subset of this many examples (quick runs)")

@@ -139,9 +139,6 @@ class Pipeline:
         if options.data_dir is None or not os.path.isdir(options.data_dir):
             raise UsageError("--DATA_DIR: folder not found: %s" % options.data_dir)
         _require_file(options.vocab_path, "--VOCAB_PATH")
-        if options.dynamic_padding and not (options.eval_only or options.predict_only):
-            raise UsageError("--DYNAMIC_PADDING applies to --EVAL_ONLY and --PREDICT_ONLY; "
-                             "training uses the task's fixed length, as the paper")
         if options.pred_glue and self.task.glue_name is None:
             raise UsageError("--PRED_GLUE: task %s has no GLUE submission file; drop the flag "
                              "to write OUTPUT_DIR/test_predictions.tsv" % self.task.name)
@@ -174,6 +171,14 @@ class Pipeline:
     def _parser(self, seq_len: int):
         return DataParser(self.o.vocab_path, self.task, self.o.data_dir, max_seq_len=seq_len,
                           cased=self.o.cased, seed=self.o.seed)
+
+    def _build(self, config: BertConfig, seq_len: int, mode: str, retention=None):
+        """The model of a stage: for inputs of exactly seq_len tokens, or with
+        --DYNAMIC_PADDING for any length up to seq_len (each batch cut to its longest
+        example; Extract keeps at most min(l_j, batch length) vectors)."""
+        return build_model(config, self.label_task.num_labels,
+                           None if self.o.dynamic_padding else seq_len, mode, retention,
+                           max_len=seq_len)
 
     def _predict(self, model, x):
         """Predictions in file order; padded per batch when the model has no fixed length."""
@@ -227,7 +232,7 @@ class Pipeline:
         keras.utils.set_random_seed(o.seed)
         # Build and load the first model before anything is written, so a checkpoint that
         # does not fit leaves OUTPUT_DIR as it was.
-        model = build_model(config, self.label_task.num_labels, seq_len, "finetune")
+        model = self._build(config, seq_len, "finetune")
         if o.finetuned_checkpoint:
             ckpt.load_stage_weights(model, weights)
         else:
@@ -243,6 +248,9 @@ class Pipeline:
                  "%d heads, hidden %d" % (self.task.name, len(train_y), len(dev_y), seq_len,
                                           config.num_hidden_layers, config.num_attention_heads,
                                           config.hidden_size))
+        if o.dynamic_padding:
+            self.log("dynamic padding: each training and dev batch is cut to its longest "
+                     "example (same loss and predictions as fixed padding, fewer operations)")
         total, warmup = training.train_steps(len(train_y), o.batch_size, o.epochs)
         num_layers = config.num_hidden_layers
         baseline_vectors = word_vectors(seq_len, num_layers, None)
@@ -274,7 +282,7 @@ class Pipeline:
         # Stage 2: configuration search.
         self.log("[2/3] configuration search: LAMBDA=%g LR_SOFT_EXTRACT=%g LR_BERT=%g"
                  % (o.lam, o.lr_soft_extract, o.lr_bert))
-        model = build_model(config, self.label_task.num_labels, seq_len, "search")
+        model = self._build(config, seq_len, "search")
         ckpt.load_stage_weights(model, finetune_weights, allow_missing=(SoftExtract,))
         training.compile_for_stage(model, self.label_task.num_labels, o.lr_bert, total, warmup,
                                    lr_soft_extract=o.lr_soft_extract, mass_lambda=o.lam)
@@ -293,7 +301,7 @@ class Pipeline:
             search_state.update(masses=masses, retention=retention, metrics=metrics)
 
         training.fit(model, train_x, train_y, o.epochs, o.batch_size, o.seed,
-                     after_search_epoch, o.verbose)
+                     after_search_epoch, o.verbose, dynamic=o.dynamic_padding)
         retention = search_state["retention"]
         self.log("Retention Configuration: %s" % ",".join(str(v) for v in retention))
         self._update_results(retention_configuration=retention, search={
@@ -303,7 +311,7 @@ class Pipeline:
 
         # Stage 3: re-training with Extract layers.
         self.log("[3/3] re-training with retention configuration %s" % retention)
-        model = build_model(config, self.label_task.num_labels, seq_len, "retrain", retention)
+        model = self._build(config, seq_len, "retrain", retention)
         ckpt.load_stage_weights(model, ckpt.stage_paths(o.output_dir, "search")[0])
         training.compile_for_stage(model, self.label_task.num_labels, o.lr_bert, total, warmup)
         power = self._train_keep_best(model, "retrain", train_x, train_y, dev_x, dev_y,
@@ -327,7 +335,7 @@ class Pipeline:
 
         # Test predictions with the best re-trained model.
         keras.backend.clear_session()
-        model = build_model(config, self.label_task.num_labels, seq_len, "retrain", retention)
+        model = self._build(config, seq_len, "retrain", retention)
         ckpt.load_stage_weights(model, retrain_weights)
         self._write_test_predictions(model, parser)
         return self._results()
@@ -348,7 +356,7 @@ class Pipeline:
                                 dict(meta, epoch=epoch, dev_metrics=metrics))
 
         training.fit(model, train_x, train_y, self.o.epochs, self.o.batch_size, self.o.seed,
-                     after_epoch, self.o.verbose)
+                     after_epoch, self.o.verbose, dynamic=self.o.dynamic_padding)
         return best["metrics"]
 
     def _write_test_predictions(self, model, parser) -> Optional[str]:
@@ -404,11 +412,7 @@ class Pipeline:
                 raise UsageError("--RETENTION_CONFIG: %s" % e) from None
             mode = "retrain"
         ckpt.check_vocab_matches(o.vocab_path, config.vocab_size, "the model (vocab_size)")
-        # Dynamic padding: a model for any length up to seq_len; Extract keeps at most
-        # min(l_j, batch length) vectors.
-        model = build_model(config, self.label_task.num_labels,
-                            None if o.dynamic_padding else seq_len, mode, retention,
-                            max_len=seq_len)
+        model = self._build(config, seq_len, mode, retention)
         if fmt == "HDF5":
             ckpt.load_stage_weights(model, weights)
         else:

@@ -60,11 +60,29 @@ def compile_for_stage(model, num_labels: int, lr_bert: float, total_steps: int,
         model.configure_search(mass_lambda, adam(lr_soft_extract, total_steps, warmup_steps))
 
 
-def make_dataset(x, y, batch_size: int, seed: int, shuffle: bool = True):
+def cut_to_longest(inputs, y):
+    """Cuts a batch ``((token_ids [B, N], segment_ids [B, N]), y)`` to its longest real
+    example: the last column holding a non-zero token id, plus one (as
+    ``padding.real_lengths``); at least one column."""
+    token_ids, segment_ids = inputs
+    used = tf.cast(tf.reduce_any(tf.not_equal(token_ids, 0), axis=0), tf.int32)  # [N]
+    width = tf.shape(token_ids)[1]
+    length = width - tf.argmax(tf.reverse(used, axis=[0]), output_type=tf.int32)
+    length = tf.where(tf.reduce_any(used > 0), length, 1)
+    return (token_ids[:, :length], segment_ids[:, :length]), y
+
+
+def make_dataset(x, y, batch_size: int, seed: int, shuffle: bool = True,
+                 dynamic: bool = False):
+    """Seeded, reshuffled batches; with ``dynamic`` each batch is cut to its longest real
+    example (the batches themselves are the same as with fixed padding)."""
     data = tf.data.Dataset.from_tensor_slices(((x[0], x[1]), y))
     if shuffle:
         data = data.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
-    return data.batch(batch_size).prefetch(2)
+    data = data.batch(batch_size)
+    if dynamic:
+        data = data.map(cut_to_longest)
+    return data.prefetch(2)
 
 
 class EpochEnd(keras.callbacks.Callback):
@@ -80,8 +98,12 @@ class EpochEnd(keras.callbacks.Callback):
 
 
 def fit(model, train_x, train_y, epochs: int, batch_size: int, seed: int,
-        on_epoch_end: Callable[[int, dict], None], verbose: int = 1):
-    """Trains with a seeded shuffle; ``on_epoch_end`` runs after every epoch."""
-    dataset = make_dataset(train_x, train_y, batch_size, seed)
+        on_epoch_end: Callable[[int, dict], None], verbose: int = 1, dynamic: bool = False):
+    """Trains with a seeded shuffle; ``on_epoch_end`` runs after every epoch. With
+    ``dynamic`` (a model built with ``seq_len=None``) each batch is cut to its longest
+    real example: the same loss and gradients as fixed padding, since padded keys get no
+    attention, significance ranks padding last and the mass regulariser does not depend
+    on the data; only dropout masks differ, as they are drawn per position."""
+    dataset = make_dataset(train_x, train_y, batch_size, seed, dynamic=dynamic)
     return model.fit(dataset, epochs=epochs, verbose=verbose,
                      callbacks=[EpochEnd(on_epoch_end)])
