@@ -28,7 +28,7 @@ BERT=${BERT:-$WORK/minilm_google}
 # 6-layer model, and MAX_TRAIN capping the training set (seeded subset).
 case "$TASK" in
   cola)  DIR=CoLA;  D_EPOCH=3; D_BS=32; D_LR=5e-5; D_LRS=5e-3; D_LAMBDA=2e-3; D_MAX=;;
-  sst-2) DIR=SST-2; D_EPOCH=1; D_BS=32; D_LR=5e-5; D_LRS=1e-2; D_LAMBDA=1e-3; D_MAX=8000;;
+  sst-2) DIR=SST-2; D_EPOCH=3; D_BS=32; D_LR=5e-5; D_LRS=5e-3; D_LAMBDA=5e-4; D_MAX=8000;;
   mrpc)  DIR=MRPC;  D_EPOCH=3; D_BS=32; D_LR=6e-5; D_LRS=1e-2; D_LAMBDA=2e-3; D_MAX=;;
   sts-b) DIR=STS-B; D_EPOCH=2; D_BS=32; D_LR=5e-5; D_LRS=3e-3; D_LAMBDA=1e-3; D_MAX=;;
   *) echo "glue_minilm.sh: unknown task $TASK (cola, sst-2, mrpc, sts-b)" >&2; exit 2;;
