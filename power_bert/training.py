@@ -1,6 +1,9 @@
 """One training routine for the three stages, with BERT's learning-rate schedule."""
 from typing import Callable, Optional
 
+import numpy as np
+
+from power_bert import padding
 from power_bert.backend import keras, tf
 
 WARMUP_PROPORTION = 0.1
@@ -60,28 +63,29 @@ def compile_for_stage(model, num_labels: int, lr_bert: float, total_steps: int,
         model.configure_search(mass_lambda, adam(lr_soft_extract, total_steps, warmup_steps))
 
 
-def cut_to_longest(inputs, y):
-    """Cuts a batch ``((token_ids [B, N], segment_ids [B, N]), y)`` to its longest real
-    example: the last column holding a non-zero token id, plus one (as
-    ``padding.real_lengths``); at least one column."""
+def _cut_to_longest(inputs, lengths, y):
+    """Cuts a batch ``((token_ids [B, N], segment_ids [B, N]), real lengths [B], y)`` to
+    its longest real example (at least one column)."""
     token_ids, segment_ids = inputs
-    used = tf.cast(tf.reduce_any(tf.not_equal(token_ids, 0), axis=0), tf.int32)  # [N]
-    width = tf.shape(token_ids)[1]
-    length = width - tf.argmax(tf.reverse(used, axis=[0]), output_type=tf.int32)
-    length = tf.where(tf.reduce_any(used > 0), length, 1)
+    length = tf.maximum(tf.reduce_max(lengths), 1)
     return (token_ids[:, :length], segment_ids[:, :length]), y
 
 
 def make_dataset(x, y, batch_size: int, seed: int, shuffle: bool = True,
                  dynamic: bool = False):
     """Seeded, reshuffled batches; with ``dynamic`` each batch is cut to its longest real
-    example (the batches themselves are the same as with fixed padding)."""
-    data = tf.data.Dataset.from_tensor_slices(((x[0], x[1]), y))
+    example (``padding.real_lengths``; the batches themselves are the same as with fixed
+    padding)."""
+    if dynamic:
+        lengths = padding.real_lengths(x[0]).astype(np.int32)
+        data = tf.data.Dataset.from_tensor_slices(((x[0], x[1]), lengths, y))
+    else:
+        data = tf.data.Dataset.from_tensor_slices(((x[0], x[1]), y))
     if shuffle:
         data = data.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
     data = data.batch(batch_size)
     if dynamic:
-        data = data.map(cut_to_longest)
+        data = data.map(_cut_to_longest)
     return data.prefetch(2)
 
 
