@@ -1,9 +1,48 @@
-"""The errors a user can cause (bad flags, files or data). ``main.py`` turns each into one
-"error: ..." line and exit status 2; anything else is a bug and keeps its traceback."""
-from power_bert.checkpoint import CheckpointError
-from power_bert.config import ConfigError
-from power_bert.data import DataError
-from power_bert.retention import RetentionConfigError
-from power_bert.pipeline import UsageError
+"""Every error a user can cause (a bad flag, file or data), at the bottom of the house.
 
-USER_ERRORS = (CheckpointError, ConfigError, DataError, RetentionConfigError, UsageError)
+This module imports nothing of the package, so any module can raise these. The command
+line (``power_bert.cli``) turns any ``PowerBertError`` into one ``error: ...`` line and
+exit status 2; any other exception is a bug and keeps its traceback.
+"""
+
+
+class PowerBertError(ValueError):
+    """A problem the user can fix; the message names the flag, file or line at fault."""
+
+
+class UsageError(PowerBertError):
+    """A flag, or a combination of flags, that cannot be used."""
+
+
+class ConfigError(PowerBertError):
+    """A BERT configuration (``bert_config.json`` or a dictionary) that cannot be used."""
+
+
+BertConfigError = ConfigError  # the name used by the Google-format helpers
+
+
+class CheckpointError(PowerBertError):
+    """A checkpoint (Google or stage) that cannot be read or does not fit the model."""
+
+
+class DataError(PowerBertError):
+    """A data file that cannot be read as the task's format."""
+
+
+class RetentionConfigError(PowerBertError):
+    """A retention configuration that does not fit the model or the task."""
+
+
+class ConversionError(PowerBertError):
+    """A Hugging Face checkpoint that cannot be converted faithfully."""
+
+
+class BenchmarkError(PowerBertError):
+    """A flag, file or model combination the benchmark cannot use."""
+
+
+class SubmissionError(PowerBertError):
+    """Prediction files that cannot be put into one GLUE submission."""
+
+
+USER_ERRORS = (PowerBertError,)

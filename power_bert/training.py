@@ -12,22 +12,28 @@ ADAM_EPSILON = 1e-6  # Google BERT's value.
 
 @keras.utils.register_keras_serializable(package="PowerBert")
 class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
-    """Linear warm-up from 0 to ``peak`` over ``warmup_steps``, then linear decay to 0
-    at ``total_steps`` (BERT's schedule)."""
+    """Google BERT's schedule (``optimization.create_optimizer``), step by step.
+
+    ``lr(step) = peak * step / warmup_steps`` while ``step < warmup_steps``, then
+    ``peak * (1 - step / total_steps)``: the decay line starts from the peak at step 0,
+    so right after warm-up the rate is ``peak * (1 - warmup / total)`` (0.9 x peak with
+    10% warm-up), and it reaches 0 at ``total_steps``. ``step`` is the optimizer's
+    iteration count before the update, as Google's ``global_step``.
+    """
 
     def __init__(self, peak: float, total_steps: int, warmup_steps: int):
         super().__init__()
         self.peak = float(peak)
         self.total_steps = max(1, int(total_steps))
-        self.warmup_steps = max(0, min(int(warmup_steps), self.total_steps - 1))
+        self.warmup_steps = max(0, min(int(warmup_steps), self.total_steps))
 
     def __call__(self, step):
         step = tf.cast(step, tf.float32)
         warmup = tf.cast(self.warmup_steps, tf.float32)
         total = tf.cast(self.total_steps, tf.float32)
-        rising = self.peak * (step + 1.0) / tf.maximum(warmup, 1.0)
-        falling = self.peak * tf.maximum(0.0, (total - step) / tf.maximum(total - warmup, 1.0))
-        return tf.where(step < warmup, rising, tf.minimum(falling, self.peak))
+        rising = self.peak * step / tf.maximum(warmup, 1.0)
+        falling = self.peak * (1.0 - tf.minimum(step, total) / total)
+        return tf.where(step < warmup, rising, falling)
 
     def get_config(self):
         return {"peak": self.peak, "total_steps": self.total_steps,

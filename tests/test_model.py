@@ -223,17 +223,23 @@ def test_feed_forward_kernels_are_initialised_independently():
 
 # --- learning rates -----------------------------------------------------------------------
 
-def test_warmup_linear_decay_schedule():
+def google_bert_lr(peak, step, total, warmup):
+    """google-research/bert optimization.create_optimizer, in plain Python."""
+    decayed = peak * (1.0 - min(step, total) / total)  # polynomial_decay, power 1, end 0
+    if warmup and step < warmup:
+        return peak * step / warmup
+    return decayed
+
+
+def test_warmup_linear_decay_schedule_is_google_berts():
     schedule = WarmupLinearDecay(peak=2.0, total_steps=12, warmup_steps=4)
-    lr = np.array([float(schedule(step)) for step in range(13)])
-    assert lr.max() == pytest.approx(2.0)
-    assert int(np.argmax(lr)) in (3, 4)  # the peak is reached at the end of the warm-up
-    rising = np.diff(lr[:4])
-    assert (rising > 0).all() and np.allclose(rising, rising[0])  # linear warm-up
-    falling = np.diff(lr[4:])
-    assert (falling < 0).all() and np.allclose(falling, falling[0])  # linear decay
-    assert lr[12] == pytest.approx(0.0, abs=1e-7)  # to 0 at total_steps
-    assert float(schedule(20)) == pytest.approx(0.0, abs=1e-7)
+    lr = np.array([float(schedule(step)) for step in range(15)])
+    expected = np.array([google_bert_lr(2.0, step, 12, 4) for step in range(15)])
+    np.testing.assert_allclose(lr, expected, atol=1e-6)
+    # After the warm-up the decay line starts from the peak at step 0: 2 * (1 - 4/12).
+    assert lr[4] == pytest.approx(2.0 * 8 / 12)
+    assert lr[3] == pytest.approx(2.0 * 3 / 4)
+    assert lr[12] == pytest.approx(0.0, abs=1e-7) and lr[14] == pytest.approx(0.0, abs=1e-7)
     no_warmup = WarmupLinearDecay(peak=1e-3, total_steps=1, warmup_steps=0)
     assert float(no_warmup(0)) == pytest.approx(1e-3)
 
