@@ -18,18 +18,18 @@ Google checkpoint -> Keras layer mapping (layer names as in keras-bert):
 Every mapped variable must exist with the expected shape: a missing or misshapen
 variable is an error naming it, never a silent skip.
 """
+import dataclasses
+import hashlib
 import json
 import os
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from power_bert.backend import tf
-from power_bert.config import BertConfig
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded into the model."""
+from power_bert.config import BertConfig, ConfigError
+from power_bert.errors import CheckpointError, RetentionConfigError
+from power_bert.retention import validate_retention_configuration
 
 
 def google_layer_mapping(config: BertConfig) -> List[Tuple[str, List[str]]]:
@@ -193,36 +193,21 @@ def check_vocab_matches(vocab_path: str, rows: int, what: str):
 
 WEIGHTS_SUFFIX = ".hdf5"  # not ".weights.h5": tf-keras reads that name as the Keras 3 format
 META_SUFFIX = ".json"
+FORMAT_VERSION = 2  # 1: the first release's .json (no format_version, vocab_size, vocab_sha256)
+MODES = ("finetune", "search", "retrain")
 
 
 def stage_paths(output_dir: str, stage: str) -> Tuple[str, str]:
+    """(weights, metadata) paths of a stage checkpoint in ``output_dir``."""
     base = os.path.join(output_dir, stage)
     return base + WEIGHTS_SUFFIX, base + META_SUFFIX
 
 
-def save_stage(model, output_dir: str, stage: str, meta: dict) -> str:
-    """Saves weights and metadata atomically (temporary files, then rename).
-
-    ``meta`` must hold what rebuilds the model: ``bert_config``, ``task``, ``num_labels``,
-    ``seq_len``, ``mode`` and ``retention_configuration``.
-    """
-    os.makedirs(output_dir, exist_ok=True)
-    weights_path, meta_path = stage_paths(output_dir, stage)
-    tmp_weights = weights_path + ".tmp.hdf5"
-    model.save_weights(tmp_weights)
-    tmp_meta = meta_path + ".tmp"
-    with open(tmp_meta, "w", encoding="utf-8") as writer:
-        json.dump(meta, writer, indent=2)
-    os.replace(tmp_weights, weights_path)
-    os.replace(tmp_meta, meta_path)
-    return weights_path
-
-
 def resolve_stage_checkpoint(path: str) -> Tuple[str, str]:
-    """Finds (weights .h5, metadata .json) from either file or their common prefix.
+    """Finds (weights .hdf5, metadata .json) from either file or their common prefix.
 
     Raises:
-      CheckpointError: either file is missing.
+      CheckpointError: either file is missing or is a folder.
     """
     base = path
     for suffix in (WEIGHTS_SUFFIX, META_SUFFIX, ".h5"):
@@ -232,6 +217,9 @@ def resolve_stage_checkpoint(path: str) -> Tuple[str, str]:
     weights, meta = base + WEIGHTS_SUFFIX, base + META_SUFFIX
     if path.endswith((".h5", ".hdf5")) and not path.endswith(WEIGHTS_SUFFIX):
         weights = path
+    for file, what in ((weights, "model weights"), (meta, "model metadata")):
+        if os.path.isdir(file):
+            raise CheckpointError("%s %s is a folder, expected a file" % (what, file))
     if not os.path.exists(weights):
         raise CheckpointError("model weights not found: %s" % weights)
     if not os.path.exists(meta):
@@ -241,16 +229,203 @@ def resolve_stage_checkpoint(path: str) -> Tuple[str, str]:
     return weights, meta
 
 
-def read_stage_meta(meta_path: str) -> dict:
-    try:
-        with open(meta_path, "r", encoding="utf-8") as reader:
-            meta = json.load(reader)
-    except json.JSONDecodeError as e:
-        raise CheckpointError("model metadata %s is not valid JSON: %s" % (meta_path, e)) from None
-    for key in ("bert_config", "task", "num_labels", "seq_len", "mode"):
-        if key not in meta:
-            raise CheckpointError("model metadata %s lacks %r" % (meta_path, key))
-    return meta
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as reader:
+        for block in iter(lambda: reader.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class StageCheckpoint:
+    """What rebuilds the model of a stage: the one type every stage, ``--EVAL_ONLY``,
+    ``--PREDICT_ONLY``, ``--FINETUNED_CHECKPOINT`` and the benchmark go through.
+
+    Saved as ``<stage>.hdf5`` (weights by layer name) + ``<stage>.json`` (these fields).
+
+    Attributes:
+      config: the BERT sizes.
+      task: the task the model was trained on (its labels and head).
+      num_labels: output units (1: regression).
+      seq_len: N, the maximum sequence length (and size of Soft-Extract's r_j).
+      mode: "finetune", "search" or "retrain" (``model.build_model``'s modes).
+      retention: l_1..l_L for "retrain" (also recorded, not applied, for "search").
+      cased: whether the tokenizer keeps case.
+      vocab_size: entries of the vocabulary it was trained with (None: not recorded).
+      vocab_sha256: checksum of that vocabulary file (None: not recorded).
+      vocab_path: where that vocabulary was (informative).
+      epoch: the epoch the weights come from (1-based).
+      dev_metrics: dev metrics of these weights.
+      extra: anything else recorded (the search's masses and lambda).
+      weights_path: the weights file this was loaded from (not saved).
+    """
+    config: BertConfig
+    task: str
+    num_labels: int
+    seq_len: int
+    mode: str
+    retention: Optional[Tuple[int, ...]] = None
+    cased: bool = False
+    vocab_size: Optional[int] = None
+    vocab_sha256: Optional[str] = None
+    vocab_path: Optional[str] = None
+    epoch: Optional[int] = None
+    dev_metrics: Optional[Dict[str, float]] = None
+    extra: Dict = dataclasses.field(default_factory=dict)
+    weights_path: Optional[str] = dataclasses.field(default=None, compare=False)
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise CheckpointError("mode must be one of %s, got %r" % (", ".join(MODES), self.mode))
+        if self.retention is not None:
+            object.__setattr__(self, "retention", tuple(validate_retention_configuration(
+                self.retention, self.seq_len, self.config.num_hidden_layers)))
+        elif self.mode == "retrain":
+            raise CheckpointError("a retrain-mode model needs a retention configuration")
+
+    # ----- the model ---------------------------------------------------------------
+    @property
+    def applied_retention(self) -> Optional[List[int]]:
+        """The l_j the model applies (None when it drops nothing)."""
+        return list(self.retention) if self.mode == "retrain" else None
+
+    def with_retention(self, retention: Sequence[int]) -> "StageCheckpoint":
+        """The same weights with hard elimination at ``retention`` (mode "retrain")."""
+        return dataclasses.replace(self, mode="retrain", retention=tuple(retention))
+
+    def build(self, dynamic: bool = False, name: str = "PoWER-BERT"):
+        """The model (weights as initialised): inputs of exactly ``seq_len`` tokens, or
+        with ``dynamic`` of any length up to it (each batch cut to its longest example)."""
+        from power_bert.model import build_model
+        return build_model(self.config, self.num_labels, None if dynamic else self.seq_len,
+                           self.mode, self.applied_retention, max_len=self.seq_len, name=name)
+
+    def load_model(self, dynamic: bool = False, name: str = "PoWER-BERT"):
+        """``build`` with this checkpoint's weights loaded."""
+        if self.weights_path is None:
+            raise CheckpointError("this checkpoint was not loaded from a file")
+        model = self.build(dynamic=dynamic, name=name)
+        load_stage_weights(model, self.weights_path)
+        return model
+
+    def check_vocab(self, vocab_path: str, sha256: Optional[str] = None):
+        """Raises CheckpointError when ``vocab_path`` is not the vocabulary the model was
+        trained with (checksum, when recorded)."""
+        if self.vocab_sha256 is None:
+            return
+        found = sha256 or file_sha256(vocab_path)
+        if found != self.vocab_sha256:
+            raise CheckpointError(
+                "vocab %s is not the vocabulary the model %s was trained with (%s): "
+                "SHA-256 %s, expected %s" % (vocab_path, self.weights_path or "", self.vocab_path,
+                                            found[:12], self.vocab_sha256[:12]))
+
+    # ----- files -------------------------------------------------------------------
+    def to_json(self) -> Dict:
+        meta = {"format_version": FORMAT_VERSION, "bert_config": self.config.to_dict(),
+                "task": self.task, "num_labels": self.num_labels, "seq_len": self.seq_len,
+                "mode": self.mode,
+                "retention_configuration": None if self.retention is None else list(
+                    self.retention),
+                "cased": self.cased, "vocab_size": self.vocab_size,
+                "vocab_sha256": self.vocab_sha256, "vocab_path": self.vocab_path,
+                "epoch": self.epoch, "dev_metrics": self.dev_metrics}
+        meta.update(self.extra)
+        return meta
+
+    @classmethod
+    def from_json(cls, meta, source: str, weights_path: Optional[str] = None
+                  ) -> "StageCheckpoint":
+        """Reads the metadata of this release or the first one (no format_version).
+
+        Raises:
+          CheckpointError: a key is missing or has a value of the wrong type, naming
+            ``source`` and the key.
+        """
+        if not isinstance(meta, dict):
+            raise CheckpointError("model metadata %s must be a JSON object" % source)
+        version = meta.get("format_version", 1)
+        if version not in (1, FORMAT_VERSION):
+            raise CheckpointError("model metadata %s has format_version %r; this release reads "
+                                  "1 and %d" % (source, version, FORMAT_VERSION))
+        for key in ("bert_config", "task", "num_labels", "seq_len", "mode"):
+            if key not in meta:
+                raise CheckpointError("model metadata %s lacks %r" % (source, key))
+
+        def field(key, kind, optional=True):
+            value = meta.get(key)
+            if value is None and optional:
+                return None
+            ok = (isinstance(value, kind) and not (kind is int and isinstance(value, bool)))
+            if not ok:
+                raise CheckpointError("model metadata %s: %r must be %s, got %r"
+                                      % (source, key, _KIND_NAMES[kind], value))
+            return value
+
+        try:
+            config = BertConfig.from_dict(meta["bert_config"], source=source)
+        except ConfigError as e:
+            raise CheckpointError("model metadata %s: bert_config: %s" % (source, e)) from None
+        known = {"format_version", "bert_config", "task", "num_labels", "seq_len", "mode",
+                 "retention_configuration", "cased", "vocab_size", "vocab_sha256",
+                 "vocab_path", "epoch", "dev_metrics"}
+        retention = meta.get("retention_configuration")
+        if retention is not None and not isinstance(retention, list):
+            raise CheckpointError("model metadata %s: 'retention_configuration' must be a list "
+                                  "of integers, got %r" % (source, retention))
+        try:
+            return cls(config=config, task=field("task", str, False),
+                       num_labels=field("num_labels", int, False),
+                       seq_len=field("seq_len", int, False), mode=field("mode", str, False),
+                       retention=None if retention is None else tuple(retention),
+                       cased=bool(field("cased", bool)), vocab_size=field("vocab_size", int),
+                       vocab_sha256=field("vocab_sha256", str),
+                       vocab_path=field("vocab_path", str), epoch=field("epoch", int),
+                       dev_metrics=field("dev_metrics", dict),
+                       extra={k: v for k, v in meta.items() if k not in known},
+                       weights_path=weights_path)
+        except (RetentionConfigError, CheckpointError) as e:
+            raise CheckpointError("model metadata %s: %s" % (source, e)) from None
+
+    @classmethod
+    def load(cls, path: str) -> "StageCheckpoint":
+        """Reads ``<stage>.json`` beside ``<stage>.hdf5`` (either path, or their prefix).
+
+        Raises:
+          CheckpointError: a file is missing, unreadable or not valid metadata.
+        """
+        weights, meta_path = resolve_stage_checkpoint(path)
+        try:
+            with open(meta_path, "r", encoding="utf-8") as reader:
+                meta = json.load(reader)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise CheckpointError("model metadata %s cannot be read as JSON: %s"
+                                  % (meta_path, e)) from None
+        return cls.from_json(meta, meta_path, weights_path=weights)
+
+    def save(self, model, output_dir: str, stage: str) -> "StageCheckpoint":
+        """Saves the model's weights and this metadata as ``output_dir/<stage>.*``,
+        atomically (temporary files, then rename). Returns the saved checkpoint."""
+        os.makedirs(output_dir, exist_ok=True)
+        weights_path, meta_path = stage_paths(output_dir, stage)
+        tmp_weights = weights_path + ".tmp.hdf5"
+        tmp_meta = meta_path + ".tmp"
+        try:
+            model.save_weights(tmp_weights)
+            with open(tmp_meta, "w", encoding="utf-8") as writer:
+                json.dump(self.to_json(), writer, indent=2)
+                writer.write("\n")
+            os.replace(tmp_weights, weights_path)
+            os.replace(tmp_meta, meta_path)
+        finally:
+            for tmp in (tmp_weights, tmp_meta):
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+        return dataclasses.replace(self, weights_path=weights_path)
+
+
+_KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object"}
 
 
 def load_stage_weights(model, weights_path: str, allow_missing=()) -> List[str]:
@@ -262,13 +437,18 @@ def load_stage_weights(model, weights_path: str, allow_missing=()) -> List[str]:
       Names of layers left as initialised.
 
     Raises:
-      CheckpointError: a layer with weights is absent from the file or a shape differs.
+      CheckpointError: the file cannot be read, a layer with weights is absent from
+        it or a shape differs.
     """
     import h5py
-    with h5py.File(weights_path, "r") as f:
-        names = [n.decode("utf8") if isinstance(n, bytes) else n
-                 for n in f.attrs["layer_names"]]
-        in_file = {n for n in names if len(f[n].attrs.get("weight_names", [])) > 0}
+    try:
+        with h5py.File(weights_path, "r") as f:
+            names = [n.decode("utf8") if isinstance(n, bytes) else n
+                     for n in f.attrs["layer_names"]]
+            in_file = {n for n in names if len(f[n].attrs.get("weight_names", [])) > 0}
+    except (OSError, KeyError) as e:
+        raise CheckpointError("weights file %s cannot be read as Keras HDF5 weights: %s"
+                              % (weights_path, e)) from None
     skipped, missing = [], []
     for layer in model.layers:
         if not layer.weights or layer.name in in_file:
@@ -281,6 +461,6 @@ def load_stage_weights(model, weights_path: str, allow_missing=()) -> List[str]:
         raise CheckpointError("weights file %s lacks layer(s) %s" % (weights_path, ", ".join(missing)))
     try:
         model.load_weights(weights_path, by_name=True)
-    except ValueError as e:
+    except (ValueError, OSError) as e:
         raise CheckpointError("weights file %s does not fit the model: %s" % (weights_path, e)) from None
     return skipped

@@ -7,9 +7,7 @@ from typing import Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-
-class RetentionConfigError(ValueError):
-    """A retention configuration that does not fit the model or the task."""
+from power_bert.errors import RetentionConfigError
 
 
 def _is_integral(x) -> bool:

@@ -1,0 +1,96 @@
+"""The ``power-bert`` command: one parser style, one way to fail.
+
+    power-bert train       fine-tuning -> configuration search -> re-training
+    power-bert eval        a trained model on the dev set
+    power-bert predict     a trained model on the test set (GLUE submission files)
+    power-bert check-data  what the pipeline reads from a GLUE folder
+    power-bert convert     a Hugging Face BERT folder into Google's format
+    power-bert benchmark   inference time of BERT against PoWER-BERT, interleaved
+    power-bert submit      the GLUE files of several runs into one zip
+
+Every subcommand takes the upper-case flags of the original release. A subcommand is a
+module with ``add_arguments(parser)`` and ``run(args)``; ``run`` raises a
+``power_bert.errors.PowerBertError`` for anything the user can fix, which ends the
+command with one ``error: ...`` line and exit status 2 (no traceback). ``main.py``,
+``run.sh`` and ``data_parser.py`` are thin shims over the same commands.
+"""
+import argparse
+import importlib
+import sys
+from typing import Callable, Optional, Sequence
+
+from power_bert import __version__
+from power_bert.errors import PowerBertError
+
+# name -> (module with add_arguments/run, one-line help)
+COMMANDS = {
+    "train": ("power_bert.commands", "fine-tune, search a retention configuration, re-train"),
+    "eval": ("power_bert.commands", "evaluate a trained model on the dev set"),
+    "predict": ("power_bert.commands", "predict the test set with a trained model"),
+    "check-data": ("power_bert.check_data", "check a GLUE folder and show what is read"),
+    "convert": ("power_bert.convert", "convert a Hugging Face BERT folder to Google's format"),
+    "benchmark": ("power_bert.benchmark.cli", "time BERT against PoWER-BERT on a dev set"),
+    "submit": ("power_bert.submission", "gather GLUE prediction files into one zip"),
+}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are one ``error: ...`` line and exit status 2."""
+
+    def error(self, message):
+        print("error: %s (see %s --help)" % (message, self.prog), file=sys.stderr)
+        sys.exit(2)
+
+
+def fail(message: str) -> int:
+    """Prints the one error line and returns exit status 2."""
+    print("error: %s" % message, file=sys.stderr)
+    return 2
+
+
+def run_guarded(run: Callable, args) -> int:
+    """Runs a subcommand; user errors become one line and exit status 2."""
+    try:
+        status = run(args)
+    except PowerBertError as e:
+        return fail(str(e))
+    return int(status or 0)
+
+
+def _module(command: str):
+    return importlib.import_module(COMMANDS[command][0])
+
+
+def command_parser(command: str, prog: Optional[str] = None) -> Parser:
+    """The parser of one subcommand (also used by the shims and ``python -m``)."""
+    parser = Parser(prog=prog or "power-bert %s" % command,
+                    description=COMMANDS[command][1])
+    _module(command).add_arguments(parser, command)
+    return parser
+
+
+def run_command(command: str, argv: Optional[Sequence[str]] = None,
+                prog: Optional[str] = None) -> int:
+    """Parses ``argv`` for one subcommand and runs it; returns the exit status."""
+    args = command_parser(command, prog).parse_args(argv)
+    return run_guarded(_module(command).run, args)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    top = Parser(prog="power-bert", description=__doc__.split("\n\n")[0],
+                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                 epilog="\n".join("  %-11s %s" % (name, text)
+                                  for name, (_, text) in COMMANDS.items()))
+    top.add_argument("--version", action="version", version="power-bert %s" % __version__)
+    top.add_argument("command", choices=list(COMMANDS), metavar="COMMAND",
+                     help="one of: %s" % ", ".join(COMMANDS))
+    if not argv or argv[0] in ("-h", "--help", "--version"):
+        top.parse_args(argv or ["--help"])
+        return 0
+    top.parse_args(argv[:1])
+    return run_command(argv[0], argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
