@@ -34,6 +34,13 @@ COMMANDS = {
 }
 
 
+# Entry points that are not listed: main.py, the original release's all-in-one command.
+HIDDEN = {"main": ("power_bert.commands", "PoWER-BERT: fine-tune BERT, search a retention "
+                   "configuration, re-train with word-vector elimination; or evaluate/predict "
+                   "with a trained model (--EVAL_ONLY/--PREDICT_ONLY)")}
+_REGISTRY = dict(COMMANDS, **HIDDEN)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse whose errors are one ``error: ...`` line and exit status 2."""
 
@@ -58,13 +65,13 @@ def run_guarded(run: Callable, args) -> int:
 
 
 def _module(command: str):
-    return importlib.import_module(COMMANDS[command][0])
+    return importlib.import_module(_REGISTRY[command][0])
 
 
 def command_parser(command: str, prog: Optional[str] = None) -> Parser:
     """The parser of one subcommand (also used by the shims and ``python -m``)."""
     parser = Parser(prog=prog or "power-bert %s" % command,
-                    description=COMMANDS[command][1])
+                    description=_REGISTRY[command][1])
     _module(command).add_arguments(parser, command)
     return parser
 

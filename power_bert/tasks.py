@@ -38,6 +38,20 @@ NLI_3_LABELS = ("contradiction", "entailment", "neutral")
 
 
 @dataclass(frozen=True)
+class Hyperparameters:
+    """Training settings of one task (the original release's values for uncased
+    BERT-Base, DESIGN item 12; ``DEFAULT_HYPERPARAMETERS`` for tasks without them)."""
+    lr_bert: float
+    lr_soft_extract: float
+    lam: float
+    batch_size: int
+
+
+DEFAULT_HYPERPARAMETERS = Hyperparameters(lr_bert=3e-5, lr_soft_extract=1e-3, lam=1e-3,
+                                          batch_size=32)
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """How to read, score and submit one task.
 
@@ -70,6 +84,7 @@ class TaskSpec:
         task has its own model.
       search_dirs: folders relative to DATA_DIR where the files are looked up,
         in order ("" is DATA_DIR itself).
+      reference: the task's reference hyper-parameters (None: the defaults).
     """
 
     name: str
@@ -94,6 +109,12 @@ class TaskSpec:
     score_range: Optional[Tuple[float, float]] = None
     label_task: Optional[str] = None
     search_dirs: Tuple[str, ...] = ("",)
+    reference: Optional[Hyperparameters] = None
+
+    @property
+    def hyperparameters(self) -> Hyperparameters:
+        """The reference hyper-parameters, or the defaults when the task has none."""
+        return self.reference or DEFAULT_HYPERPARAMETERS
 
     def __post_init__(self) -> None:
         problems = []
@@ -203,7 +224,8 @@ def _column_problems(what: str, num_columns: int, columns: Dict[str, Optional[in
 
 
 def _sentence_pair_task(name: str, glue_name: str, labels: Tuple[str, ...],
-                        max_seq_len: int) -> TaskSpec:
+                        max_seq_len: int, reference: Optional[Hyperparameters] = None
+                        ) -> TaskSpec:
     """QNLI, RTE, WNLI: ``index s1 s2 label``; test ``index s1 s2``; header."""
     return TaskSpec(
         name=name, glue_name=glue_name, labels=labels, metrics=("accuracy",),
@@ -211,10 +233,11 @@ def _sentence_pair_task(name: str, glue_name: str, labels: Tuple[str, ...],
         train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
         has_header=True, num_columns=4, text_a=1, text_b=2, label=3,
         test_has_header=True, test_num_columns=3,
-        test_index=0, test_text_a=1, test_text_b=2)
+        test_index=0, test_text_a=1, test_text_b=2, reference=reference)
 
 
-def _mnli_task(name: str, glue_name: str, suffix: str) -> TaskSpec:
+def _mnli_task(name: str, glue_name: str, suffix: str,
+               reference: Hyperparameters) -> TaskSpec:
     """MNLI: train 12 columns, dev 16 (five annotator labels), test 10.
 
     sentence1/sentence2 are columns 8 and 9; the gold label is the last column.
@@ -227,7 +250,7 @@ def _mnli_task(name: str, glue_name: str, suffix: str) -> TaskSpec:
         has_header=True, num_columns=12, dev_num_columns=16,
         text_a=8, text_b=9, label=-1,
         test_has_header=True, test_num_columns=10,
-        test_index=0, test_text_a=8, test_text_b=9)
+        test_index=0, test_text_a=8, test_text_b=9, reference=reference)
 
 
 # SST-2: "sentence label"; test "index sentence".
@@ -237,7 +260,8 @@ _SST2 = TaskSpec(
     train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
     has_header=True, num_columns=2, text_a=0, text_b=None, label=1,
     test_has_header=True, test_num_columns=2,
-    test_index=0, test_text_a=1, test_text_b=None)
+    test_index=0, test_text_a=1, test_text_b=None,
+    reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=5e-4, lam=2e-4, batch_size=64))
 
 
 _TASK_LIST = (
@@ -248,7 +272,9 @@ _TASK_LIST = (
         train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
         has_header=False, num_columns=4, text_a=3, text_b=None, label=1,
         test_has_header=True, test_num_columns=2,
-        test_index=0, test_text_a=1, test_text_b=None),
+        test_index=0, test_text_a=1, test_text_b=None,
+        reference=Hyperparameters(lr_bert=2e-5, lr_soft_extract=1.5e-3, lam=7e-3,
+                                  batch_size=32)),
     _SST2,
     # MRPC: "Quality #1 ID #2 ID #1 String #2 String"; test has index first.
     TaskSpec(
@@ -257,7 +283,9 @@ _TASK_LIST = (
         train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
         has_header=True, num_columns=5, text_a=3, text_b=4, label=0,
         test_has_header=True, test_num_columns=5,
-        test_index=0, test_text_a=3, test_text_b=4),
+        test_index=0, test_text_a=3, test_text_b=4,
+        reference=Hyperparameters(lr_bert=6e-5, lr_soft_extract=3e-3, lam=3e-3,
+                                  batch_size=64)),
     # STS-B: 10 columns, sentence1/2 at 7/8, score last; test 9 columns.
     TaskSpec(
         name="sts-b", glue_name="STS-B", labels=None, metrics=("spearman", "pearson"),
@@ -265,7 +293,9 @@ _TASK_LIST = (
         train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
         has_header=True, num_columns=10, text_a=7, text_b=8, label=9,
         test_has_header=True, test_num_columns=9,
-        test_index=0, test_text_a=7, test_text_b=8),
+        test_index=0, test_text_a=7, test_text_b=8,
+        reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=3e-3, lam=1e-3,
+                                  batch_size=64)),
     # QQP: "id qid1 qid2 question1 question2 is_duplicate"; test "id q1 q2".
     TaskSpec(
         name="qqp", glue_name="QQP", labels=BINARY_LABELS, metrics=("f1", "accuracy"),
@@ -273,11 +303,19 @@ _TASK_LIST = (
         train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
         has_header=True, num_columns=6, text_a=3, text_b=4, label=5,
         test_has_header=True, test_num_columns=3,
-        test_index=0, test_text_a=1, test_text_b=2),
-    _mnli_task("mnli-m", "MNLI-m", "matched"),
-    _mnli_task("mnli-mm", "MNLI-mm", "mismatched"),
-    _sentence_pair_task("qnli", "QNLI", NLI_2_LABELS, 128),
-    _sentence_pair_task("rte", "RTE", NLI_2_LABELS, 256),
+        test_index=0, test_text_a=1, test_text_b=2,
+        reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=1e-4, lam=3e-4,
+                                  batch_size=64)),
+    _mnli_task("mnli-m", "MNLI-m", "matched",
+               Hyperparameters(lr_bert=3e-5, lr_soft_extract=2e-4, lam=1e-4, batch_size=64)),
+    _mnli_task("mnli-mm", "MNLI-mm", "mismatched",
+               Hyperparameters(lr_bert=3e-5, lr_soft_extract=1e-4, lam=1e-4, batch_size=64)),
+    _sentence_pair_task("qnli", "QNLI", NLI_2_LABELS, 128,
+                        Hyperparameters(lr_bert=3e-5, lr_soft_extract=2e-4, lam=1.5e-4,
+                                        batch_size=16)),
+    _sentence_pair_task("rte", "RTE", NLI_2_LABELS, 256,
+                        Hyperparameters(lr_bert=3e-5, lr_soft_extract=3e-3, lam=1e-3,
+                                        batch_size=16)),
     _sentence_pair_task("wnli", "WNLI", BINARY_LABELS, 128),
     # AX (diagnostic): test only, "index sentence1 sentence2"; predicted by
     # the MNLI-m model, so it carries MNLI's labels in MNLI's order.
@@ -290,7 +328,7 @@ _TASK_LIST = (
         test_index=0, test_text_a=1, test_text_b=2,
         search_dirs=("", "diagnostic", "../diagnostic")),
     # The project's embedded synthetic sentiment set, in SST-2's layout.
-    replace(_SST2, name="demo", glue_name=None),
+    replace(_SST2, name="demo", glue_name=None, reference=None),
 )
 
 TASKS: Dict[str, TaskSpec] = {spec.name: spec for spec in _TASK_LIST}
@@ -334,5 +372,5 @@ def get_task(name) -> TaskSpec:
     return TASKS[key]
 
 
-__all__ = ["TaskSpec", "TASKS", "TASK_NAMES", "GLUE_SUBMISSION_NAMES", "SPLITS",
+__all__ = ["TaskSpec", "Hyperparameters", "DEFAULT_HYPERPARAMETERS", "TASKS", "TASK_NAMES", "GLUE_SUBMISSION_NAMES", "SPLITS",
            "METRIC_NAMES", "get_task"]

@@ -253,17 +253,15 @@ def test_eval_only_of_a_fine_tuned_google_checkpoint(trained, tmp_path, capsys):
 
 def test_ax_is_predicted_by_an_mnli_model(tmp_path):
     from glue_fixtures import write_ax
-    from power_bert.checkpoint import save_stage
+    from power_bert.checkpoint import StageCheckpoint
     from power_bert.config import BertConfig
-    from power_bert.model import build_model
     from power_bert.tasks import get_task
     bert = make_bert(tmp_path / "bert", max_position_embeddings=128)
     config = BertConfig.from_json_file(str(bert / "bert_config.json"))
     mnli = get_task("mnli-m")
-    model = build_model(config, mnli.num_labels, mnli.max_seq_len, "retrain", [128, 16, 4])
-    save_stage(model, str(tmp_path / "mnli"), "retrain", {
-        "bert_config": config.to_dict(), "task": "mnli-m", "num_labels": 3,
-        "seq_len": mnli.max_seq_len, "mode": "retrain", "retention_configuration": [128, 16, 4]})
+    spec = StageCheckpoint(config=config, task="mnli-m", num_labels=3, seq_len=mnli.max_seq_len,
+                           mode="retrain", retention=(128, 16, 4))
+    spec.save(spec.build(), str(tmp_path / "mnli"), "retrain")
     ax_dir = write_ax(tmp_path / "glue")
     argv = ["--TASK", "ax", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(ax_dir),
             "--OUTPUT_DIR", str(tmp_path / "out"), "--VERBOSE", "0", "--PREDICT_ONLY",
@@ -276,3 +274,42 @@ def test_ax_is_predicted_by_an_mnli_model(tmp_path):
     assert [line.split("\t")[0] for line in lines[1:]] == indices
     assert {line.split("\t")[1] for line in lines[1:]} <= {"entailment", "neutral",
                                                           "contradiction"}
+
+
+def write_first_release_stage(model, folder: Path, stage: str, meta: dict):
+    """A stage checkpoint exactly as the first release wrote it: weights, and a .json
+    without format_version, vocab_size or vocab_sha256."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_weights(str(folder / (stage + ".hdf5")))
+    (folder / (stage + ".json")).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+
+def test_output_dir_of_the_first_release_still_loads(trained, tmp_path):
+    """finetune/retrain checkpoints in the first release's format: evaluation, prediction
+    and --FINETUNED_CHECKPOINT work, with the same predictions as today's files."""
+    from power_bert.checkpoint import StageCheckpoint
+    out, bert, data = trained["out"], trained["bert"], trained["data"]
+    old = tmp_path / "old"
+    for stage in ("finetune", "retrain"):
+        spec = StageCheckpoint.load(str(out / (stage + ".hdf5")))
+        meta = {"bert_config": spec.config.to_dict(), "task": "demo", "num_labels": 2,
+                "seq_len": 64, "mode": stage,
+                "retention_configuration": spec.applied_retention, "cased": False,
+                "vocab_path": str(bert / "vocab.txt"), "epoch": 1,
+                "dev_metrics": spec.dev_metrics}
+        write_first_release_stage(spec.load_model(), old, stage, meta)
+        loaded = StageCheckpoint.load(str(old / (stage + ".json")))
+        assert loaded.vocab_sha256 is None and loaded.retention == spec.retention
+    base = ["--TASK", "demo", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(data),
+            "--VERBOSE", "0"]
+    assert cli.main(base + ["--OUTPUT_DIR", str(old), "--PREDICT_ONLY", "--CHECKPOINT_PATH",
+                            str(old / "retrain.hdf5")]) == 0
+    assert (old / "test_predictions.tsv").read_text() == (out / "test_predictions.tsv").read_text()
+    assert cli.main(base + ["--OUTPUT_DIR", str(old), "--EVAL_ONLY", "--CHECKPOINT_PATH",
+                            str(old / "finetune.hdf5")]) == 0
+    assert read_results(old)["evaluation"]["dev_metrics"] == pytest.approx(
+        json.loads((out / "finetune.json").read_text())["dev_metrics"])
+    target = tmp_path / "again"
+    assert cli.main(flags(bert, data, target, "--EPOCH", "1", "--BATCH_SIZE", "16",
+                          "--FINETUNED_CHECKPOINT", str(old / "finetune.hdf5"))) == 0
+    assert read_results(target)["retention_configuration"]

@@ -1,0 +1,102 @@
+"""``power-bert train``, ``eval`` and ``predict``, and ``main.py`` (all three in one, with
+the original release's ``--EVAL_ONLY``/``--PREDICT_ONLY``): the upper-case flags of the
+original release, mapped onto ``options.Options`` and run by ``pipeline.run``."""
+from power_bert.tasks import TASK_NAMES
+
+ALL = ("train", "eval", "predict", "main")
+TRAIN = ("train", "main")
+TRAINED = ("eval", "predict", "main")
+
+# (flag, argparse keyword arguments, commands that take it)
+FLAGS = (
+    ("--TASK", dict(required=True, help="task name, one of: %s" % ", ".join(TASK_NAMES)), ALL),
+    ("--BERT_CONFIG_PATH", dict(help="bert_config.json of the pre-trained BERT (with "
+                                     "--MODEL_FORMAT CKPT: of the fine-tuned checkpoint)"), ALL),
+    ("--CHECKPOINT_PATH", dict(help="training: the pre-trained Google checkpoint "
+                                    "(bert_model.ckpt); eval/predict: a model trained here "
+                                    "(e.g. OUTPUT_DIR/retrain.hdf5) or a fine-tuned Google "
+                                    "checkpoint"), ALL),
+    ("--VOCAB_PATH", dict(help="vocab.txt of the BERT checkpoint"), ALL),
+    ("--DATA_DIR", dict(help="folder with the task's train/dev/test .tsv "
+                                            "files"), ALL),
+    ("--OUTPUT_DIR", dict(required=True, help="folder for checkpoints, log and results"), ALL),
+    ("--EPOCH", dict(type=int, default=3, help="epochs of each training stage (default 3)"),
+     TRAIN),
+    ("--BATCH_SIZE", dict(type=int, help="training batch size (default: the task's "
+                                         "reference value, else 32); eval/predict: inference "
+                                         "batch size"), ALL),
+    ("--EVAL_BATCH_SIZE", dict(type=int, help="batch size for dev/test inference "
+                                              "(default: BATCH_SIZE)"), ALL),
+    ("--LR_BERT", dict(type=float, help="peak learning rate of the BERT weights (default: the "
+                                        "task's reference value, else 3e-5)"), TRAIN),
+    ("--LR_SOFT_EXTRACT", dict(type=float, help="peak learning rate of the retention "
+                                                "parameters in the search (default: the "
+                                                "task's reference value, else 1e-3)"), TRAIN),
+    ("--LAMBDA", dict(type=float, help="weight of the mass regulariser: larger removes more "
+                                       "word vectors (default: the task's reference value, "
+                                       "else 1e-3)"), TRAIN),
+    ("--CASED", dict(action="store_true", help="the BERT model is cased"), ALL),
+    ("--EVAL_ONLY", dict(action="store_true", help="evaluate the model at CHECKPOINT_PATH on "
+                                                   "the dev set"), ("main",)),
+    ("--PREDICT_ONLY", dict(action="store_true", help="predict the test set with the model at "
+                                                      "CHECKPOINT_PATH"), ("main",)),
+    ("--RETENTION_CONFIG", dict(help="comma-separated word vectors kept per encoder, e.g. "
+                                     "64,48,32,16; overrides the one saved with the model"),
+     TRAINED),
+    ("--MODEL_FORMAT", dict(choices=["HDF5", "CKPT", "hdf5", "ckpt"],
+                            help="HDF5: a model saved by this project; CKPT: a Google TF "
+                                 "checkpoint with a classifier head (default: detected)"),
+     TRAINED),
+    ("--PRED_GLUE", dict(action="store_true", help="write test predictions as "
+                                                   "OUTPUT_DIR/glue/<Task>.tsv for the GLUE "
+                                                   "server"), ("train", "predict", "main")),
+    ("--DYNAMIC_PADDING", dict(action="store_true", help="pad each batch (training, dev and "
+                                                         "test) to its longest example: the "
+                                                         "same loss and predictions as fixed "
+                                                         "padding, faster on short sentences"),
+     ALL),
+    ("--SEED", dict(type=int, default=42, help="seed of shuffling and initialisation "
+                                               "(default 42)"), ALL),
+    ("--MAX_TRAIN_EXAMPLES", dict(type=int, help="train on a seeded random subset of this "
+                                                 "many examples (quick runs)"), TRAIN),
+    ("--FINETUNED_CHECKPOINT", dict(help="skip fine-tuning: start the search from this "
+                                         "fine-tuned model (OUTPUT_DIR/finetune.hdf5 of an "
+                                         "earlier run)"), TRAIN),
+    ("--VERBOSE", dict(type=int, default=1, help="Keras progress output: 0 none, 1 progress "
+                                                 "bars (default), 2 one line per epoch"), ALL),
+)
+ALIASES = {"--EPOCH": ("--EPOCHS",)}
+
+
+def add_arguments(parser, command: str):
+    """Adds the flags that ``command`` ("train", "eval", "predict" or "main") takes."""
+    for flag, kwargs, commands in FLAGS:
+        if command in commands:
+            parser.add_argument(flag, *ALIASES.get(flag, ()), dest=flag[2:], **kwargs)
+    parser.set_defaults(command=command)
+
+
+def options_from_args(args):
+    """The ``Options`` of parsed flags (not yet validated: ``options.validate`` does)."""
+    from power_bert.options import Options
+    given = vars(args)
+    action = args.command
+    return Options(
+        task=args.TASK, output_dir=args.OUTPUT_DIR, data_dir=args.DATA_DIR,
+        bert_config_path=args.BERT_CONFIG_PATH, checkpoint_path=args.CHECKPOINT_PATH,
+        vocab_path=args.VOCAB_PATH, epochs=given.get("EPOCH", 3),
+        batch_size=args.BATCH_SIZE, lr_bert=given.get("LR_BERT"),
+        lr_soft_extract=given.get("LR_SOFT_EXTRACT"), lam=given.get("LAMBDA"),
+        cased=args.CASED, eval_only=given.get("EVAL_ONLY", action == "eval"),
+        predict_only=given.get("PREDICT_ONLY", action == "predict"),
+        retention_config=given.get("RETENTION_CONFIG"), model_format=given.get("MODEL_FORMAT"),
+        pred_glue=given.get("PRED_GLUE", False), seed=args.SEED,
+        max_train_examples=given.get("MAX_TRAIN_EXAMPLES"),
+        finetuned_checkpoint=given.get("FINETUNED_CHECKPOINT"),
+        eval_batch_size=args.EVAL_BATCH_SIZE, dynamic_padding=args.DYNAMIC_PADDING,
+        verbose=args.VERBOSE)
+
+
+def run(args):
+    from power_bert.pipeline import run as run_pipeline
+    run_pipeline(options_from_args(args))

@@ -1,0 +1,219 @@
+"""The options of a run, and the one place where they are checked.
+
+``validate`` checks every number and path (types, ranges, combinations) before anything
+is read or written, and names the flag and what it allows. Options left at ``None``
+take the task's reference hyper-parameters (``tasks.TaskSpec.hyperparameters``); the
+run says which values it used.
+"""
+import dataclasses
+import math
+import os
+from typing import List, Optional, Tuple
+
+from power_bert.errors import RetentionConfigError, UsageError
+from power_bert.retention import parse_retention_configuration
+from power_bert.tasks import TaskSpec, get_task
+
+MAX_SEED = 2 ** 31 - 1
+MODEL_FORMATS = ("HDF5", "CKPT")
+# (field, flag) of the hyper-parameters a task's reference values fill in.
+TASK_DEFAULTS = (("lr_bert", "--LR_BERT"), ("lr_soft_extract", "--LR_SOFT_EXTRACT"),
+                 ("lam", "--LAMBDA"), ("batch_size", "--BATCH_SIZE"))
+
+
+@dataclasses.dataclass
+class Options:
+    """Everything a run needs; the command line maps the upper-case flags onto it.
+
+    ``lr_bert``, ``lr_soft_extract``, ``lam`` and ``batch_size`` left at None take the
+    task's reference values. ``action`` is "train", "eval" or "predict".
+    """
+    task: str
+    output_dir: str
+    data_dir: Optional[str] = None
+    bert_config_path: Optional[str] = None
+    checkpoint_path: Optional[str] = None
+    vocab_path: Optional[str] = None
+    epochs: int = 3
+    batch_size: Optional[int] = None
+    lr_bert: Optional[float] = None
+    lr_soft_extract: Optional[float] = None
+    lam: Optional[float] = None
+    cased: bool = False
+    eval_only: bool = False
+    predict_only: bool = False
+    retention_config: Optional[List[int]] = None
+    model_format: Optional[str] = None  # "HDF5" (this project's models) or "CKPT" (Google)
+    pred_glue: bool = False
+    seed: int = 42
+    max_train_examples: Optional[int] = None
+    finetuned_checkpoint: Optional[str] = None
+    eval_batch_size: Optional[int] = None
+    dynamic_padding: bool = False
+    verbose: int = 1
+
+    @property
+    def action(self) -> str:
+        return "eval" if self.eval_only else "predict" if self.predict_only else "train"
+
+    @property
+    def inference_batch_size(self) -> int:
+        return self.eval_batch_size or self.batch_size
+
+
+def validate(options: Options) -> Tuple[Options, TaskSpec, List[str]]:
+    """Checks the options and fills in the task's defaults.
+
+    Returns:
+      (the completed options, the task, notes on the defaults used).
+
+    Raises:
+      UsageError: naming the flag and what it allows.
+      RetentionConfigError: a --RETENTION_CONFIG that is not a list of integers.
+    """
+    o = dataclasses.replace(options)
+    try:
+        task = get_task(o.task)
+    except ValueError as e:
+        raise UsageError("--TASK: %s" % e) from None
+    o.task = task.name
+    if o.eval_only and o.predict_only:
+        raise UsageError("give either --EVAL_ONLY or --PREDICT_ONLY, not both")
+    notes = _fill_task_defaults(o, task)
+    _check_numbers(o)
+    _check_paths(o)
+    _check_combinations(o, task)
+    return o, task, notes
+
+
+def _fill_task_defaults(o: Options, task: TaskSpec) -> List[str]:
+    used = []
+    for field, flag in TASK_DEFAULTS:
+        if getattr(o, field) is None:
+            value = getattr(task.hyperparameters, field)
+            setattr(o, field, value)
+            used.append("%s=%g" % (flag, value))
+    if not used or o.action != "train":
+        return []
+    source = ("the reference values of %s (uncased BERT-Base, original release)" % task.name
+              if task.reference else "the defaults (task %s has no reference values)" % task.name)
+    return ["not given, so %s: %s" % (source, " ".join(used))]
+
+
+def _check_int(value, flag: str, low: int, high: Optional[int] = None):
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+            high is not None and value > high):
+        allowed = "an integer >= %d" % low if high is None else "an integer in [%d, %d]" % (
+            low, high)
+        raise UsageError("%s must be %s, got %r" % (flag, allowed, value))
+
+
+def _check_float(value, flag: str, positive: bool):
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(
+        value) and (value > 0 if positive else value >= 0)
+    if not ok:
+        raise UsageError("%s must be a finite number %s, got %r"
+                         % (flag, "> 0" if positive else ">= 0", value))
+
+
+def _check_numbers(o: Options):
+    _check_int(o.epochs, "--EPOCH", 1)
+    _check_int(o.batch_size, "--BATCH_SIZE", 1)
+    if o.eval_batch_size is not None:
+        _check_int(o.eval_batch_size, "--EVAL_BATCH_SIZE", 1)
+    if o.max_train_examples is not None:
+        _check_int(o.max_train_examples, "--MAX_TRAIN_EXAMPLES", 1)
+    _check_int(o.seed, "--SEED", 0, MAX_SEED)
+    _check_int(o.verbose, "--VERBOSE", 0, 2)
+    _check_float(o.lr_bert, "--LR_BERT", positive=True)
+    _check_float(o.lr_soft_extract, "--LR_SOFT_EXTRACT", positive=True)
+    _check_float(o.lam, "--LAMBDA", positive=False)
+    if isinstance(o.retention_config, str):
+        o.retention_config = list(parse_retention_configuration(o.retention_config))
+    if o.retention_config is not None:
+        try:
+            values = [int(v) for v in o.retention_config]
+        except (TypeError, ValueError):
+            raise RetentionConfigError("--RETENTION_CONFIG must be integers, got %r"
+                                       % (o.retention_config,)) from None
+        o.retention_config = values
+
+
+def _need_file(path: Optional[str], flag: str, why: str = ""):
+    if not path:
+        raise UsageError("%s is required%s" % (flag, why))
+    if os.path.isdir(path):
+        raise UsageError("%s: %s is a folder, expected a file" % (flag, path))
+    if not os.path.exists(path):
+        raise UsageError("%s: file not found: %s" % (flag, path))
+
+
+def _need_checkpoint(path: Optional[str], flag: str, why: str):
+    """A Google checkpoint prefix (``bert_model.ckpt``), its ``.index``, or a folder."""
+    if not path:
+        raise UsageError("%s is required%s" % (flag, why))
+    if not (os.path.exists(path) or os.path.exists(path + ".index")):
+        raise UsageError("%s: no checkpoint at %s (expected %s.index, or a folder holding "
+                         "one)" % (flag, path, path))
+
+
+def _check_paths(o: Options):
+    if not o.output_dir:
+        raise UsageError("--OUTPUT_DIR is required")
+    if os.path.exists(o.output_dir) and not os.path.isdir(o.output_dir):
+        raise UsageError("--OUTPUT_DIR: %s exists and is not a folder" % o.output_dir)
+    if not o.data_dir:
+        raise UsageError("--DATA_DIR is required")
+    if not os.path.isdir(o.data_dir):
+        raise UsageError("--DATA_DIR: folder not found: %s" % o.data_dir)
+    _need_file(o.vocab_path, "--VOCAB_PATH")
+    if o.action == "train":
+        if o.finetuned_checkpoint:
+            if os.path.isdir(o.finetuned_checkpoint):
+                raise UsageError("--FINETUNED_CHECKPOINT: %s is a folder; give its "
+                                 "finetune.hdf5" % o.finetuned_checkpoint)
+            if not os.path.exists(o.finetuned_checkpoint):
+                raise UsageError("--FINETUNED_CHECKPOINT: file not found: %s"
+                                 % o.finetuned_checkpoint)
+        else:
+            why = " for training (or give --FINETUNED_CHECKPOINT)"
+            _need_file(o.bert_config_path, "--BERT_CONFIG_PATH", why)
+            _need_checkpoint(o.checkpoint_path, "--CHECKPOINT_PATH", why)
+        return
+    why = " with --EVAL_ONLY/--PREDICT_ONLY"
+    if o.model_format is not None:
+        o.model_format = o.model_format.upper()
+        if o.model_format not in MODEL_FORMATS:
+            raise UsageError("--MODEL_FORMAT must be one of %s, got %r"
+                             % (", ".join(MODEL_FORMATS), o.model_format))
+    else:
+        o.model_format = "CKPT" if looks_like_tf_checkpoint(o.checkpoint_path or "") else "HDF5"
+    if o.model_format == "CKPT":
+        _need_checkpoint(o.checkpoint_path, "--CHECKPOINT_PATH", why)
+        _need_file(o.bert_config_path, "--BERT_CONFIG_PATH",
+                   " with --MODEL_FORMAT CKPT (a Google checkpoint)")
+    elif not o.checkpoint_path:
+        raise UsageError("--CHECKPOINT_PATH is required%s" % why)
+
+
+def _check_combinations(o: Options, task: TaskSpec):
+    if o.retention_config is not None and o.action == "train":
+        raise UsageError("--RETENTION_CONFIG is used with --EVAL_ONLY or --PREDICT_ONLY; "
+                         "training derives it in the configuration search")
+    if o.finetuned_checkpoint and o.action != "train":
+        raise UsageError("--FINETUNED_CHECKPOINT starts training; with --EVAL_ONLY or "
+                         "--PREDICT_ONLY give the model as --CHECKPOINT_PATH")
+    if o.pred_glue and task.glue_name is None:
+        raise UsageError("--PRED_GLUE: task %s has no GLUE submission file; drop the flag "
+                         "to write OUTPUT_DIR/test_predictions.tsv" % task.name)
+    if o.action == "train" and task.train_file is None:
+        raise UsageError("--TASK %s has no training data; it is predicted with a %s model "
+                         "(--PREDICT_ONLY)" % (task.name, task.label_task))
+    if o.action == "eval" and task.dev_file is None:
+        raise UsageError("--TASK %s has no dev set to evaluate on" % task.name)
+
+
+def looks_like_tf_checkpoint(path: str) -> bool:
+    """A Google/TensorFlow checkpoint prefix, its .index, or a folder holding one."""
+    return os.path.exists(path + ".index") or path.endswith(".index") or (
+        os.path.isdir(path) and any(f.endswith(".index") for f in os.listdir(path)))

@@ -1,0 +1,186 @@
+"""The three stages of PoWER-BERT as data, and the one routine that runs any of them.
+
+  stage      model mode  starts from         new layers    keeps           records
+  finetune   finetune    the pre-trained     -             best epoch      baseline
+                         Google checkpoint
+  search     search      finetune            Soft-Extract  last epoch      search
+  retrain    retrain     search              -             best epoch      power_bert
+
+"Best" is by the task's official dev metric (``select_best``). The search stage trains
+the retention parameters with their own optimizer (LR_SOFT_EXTRACT) under the loss
+``task loss + LAMBDA * sum_j j * mass(j)`` and derives the retention configuration
+that the re-training stage applies.
+"""
+import dataclasses
+import math
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from power_bert import training
+from power_bert.checkpoint import StageCheckpoint, load_stage_weights
+from power_bert.flops import word_vectors_processed
+from power_bert.layers import SoftExtract, soft_extract_layers
+from power_bert.metrics import format_metrics
+from power_bert.retention import retention_configuration_from_masses
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """One row of the stage table.
+
+    Attributes:
+      name: the stage, its model mode (``model.build_model``) and its checkpoint's name.
+      starts_from: the stage whose kept weights it loads; None: the pre-trained BERT.
+      new_layers: layer classes the starting weights lack (initialised fresh).
+      keep: "best" (by the official dev metric) or "last" epoch.
+      record: the results.json entry of its outcome.
+      trains_retention: the search stage: retention parameters, LAMBDA, LR_SOFT_EXTRACT.
+    """
+    name: str
+    starts_from: Optional[str]
+    new_layers: Tuple[type, ...]
+    keep: str
+    record: str
+    trains_retention: bool = False
+
+
+STAGES: Tuple[Stage, ...] = (
+    Stage("finetune", starts_from=None, new_layers=(), keep="best", record="baseline"),
+    Stage("search", starts_from="finetune", new_layers=(SoftExtract,), keep="last",
+          record="search", trains_retention=True),
+    Stage("retrain", starts_from="search", new_layers=(), keep="best", record="power_bert"),
+)
+
+
+def select_best(history: Sequence[Mapping[str, float]], metric: str) -> int:
+    """Index of the epoch with the highest ``metric`` (the earliest on a tie); an epoch
+    whose metric is NaN is never chosen unless all are.
+
+    Raises:
+      ValueError: empty history, or an epoch without the metric.
+    """
+    if not history:
+        raise ValueError("no epochs to choose from")
+    values = []
+    for index, metrics in enumerate(history):
+        if metric not in metrics:
+            raise ValueError("epoch %d has no %r metric (has %s)"
+                             % (index + 1, metric, ", ".join(metrics)))
+        value = float(metrics[metric])
+        values.append(-math.inf if math.isnan(value) else value)
+    return max(range(len(values)), key=lambda i: (values[i], -i))
+
+
+@dataclasses.dataclass
+class StageContext:
+    """What every stage of one run shares.
+
+    Attributes:
+      options: the validated ``options.Options``.
+      task: the task whose metric selects epochs.
+      template: a finetune-mode StageCheckpoint with the run's config, task, labels,
+        sequence length, casing and vocabulary (no weights).
+      train: ``(x, y)`` training data; dev: ``(x, y)`` dev data.
+      evaluate: model -> dev metrics.
+      log: prints and appends a line to log.txt.
+      steps: (total, warm-up) optimizer steps of a stage.
+    """
+    options: object
+    task: object
+    template: StageCheckpoint
+    train: Tuple
+    dev: Tuple
+    evaluate: Callable
+    log: Callable[[str], None]
+    steps: Tuple[int, int]
+
+
+def stage_template(ctx: StageContext, stage: Stage, start: Optional[StageCheckpoint]
+                   ) -> StageCheckpoint:
+    """The checkpoint description of ``stage`` before training (no weights, no epoch)."""
+    retention = start.retention if stage.name == "retrain" else None
+    return dataclasses.replace(ctx.template, mode=stage.name, retention=retention,
+                               epoch=None, dev_metrics=None, extra={}, weights_path=None)
+
+
+def prepare(ctx: StageContext, stage: Stage, start: Optional[StageCheckpoint],
+            load_pretrained: Callable = None):
+    """Builds the stage's model and loads its starting weights: the kept checkpoint of
+    ``stage.starts_from``, or (``start`` None) ``load_pretrained(model)``.
+
+    Raises:
+      CheckpointError: the starting weights do not fit the model.
+    """
+    spec = stage_template(ctx, stage, start)
+    model = spec.build(dynamic=ctx.options.dynamic_padding)
+    if start is None:
+        load_pretrained(model)
+    else:
+        load_stage_weights(model, start.weights_path, allow_missing=stage.new_layers)
+    return spec, model
+
+
+def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
+              ) -> StageCheckpoint:
+    """Trains a prepared model for EPOCH epochs, evaluating the dev set after each, and
+    saves the epoch the stage keeps as ``OUTPUT_DIR/<stage>.*``. Returns that checkpoint."""
+    o = ctx.options
+    total, warmup = ctx.steps
+    training.compile_for_stage(model, spec.num_labels, o.lr_bert, total, warmup,
+                               lr_soft_extract=o.lr_soft_extract if stage.trains_retention
+                               else None, mass_lambda=o.lam)
+    history: List[Dict] = []
+    kept: Dict[str, StageCheckpoint] = {}
+
+    def after_epoch(epoch: int, logs: dict):
+        metrics = ctx.evaluate(model)
+        history.append(metrics)
+        extra, described = {}, ""
+        if stage.trains_retention:
+            extra, described = _search_state(model, spec.seq_len, o.lam)
+        keep = stage.keep == "last" or select_best(
+            history, ctx.task.main_metric) == len(history) - 1
+        ctx.log("%s epoch %d/%d: train loss %.4f; dev %s%s%s"
+                % (stage.name, epoch, o.epochs, logs.get("loss", float("nan")),
+                   format_metrics(metrics), described,
+                   "" if not keep else "  (saved)" if stage.keep == "last"
+                   else "  (best so far, saved)"))
+        if keep:
+            extra["history"] = list(history)  # dev metrics of every epoch so far
+            checkpoint = dataclasses.replace(
+                spec, epoch=epoch, dev_metrics=metrics, extra=extra,
+                retention=extra.get("retention_configuration", spec.retention))
+            kept["checkpoint"] = checkpoint.save(model, o.output_dir, stage.name)
+
+    training.fit(model, ctx.train[0], ctx.train[1], o.epochs, o.batch_size, o.seed,
+                 after_epoch, o.verbose, dynamic=o.dynamic_padding)
+    return kept["checkpoint"]
+
+
+def _search_state(model, seq_len: int, lam: float) -> Tuple[Dict, str]:
+    """Masses of the Soft-Extract layers and the retention configuration they give."""
+    masses = [float(layer.mass().numpy()) for layer in soft_extract_layers(model)]
+    retention = retention_configuration_from_masses(masses, seq_len)
+    extra = {"masses": masses, "lam": lam, "retention_configuration": retention}
+    return extra, "; masses %s; retention configuration %s" % (
+        ", ".join("%.2f" % m for m in masses), retention)
+
+
+def word_vectors(spec: StageCheckpoint) -> int:
+    """Word vectors that reach the feed-forward networks per example, at full length."""
+    layers = spec.config.num_hidden_layers
+    return int(word_vectors_processed(spec.seq_len,
+                                      spec.applied_retention or [spec.seq_len] * layers))
+
+
+def record_entry(stage: Stage, checkpoint: StageCheckpoint, options) -> Dict:
+    """The results.json entries of a finished stage."""
+    entry = {"dev_metrics": checkpoint.dev_metrics, "epoch": checkpoint.epoch,
+             "checkpoint": checkpoint.weights_path,
+             "history": checkpoint.extra.get("history")}
+    if stage.trains_retention:
+        entry.update({"lambda": options.lam, "lr_soft_extract": options.lr_soft_extract,
+                      "masses": checkpoint.extra.get("masses")})
+        return {stage.record: entry, "retention_configuration": list(checkpoint.retention)}
+    entry["word_vectors_per_example"] = word_vectors(checkpoint)
+    return {stage.record: entry}
+
