@@ -127,7 +127,7 @@ class Pipeline:
         # The first stage's model is built and loaded before anything is written, so a
         # checkpoint that does not fit leaves OUTPUT_DIR as it was.
         todo = [stage for stage in STAGES if stage.name not in kept]
-        first = prepare(ctx, todo[0], kept.get(todo[0].starts_from),
+        first = prepare(ctx, todo[0], kept,
                         lambda model: self._load_pretrained(model, template.config))
         self._open()
         self.record.start_training()
@@ -136,8 +136,8 @@ class Pipeline:
             self._finish_stage(STAGES[0], kept["finetune"])
         for index, stage in enumerate(todo):
             keras.backend.clear_session()
-            spec, model = first if index == 0 else prepare(ctx, stage, kept[stage.starts_from])
-            self.record.log(self._stage_banner(stage, kept.get(stage.starts_from)))
+            spec, model = first if index == 0 else prepare(ctx, stage, kept)
+            self.record.log(self._stage_banner(stage, spec, kept.get(stage.starts_from)))
             kept[stage.name] = run_stage(ctx, stage, spec, model)
             self._finish_stage(stage, kept[stage.name])
         self._summarise(kept["finetune"], kept["retrain"])
@@ -168,13 +168,14 @@ class Pipeline:
                             "longest example (same loss and predictions as fixed padding, "
                             "fewer operations)")
 
-    def _stage_banner(self, stage, start: Optional[StageCheckpoint]) -> str:
+    def _stage_banner(self, stage, spec: StageCheckpoint,
+                      start: Optional[StageCheckpoint]) -> str:
         number = "[%d/%d]" % (STAGES.index(stage) + 1, len(STAGES))
         if start is None:
             return "%s %s from %s (%d variables loaded)" % (
                 number, stage.name, self.o.checkpoint_path, self.pretrained["variables_loaded"])
-        what = "retention configuration %s, " % list(start.retention) if (
-            stage.name == "retrain") else ""
+        what = "retention configuration %s, " % list(spec.retention) if (
+            stage.retention_from) else ""
         if stage.trains_retention:
             what += "LAMBDA=%g LR_SOFT_EXTRACT=%g, " % (self.o.lam, self.o.lr_soft_extract)
         return "%s %s: %sstarting from %s (epoch %s)" % (number, stage.name, what,

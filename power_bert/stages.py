@@ -1,10 +1,10 @@
 """The three stages of PoWER-BERT as data, and the one routine that runs any of them.
 
-  stage      model mode  starts from         new layers    keeps           records
-  finetune   finetune    the pre-trained     -             best epoch      baseline
-                         Google checkpoint
-  search     search      finetune            Soft-Extract  last epoch      search
-  retrain    retrain     search              -             best epoch      power_bert
+  stage     model mode  starts from      new layers    retention from  keeps       records
+  finetune  finetune    the pre-trained  -             -               best epoch  baseline
+                        Google checkpoint
+  search    search      finetune         Soft-Extract  -               last epoch  search
+  retrain   retrain     search           -             search          best epoch  power_bert
 
 "Best" is by the task's official dev metric (``select_best``). The search stage trains
 the retention parameters with their own optimizer (LR_SOFT_EXTRACT) under the loss
@@ -31,6 +31,7 @@ class Stage:
       name: the stage, its model mode (``model.build_model``) and its checkpoint's name.
       starts_from: the stage whose kept weights it loads; None: the pre-trained BERT.
       new_layers: layer classes the starting weights lack (initialised fresh).
+      retention_from: the stage whose retention configuration it applies (Extract).
       keep: "best" (by the official dev metric) or "last" epoch.
       record: the results.json entry of its outcome.
       trains_retention: the search stage: retention parameters, LAMBDA, LR_SOFT_EXTRACT.
@@ -40,6 +41,7 @@ class Stage:
     new_layers: Tuple[type, ...]
     keep: str
     record: str
+    retention_from: Optional[str] = None
     trains_retention: bool = False
 
 
@@ -47,7 +49,8 @@ STAGES: Tuple[Stage, ...] = (
     Stage("finetune", starts_from=None, new_layers=(), keep="best", record="baseline"),
     Stage("search", starts_from="finetune", new_layers=(SoftExtract,), keep="last",
           record="search", trains_retention=True),
-    Stage("retrain", starts_from="search", new_layers=(), keep="best", record="power_bert"),
+    Stage("retrain", starts_from="search", new_layers=(), keep="best", record="power_bert",
+          retention_from="search"),
 )
 
 
@@ -94,28 +97,33 @@ class StageContext:
     steps: Tuple[int, int]
 
 
-def stage_template(ctx: StageContext, stage: Stage, start: Optional[StageCheckpoint]
+def stage_template(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint]
                    ) -> StageCheckpoint:
-    """The checkpoint description of ``stage`` before training (no weights, no epoch)."""
-    retention = start.retention if stage.name == "retrain" else None
+    """The checkpoint description of ``stage`` before training (no weights, no epoch).
+
+    Args:
+      kept: the checkpoints kept by the stages run so far, by stage name.
+    """
+    retention = kept[stage.retention_from].retention if stage.retention_from else None
     return dataclasses.replace(ctx.template, mode=stage.name, retention=retention,
                                epoch=None, dev_metrics=None, extra={}, weights_path=None)
 
 
-def prepare(ctx: StageContext, stage: Stage, start: Optional[StageCheckpoint],
+def prepare(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint],
             load_pretrained: Callable = None):
     """Builds the stage's model and loads its starting weights: the kept checkpoint of
-    ``stage.starts_from``, or (``start`` None) ``load_pretrained(model)``.
+    ``stage.starts_from``, or (when that is None) ``load_pretrained(model)``.
 
     Raises:
       CheckpointError: the starting weights do not fit the model.
     """
-    spec = stage_template(ctx, stage, start)
+    spec = stage_template(ctx, stage, kept)
     model = spec.build(dynamic=ctx.options.dynamic_padding)
-    if start is None:
+    if stage.starts_from is None:
         load_pretrained(model)
     else:
-        load_stage_weights(model, start.weights_path, allow_missing=stage.new_layers)
+        load_stage_weights(model, kept[stage.starts_from].weights_path,
+                           allow_missing=stage.new_layers)
     return spec, model
 
 
