@@ -1,142 +1,21 @@
-"""Check a GLUE folder and show what the pipeline will read from it.
+"""Check a GLUE folder and show what the pipeline will read from it: the same as
+``power-bert check-data`` (see ``power_bert/check_data.py``).
 
     python data_parser.py --TASK cola --DATA_DIR ../shared/glue/CoLA \
         [--VOCAB_PATH uncased_L-12_H-768_A-12/vocab.txt] [--CASED] [--MAX_SEQ_LEN 64]
 
-For each split of the task it prints the file, the row count, the rows skipped
-for a wrong column count (with line numbers), the label distribution (or the
-score range) and, with a vocabulary, word-piece length statistics and how many
-examples are truncated at the maximum sequence length. The exit status is 0
-when every split reads cleanly, 1 when a split has an error, 2 for bad
-arguments (unknown task, bad vocabulary).
-
 Scripts that ``import data_parser`` get the reader from ``power_bert.data``.
 """
-import argparse
-import collections
-import os
 import sys
-import warnings
-from typing import List, Optional, Sequence
 
-import numpy as np
-
-from power_bert.data import (DataError, DataParser, DataWarning, SplitData, read_examples,
-                             read_split)
-from power_bert.tasks import TASK_NAMES, TaskSpec, get_task
+from power_bert.cli import run_command
+from power_bert.data import DataError, DataParser, read_examples
 
 __all__ = ["DataParser", "DataError", "read_examples", "main"]
 
 
-def describe_labels(task: TaskSpec, data: SplitData) -> str:
-    """One line: the label distribution, or the score range for regression.
-
-    Args:
-      task: the task read.
-      data: a train or dev split.
-
-    Returns:
-      e.g. "labels: 0 2528 (29.6%), 1 6023 (70.4%)".
-    """
-    labels = [e.label for e in data.examples]
-    if task.is_regression:
-        scores = np.asarray(labels, dtype=np.float64)
-        return ("scores: min %.3f / mean %.3f / max %.3f (range allowed [%g, %g])"
-                % (scores.min(), scores.mean(), scores.max(), *task.score_range))
-    counts = collections.Counter(labels)
-    parts = ["%s %d (%.1f%%)" % (name, counts[i], 100.0 * counts[i] / len(labels))
-             for i, name in enumerate(task.labels)]
-    return "labels: " + ", ".join(parts)
-
-
-def describe_lengths(parser: DataParser, data: SplitData) -> str:
-    """One line: word-piece length statistics and the truncation count.
-
-    Args:
-      parser: a DataParser (holds the tokenizer and max_seq_len).
-      data: a split read with ``read_split``.
-
-    Returns:
-      e.g. "word pieces: min 3 / mean 11.2 / median 10 / p95 20 / max 47;
-      truncated at 64: 0 (0.00%)".
-    """
-    encoded = parser.encode_examples(data.examples)
-    lengths = encoded.lengths
-    return ("word pieces: min %d / mean %.1f / median %d / p95 %d / max %d; "
-            "truncated at %d: %d (%.2f%%)"
-            % (lengths.min(), lengths.mean(), np.median(lengths),
-               np.percentile(lengths, 95), lengths.max(), parser.max_seq_len,
-               encoded.num_truncated, 100.0 * encoded.num_truncated / len(lengths)))
-
-
-def _skipped_line(data: SplitData) -> str:
-    if not data.skipped_lines:
-        return "skipped: 0"
-    shown = ", ".join(str(n) for n in data.skipped_lines[:10])
-    more = ", ..." if len(data.skipped_lines) > 10 else ""
-    return ("skipped: %d (column count is not %d; lines %s%s)"
-            % (len(data.skipped_lines), data.task.split_num_columns(data.split), shown, more))
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the check; returns the exit status."""
-    parser = argparse.ArgumentParser(
-        description="Check a GLUE task folder and show what the pipeline reads from it.")
-    parser.add_argument("--TASK", required=True, help="one of: %s" % ", ".join(TASK_NAMES))
-    parser.add_argument("--DATA_DIR", required=True, help="the task's GLUE folder")
-    parser.add_argument("--VOCAB_PATH", default=None,
-                        help="BERT vocab.txt; adds word-piece length statistics")
-    parser.add_argument("--CASED", action="store_true", help="cased vocabulary (no lower-casing)")
-    parser.add_argument("--MAX_SEQ_LEN", type=int, default=None,
-                        help="maximum sequence length (default: the task's)")
-    args = parser.parse_args(argv)
-    with warnings.catch_warnings():
-        # Skipped rows are listed per split below; the reader's warning would repeat them.
-        warnings.simplefilter("ignore", DataWarning)
-        return _check(args)
-
-
-def _check(args: argparse.Namespace) -> int:
-    """Read every split of the task and print what was found; returns the exit status."""
-    if not os.path.isdir(args.DATA_DIR):
-        print("error: DATA_DIR %s is not a folder" % os.path.abspath(args.DATA_DIR),
-              file=sys.stderr)
-        return 2
-    try:
-        task = get_task(args.TASK)
-        tokenizer = None
-        if args.VOCAB_PATH is not None:
-            tokenizer = DataParser(args.VOCAB_PATH, task, args.DATA_DIR,
-                                   max_seq_len=args.MAX_SEQ_LEN, cased=args.CASED)
-    except ValueError as exc:  # DataError is a ValueError
-        print("error: %s" % exc, file=sys.stderr)
-        return 2
-
-    max_len = tokenizer.max_seq_len if tokenizer else (args.MAX_SEQ_LEN or task.max_seq_len)
-    print("task %s (GLUE %s): %s, max_seq_len %d, main metric %s%s"
-          % (task.name, task.glue_name or "-",
-             "regression" if task.is_regression else "labels " + ", ".join(task.labels),
-             max_len, task.main_metric,
-             ", predicted by the %s model" % task.label_task if task.label_task else ""))
-    errors: List[str] = []
-    for split in task.splits:
-        try:
-            data = read_split(task, args.DATA_DIR, split)
-        except DataError as exc:
-            print("%-5s error: %s" % (split, exc), file=sys.stderr)
-            errors.append(split)
-            continue
-        print("%-5s %s" % (split, data.path))
-        print("      rows: %d, %s" % (data.num_rows, _skipped_line(data)))
-        if split != "test":
-            print("      " + describe_labels(task, data))
-        if tokenizer is not None:
-            print("      " + describe_lengths(tokenizer, data))
-    if errors:
-        print("error: %d of %d splits could not be read: %s"
-              % (len(errors), len(task.splits), ", ".join(errors)), file=sys.stderr)
-        return 1
-    return 0
+def main(argv=None) -> int:
+    return run_command("check-data", argv, prog="data_parser.py")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from power_bert.errors import DataError
 from power_bert.tasks import SPLITS, TaskSpec, get_task
 
 logger = logging.getLogger(__name__)
@@ -45,10 +46,6 @@ _SHOWN_LINES = 5
 
 TaskLike = Union[str, TaskSpec]
 PathLike = Union[str, "os.PathLike[str]"]
-
-
-class DataError(ValueError):
-    """A data or vocabulary file is missing, unreadable or not in the expected layout."""
 
 
 class DataWarning(UserWarning):

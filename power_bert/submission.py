@@ -10,9 +10,8 @@ the score clipped to the task's range with 3 decimals.
 The command line gathers those files from one or more output folders into one
 zip with the files at its root:
 
-    python -m power_bert.submission output_cola output_mnli-m ... --zip submission.zip
+    power-bert submit --OUTPUT_DIR output_cola output_mnli-m ... --ZIP submission.zip
 """
-import argparse
 import os
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from power_bert.errors import SubmissionError
 from power_bert.tasks import GLUE_SUBMISSION_NAMES, get_task
 
 HEADER = "index\tprediction"
@@ -168,8 +168,6 @@ def _write_atomically(path: str, data: bytes) -> None:
         raise
 
 
-class SubmissionError(ValueError):
-    """The prediction files cannot be put into one submission."""
 
 
 def collect_submission_files(output_dirs: Sequence[str]
@@ -270,45 +268,40 @@ def missing_submission_names(files: Dict[str, str]) -> List[str]:
     return [name for name in GLUE_SUBMISSION_NAMES if name + ".tsv" not in files]
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Command line: gather glue/*.tsv from output folders into one zip.
-
-    Returns:
-      0 when a zip was written (even with tasks missing), 1 when no
-      prediction file was found, 2 on conflicting or malformed files.
-    """
-    parser = argparse.ArgumentParser(
-        prog="python -m power_bert.submission",
-        description="Gather the GLUE prediction files (OUTPUT_DIR/glue/*.tsv) of one or more "
-                    "runs into one zip for the GLUE server and list the tasks still missing.")
-    parser.add_argument("output_dirs", nargs="+", metavar="OUTPUT_DIR",
-                        help="run output folder (its glue/ subfolder is searched)")
-    parser.add_argument("--zip", dest="zip_path", default="submission.zip",
+def add_arguments(parser, command: str = "submit"):
+    parser.add_argument("--OUTPUT_DIR", nargs="+", required=True, metavar="OUTPUT_DIR",
+                        help="output folders of runs (their glue/ subfolder is searched)")
+    parser.add_argument("--ZIP", default="submission.zip",
                         help="zip to write (default: %(default)s)")
-    args = parser.parse_args(argv)
 
-    try:
-        files, notes = collect_submission_files(args.output_dirs)
-    except SubmissionError as exc:
-        print("error: %s" % exc, file=sys.stderr)
-        return 2
+
+def run(args) -> int:
+    """Gathers glue/*.tsv from output folders into one zip and lists what is missing.
+
+    Raises:
+      SubmissionError: conflicting or malformed files, a missing folder, or no GLUE
+        prediction file at all.
+    """
+    files, notes = collect_submission_files(args.OUTPUT_DIR)
     for note in notes:
         print(note)
-    missing = missing_submission_names(files)
     if not files:
-        print("error: no GLUE prediction file (%s) found in %s"
-              % (", ".join(n + ".tsv" for n in GLUE_SUBMISSION_NAMES),
-                 ", ".join(args.output_dirs)), file=sys.stderr)
-        return 1
-    write_submission_zip(files, args.zip_path)
+        raise SubmissionError("no GLUE prediction file (%s) found in %s"
+                              % (", ".join(n + ".tsv" for n in GLUE_SUBMISSION_NAMES),
+                                 ", ".join(args.OUTPUT_DIR)))
+    write_submission_zip(files, args.ZIP)
+    missing = missing_submission_names(files)
     print("wrote %s with %d of %d files: %s"
-          % (args.zip_path, len(files), len(GLUE_SUBMISSION_NAMES),
-             ", ".join(_in_glue_order(files))))
-    if missing:
-        print("missing (%d): %s" % (len(missing), ", ".join(missing)))
-    else:
-        print("missing: none, the submission is complete")
+          % (args.ZIP, len(files), len(GLUE_SUBMISSION_NAMES), ", ".join(_in_glue_order(files))))
+    print("missing (%d): %s" % (len(missing), ", ".join(missing)) if missing
+          else "missing: none, the submission is complete")
     return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m power_bert.submission``: the same as ``power-bert submit``."""
+    from power_bert.cli import run_command
+    return run_command("submit", argv, prog="python -m power_bert.submission")
 
 
 __all__ = ["HEADER", "SubmissionError", "submission_path", "format_predictions",

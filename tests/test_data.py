@@ -507,6 +507,6 @@ def test_check_command_bad_arguments(argv, status, text, capsys):
 def test_check_command_missing_split_fails(tmp_path, capsys):
     folder = write_rte(tmp_path)
     (folder / "test.tsv").unlink()
-    assert data_parser.main(["--TASK", "rte", "--DATA_DIR", str(folder)]) == 1
+    assert data_parser.main(["--TASK", "rte", "--DATA_DIR", str(folder)]) == 2
     err = capsys.readouterr().err
     assert str(folder / "test.tsv") in err

@@ -130,7 +130,7 @@ def test_zip_gathers_files_at_its_root_and_lists_missing(tmp_path, capsys):
     first = _run_with(tmp_path, "run_a", ["cola", "sts-b"])
     second = _run_with(tmp_path, "run_b", ["mnli-m", "mnli-mm", "ax"])
     zip_path = tmp_path / "submission.zip"
-    assert main([first, second, "--zip", str(zip_path)]) == 0
+    assert main(["--OUTPUT_DIR", first, second, "--ZIP", str(zip_path)]) == 0
     out = capsys.readouterr().out
     assert "missing (6): SST-2, MRPC, QQP, QNLI, RTE, WNLI" in out
     with zipfile.ZipFile(zip_path) as archive:
@@ -141,7 +141,7 @@ def test_zip_gathers_files_at_its_root_and_lists_missing(tmp_path, capsys):
 
 def test_zip_complete_submission(tmp_path, capsys):
     run = _run_with(tmp_path, "all", list(FILE_NAMES))
-    assert main([run, "--zip", str(tmp_path / "s.zip")]) == 0
+    assert main(["--OUTPUT_DIR", run, "--ZIP", str(tmp_path / "s.zip")]) == 0
     assert "missing: none" in capsys.readouterr().out
     with zipfile.ZipFile(tmp_path / "s.zip") as archive:
         assert sorted(archive.namelist()) == sorted(FILE_NAMES.values())
@@ -152,7 +152,7 @@ def test_zip_refuses_two_different_files_with_the_same_name(tmp_path, capsys):
     second = tmp_path / "run_b"
     write_glue_predictions("rte", ["0", "1"], np.eye(2)[::-1], second)
     zip_path = tmp_path / "submission.zip"
-    assert main([first, str(second), "--zip", str(zip_path)]) == 2
+    assert main(["--OUTPUT_DIR", first, str(second), "--ZIP", str(zip_path)]) == 2
     err = capsys.readouterr().err
     assert "two different RTE.tsv" in err
     assert not zip_path.exists()
@@ -161,13 +161,13 @@ def test_zip_refuses_two_different_files_with_the_same_name(tmp_path, capsys):
 def test_zip_accepts_identical_duplicates(tmp_path, capsys):
     first = _run_with(tmp_path, "run_a", ["wnli"])
     second = _run_with(tmp_path, "run_b", ["wnli"])
-    assert main([first, second, "--zip", str(tmp_path / "s.zip")]) == 0
+    assert main(["--OUTPUT_DIR", first, second, "--ZIP", str(tmp_path / "s.zip")]) == 0
     assert "identical" in capsys.readouterr().out
 
 
 def test_zip_with_nothing_found_fails(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    assert main([str(tmp_path / "empty"), "--zip", str(tmp_path / "s.zip")]) == 1
+    assert main(["--OUTPUT_DIR", str(tmp_path / "empty"), "--ZIP", str(tmp_path / "s.zip")]) == 2
     assert "no GLUE prediction file" in capsys.readouterr().err
     assert not (tmp_path / "s.zip").exists()
 
@@ -176,15 +176,15 @@ def test_zip_refuses_a_file_without_the_header(tmp_path, capsys):
     folder = tmp_path / "run" / "glue"
     folder.mkdir(parents=True)
     (folder / "CoLA.tsv").write_text("id\tlabel\n0\t1\n", encoding="utf-8")
-    assert main([str(tmp_path / "run"), "--zip", str(tmp_path / "s.zip")]) == 2
+    assert main(["--OUTPUT_DIR", str(tmp_path / "run"), "--ZIP", str(tmp_path / "s.zip")]) == 2
     assert "index\\tprediction" in capsys.readouterr().err
 
 
 def test_module_entry_point(tmp_path):
     run = _run_with(tmp_path, "run", ["qnli"])
     zip_path = tmp_path / "s.zip"
-    result = subprocess.run([sys.executable, "-m", "power_bert.submission", run,
-                             "--zip", str(zip_path)],
+    result = subprocess.run([sys.executable, "-m", "power_bert.submission", "--OUTPUT_DIR", run,
+                             "--ZIP", str(zip_path)],
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "missing (10)" in result.stdout
