@@ -79,7 +79,10 @@ def command_parser(command: str, prog: Optional[str] = None) -> Parser:
 def run_command(command: str, argv: Optional[Sequence[str]] = None,
                 prog: Optional[str] = None) -> int:
     """Parses ``argv`` for one subcommand and runs it; returns the exit status."""
-    args = command_parser(command, prog).parse_args(argv)
+    try:
+        args = command_parser(command, prog).parse_args(argv)
+    except SystemExit as e:  # --help (0) or a flag argparse cannot parse (2)
+        return int(e.code or 0)
     return run_guarded(_module(command).run, args)
 
 
