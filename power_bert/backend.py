@@ -2,14 +2,12 @@
 
 keras-bert and its sibling packages do ``from tensorflow import keras``; with
 TensorFlow >= 2.16 that is Keras 3 unless ``TF_USE_LEGACY_KERAS=1`` is set
-before TensorFlow is imported and the ``tf-keras`` package is installed.
+before TensorFlow is imported and the ``tf-keras`` package is installed. The package's
+entry point (``power_bert/__init__.py``, run before any of its modules) sets it.
 """
 import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
 keras = tf.keras
 K = keras.backend
