@@ -23,10 +23,10 @@ from typing import List, Optional
 import numpy as np
 
 from power_bert import checkpoint as ckpt
-from power_bert import padding, training
+from power_bert import google_ckpt, padding, training
 from power_bert.backend import keras
 from power_bert.config import BertConfig
-from power_bert.data import DataError, DataParser
+from power_bert.data import DataError, DataParser, check_vocab
 from power_bert.flops import word_vectors_processed
 from power_bert.metrics import compute_metrics, format_metrics, main_metric_value
 from power_bert.layers import SoftExtract, soft_extract_layers
@@ -219,9 +219,9 @@ class Pipeline:
             config = BertConfig.from_json_file(o.bert_config_path)
             if not o.checkpoint_path:
                 raise UsageError("--CHECKPOINT_PATH is required for training")
-            prefix = ckpt.checkpoint_prefix(o.checkpoint_path)
+            prefix = google_ckpt.checkpoint_prefix(o.checkpoint_path)
             seq_len = self.task.max_seq_len
-        ckpt.check_vocab_matches(o.vocab_path, config.vocab_size, "the BERT config (vocab_size)")
+        check_vocab(o.vocab_path, config.vocab_size, "the BERT config")
         if seq_len > config.max_position_embeddings:
             raise UsageError("task %s uses %d tokens but the BERT config allows %d positions"
                              % (self.task.name, seq_len, config.max_position_embeddings))
@@ -238,7 +238,7 @@ class Pipeline:
         else:
             # The vocab was checked against the config above; the config against the
             # checkpoint's shapes is checked here.
-            info = ckpt.load_google_checkpoint(model, config, prefix)
+            info = google_ckpt.load_google_checkpoint(model, config, prefix)
         self._open_output()
         if os.path.exists(self.results_path):
             previous = os.path.join(o.output_dir, "results.previous.json")
@@ -411,13 +411,13 @@ class Pipeline:
             except ValueError as e:
                 raise UsageError("--RETENTION_CONFIG: %s" % e) from None
             mode = "retrain"
-        ckpt.check_vocab_matches(o.vocab_path, config.vocab_size, "the model (vocab_size)")
+        check_vocab(o.vocab_path, config.vocab_size, "the model")
         model = self._build(config, seq_len, mode, retention)
         if fmt == "HDF5":
             ckpt.load_stage_weights(model, weights)
         else:
-            ckpt.load_google_checkpoint(model, config, o.checkpoint_path,
-                                        load_classifier="required")
+            google_ckpt.load_google_checkpoint(model, config, o.checkpoint_path,
+                                               load_classifier="required")
         return model, config, seq_len, retention
 
     def evaluate(self) -> dict:
