@@ -252,6 +252,8 @@ def test_table_covers_exactly_the_variables_of_a_written_checkpoint(tmp_path, co
     gc.write_checkpoint(gc.random_bert_variables(config, seed=1), prefix)
     table = gc.variable_table(config)
     assert {row.google: row.shape for row in table} == dict(gc.list_checkpoint(prefix))
+    # Google's count: 5 embedding variables, 16 per encoder, 2 for the pooler
+    assert len(table) == 5 + 16 * config["num_hidden_layers"] + 2
     assert len(table) == len({row.google for row in table})
     # one row per (Keras layer, weight index), indices 0..n-1 in each layer
     slots = [(row.layer, row.index) for row in table]
