@@ -447,8 +447,7 @@ def benchmark(args, say=print) -> Dict:
     Raises:
       BenchmarkError, CheckpointError, ConfigError, DataError: unusable flags or files.
     """
-    from power_bert import checkpoint as ckpt
-    from power_bert.data import DataParser
+    from power_bert.data import DataParser, check_vocab
     wanted = validate_args(args)
     specs = [load_spec(name, path, flag) for name, path, flag in wanted]
     task, seq_len, cased = check_same_task(specs, args.TASK)
@@ -458,7 +457,7 @@ def benchmark(args, say=print) -> Dict:
                              "vocabulary")
     if not os.path.isfile(vocab_path):
         raise BenchmarkError("vocabulary not found: %s" % vocab_path)
-    ckpt.check_vocab_matches(vocab_path, specs[0].config.vocab_size, "the models")
+    check_vocab(vocab_path, specs[0].config.vocab_size, "the models")
     parser = DataParser(vocab_path, task, args.DATA_DIR, max_seq_len=seq_len, cased=cased)
     x, y = parser.get_dev_data(max_examples=args.MAX_EXAMPLES)
     say("%s dev: %d examples of up to %d tokens; models: %s"

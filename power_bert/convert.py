@@ -38,28 +38,29 @@ Decisions (documented here because they change what is accepted):
 
 Command line::
 
-    python -m power_bert.convert --HF_DIR path/to/hf --OUTPUT_DIR path/to/google
+    power-bert convert --HF_DIR path/to/hf --OUTPUT_DIR path/to/google
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
 import os
-import re
 import shutil
 import sys
 import tempfile
 import warnings
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from power_bert import __version__
-from power_bert.google_ckpt import (BertConfigError, google_variable_shapes,
-                                    validate_bert_config, write_bert_config,
+from power_bert.config import (CONFIG_KEYS, REQUIRED_CONFIG_KEYS, BertConfig, ConfigError,
+                               write_bert_config)
+from power_bert.data import check_vocab
+from power_bert.errors import ConversionError, DataError
+from power_bert.google_ckpt import (POOLER_LAYER, BertVariable, as_bert_config, variable_table,
                                     write_checkpoint)
 
 __all__ = [
@@ -74,14 +75,8 @@ __all__ = [
 ]
 
 #: Keys written to ``bert_config.json`` (Google's ``BertConfig`` fields).
-GOOGLE_CONFIG_KEYS: Tuple[str, ...] = (
-    "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-    "intermediate_size", "hidden_act", "hidden_dropout_prob",
-    "attention_probs_dropout_prob", "max_position_embeddings", "type_vocab_size",
-    "initializer_range",
-)
-_SHAPE_KEYS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-               "intermediate_size", "max_position_embeddings", "type_vocab_size")
+GOOGLE_CONFIG_KEYS: Tuple[str, ...] = CONFIG_KEYS
+_SHAPE_KEYS = tuple(k for k in REQUIRED_CONFIG_KEYS if k != "hidden_act")
 #: transformers' ``BertConfig`` defaults, used when config.json omits a key.
 _HF_DEFAULTS = {"hidden_act": "gelu", "hidden_dropout_prob": 0.1,
                 "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
@@ -93,37 +88,6 @@ GOOGLE_LAYER_NORM_EPS = 1e-12
 
 _BODY_ROOTS = ("embeddings.", "encoder.", "pooler.")
 _BUFFERS = ("embeddings.position_ids", "embeddings.token_type_ids")
-_LAYER_RE = re.compile(r"^encoder\.layer\.(\d+)\.(.+)\.(weight|bias|gamma|beta)$")
-# HF sub-module of an encoder layer -> (Google scope, kind)
-_LAYER_MODULES = {
-    "attention.self.query": ("attention/self/query", "dense"),
-    "attention.self.key": ("attention/self/key", "dense"),
-    "attention.self.value": ("attention/self/value", "dense"),
-    "attention.output.dense": ("attention/output/dense", "dense"),
-    "attention.output.LayerNorm": ("attention/output/LayerNorm", "norm"),
-    "intermediate.dense": ("intermediate/dense", "dense"),
-    "output.dense": ("output/dense", "dense"),
-    "output.LayerNorm": ("output/LayerNorm", "norm"),
-}
-_PARAM = {("dense", "weight"): ("kernel", True), ("dense", "bias"): ("bias", False),
-          ("norm", "weight"): ("gamma", False), ("norm", "gamma"): ("gamma", False),
-          ("norm", "bias"): ("beta", False), ("norm", "beta"): ("beta", False)}
-_FIXED = {
-    "embeddings.word_embeddings.weight": ("bert/embeddings/word_embeddings", False),
-    "embeddings.position_embeddings.weight": ("bert/embeddings/position_embeddings", False),
-    "embeddings.token_type_embeddings.weight": ("bert/embeddings/token_type_embeddings", False),
-    "embeddings.LayerNorm.weight": ("bert/embeddings/LayerNorm/gamma", False),
-    "embeddings.LayerNorm.gamma": ("bert/embeddings/LayerNorm/gamma", False),
-    "embeddings.LayerNorm.bias": ("bert/embeddings/LayerNorm/beta", False),
-    "embeddings.LayerNorm.beta": ("bert/embeddings/LayerNorm/beta", False),
-    "pooler.dense.weight": ("bert/pooler/dense/kernel", True),
-    "pooler.dense.bias": ("bert/pooler/dense/bias", False),
-}
-POOLER_NAMES = ("bert/pooler/dense/kernel", "bert/pooler/dense/bias")
-
-
-class ConversionError(ValueError):
-    """The Hugging Face checkpoint cannot be converted faithfully."""
 
 
 # ----------------------------------------------------------------------------- config
@@ -214,21 +178,46 @@ def hf_config_to_bert_config(hf_config: Mapping, source: str = "config.json",
     bert_config = {k: cfg[k] for k in GOOGLE_CONFIG_KEYS}
     bert_config["hidden_act"] = "gelu"
     try:
-        validate_bert_config(bert_config, source=source)
-    except BertConfigError as e:
+        bert_config = BertConfig.from_dict(bert_config, source=source).to_dict()
+    except ConfigError as e:
         raise ConversionError(str(e)) from None
     return bert_config, notes, warns
 
 
 # ----------------------------------------------------------------------------- tensors
 
-def hf_name_to_google(name: str, num_hidden_layers: int,
+def _hf_index(table: Sequence[BertVariable]) -> Dict[str, BertVariable]:
+    """Hugging Face name (and alias) -> row of the Google variable table."""
+    return {hf: row for row in table for hf in row.hf}
+
+
+def _lookup(name: str, index: Mapping[str, BertVariable], num_hidden_layers: int,
+            shown: str) -> BertVariable:
+    row = index.get(name)
+    if row is not None:
+        return row
+    # encoder.layer.<i>.<module>.<param>: a known encoder tensor of a layer beyond the
+    # config's count (layer 0 has the same tensor) gets its own message.
+    parts = name.split(".", 3)
+    if (len(parts) == 4 and parts[:2] == ["encoder", "layer"] and parts[2].isascii()
+            and parts[2].isdigit() and int(parts[2]) >= num_hidden_layers
+            and "encoder.layer.0." + parts[3] in index):
+        raise ConversionError("tensor %s belongs to encoder layer %d but config.json says "
+                              "num_hidden_layers=%d" % (shown, int(parts[2]), num_hidden_layers))
+    raise ConversionError("unexpected tensor %s: no Google BERT variable corresponds to it"
+                          % shown)
+
+
+def hf_name_to_google(name: str, bert_config: Union[BertConfig, Mapping],
                       display_name: Optional[str] = None) -> Tuple[str, bool]:
     """Google variable name for a Hugging Face BERT tensor name (prefix stripped).
 
+    The name is looked up in :func:`power_bert.google_ckpt.variable_table`.
+
     Args:
         name: e.g. ``encoder.layer.3.attention.self.query.weight`` (no ``bert.``).
-        num_hidden_layers: layers in the config; larger layer indices are refused.
+        bert_config: Google config (a dict or a BertConfig); larger layer indices than
+            its num_hidden_layers are refused.
         display_name: the full source name for messages (default ``name``).
 
     Returns:
@@ -238,23 +227,10 @@ def hf_name_to_google(name: str, num_hidden_layers: int,
     Raises:
         ConversionError: the name cannot be mapped.
     """
-    shown = display_name or name
-    if name in _FIXED:
-        return _FIXED[name]
-    m = _LAYER_RE.match(name)
-    if m:
-        layer, module, param = int(m.group(1)), m.group(2), m.group(3)
-        if module in _LAYER_MODULES:
-            scope, kind = _LAYER_MODULES[module]
-            if (kind, param) in _PARAM:
-                if layer >= num_hidden_layers:
-                    raise ConversionError(
-                        "tensor %s belongs to encoder layer %d but config.json says "
-                        "num_hidden_layers=%d" % (shown, layer, num_hidden_layers))
-                leaf, transpose = _PARAM[(kind, param)]
-                return "bert/encoder/layer_%d/%s/%s" % (layer, scope, leaf), transpose
-    raise ConversionError("unexpected tensor %s: no Google BERT variable corresponds to it"
-                          % shown)
+    config = as_bert_config(bert_config)
+    row = _lookup(name, _hf_index(variable_table(config)), config.num_hidden_layers,
+                  display_name or name)
+    return row.google, row.hf_transposed
 
 
 def _body_prefix(names: Sequence[str]) -> str:
@@ -308,7 +284,10 @@ def map_hf_tensors(tensors: Mapping[str, np.ndarray], bert_config: Mapping,
             duplicate (e.g. both LayerNorm.weight and .gamma), a wrong shape, a
             non-float weight, a missing tensor, or a missing pooler.
     """
-    expected = google_variable_shapes(bert_config, include_pooler=True)
+    table = variable_table(bert_config, include_pooler=True)
+    expected = OrderedDict((row.google, row.shape) for row in table)
+    index = _hf_index(table)
+    pooler_names = [row.google for row in table if row.layer == POOLER_LAYER]  # kernel, bias
     layers = int(bert_config["num_hidden_layers"])
     prefix = _body_prefix(list(tensors))
     variables: Dict[str, np.ndarray] = {}
@@ -325,11 +304,12 @@ def map_hf_tensors(tensors: Mapping[str, np.ndarray], bert_config: Mapping,
             ignored.append({"name": full, "shape": list(np.shape(array)),
                             "dtype": str(np.asarray(array).dtype), "reason": reason})
             continue
-        google, transpose = hf_name_to_google(stripped, layers, display_name=full)
+        row = _lookup(stripped, index, layers, full)
+        google, transpose = row.google, row.hf_transposed
         if google in mapping:
             raise ConversionError("tensors %s and %s both map to %s"
                                   % (mapping[google], full, google))
-        want = expected[google]
+        want = row.shape
         want_hf = tuple(reversed(want)) if transpose else want
         array = np.asarray(array)
         if tuple(array.shape) != want_hf:
@@ -349,10 +329,10 @@ def map_hf_tensors(tensors: Mapping[str, np.ndarray], bert_config: Mapping,
                                                  dtype=np.float32)
         mapping[google] = full
 
-    have_pooler = [n for n in POOLER_NAMES if n in variables]
+    have_pooler = [n for n in pooler_names if n in variables]
     if len(have_pooler) == 1:
         raise ConversionError("the pooler is incomplete: %s is present but %s is missing"
-                              % (have_pooler[0], [n for n in POOLER_NAMES
+                              % (have_pooler[0], [n for n in pooler_names
                                                   if n not in variables][0]))
     if not have_pooler:
         if not allow_missing_pooler:
@@ -361,14 +341,13 @@ def map_hf_tensors(tensors: Mapping[str, np.ndarray], bert_config: Mapping,
                 "PoWER-BERT's classifier head starts from bert/pooler/dense. Pass "
                 "--ALLOW_MISSING_POOLER to initialise it randomly (the head then starts from "
                 "scratch)" % (prefix, prefix))
-        h = int(bert_config["hidden_size"])
+        kernel, bias = pooler_names
         std = float(bert_config["initializer_range"])
         rng = np.random.default_rng(seed)
-        variables["bert/pooler/dense/kernel"] = (std * rng.standard_normal((h, h))).astype(
-            np.float32)
-        variables["bert/pooler/dense/bias"] = np.zeros((h,), np.float32)
+        variables[kernel] = (std * rng.standard_normal(expected[kernel])).astype(np.float32)
+        variables[bias] = np.zeros(expected[bias], np.float32)
         desc = "random: normal(0, %g) kernel, zero bias, seed %d" % (std, seed)
-        mapping["bert/pooler/dense/kernel"] = mapping["bert/pooler/dense/bias"] = desc
+        mapping[kernel] = mapping[bias] = desc
         warns.append("WARNING: the checkpoint has no pooler; bert/pooler/dense was initialised "
                      "RANDOMLY (%s). Fine-tuning starts the classifier head from scratch."
                      % desc)
@@ -453,11 +432,6 @@ def load_hf_tensors(hf_dir: str) -> Tuple[Dict[str, np.ndarray], List[str]]:
     return tensors, files
 
 
-def _count_vocab(path: str) -> int:
-    with open(path, encoding="utf-8") as f:
-        return sum(1 for _ in f)
-
-
 def _prepare_output(output_dir: str, overwrite: bool) -> str:
     out = os.path.abspath(output_dir)
     if os.path.exists(out):
@@ -509,11 +483,10 @@ def convert_hf_to_google(hf_dir: str, output_dir: str, allow_missing_pooler: boo
         hf_config, source=config_path,
         allow_layer_norm_eps_mismatch=allow_layer_norm_eps_mismatch)
 
-    vocab_lines = _count_vocab(vocab_path)
-    if vocab_lines > bert_config["vocab_size"]:
-        raise ConversionError("%s has %d entries but vocab_size is %d: token ids would fall "
-                              "outside the embedding table"
-                              % (vocab_path, vocab_lines, bert_config["vocab_size"]))
+    try:  # the package's one vocabulary rule: more entries than vocab_size is an error
+        vocab_lines = check_vocab(vocab_path, bert_config["vocab_size"], config_path)
+    except DataError as e:
+        raise ConversionError(str(e)) from None
     if vocab_lines < bert_config["vocab_size"]:
         notes.append("vocab.txt has %d entries, fewer than vocab_size %d (unused embedding rows)"
                      % (vocab_lines, bert_config["vocab_size"]))
@@ -541,7 +514,7 @@ def convert_hf_to_google(hf_dir: str, output_dir: str, allow_missing_pooler: boo
         ("tensor_count", len(variables)),
         ("ignored_tensor_count", len(ignored)),
         ("ignored_tensors", ignored),
-        ("pooler", "random" if mapping["bert/pooler/dense/kernel"].startswith("random")
+        ("pooler", "random" if any(source.startswith("random:") for source in mapping.values())
          else "converted"),
         ("source_hidden_act", hf_config.get("hidden_act", _HF_DEFAULTS["hidden_act"])),
         ("source_layer_norm_eps", hf_config.get("layer_norm_eps",
@@ -585,54 +558,40 @@ def convert_hf_to_google(hf_dir: str, output_dir: str, allow_missing_pooler: boo
 
 # ----------------------------------------------------------------------------- CLI
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m power_bert.convert",
-        description="Convert a Hugging Face BERT folder (config.json, model.safetensors, "
-                    "vocab.txt) into Google's BERT format (bert_config.json, vocab.txt, "
-                    "bert_model.ckpt.*) for the PoWER-BERT pipeline.")
-    p.add_argument("--HF_DIR", "--hf_dir", "--hf-dir", dest="hf_dir", required=True,
-                   help="Hugging Face checkpoint folder")
-    p.add_argument("--OUTPUT_DIR", "--output_dir", "--output-dir", dest="output_dir",
-                   required=True, help="folder to create (must not exist or be empty)")
-    p.add_argument("--ALLOW_MISSING_POOLER", "--allow-missing-pooler",
-                   dest="allow_missing_pooler", action="store_true",
-                   help="initialise a missing pooler randomly instead of refusing")
-    p.add_argument("--ALLOW_LAYER_NORM_EPS_MISMATCH", "--allow-layer-norm-eps-mismatch",
-                   dest="allow_eps", action="store_true",
-                   help="convert even if layer_norm_eps != 1e-12 (the model uses 1e-12)")
-    p.add_argument("--OVERWRITE", "--overwrite", dest="overwrite", action="store_true",
-                   help="replace a non-empty OUTPUT_DIR")
-    p.add_argument("--SEED", "--seed", dest="seed", type=int, default=0,
-                   help="seed for a randomly initialised pooler (default 0)")
-    return p
+def add_arguments(parser, command: str = "convert"):
+    parser.add_argument("--HF_DIR", required=True, help="Hugging Face checkpoint folder")
+    parser.add_argument("--OUTPUT_DIR", required=True,
+                        help="folder to create (must not exist or be empty)")
+    parser.add_argument("--ALLOW_MISSING_POOLER", action="store_true",
+                        help="initialise a missing pooler randomly instead of refusing")
+    parser.add_argument("--ALLOW_LAYER_NORM_EPS_MISMATCH", action="store_true",
+                        help="convert even if layer_norm_eps != 1e-12 (the model uses 1e-12)")
+    parser.add_argument("--OVERWRITE", action="store_true", help="replace a non-empty OUTPUT_DIR")
+    parser.add_argument("--SEED", type=int, default=0,
+                        help="seed for a randomly initialised pooler (default 0)")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Command-line entry point.
+def run(args) -> int:
+    """Converts and prints a summary.
 
-    Args:
-        argv: arguments (default ``sys.argv[1:]``).
-
-    Returns:
-        0 on success, 1 when the conversion is refused (message on stderr);
-        argparse exits with 2 on bad arguments.
+    Raises:
+      ConversionError: the conversion is refused or its files cannot be written.
     """
-    args = _parser().parse_args(argv)
+    if not 0 <= args.SEED <= 2 ** 31 - 1:
+        raise ConversionError("--SEED must be an integer in [0, 2147483647], got %d" % args.SEED)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # printed below instead
-            record = convert_hf_to_google(args.hf_dir, args.output_dir,
-                                          allow_missing_pooler=args.allow_missing_pooler,
-                                          allow_layer_norm_eps_mismatch=args.allow_eps,
-                                          overwrite=args.overwrite, seed=args.seed)
-    except (ConversionError, OSError) as e:
-        print("power_bert.convert: error: %s" % e, file=sys.stderr)
-        return 1
+            record = convert_hf_to_google(
+                args.HF_DIR, args.OUTPUT_DIR, allow_missing_pooler=args.ALLOW_MISSING_POOLER,
+                allow_layer_norm_eps_mismatch=args.ALLOW_LAYER_NORM_EPS_MISMATCH,
+                overwrite=args.OVERWRITE, seed=args.SEED)
+    except OSError as e:
+        raise ConversionError("%s: %s" % (e.filename or args.OUTPUT_DIR, e.strerror or e)) from None
     for w in record["warnings"]:
         print(w if w.startswith("WARNING") else "WARNING: " + w, file=sys.stderr)
     cfg = record["bert_config"]
-    print("Converted %s -> %s" % (record["source"], os.path.abspath(args.output_dir)))
+    print("Converted %s -> %s" % (record["source"], os.path.abspath(args.OUTPUT_DIR)))
     print("  %d tensors written (pooler %s); %d ignored: %s"
           % (record["tensor_count"], record["pooler"], record["ignored_tensor_count"],
              ", ".join(t["name"] for t in record["ignored_tensors"]) or "-"))
@@ -644,6 +603,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for n in record["notes"]:
         print("  note: %s" % n)
     return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m power_bert.convert``: the same as ``power-bert convert``."""
+    from power_bert.cli import run_command
+    return run_command("convert", argv, prog="python -m power_bert.convert")
 
 
 if __name__ == "__main__":

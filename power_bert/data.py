@@ -32,7 +32,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from power_bert.errors import DataError
+from power_bert.errors import DataError  # a data or vocabulary file that cannot be used
 from power_bert.tasks import SPLITS, TaskSpec, get_task
 
 logger = logging.getLogger(__name__)
@@ -313,6 +313,88 @@ def _format_lines(lines: Sequence[int]) -> str:
     return shown
 
 
+def _read_vocabulary(vocab_path: PathLike) -> Tuple[str, Dict[str, int]]:
+    """Reads a vocabulary exactly as keras-bert's tokenizer does (the only reading).
+
+    Returns:
+      (absolute path, token -> id).
+
+    Raises:
+      DataError: naming the file: missing, a folder, unreadable, or not UTF-8.
+    """
+    path = os.path.abspath(os.fspath(vocab_path))
+    if os.path.isdir(path):
+        raise DataError("Vocabulary %s is a folder, not a vocab.txt file" % path)
+    if not os.path.exists(path):
+        raise DataError("Vocabulary file not found: %s" % path)
+    import keras_bert  # imports TensorFlow; power_bert has set the Keras 2 switch
+
+    try:
+        token_dict = keras_bert.load_vocabulary(path)
+    except UnicodeDecodeError:
+        line_no, column = _locate_bad_utf8(path)
+        raise DataError("%s, line %d: not valid UTF-8 (byte %d of the line)"
+                        % (path, line_no, column)) from None
+    except OSError as e:
+        raise DataError("cannot read vocabulary %s: %s" % (path, e.strerror or e)) from None
+    return path, token_dict
+
+
+def _id_count(token_dict: Dict[str, int]) -> int:
+    """Token ids the tokenizer can produce: the largest id + 1.
+
+    keras-bert gives the token of line k the id ``len(token_dict)`` at that point, so
+    this is the number of lines read (an empty line is the token "") when no token
+    repeats; a repeated token moves to a later id, which still must have a row.
+    """
+    return max(token_dict.values()) + 1 if token_dict else 0
+
+
+def count_vocab(vocab_path: PathLike) -> int:
+    """Entries of a BERT vocab.txt as keras-bert's tokenizer reads them.
+
+    This is the one count of the package: the word-piece embedding table needs at least
+    this many rows, or token ids fall outside it.
+
+    Args:
+      vocab_path: a BERT ``vocab.txt`` (one word piece per line).
+
+    Returns:
+      The number of token ids the tokenizer can produce.
+
+    Raises:
+      DataError: the file is missing, a folder, unreadable, or not UTF-8.
+    """
+    return _id_count(_read_vocabulary(vocab_path)[1])
+
+
+def check_vocab(vocab_path: PathLike, vocab_size: int, what: str) -> int:
+    """Checks that a vocabulary fits a word-piece embedding table of ``vocab_size`` rows.
+
+    The rule of the whole package (pipeline, benchmark, converter, checkpoint loading):
+    more entries than rows is an error (token ids would fall outside the table); fewer is
+    accepted (some rows are never used), and the caller may note it.
+
+    Args:
+      vocab_path: a BERT ``vocab.txt``.
+      vocab_size: rows of the embedding table.
+      what: what has that table, for the message ("the BERT config", "checkpoint X").
+
+    Returns:
+      The vocabulary's entries (``count_vocab``), at most ``vocab_size``.
+
+    Raises:
+      DataError: the file cannot be read, or has more entries than ``vocab_size``; the
+        message names the file and both numbers.
+    """
+    entries = count_vocab(vocab_path)
+    if entries > vocab_size:
+        raise DataError("Vocabulary %s has %d entries but %s has only %d word embeddings "
+                        "(vocab_size): token ids would fall outside the embedding table"
+                        % (os.path.abspath(os.fspath(vocab_path)), entries, what, vocab_size))
+    return entries
+
+
 def load_vocab(vocab_path: PathLike) -> Dict[str, int]:
     """Load a BERT vocabulary with keras-bert and check the special tokens.
 
@@ -323,20 +405,10 @@ def load_vocab(vocab_path: PathLike) -> Dict[str, int]:
       Token to id.
 
     Raises:
-      DataError: the file is missing or not UTF-8, a token of
+      DataError: the file is missing, a folder or not UTF-8, a token of
         ``REQUIRED_TOKENS`` is absent, or [PAD] is not id 0.
     """
-    path = os.path.abspath(os.fspath(vocab_path))
-    if not os.path.isfile(path):
-        raise DataError("Vocabulary file not found: %s" % path)
-    import keras_bert  # imports TensorFlow; power_bert has set the Keras 2 switch
-
-    try:
-        token_dict = keras_bert.load_vocabulary(path)
-    except UnicodeDecodeError:
-        line_no, column = _locate_bad_utf8(path)
-        raise DataError("%s, line %d: not valid UTF-8 (byte %d of the line)"
-                        % (path, line_no, column)) from None
+    path, token_dict = _read_vocabulary(vocab_path)
     missing = [token for token in REQUIRED_TOKENS if token not in token_dict]
     if missing:
         raise DataError("Vocabulary %s lacks %s (it has %d tokens); is it a BERT vocab.txt?"
@@ -397,8 +469,8 @@ class DataParser:
 
     @property
     def vocab_size(self) -> int:
-        """Number of tokens in the vocabulary."""
-        return len(self.token_dict)
+        """Token ids the tokenizer can produce (``count_vocab`` of the vocabulary)."""
+        return _id_count(self.token_dict)
 
     def encode_examples(self, examples: Sequence[Example]) -> EncodedExamples:
         """Tokenise, truncate and pad examples.
@@ -511,4 +583,5 @@ def _check_max_examples(max_examples: int) -> int:
 
 __all__ = ["DataError", "DataWarning", "Example", "SplitData", "SplitStats", "EncodedExamples",
            "DataParser", "DEFAULT_SEED", "REQUIRED_TOKENS", "SPLITS",
-           "find_split_file", "read_split", "read_examples", "load_vocab"]
+           "find_split_file", "read_split", "read_examples", "load_vocab", "count_vocab",
+           "check_vocab"]

@@ -19,10 +19,11 @@ from typing import Optional, Tuple
 
 from power_bert import padding, training
 from power_bert import checkpoint as ckpt
+from power_bert import google_ckpt
 from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint
 from power_bert.config import BertConfig
-from power_bert.data import DataError, DataParser
+from power_bert.data import DataError, DataParser, check_vocab
 from power_bert.errors import UsageError
 from power_bert.metrics import compute_metrics, format_metrics
 from power_bert.options import Options, validate
@@ -60,8 +61,9 @@ class Pipeline:
         for note in self.notes:
             self.record.log(note)
 
-    def _check_model(self, spec: StageCheckpoint, what: str):
-        """The model must be of this task, casing and vocabulary."""
+    def _check_model(self, spec: StageCheckpoint, what: str) -> int:
+        """The model must be of this task, casing and vocabulary; returns the vocabulary's
+        entries."""
         if spec.task != self.label_task.name:
             raise UsageError("%s was trained on task %s; --TASK %s needs a %s model"
                              % (what, spec.task, self.task.name, self.label_task.name))
@@ -72,9 +74,10 @@ class Pipeline:
             raise UsageError("%s was trained %s; %s --CASED" % (
                 what, "cased" if spec.cased else "uncased",
                 "add" if spec.cased else "drop"))
-        ckpt.check_vocab_matches(self.o.vocab_path, spec.config.vocab_size,
-                                 "the model (vocab_size)")
+        entries = check_vocab(self.o.vocab_path, spec.config.vocab_size,
+                              "the model (vocab_size)")
         spec.check_vocab(self.o.vocab_path)
+        return entries
 
     # ----- training: the stage table ---------------------------------------------------
     def _start(self) -> Tuple[StageCheckpoint, Optional[StageCheckpoint]]:
@@ -83,7 +86,7 @@ class Pipeline:
         if o.finetuned_checkpoint:
             given = StageCheckpoint.load(o.finetuned_checkpoint)
             what = "--FINETUNED_CHECKPOINT %s" % o.finetuned_checkpoint
-            self._check_model(given, what)
+            vocab_size = self._check_model(given, what)
             if given.mode != "finetune":
                 raise UsageError("%s is a %s-stage model; give the fine-tuned finetune.hdf5"
                                  % (what, given.mode))
@@ -91,7 +94,7 @@ class Pipeline:
         else:
             given = None
             config, seq_len = BertConfig.from_json_file(o.bert_config_path), self.task.max_seq_len
-            ckpt.check_vocab_matches(o.vocab_path, config.vocab_size,
+            vocab_size = check_vocab(o.vocab_path, config.vocab_size,
                                      "the BERT config (vocab_size)")
         if seq_len > config.max_position_embeddings:
             raise UsageError("task %s uses %d tokens but the BERT config allows %d positions"
@@ -99,7 +102,7 @@ class Pipeline:
         template = StageCheckpoint(
             config=config, task=self.label_task.name, num_labels=self.label_task.num_labels,
             seq_len=seq_len, mode="finetune", cased=o.cased,
-            vocab_size=ckpt.count_vocab(o.vocab_path),
+            vocab_size=vocab_size,
             vocab_sha256=ckpt.file_sha256(o.vocab_path),
             vocab_path=os.path.abspath(o.vocab_path))
         return template, given
@@ -152,7 +155,8 @@ class Pipeline:
         return self.record.results()
 
     def _load_pretrained(self, model, config: BertConfig):
-        self.pretrained = ckpt.load_google_checkpoint(model, config, self.o.checkpoint_path)
+        self.pretrained = google_ckpt.load_google_checkpoint(model, config,
+                                                             self.o.checkpoint_path)
 
     def _log_data(self, ctx: StageContext):
         config, (_, train_y), (_, dev_y) = ctx.template.config, ctx.train, ctx.dev
@@ -237,8 +241,7 @@ class Pipeline:
                 config=BertConfig.from_json_file(o.bert_config_path),
                 task=self.label_task.name, num_labels=self.label_task.num_labels,
                 seq_len=self.task.max_seq_len, mode="finetune", cased=o.cased)
-            ckpt.check_vocab_matches(o.vocab_path, spec.config.vocab_size,
-                                     "the model (vocab_size)")
+            check_vocab(o.vocab_path, spec.config.vocab_size, "the model (vocab_size)")
         if o.retention_config is not None:
             try:
                 spec = spec.with_retention(o.retention_config)
@@ -247,8 +250,8 @@ class Pipeline:
         if o.model_format == "HDF5":
             return spec.load_model(o.dynamic_padding), spec
         model = spec.build(o.dynamic_padding)
-        ckpt.load_google_checkpoint(model, spec.config, o.checkpoint_path,
-                                    load_classifier="required")
+        google_ckpt.load_google_checkpoint(model, spec.config, o.checkpoint_path,
+                                           load_classifier="required")
         return model, spec
 
     def evaluate(self) -> dict:

@@ -97,7 +97,8 @@ def write_data(data_dir: str, seed: int, sizes: Dict[str, int] = None) -> Dict[s
 
 def write_checkpoint_dir(bert_dir: str, seed: int) -> Dict[str, str]:
     """Writes vocab.txt, bert_config.json and a randomly initialised bert_model.ckpt."""
-    from power_bert.google_ckpt import random_bert_variables, write_bert_config, write_checkpoint
+    from power_bert.config import write_bert_config
+    from power_bert.google_ckpt import random_bert_variables, write_checkpoint
     os.makedirs(bert_dir, exist_ok=True)
     vocab = vocabulary()
     vocab_path = os.path.join(bert_dir, "vocab.txt")

@@ -1,6 +1,8 @@
-"""Tests of power_bert.checkpoint: Google checkpoints that do not fit fail loudly (named
-variables, both shapes, no partial load); classifier heads; stage weights by layer name.
+"""Loading checkpoints into a model: Google checkpoints (power_bert.google_ckpt) that do not
+fit fail loudly (named variables, both shapes, no partial load); classifier heads; stage
+weights by layer name (power_bert.checkpoint).
 """
+import dataclasses
 import json
 import os
 
@@ -9,10 +11,11 @@ import pytest
 
 import power_bert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow)
 from power_bert.backend import keras
-from power_bert.checkpoint import (CheckpointError, load_google_checkpoint, load_stage_weights,
-                                   save_stage)
+from power_bert.checkpoint import CheckpointError, StageCheckpoint, load_stage_weights
 from power_bert.config import BertConfig
-from power_bert.google_ckpt import random_bert_variables, write_checkpoint
+from power_bert.data import DataError
+from power_bert.google_ckpt import (load_google_checkpoint, random_bert_variables, variable_table,
+                                    write_checkpoint)
 from power_bert.layers import SoftExtract, soft_extract_layers
 from power_bert.model import build_model
 
@@ -35,6 +38,18 @@ def _seeded():
 
 def _config(**changes):
     return BertConfig.from_dict(dict(CONFIG, **changes))
+
+
+def _google(layer, index=0):
+    """The Google name of weight ``index`` of Keras layer ``layer``, from the table."""
+    (name,) = [row.google for row in variable_table(CONFIG)
+               if row.layer == layer and row.index == index]
+    return name
+
+
+KEY_BIAS_2 = _google("Encoder-2-MultiHeadSelfAttention", 3)  # Wq, bq, Wk, bk: bk of encoder 2
+POSITION_EMBEDDINGS = _google("Embedding-Position")
+POOLER_BIAS = _google("Pooler-Dense", 1)
 
 
 def _write(folder, variables, name="bert_model.ckpt"):
@@ -78,13 +93,13 @@ def _assert_unchanged(model, before):
 
 def test_missing_variable_is_named_and_nothing_is_loaded(tmp_path, finetune_model):
     variables = random_bert_variables(CONFIG, seed=1)
-    del variables["bert/encoder/layer_1/attention/self/key/bias"]
+    del variables[KEY_BIAS_2]
     prefix = _write(tmp_path, variables)
     before = finetune_model.get_weights()
     with pytest.raises(CheckpointError) as info:
         load_google_checkpoint(finetune_model, _config(), prefix)
     message = str(info.value)
-    assert "bert/encoder/layer_1/attention/self/key/bias" in message
+    assert KEY_BIAS_2 in message
     assert "Encoder-2-MultiHeadSelfAttention" in message
     assert "missing" in message
     _assert_unchanged(finetune_model, before)
@@ -92,38 +107,65 @@ def test_missing_variable_is_named_and_nothing_is_loaded(tmp_path, finetune_mode
 
 def test_wrong_shape_is_named_with_both_shapes(tmp_path, finetune_model):
     variables = random_bert_variables(CONFIG, seed=2)
-    variables["bert/encoder/layer_0/intermediate/dense/kernel"] = np.zeros((12, 21), np.float32)
+    w1 = _google("Encoder-1-FeedForward", 0)
+    variables[w1] = np.zeros((12, 21), np.float32)
     prefix = _write(tmp_path, variables)
     before = finetune_model.get_weights()
     with pytest.raises(CheckpointError) as info:
         load_google_checkpoint(finetune_model, _config(), prefix)
     message = str(info.value)
-    assert "bert/encoder/layer_0/intermediate/dense/kernel" in message
+    assert w1 in message
     assert "(12, 21)" in message and "(12, 20)" in message
     _assert_unchanged(finetune_model, before)
 
 
 def test_every_problem_is_listed(tmp_path, finetune_model):
     variables = random_bert_variables(CONFIG, seed=3)
-    del variables["bert/pooler/dense/bias"]
-    variables["bert/embeddings/LayerNorm/gamma"] = np.ones((13,), np.float32)
+    gamma = _google("Embedding-Norm", 0)
+    del variables[POOLER_BIAS]
+    variables[gamma] = np.ones((13,), np.float32)
     prefix = _write(tmp_path, variables)
     with pytest.raises(CheckpointError, match="2 problems") as info:
         load_google_checkpoint(finetune_model, _config(), prefix)
-    assert "bert/pooler/dense/bias" in str(info.value)
-    assert "bert/embeddings/LayerNorm/gamma" in str(info.value)
+    assert POOLER_BIAS in str(info.value)
+    assert gamma in str(info.value)
 
 
-def test_vocab_with_other_size_is_rejected_before_loading(tmp_path, finetune_model):
+def test_longer_vocab_is_rejected_before_loading(tmp_path, finetune_model):
     prefix = _write(tmp_path, random_bert_variables(CONFIG, seed=4))
     vocab = _vocab(tmp_path, CONFIG["vocab_size"] + 3)
     before = finetune_model.get_weights()
-    with pytest.raises(CheckpointError) as info:
+    with pytest.raises(DataError) as info:
         load_google_checkpoint(finetune_model, _config(), prefix, vocab_path=vocab)
     message = str(info.value)
     assert vocab in message
     assert "48" in message and "45" in message
     _assert_unchanged(finetune_model, before)
+
+
+def test_shorter_vocab_is_accepted(tmp_path, finetune_model):
+    prefix = _write(tmp_path, random_bert_variables(CONFIG, seed=4))
+    vocab = _vocab(tmp_path, CONFIG["vocab_size"] - 5)  # some embedding rows never used
+    info = load_google_checkpoint(finetune_model, _config(), prefix, vocab_path=vocab)
+    assert info["variables_loaded"] == len(variable_table(CONFIG))
+
+
+def test_damaged_data_file_changes_nothing(tmp_path, finetune_model):
+    prefix = _write(tmp_path, random_bert_variables(CONFIG, seed=4))
+    data = prefix + ".data-00000-of-00001"
+    with open(data, "rb") as f:
+        raw = f.read()
+    with open(data, "wb") as f:  # the last variables written are cut off
+        f.write(raw[: len(raw) - 100])
+    before = finetune_model.get_weights()
+    with pytest.raises(CheckpointError) as info:
+        load_google_checkpoint(finetune_model, _config(), prefix)
+    assert data in str(info.value)
+    _assert_unchanged(finetune_model, before)
+    os.remove(data)
+    with pytest.raises(CheckpointError, match="no data file") as info:
+        load_google_checkpoint(finetune_model, _config(), prefix)
+    assert data in str(info.value)
 
 
 def test_matching_checkpoint_loads_every_variable(tmp_path, finetune_model):
@@ -133,18 +175,10 @@ def test_matching_checkpoint_loads_every_variable(tmp_path, finetune_model):
     info = load_google_checkpoint(finetune_model, _config(), prefix + ".index", vocab_path=vocab)
     assert info["variables_loaded"] == 5 + 16 * 2 + 2
     assert info["classifier_loaded"] is False
-    model = finetune_model
-    np.testing.assert_array_equal(model.get_layer("Embedding-Token").get_weights()[0],
-                                  variables["bert/embeddings/word_embeddings"])
-    attention = model.get_layer("Encoder-2-MultiHeadSelfAttention").get_weights()
-    np.testing.assert_array_equal(attention[2],
-                                  variables["bert/encoder/layer_1/attention/self/key/kernel"])
-    np.testing.assert_array_equal(attention[7],
-                                  variables["bert/encoder/layer_1/attention/output/dense/bias"])
-    ffn = model.get_layer("Encoder-1-FeedForward").get_weights()
-    np.testing.assert_array_equal(ffn[2], variables["bert/encoder/layer_0/output/dense/kernel"])
-    np.testing.assert_array_equal(model.get_layer("Pooler-Dense").get_weights()[1],
-                                  variables["bert/pooler/dense/bias"])
+    for row in variable_table(CONFIG):
+        np.testing.assert_array_equal(
+            finetune_model.get_layer(row.layer).get_weights()[row.index],
+            variables[row.google], err_msg=row.google)
 
 
 def test_missing_checkpoint_file_is_a_checkpoint_error(tmp_path, finetune_model):
@@ -198,41 +232,46 @@ def test_required_classifier_absent_raises_and_never_skips_it(tmp_path, finetune
 
 def test_position_embeddings_of_config_size_load(tmp_path, finetune_model):
     variables = random_bert_variables(CONFIG, seed=10)
-    assert variables["bert/embeddings/position_embeddings"].shape == (16, 12)
+    assert variables[POSITION_EMBEDDINGS].shape == (16, 12)
     prefix = _write(tmp_path, variables)
     load_google_checkpoint(finetune_model, _config(), prefix)
     table = finetune_model.get_layer("Embedding-Position").get_weights()[0]
-    np.testing.assert_array_equal(table, variables["bert/embeddings/position_embeddings"])
+    np.testing.assert_array_equal(table, variables[POSITION_EMBEDDINGS])
 
 
 @pytest.mark.parametrize("shape", [(8, 12), (16, 10), (24, 12)])
 def test_position_embeddings_of_wrong_shape_fail(tmp_path, finetune_model, shape):
     variables = random_bert_variables(CONFIG, seed=11)
-    variables["bert/embeddings/position_embeddings"] = np.zeros(shape, np.float32)
+    variables[POSITION_EMBEDDINGS] = np.zeros(shape, np.float32)
     prefix = _write(tmp_path, variables)
     before = finetune_model.get_weights()
     with pytest.raises(CheckpointError) as info:
         load_google_checkpoint(finetune_model, _config(), prefix)
     message = str(info.value)
-    assert "bert/embeddings/position_embeddings" in message
+    assert POSITION_EMBEDDINGS in message
     assert str(shape) in message and "(16, 12)" in message
     _assert_unchanged(finetune_model, before)
 
 
 # --- stage checkpoints ----------------------------------------------------------------------
 
-def _meta(mode, retention=None):
-    return {"bert_config": CONFIG, "task": "MRPC", "num_labels": NUM_LABELS,
-            "seq_len": SEQ_LEN, "mode": mode, "retention_configuration": retention}
+def _spec(mode, retention=None):
+    return StageCheckpoint(config=BertConfig.from_dict(CONFIG), task="mrpc",
+                           num_labels=NUM_LABELS, seq_len=SEQ_LEN, mode=mode,
+                           retention=retention)
+
+
+def save_stage(model, folder, stage, spec):
+    return spec.save(model, folder, stage).weights_path
 
 
 def test_save_stage_and_load_stage_weights_round_trip(tmp_path, finetune_model):
     x = _batch(12)
     want = finetune_model(x, training=False).numpy()
-    weights_path = save_stage(finetune_model, str(tmp_path), "finetune", _meta("finetune"))
+    weights_path = save_stage(finetune_model, str(tmp_path), "finetune", _spec("finetune"))
     assert os.path.basename(weights_path) == "finetune.hdf5"
-    with open(os.path.join(str(tmp_path), "finetune.json"), encoding="utf-8") as f:
-        assert json.load(f) == _meta("finetune")
+    loaded = StageCheckpoint.load(os.path.join(str(tmp_path), "finetune.json"))
+    assert loaded == _spec("finetune") and loaded.weights_path == weights_path
     assert sorted(os.listdir(str(tmp_path))) == ["finetune.hdf5", "finetune.json"]
     fresh = build_model(_config(), NUM_LABELS, SEQ_LEN, mode="finetune")
     assert np.abs(fresh(x, training=False).numpy() - want).max() > 1e-6
@@ -254,7 +293,7 @@ def test_save_stage_and_load_stage_weights_round_trip(tmp_path, finetune_model):
     rng = np.random.default_rng(13)
     for layer in soft_extract_layers(search):
         layer.retention.assign(rng.uniform(0, 1, SEQ_LEN).astype(np.float32))
-    search_path = save_stage(search, str(tmp_path), "search", _meta("search"))
+    search_path = save_stage(search, str(tmp_path), "search", _spec("search"))
     retrain = build_model(_config(), NUM_LABELS, SEQ_LEN, mode="retrain",
                           retention_configuration=[SEQ_LEN, SEQ_LEN])
     assert load_stage_weights(retrain, search_path) == []
@@ -262,9 +301,55 @@ def test_save_stage_and_load_stage_weights_round_trip(tmp_path, finetune_model):
 
 
 def test_stage_weights_of_other_hidden_size_are_rejected(tmp_path, finetune_model):
-    weights_path = save_stage(finetune_model, str(tmp_path), "finetune", _meta("finetune"))
+    weights_path = save_stage(finetune_model, str(tmp_path), "finetune", _spec("finetune"))
     other = build_model(_config(hidden_size=15), NUM_LABELS, SEQ_LEN, mode="finetune")
     before = other.get_weights()
     with pytest.raises(CheckpointError, match="finetune.hdf5"):
         load_stage_weights(other, weights_path)
     _assert_unchanged(other, before)
+
+
+def test_stage_checkpoint_json_round_trip_and_first_release_format(tmp_path):
+    spec = dataclasses.replace(_spec("retrain", (SEQ_LEN, 3)), cased=True, vocab_size=30,
+                               vocab_sha256="ab" * 32, epoch=2,
+                               dev_metrics={"f1": 0.5}, extra={"masses": [4.2, 3.1]})
+    again = StageCheckpoint.from_json(json.loads(json.dumps(spec.to_json())), "x.json")
+    assert again == spec and again.applied_retention == [SEQ_LEN, 3]
+    first_release = {"bert_config": CONFIG, "task": "mrpc", "num_labels": NUM_LABELS,
+                     "seq_len": SEQ_LEN, "mode": "finetune", "retention_configuration": None,
+                     "cased": False, "vocab_path": "/somewhere/vocab.txt"}
+    old = StageCheckpoint.from_json(first_release, "finetune.json")
+    assert old.vocab_sha256 is None and old.applied_retention is None
+    assert old.with_retention([4, 2]).applied_retention == [4, 2]
+
+
+@pytest.mark.parametrize("key, value, text", [
+    ("seq_len", "sixty-four", "'seq_len' must be an integer, got 'sixty-four'"),
+    ("mode", "fine", "mode must be one of finetune, search, retrain"),
+    ("retention_configuration", [4, 6], "non-increasing"),
+    ("retention_configuration", "8,4", "must be a list of integers"),
+    ("num_labels", True, "'num_labels' must be an integer"),
+    ("bert_config", {"hidden_size": 12}, "bert_config"),
+    ("format_version", 7, "format_version 7"),
+])
+def test_bad_stage_metadata_names_the_file_and_the_key(tmp_path, key, value, text):
+    meta = dict(_spec("retrain", (SEQ_LEN, 3)).to_json(), **{key: value})
+    path = tmp_path / "retrain.json"
+    path.write_text(json.dumps(meta), encoding="utf-8")
+    (tmp_path / "retrain.hdf5").write_bytes(b"")
+    with pytest.raises(CheckpointError) as info:
+        StageCheckpoint.load(str(tmp_path / "retrain.hdf5"))
+    assert str(path) in str(info.value) and text in str(info.value)
+
+
+def test_missing_and_unreadable_stage_files(tmp_path, finetune_model):
+    with pytest.raises(CheckpointError, match="model weights not found"):
+        StageCheckpoint.load(str(tmp_path / "finetune.hdf5"))
+    (tmp_path / "finetune.hdf5").write_bytes(b"not hdf5")
+    with pytest.raises(CheckpointError, match="model metadata not found"):
+        StageCheckpoint.load(str(tmp_path / "finetune.hdf5"))
+    (tmp_path / "finetune.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(CheckpointError, match="cannot be read as JSON"):
+        StageCheckpoint.load(str(tmp_path / "finetune.json"))
+    with pytest.raises(CheckpointError, match="cannot be read as Keras HDF5 weights"):
+        load_stage_weights(finetune_model, str(tmp_path / "finetune.hdf5"))

@@ -11,7 +11,8 @@ from safetensors.numpy import save_file
 import power_bert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow)
 from power_bert import convert
 from power_bert.convert import ConversionError, convert_hf_to_google
-from power_bert.google_ckpt import read_bert_config, read_checkpoint
+from power_bert.config import BertConfig
+from power_bert.google_ckpt import read_checkpoint, variable_table
 
 try:
     from tests.numpy_bert import bert_forward
@@ -91,7 +92,7 @@ def google_from_hf_by_hand(tensors, prefix="bert."):
     return g
 
 
-def make_hf_dir(path, tensors=None, config=None, vocab=True, **kw):
+def make_hf_dir(path, tensors=None, config=None, vocab=True, vocab_entries=V, **kw):
     os.makedirs(path, exist_ok=True)
     save_file(tensors if tensors is not None else hf_tensors(**kw),
               os.path.join(path, "model.safetensors"))
@@ -100,7 +101,7 @@ def make_hf_dir(path, tensors=None, config=None, vocab=True, **kw):
     if vocab:
         with open(os.path.join(path, "vocab.txt"), "w") as f:
             f.write("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-                              + ["tok%d" % k for k in range(V - 5)]) + "\n")
+                              + ["tok%d" % k for k in range(vocab_entries - 5)]) + "\n")
     with open(os.path.join(path, "tokenizer_config.json"), "w") as f:
         json.dump({"do_lower_case": True}, f)
     return str(path)
@@ -128,7 +129,7 @@ def test_convert_matches_numpy_forward(tmp_path, prefix, old_layer_norm):
     assert sorted(os.listdir(out)) == ["bert_config.json", "bert_model.ckpt.data-00000-of-00001",
                                        "bert_model.ckpt.index", "conversion.json", "vocab.txt"]
     assert (out / "vocab.txt").read_bytes() == (tmp_path / "hf" / "vocab.txt").read_bytes()
-    cfg = read_bert_config(str(out / "bert_config.json"))
+    cfg = BertConfig.from_json_file(str(out / "bert_config.json")).to_dict()
     assert set(cfg) == set(convert.GOOGLE_CONFIG_KEYS)
     assert (cfg["num_hidden_layers"], cfg["hidden_size"], cfg["num_attention_heads"]) == (
         LAYERS, H, HEADS)
@@ -229,6 +230,40 @@ def test_missing_file_is_named(tmp_path, missing):
     assert not (tmp_path / "out").exists()
 
 
+def test_refuses_vocab_longer_than_vocab_size(tmp_path):
+    msg = refused(tmp_path, "token ids would fall outside the embedding table",
+                  vocab_entries=V + 2)
+    assert str(tmp_path / "hf" / "vocab.txt") in msg
+    assert "%d entries" % (V + 2) in msg and "only %d" % V in msg
+
+
+def test_accepts_vocab_shorter_than_vocab_size_with_a_note(tmp_path):
+    hf_dir = make_hf_dir(tmp_path / "hf", vocab_entries=V - 3)
+    record = convert_hf_to_google(hf_dir, str(tmp_path / "out"))
+    assert record["vocab_entries"] == V - 3
+    assert any("fewer than vocab_size %d" % V in note for note in record["notes"])
+    written = json.loads((tmp_path / "out" / "conversion.json").read_text())
+    assert written["notes"] == record["notes"]
+
+
+def test_refuses_undecodable_vocab(tmp_path):
+    hf_dir = make_hf_dir(tmp_path / "hf")
+    with open(os.path.join(hf_dir, "vocab.txt"), "ab") as f:
+        f.write(b"caf\xe9\n")
+    with pytest.raises(ConversionError, match="not valid UTF-8") as err:
+        convert_hf_to_google(hf_dir, str(tmp_path / "out"))
+    assert os.path.join(hf_dir, "vocab.txt") in str(err.value)
+
+
+def test_every_table_row_has_a_hugging_face_name_the_converter_maps():
+    """The converter's names are the table's: each HF name (and alias) maps to its row."""
+    config = {k: HF_CONFIG[k] for k in convert.GOOGLE_CONFIG_KEYS}
+    for row in variable_table(config):
+        assert row.hf, row.google
+        for name in row.hf:
+            assert convert.hf_name_to_google(name, config) == (row.google, row.hf_transposed)
+
+
 def test_refuses_unexpected_encoder_tensor(tmp_path):
     t = hf_tensors()
     t["bert.encoder.layer.0.attention.self.rotary.weight"] = np.zeros((H,), np.float32)
@@ -273,14 +308,14 @@ def test_cli(tmp_path, capsys):
     assert convert.main(["--HF_DIR", hf_dir, "--OUTPUT_DIR", str(tmp_path / "out")]) == 0
     assert "tensors written" in capsys.readouterr().out
     assert convert.main(["--HF_DIR", str(tmp_path / "absent"),
-                         "--OUTPUT_DIR", str(tmp_path / "out2")]) == 1
+                         "--OUTPUT_DIR", str(tmp_path / "out2")]) == 2
     assert "absent is not a folder" in capsys.readouterr().err
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run([sys.executable, "-m", "power_bert.convert", "--HF_DIR", hf_dir,
                            "--OUTPUT_DIR", str(tmp_path / "out")],
                           capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
-    assert proc.returncode != 0
-    assert "not empty" in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "error:" in proc.stderr and "not empty" in proc.stderr
 
 
 def test_numpy_reference_extraction():
@@ -320,8 +355,7 @@ def test_converted_checkpoint_loads_into_the_model_and_matches_numpy(tmp_path):
     """HF safetensors -> convert -> Google checkpoint -> Keras model, against the numpy
     forward pass on the test's own mapping of the HF tensors."""
     from power_bert.backend import keras
-    from power_bert.checkpoint import load_google_checkpoint
-    from power_bert.config import BertConfig
+    from power_bert.google_ckpt import load_google_checkpoint
     from power_bert.model import build_model
 
     tensors = hf_tensors(seed=3)
@@ -334,6 +368,5 @@ def test_converted_checkpoint_loads_into_the_model_and_matches_numpy(tmp_path):
     load_google_checkpoint(model, config, str(out / "bert_model.ckpt"), str(out / "vocab.txt"))
     pooled = keras.Model(model.inputs, model.get_layer("Pooler-Dense").output)
     got = pooled([ids.astype(np.int32), seg.astype(np.int32)], training=False).numpy()
-    ref = bert_forward(google_from_hf_by_hand(tensors), read_bert_config(
-        str(out / "bert_config.json")), ids, seg, mask)
+    ref = bert_forward(google_from_hf_by_hand(tensors), config.to_dict(), ids, seg, mask)
     np.testing.assert_allclose(got, ref["pooled_output"], atol=1e-4, rtol=0)

@@ -9,7 +9,7 @@ import data_parser
 from glue_fixtures import (GLUE_FOLDERS, write_ax, write_folder, write_glue_root, write_mnli,
                            write_qnli, write_qqp, write_rte, write_tsv, write_vocab, write_wnli)
 from power_bert.data import (DataError, DataParser, DataWarning, Example, find_split_file,
-                             load_vocab, read_examples, read_split)
+                             check_vocab, count_vocab, load_vocab, read_examples, read_split)
 
 SHARED_GLUE = Path(__file__).resolve().parents[1].parent / "shared" / "glue"
 
@@ -457,6 +457,45 @@ def test_vocab_problems_name_the_file(tmp_path):
     pad_late.write_text("[UNK]\n[PAD]\n[CLS]\n[SEP]\n", encoding="utf-8")
     with pytest.raises(DataError, match="\\[PAD\\] is id 1, expected 0"):
         DataParser(pad_late, "rte", folder)
+
+
+def test_count_vocab_is_what_the_tokenizer_reads(tmp_path, vocab):
+    import keras_bert
+
+    parser = DataParser(vocab, "rte", write_rte(tmp_path))
+    assert count_vocab(vocab) == parser.vocab_size == 5 + len(WORDS)
+    blank = tmp_path / "blank.txt"  # an empty line is a token ("") for keras-bert
+    blank.write_text("[PAD]\n\nthe\n\n", encoding="utf-8")
+    assert count_vocab(blank) == 4  # ids 0..3: the second "" moves to id 3
+    assert max(keras_bert.load_vocabulary(str(blank)).values()) == 3
+    no_newline = tmp_path / "no_newline.txt"
+    no_newline.write_text("[PAD]\nthe", encoding="utf-8")
+    assert count_vocab(no_newline) == 2
+
+
+def test_check_vocab_refuses_longer_and_accepts_shorter(tmp_path, vocab):
+    entries = 5 + len(WORDS)
+    assert check_vocab(vocab, entries, "the BERT config") == entries
+    assert check_vocab(vocab, entries + 7, "the BERT config") == entries  # rows never used
+    with pytest.raises(DataError) as info:
+        check_vocab(vocab, entries - 1, "the BERT config")
+    message = str(info.value)
+    assert str(vocab) in message and "the BERT config" in message
+    assert "%d entries" % entries in message and "only %d" % (entries - 1) in message
+
+
+def test_unreadable_vocab_names_the_file(tmp_path):
+    for read in (count_vocab, lambda path: check_vocab(path, 10, "x")):
+        with pytest.raises(DataError, match="not found: .*missing.txt"):
+            read(tmp_path / "missing.txt")
+        with pytest.raises(DataError, match="folder") as info:
+            read(tmp_path)
+        assert str(tmp_path) in str(info.value)
+        latin = tmp_path / "latin1.txt"
+        latin.write_bytes("[PAD]\ncaf\u00e9\n".encode("latin-1"))
+        with pytest.raises(DataError, match="line 2: not valid UTF-8") as info:
+            read(latin)
+        assert str(latin) in str(info.value)
 
 
 def test_max_seq_len_below_three_is_rejected(tmp_path, vocab):

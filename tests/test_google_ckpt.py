@@ -1,4 +1,5 @@
-"""Tests of power_bert.google_ckpt: names/shapes, checkpoint round trip, config files."""
+"""Tests of power_bert.google_ckpt (the variable table, checkpoint files) and of
+power_bert.config (bert_config.json)."""
 import json
 import os
 
@@ -7,6 +8,9 @@ import pytest
 
 import power_bert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow)
 from power_bert import google_ckpt as gc
+from power_bert.config import (CONFIG_DEFAULTS, REQUIRED_CONFIG_KEYS, BertConfig, ConfigError,
+                               write_bert_config)
+from power_bert.errors import CheckpointError
 
 CONFIG_3 = {
     "vocab_size": 50, "hidden_size": 12, "num_hidden_layers": 3, "num_attention_heads": 3,
@@ -17,6 +21,8 @@ CONFIG_3 = {
 
 
 def test_variable_names_and_shapes_3_layers():
+    # Google's format written out by hand on purpose: this is the specification the
+    # table is checked against; other tests take names from the table.
     shapes = gc.google_variable_shapes(CONFIG_3)
     # 5 embedding variables + 16 per encoder + 2 pooler
     assert len(shapes) == 5 + 16 * 3 + 2
@@ -107,7 +113,7 @@ def test_checkpoint_restores_with_tf1_saver(tmp_path):
 
 
 def test_read_checkpoint_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nothing_here"):
+    with pytest.raises(CheckpointError, match="nothing_here"):
         gc.read_checkpoint(str(tmp_path / "nothing_here"))
     prefix = str(tmp_path / "c")
     gc.write_checkpoint({"a": np.zeros(2, np.float32)}, prefix)
@@ -141,7 +147,7 @@ def test_check_variables_reports_wrong_shape_and_missing():
     variables = gc.random_bert_variables(CONFIG_3, seed=0)
     variables["bert/encoder/layer_1/intermediate/dense/kernel"] = np.zeros((20, 12), np.float32)
     del variables["bert/pooler/dense/bias"]
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(CheckpointError) as err:
         gc.check_variables(variables, CONFIG_3)
     assert "bert/encoder/layer_1/intermediate/dense/kernel has shape [20, 12], expected [12, 20]" \
         in str(err.value)
@@ -150,13 +156,21 @@ def test_check_variables_reports_wrong_shape_and_missing():
 
 def test_bert_config_round_trip_and_defaults(tmp_path):
     path = str(tmp_path / "bert_config.json")
-    gc.write_bert_config(CONFIG_3, path)
-    assert gc.read_bert_config(path) == CONFIG_3
-    minimal = {k: CONFIG_3[k] for k in gc.REQUIRED_CONFIG_KEYS}
+    written = write_bert_config(CONFIG_3, path)
+    assert BertConfig.from_json_file(path) == written
+    assert BertConfig.from_json_file(path).to_dict() == CONFIG_3
+    with open(path) as f:
+        assert json.load(f) == CONFIG_3
+    minimal = {k: CONFIG_3[k] for k in REQUIRED_CONFIG_KEYS}
     with open(path, "w") as f:
         json.dump(minimal, f)
-    cfg = gc.read_bert_config(path)
-    assert cfg["initializer_range"] == 0.02 and cfg["hidden_dropout_prob"] == 0.1
+    cfg = BertConfig.from_json_file(path)
+    assert cfg.initializer_range == 0.02 and cfg.hidden_dropout_prob == 0.1
+    assert {k: getattr(cfg, k) for k in CONFIG_DEFAULTS} == CONFIG_DEFAULTS
+    # numpy sizes are written as plain numbers; extra keys of a dictionary are kept
+    write_bert_config(dict(CONFIG_3, hidden_size=np.int64(12), directionality="bidi"), path)
+    with open(path) as f:
+        assert json.load(f) == dict(CONFIG_3, directionality="bidi")
 
 
 def test_missing_config_key_names_file_and_key(tmp_path):
@@ -164,25 +178,177 @@ def test_missing_config_key_names_file_and_key(tmp_path):
     broken = dict(CONFIG_3)
     del broken["num_attention_heads"]
     path.write_text(json.dumps(broken))
-    with pytest.raises(gc.BertConfigError) as err:
-        gc.read_bert_config(str(path))
+    with pytest.raises(ConfigError) as err:
+        BertConfig.from_json_file(str(path))
     assert str(path) in str(err.value) and "'num_attention_heads'" in str(err.value)
-    with pytest.raises(FileNotFoundError, match="nope.json"):
-        gc.read_bert_config(str(tmp_path / "nope.json"))
+    with pytest.raises(ConfigError, match="nope.json"):
+        BertConfig.from_json_file(str(tmp_path / "nope.json"))
     path.write_text("{not json")
-    with pytest.raises(gc.BertConfigError, match="not valid JSON"):
-        gc.read_bert_config(str(path))
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        BertConfig.from_json_file(str(path))
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("hidden_size", "sixty-four", "'hidden_size' must be a positive integer, got 'sixty-four'"),
+    ("num_hidden_layers", 2.0, "'num_hidden_layers' must be a positive integer"),
+    ("vocab_size", True, "'vocab_size' must be a positive integer"),
+    ("hidden_dropout_prob", "sixty-four", "'hidden_dropout_prob' must be a number"),
+    ("attention_probs_dropout_prob", 1.5, "must be in [0, 1)"),
+    ("initializer_range", None, "'initializer_range' must be a number"),
+    ("hidden_act", "relu", "hidden_act 'relu'"),
+])
+def test_config_with_a_bad_value_names_file_and_key(tmp_path, key, value, expected):
+    path = tmp_path / "bert_config.json"
+    path.write_text(json.dumps(dict(CONFIG_3, **{key: value})))
+    with pytest.raises(ConfigError) as err:
+        BertConfig.from_json_file(str(path))
+    assert str(path) in str(err.value) and expected in str(err.value)
+    with pytest.raises(ConfigError, match=key):  # the same check for a dictionary
+        BertConfig.from_dict(dict(CONFIG_3, **{key: value}))
+
+
+def test_unreadable_config_file_is_a_config_error_naming_it(tmp_path):
+    folder = tmp_path / "bert_config.json"
+    folder.mkdir()
+    with pytest.raises(ConfigError, match="folder") as err:
+        BertConfig.from_json_file(str(folder))
+    assert str(folder) in str(err.value)
+    for content, expected in ((b"", "not valid JSON"), (b'{"vocab_size": 5,', "not valid JSON"),
+                              (b"\xff\xfe{}", "not UTF-8"), (b"[1, 2]", "JSON object")):
+        path = tmp_path / "bad.json"
+        path.write_bytes(content)
+        with pytest.raises(ConfigError, match=expected) as err:
+            BertConfig.from_json_file(str(path))
+        assert str(path) in str(err.value)
 
 
 def test_heads_must_divide_hidden_size(tmp_path):
     bad = dict(CONFIG_3, hidden_size=10, num_attention_heads=3)
-    with pytest.raises(gc.BertConfigError,
+    with pytest.raises(ConfigError,
                        match=r"The hidden size \(10\) is not a multiple of the number of "
                              r"attention heads \(3\)"):
         gc.google_variable_shapes(bad)
     path = tmp_path / "bert_config.json"
     path.write_text(json.dumps(bad))
-    with pytest.raises(gc.BertConfigError, match="not a multiple"):
-        gc.read_bert_config(str(path))
-    with pytest.raises(gc.BertConfigError, match="positive integer"):
+    with pytest.raises(ConfigError, match="not a multiple") as err:
+        BertConfig.from_json_file(str(path))
+    assert str(path) in str(err.value)
+    with pytest.raises(ConfigError, match="positive integer"):
         gc.google_variable_shapes(dict(CONFIG_3, num_hidden_layers=0))
+    with pytest.raises(ConfigError, match="not a multiple"):
+        BertConfig(vocab_size=5, hidden_size=10, num_hidden_layers=1, num_attention_heads=3,
+                   intermediate_size=4)
+
+
+# --- the table ------------------------------------------------------------------------------
+
+CONFIG_LARGE_HEADS = dict(CONFIG_3, num_hidden_layers=5, num_attention_heads=4, hidden_size=16,
+                          intermediate_size=24, vocab_size=31)
+
+
+@pytest.mark.parametrize("config", [CONFIG_3, CONFIG_LARGE_HEADS])
+def test_table_covers_exactly_the_variables_of_a_written_checkpoint(tmp_path, config):
+    prefix = str(tmp_path / "bert_model.ckpt")
+    gc.write_checkpoint(gc.random_bert_variables(config, seed=1), prefix)
+    table = gc.variable_table(config)
+    assert {row.google: row.shape for row in table} == dict(gc.list_checkpoint(prefix))
+    # Google's count: 5 embedding variables, 16 per encoder, 2 for the pooler
+    assert len(table) == 5 + 16 * config["num_hidden_layers"] + 2
+    assert len(table) == len({row.google for row in table})
+    # one row per (Keras layer, weight index), indices 0..n-1 in each layer
+    slots = [(row.layer, row.index) for row in table]
+    assert len(slots) == len(set(slots))
+    for layer in {row.layer for row in table}:
+        assert sorted(r.index for r in table if r.layer == layer) == list(
+            range(sum(1 for r in table if r.layer == layer)))
+    # Hugging Face names (aliases included) are unique too
+    hf = [name for row in table for name in row.hf]
+    assert len(hf) == len(set(hf)) == len(table) + 2 * (1 + 2 * config["num_hidden_layers"])
+
+
+@pytest.mark.parametrize("config", [CONFIG_3, CONFIG_LARGE_HEADS])
+def test_table_covers_exactly_the_weights_of_the_keras_model(config):
+    from power_bert.model import build_model
+
+    num_labels = 3
+    model = build_model(BertConfig.from_dict(config), num_labels, 8, mode="finetune")
+    table = gc.variable_table(config, num_labels=num_labels)
+    for row in table:
+        shape = tuple(model.get_layer(row.layer).weights[row.index].shape)
+        assert (shape[::-1] if row.keras_transposed else shape) == row.shape, row
+    weighted = {layer.name: len(layer.weights) for layer in model.layers if layer.weights}
+    assert weighted == {layer: sum(1 for r in table if r.layer == layer)
+                        for layer in {row.layer for row in table}}
+    assert [row.google for row in table if row.optional] == ["output_weights", "output_bias"]
+
+
+# --- unreadable checkpoint files ----------------------------------------------------------
+
+def _one_checkpoint(tmp_path):
+    prefix = str(tmp_path / "bert_model.ckpt")
+    gc.write_checkpoint(gc.random_bert_variables(CONFIG_3, seed=2), prefix)
+    return prefix, prefix + ".data-00000-of-00001"
+
+
+def test_truncated_data_file_is_a_checkpoint_error_naming_it(tmp_path):
+    prefix, data = _one_checkpoint(tmp_path)
+    with open(data, "rb") as f:
+        raw = f.read()
+    with open(data, "wb") as f:
+        f.write(raw[: len(raw) // 2])
+    assert "bert/embeddings/word_embeddings" in gc.list_checkpoint(prefix)  # index intact
+    with pytest.raises(CheckpointError) as err:
+        gc.read_checkpoint(prefix)
+    assert data in str(err.value) and "truncated" in str(err.value)
+
+
+def test_garbled_data_file_is_a_checkpoint_error_naming_it(tmp_path):
+    prefix, data = _one_checkpoint(tmp_path)
+    size = os.path.getsize(data)
+    with open(data, "wb") as f:
+        f.write(b"\x00" * size)
+    with pytest.raises(CheckpointError) as err:
+        gc.read_checkpoint(prefix, ["bert/pooler/dense/bias"])
+    assert data in str(err.value)
+
+
+def test_missing_data_file_is_a_checkpoint_error_naming_it(tmp_path):
+    prefix, data = _one_checkpoint(tmp_path)
+    os.remove(data)
+    for read in (gc.list_checkpoint, gc.read_checkpoint):
+        with pytest.raises(CheckpointError) as err:
+            read(prefix)
+        assert data in str(err.value) and "no data file" in str(err.value)
+    # one shard of several missing
+    os.rename(prefix + ".index", prefix + ".index.keep")
+    _one_checkpoint(tmp_path)
+    os.rename(data, prefix + ".data-00000-of-00002")
+    with pytest.raises(CheckpointError, match=r"bert_model\.ckpt\.data-00001-of-00002"):
+        gc.read_checkpoint(prefix)
+
+
+@pytest.mark.parametrize("content", [b"", b"not an index", b"\x00" * 64])
+def test_garbled_index_is_a_checkpoint_error_naming_it(tmp_path, content):
+    prefix, _ = _one_checkpoint(tmp_path)
+    with open(prefix + ".index", "wb") as f:
+        f.write(content)
+    with pytest.raises(CheckpointError) as err:
+        gc.read_checkpoint(prefix)
+    assert prefix + ".index" in str(err.value)
+
+
+def test_checkpoint_prefix_accepts_index_and_folder_and_names_what_is_missing(tmp_path):
+    prefix, _ = _one_checkpoint(tmp_path)
+    assert gc.checkpoint_prefix(prefix + ".index") == prefix
+    assert gc.checkpoint_prefix(str(tmp_path)) == prefix
+    assert gc.list_checkpoint(str(tmp_path)) == gc.list_checkpoint(prefix)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CheckpointError, match="no TensorFlow checkpoint") as err:
+        gc.checkpoint_prefix(str(empty))
+    assert str(empty) in str(err.value)
+    gc.write_checkpoint({"a": np.zeros(2, np.float32)}, str(tmp_path / "other.ckpt"))
+    with pytest.raises(CheckpointError, match="2 checkpoints"):
+        gc.checkpoint_prefix(str(tmp_path))
+    with pytest.raises(CheckpointError, match="nothing.ckpt.index does not exist"):
+        gc.checkpoint_prefix(str(tmp_path / "nothing.ckpt"))

@@ -6,9 +6,8 @@ import pytest
 
 import power_bert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow)
 from power_bert.backend import keras, tf
-from power_bert.checkpoint import load_google_checkpoint
 from power_bert.config import BertConfig
-from power_bert.google_ckpt import random_bert_variables, write_checkpoint
+from power_bert.google_ckpt import load_google_checkpoint, random_bert_variables, write_checkpoint
 from power_bert.layers import SelfAttention, significance_scores, soft_extract_layers
 from power_bert.model import build_model
 from power_bert.training import WarmupLinearDecay, compile_for_stage

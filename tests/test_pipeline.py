@@ -11,7 +11,8 @@ import pytest
 
 import power_bert  # noqa: F401
 from power_bert import synthetic
-from power_bert.google_ckpt import random_bert_variables, write_bert_config, write_checkpoint
+from power_bert.config import write_bert_config
+from power_bert.google_ckpt import random_bert_variables, write_checkpoint
 
 import main as cli
 
