@@ -17,6 +17,9 @@ Google checkpoint -> Keras layer mapping (layer names as in keras-bert):
 
 Every mapped variable must exist with the expected shape: a missing or misshapen
 variable is an error naming it, never a silent skip.
+
+TensorFlow is imported where it is used, so finding and reading stage checkpoints'
+metadata stays light (the benchmark checks its flags without loading it).
 """
 import dataclasses
 import hashlib
@@ -26,7 +29,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from power_bert.backend import tf
 from power_bert.config import BertConfig, ConfigError
 from power_bert.errors import CheckpointError, RetentionConfigError
 from power_bert.retention import validate_retention_configuration
@@ -70,6 +72,7 @@ def checkpoint_prefix(path: str) -> str:
     if path.endswith(".index"):
         path = path[: -len(".index")]
     if os.path.isdir(path):
+        from power_bert.backend import tf
         latest = tf.train.latest_checkpoint(path)
         if latest is None:
             candidates = [f[:-6] for f in os.listdir(path) if f.endswith(".index")]
@@ -86,6 +89,7 @@ def checkpoint_prefix(path: str) -> str:
 
 
 def _reader(prefix: str):
+    from power_bert.backend import tf
     try:
         return tf.train.load_checkpoint(prefix)
     except Exception as e:  # TF raises several error types for unreadable files

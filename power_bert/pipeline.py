@@ -23,7 +23,7 @@ from typing import List, Optional
 import numpy as np
 
 from power_bert import checkpoint as ckpt
-from power_bert import padding, training
+from power_bert import inference, training
 from power_bert.backend import keras
 from power_bert.config import BertConfig
 from power_bert.data import DataError, DataParser
@@ -182,9 +182,9 @@ class Pipeline:
 
     def _predict(self, model, x):
         """Predictions in file order; padded per batch when the model has no fixed length."""
-        dynamic = padding.model_seq_len(model) is None
-        return padding.predict(model, x, self.o.inference_batch_size, dynamic,
-                               verbose=1 if self.o.verbose == 1 else 0)
+        dynamic = inference.model_seq_len(model) is None
+        return inference.predict(model, x, self.o.inference_batch_size, dynamic,
+                                 verbose=1 if self.o.verbose == 1 else 0)
 
     def _evaluate(self, model, x, y) -> dict:
         return compute_metrics(self.task, y, self._predict(model, x))
