@@ -98,5 +98,8 @@ def options_from_args(args):
 
 
 def run(args):
+    from power_bert.options import validate
+    options = options_from_args(args)
+    validate(options)  # before TensorFlow loads: a bad flag costs no start-up time
     from power_bert.pipeline import run as run_pipeline
-    run_pipeline(options_from_args(args))
+    run_pipeline(options)

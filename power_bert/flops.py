@@ -18,6 +18,10 @@ feed-forward (2 denses)    l_j * H * I + l_j * I * H
 =========================  ===================
 
 Without elimination l_j = n_in = seq_len for every encoder.
+
+Over a data set cut into batches (``model_cost``), batch b of n_b examples fed as
+inputs of T_b tokens costs n_b * MACs(T_b, min(l_j, T_b)): Extract keeps at most the
+vectors there are (``capped_retention``). With fixed padding T_b = N for every batch.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Union
 from power_bert.retention import _is_integral, validate_retention_configuration
 
 __all__ = ["validate_retention_configuration", "encoder_macs", "ideal_speedup",
-           "word_vectors_processed"]
+           "word_vectors_processed", "capped_retention", "model_cost"]
 
 RetentionLike = Union[Sequence[int], str, None]
 
@@ -131,3 +135,57 @@ def word_vectors_processed(seq_len: int, retention_configuration: Union[Sequence
     """
     return int(sum(validate_retention_configuration(retention_configuration, seq_len,
                                                     num_hidden_layers)))
+
+
+def capped_retention(retention_configuration: Optional[Sequence[int]], length: int,
+                     num_hidden_layers: int) -> List[int]:
+    """The vectors each encoder keeps for inputs of ``length`` tokens.
+
+    Args:
+        retention_configuration: l_1..l_J the model applies, or None (no elimination).
+        length: input length T (a batch's length with dynamic padding).
+        num_hidden_layers: J, the number of encoders.
+
+    Returns:
+        min(l_j, T) per encoder, or T for every encoder without elimination.
+    """
+    if retention_configuration is None:
+        return [int(length)] * int(num_hidden_layers)
+    return [min(int(keep), int(length)) for keep in retention_configuration]
+
+
+def model_cost(bert_config: Mapping, retention_configuration: Optional[Sequence[int]],
+               lengths: Sequence[int], sizes: Sequence[int]) -> Dict:
+    """Word vectors and encoder MACs per example over batches of the given lengths.
+
+    Args:
+        bert_config: dict with hidden_size, intermediate_size, num_hidden_layers (a
+            ``BertConfig`` is also accepted).
+        retention_configuration: l_1..l_J the model applies, or None.
+        lengths: input length T_b of every batch.
+        sizes: examples n_b of every batch.
+
+    Returns:
+        {"word_vectors_per_example": float (sum_b n_b * sum_j min(l_j, T_b) / sum_b n_b),
+        "encoder_macs_total": int (all examples), "encoder_macs_per_example": float}.
+
+    Raises:
+        ValueError: no examples, lengths and sizes of different lengths, or an invalid
+            length or retention configuration.
+    """
+    if hasattr(bert_config, "to_dict"):
+        bert_config = bert_config.to_dict()
+    if len(lengths) != len(sizes):
+        raise ValueError("%d batch lengths but %d batch sizes" % (len(lengths), len(sizes)))
+    count = sum(int(size) for size in sizes)
+    if count < 1:
+        raise ValueError("model_cost needs at least one example")
+    layers = int(bert_config["num_hidden_layers"])
+    vectors, macs = 0, 0
+    for length, size in zip(lengths, sizes):
+        kept = capped_retention(retention_configuration, length, layers)
+        vectors += int(size) * word_vectors_processed(length, kept)
+        macs += int(size) * encoder_macs(bert_config, length, kept)["total"]
+    return {"word_vectors_per_example": vectors / float(count),
+            "encoder_macs_total": int(macs),
+            "encoder_macs_per_example": macs / float(count)}

@@ -17,9 +17,8 @@ import dataclasses
 import os
 from typing import Optional, Tuple
 
-from power_bert import padding, training
 from power_bert import checkpoint as ckpt
-from power_bert import google_ckpt
+from power_bert import google_ckpt, inference, training
 from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint
 from power_bert.config import BertConfig
@@ -52,9 +51,9 @@ class Pipeline:
 
     def _predict(self, model, x):
         """Predictions in file order; padded per batch when the model has no fixed length."""
-        dynamic = padding.model_seq_len(model) is None
-        return padding.predict(model, x, self.o.inference_batch_size, dynamic,
-                               verbose=1 if self.o.verbose == 1 else 0)
+        dynamic = inference.model_seq_len(model) is None
+        return inference.predict(model, x, self.o.inference_batch_size, dynamic,
+                                 verbose=1 if self.o.verbose == 1 else 0)
 
     def _open(self):
         self.record.open(dataclasses.asdict(self.o))

@@ -3,7 +3,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from power_bert import padding
+from power_bert import inference
 from power_bert.backend import keras, tf
 
 WARMUP_PROPORTION = 0.1
@@ -80,10 +80,10 @@ def _cut_to_longest(inputs, lengths, y):
 def make_dataset(x, y, batch_size: int, seed: int, shuffle: bool = True,
                  dynamic: bool = False):
     """Seeded, reshuffled batches; with ``dynamic`` each batch is cut to its longest real
-    example (``padding.real_lengths``; the batches themselves are the same as with fixed
+    example (``inference.real_lengths``; the batches themselves are the same as with fixed
     padding)."""
     if dynamic:
-        lengths = padding.real_lengths(x[0]).astype(np.int32)
+        lengths = inference.real_lengths(x[0]).astype(np.int32)
         data = tf.data.Dataset.from_tensor_slices(((x[0], x[1]), lengths, y))
     else:
         data = tf.data.Dataset.from_tensor_slices(((x[0], x[1]), y))

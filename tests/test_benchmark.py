@@ -1,32 +1,40 @@
-"""The inference benchmark CLI end to end on tiny checkpoints (power_bert.benchmark).
+"""The inference benchmark end to end on tiny checkpoints (power_bert.benchmark), its
+command line (``power-bert benchmark`` and ``python -m power_bert.benchmark``) and its
+report against the committed results.
 
 Timings are not checked against each other: they are noisy, and the claim that
 PoWER-BERT is faster comes from running the benchmark, not from a unit test.
 """
+import dataclasses
+import glob
 import json
 import os
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import power_bert  # noqa: F401  (Keras 2 before TensorFlow)
-from power_bert import benchmark, checkpoint, flops, padding, synthetic
+from power_bert import cli, flops, inference, synthetic
 from power_bert.backend import keras
+from power_bert.benchmark import report
+from power_bert.checkpoint import StageCheckpoint, file_sha256
 from power_bert.config import BertConfig
 from power_bert.data import DataParser
-from power_bert.model import build_model
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(REPO, "benchmarks", "results")
 SEQ_LEN = 64  # the demo task's length; sentences are 12-60 word pieces
 RETENTION = [20, 8]
 BATCH = 8
 NUM_DEV = 20
 
 
-def _meta(config, vocab_path, mode, retention, task="demo"):
-    """As Pipeline._meta writes it."""
-    return {"bert_config": config.to_dict(), "task": task, "num_labels": 2, "seq_len": SEQ_LEN,
-            "mode": mode, "retention_configuration": retention, "cased": False,
-            "vocab_path": os.path.abspath(vocab_path)}
+def _save(checkpoint: StageCheckpoint, model, folder, stage: str) -> str:
+    """Saves ``model`` as a stage checkpoint; returns the weights path."""
+    return checkpoint.save(model, str(folder), stage).weights_path
 
 
 @pytest.fixture(scope="module")
@@ -42,28 +50,22 @@ def setup(tmp_path_factory):
                         max_position_embeddings=SEQ_LEN, initializer_range=0.5)
     # (large initial weights: class probabilities far from ties, so float rounding
     # between the paddings cannot flip a prediction)
-    for folder in ("out", "other", "sst"):
-        (root / folder).mkdir()
+    baseline = StageCheckpoint(config=config, task="demo", num_labels=2, seq_len=SEQ_LEN,
+                               mode="finetune", vocab_size=config.vocab_size,
+                               vocab_sha256=file_sha256(vocab_path),
+                               vocab_path=os.path.abspath(vocab_path))
     keras.utils.set_random_seed(0)
-    finetune = build_model(config, 2, SEQ_LEN, "finetune")
-    checkpoint.save_stage(finetune, str(root / "out"), "finetune",
-                          _meta(config, vocab_path, "finetune", None))
-    retrain = build_model(config, 2, SEQ_LEN, "retrain", RETENTION)
-    retrain.set_weights(finetune.get_weights())
-    checkpoint.save_stage(retrain, str(root / "out"), "retrain",
-                          _meta(config, vocab_path, "retrain", RETENTION))
-    other = build_model(config, 2, SEQ_LEN, "retrain", [4, 2])
-    other.set_weights(finetune.get_weights())
-    checkpoint.save_stage(other, str(root / "other"), "retrain",
-                          _meta(config, vocab_path, "retrain", [4, 2]))
-    checkpoint.save_stage(retrain, str(root / "sst"), "retrain",
-                          _meta(config, vocab_path, "retrain", RETENTION, task="sst-2"))
+    finetune = baseline.build()
+    paths = {"baseline": _save(baseline, finetune, root / "out", "finetune")}
+    for key, folder, retention, task in (("power", "out", RETENTION, "demo"),
+                                         ("other", "other", [4, 2], "demo"),
+                                         ("sst", "sst", RETENTION, "sst-2")):
+        spec = dataclasses.replace(baseline.with_retention(retention), task=task)
+        model = spec.build()
+        model.set_weights(finetune.get_weights())
+        paths[key] = _save(spec, model, root / folder, "retrain")
     keras.backend.clear_session()
-    return {"root": root, "data_dir": data_dir, "vocab": vocab_path, "config": config,
-            "baseline": str(root / "out" / "finetune.hdf5"),
-            "power": str(root / "out" / "retrain.hdf5"),
-            "other": str(root / "other" / "retrain.hdf5"),
-            "sst": str(root / "sst" / "retrain.hdf5")}
+    return dict(paths, root=root, data_dir=data_dir, vocab=vocab_path, config=config)
 
 
 def _argv(setup, *extra, baseline=None, power=None):
@@ -75,9 +77,9 @@ def _argv(setup, *extra, baseline=None, power=None):
 @pytest.fixture(scope="module")
 def both_run(setup):
     out = setup["root"] / "results"
-    code = benchmark.main(_argv(setup, "--PADDING", "both", "--OUTPUT",
-                                str(out / "benchmark.json"), "--PLOT", str(out / "plot.png"),
-                                "--EXTRA", "lambda_big=%s" % setup["other"]))
+    code = cli.run_command("benchmark", _argv(
+        setup, "--PADDING", "both", "--OUTPUT", str(out / "benchmark.json"),
+        "--PLOT", str(out / "plot.png"), "--EXTRA", "lambda_big=%s" % setup["other"]))
     assert code == 0
     with open(out / "benchmark.json", encoding="utf-8") as f:
         return json.load(f), out
@@ -132,7 +134,7 @@ def test_dynamic_padding_counts_each_example_at_its_batch_length(setup, both_run
     result, _ = both_run
     dynamic = result["runs"][1]
     x, _ = _dev_inputs(setup)
-    lengths = padding.batch_lengths(x, BATCH, dynamic=True)
+    lengths = inference.batch_lengths(x, BATCH, dynamic=True)
     assert dynamic["batch_lengths"] == lengths and max(lengths) < SEQ_LEN
     sizes = [min(BATCH, NUM_DEV - start) for start in range(0, NUM_DEV, BATCH)]
     config = setup["config"].to_dict()
@@ -161,36 +163,172 @@ def test_markdown_table_and_plot_are_written(both_run):
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+def test_first_release_checkpoints_with_the_recorded_vocabulary(setup, tmp_path):
+    """Models whose .json is of the first release (as those of the committed results)
+    are benchmarked; without --VOCAB_PATH the vocabulary recorded with the baseline is
+    used."""
+    paths = {}
+    for key, stage in (("baseline", "finetune"), ("power", "retrain")):
+        with open(setup[key][:-len(".hdf5")] + ".json", encoding="utf-8") as f:
+            meta = json.load(f)
+        first_release = {k: meta[k] for k in ("bert_config", "task", "num_labels", "seq_len",
+                                              "mode", "retention_configuration", "cased",
+                                              "vocab_path")}
+        (tmp_path / (stage + ".json")).write_text(json.dumps(first_release), encoding="utf-8")
+        paths[key] = str(tmp_path / (stage + ".hdf5"))
+        shutil.copyfile(setup[key], paths[key])
+    output = tmp_path / "out" / "benchmark.json"
+    argv = ["--BASELINE", paths["baseline"], "--POWER", paths["power"], "--DATA_DIR",
+            setup["data_dir"], "--BATCH_SIZE", str(BATCH), "--RUNS", "1", "--WARMUP", "0",
+            "--VERBOSE", "0", "--OUTPUT", str(output)]
+    assert cli.run_command("benchmark", argv) == 0
+    with open(output, encoding="utf-8") as f:
+        result = json.load(f)
+    assert result["task"] == "demo" and result["retention_configuration"] == RETENTION
+    assert result["power_bert"]["checkpoint"] == paths["power"]
+    assert [run["padding"] for run in result["runs"]] == ["fixed"]
+    assert (tmp_path / "out" / "benchmark.md").exists()
+
+
+def _committed_results():
+    return sorted(glob.glob(os.path.join(RESULTS, "*", "benchmark.json")))
+
+
+def _keys(result):
+    """The key layout of a benchmark.json, in order."""
+    run = result["runs"][0]
+    return {"top": list(result), "run": list(run), "model": list(run["baseline"]),
+            "machine": list(result["machine"]), "definitions": list(result["definitions"])}
+
+
+def test_json_keys_are_those_of_the_committed_results(both_run):
+    result, _ = both_run
+    committed = _committed_results()
+    assert committed, "no committed benchmark.json under %s" % RESULTS
+    for path in committed:
+        with open(path, encoding="utf-8") as f:
+            old = json.load(f)
+        assert _keys(result) == _keys(old), path
+        assert old["definitions"] == report.DEFINITIONS
+    assert result["definitions"] == report.DEFINITIONS
+    for run in result["runs"]:
+        for entry in [run["baseline"], run["power_bert"]] + list(run["extra"].values()):
+            assert list(entry) == _keys(result)["model"]
+
+
+@pytest.mark.parametrize("path", _committed_results(), ids=lambda p: p.split(os.sep)[-2])
+def test_report_reproduces_the_committed_table(path):
+    with open(path, encoding="utf-8") as f:
+        result = json.load(f)
+    with open(report.markdown_path(path), encoding="utf-8") as f:
+        assert report.markdown_table(result) == f.read()
+
+
+# all-MiniLM-L6-v2, the model of every committed result
+MINILM = {"hidden_size": 384, "intermediate_size": 1536, "num_hidden_layers": 6}
+
+
+@pytest.mark.parametrize("path", _committed_results(), ids=lambda p: p.split(os.sep)[-2])
+def test_cost_model_reproduces_the_committed_results(path):
+    """flops.model_cost gives the word vectors, MACs and ideal speed-ups that the
+    benchmark wrote, from the batch lengths it recorded."""
+    with open(path, encoding="utf-8") as f:
+        result = json.load(f)
+    num, batch = result["num_examples"], result["batch_size"]
+    sizes = [min(batch, num - start) for start in range(0, num, batch)]
+    for run in result["runs"]:
+        entries = dict(run["extra"], baseline=run["baseline"], power_bert=run["power_bert"])
+        costs = {name: flops.model_cost(MINILM, entry["retention_configuration"],
+                                        run["batch_lengths"], sizes)
+                 for name, entry in entries.items()}
+        for name, entry in entries.items():
+            cost = costs[name]
+            assert cost["word_vectors_per_example"] == entry["word_vectors_per_example"]
+            assert cost["encoder_macs_per_example"] == entry["encoder_macs_per_example"]
+            ideal = costs["baseline"]["encoder_macs_total"] / cost["encoder_macs_total"]
+            assert ideal == entry["ideal_speedup"], (run["padding"], name)
+
+
+# ----- the command line ----------------------------------------------------------------
+
+def _exit_code(argv, command="benchmark"):
+    """The exit status of ``power-bert benchmark ARGV`` run in this process."""
+    try:
+        return cli.run_command(command, argv)
+    except SystemExit as e:  # an argparse error
+        return e.code
+
+
+def _one_error_line(err):
+    err = err.strip()
+    assert err.startswith("error: ") and len(err.splitlines()) == 1, err
+    return err
+
+
 def test_models_of_different_tasks_are_refused(setup, capsys, tmp_path):
-    code = benchmark.main(_argv(setup, "--OUTPUT", str(tmp_path / "b.json"), power=setup["sst"]))
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and err.startswith("error: ") and len(err.splitlines()) == 1
-    assert "same task" in err and "demo" in err and "sst-2" in err
+    code = _exit_code(_argv(setup, "--OUTPUT", str(tmp_path / "b.json"), power=setup["sst"]))
+    err = _one_error_line(capsys.readouterr().err)
+    assert code == 2 and "same task" in err and "demo" in err and "sst-2" in err
     assert not (tmp_path / "b.json").exists()
 
 
 def test_missing_checkpoint_is_an_error(setup, capsys, tmp_path):
     missing = str(tmp_path / "nowhere" / "finetune.hdf5")
-    code = benchmark.main(_argv(setup, baseline=missing))
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and err.startswith("error: ") and "not found" in err and missing in err
+    code = _exit_code(_argv(setup, "--OUTPUT", str(tmp_path / "b.json"), baseline=missing))
+    err = _one_error_line(capsys.readouterr().err)
+    assert code == 2 and "--BASELINE" in err and "not found" in err and missing in err
+    assert os.listdir(tmp_path) == []
 
 
-def _exit_code(argv):
-    """main()'s return value, or the status of an argparse exit."""
-    try:
-        return benchmark.main(argv)
-    except SystemExit as e:
-        return e.code
+def test_a_vocabulary_of_another_model_is_refused(setup, capsys, tmp_path):
+    other = tmp_path / "vocab.txt"
+    words = open(setup["vocab"], encoding="utf-8").read().splitlines()
+    other.write_text("\n".join(words[:-2] + words[-1:-3:-1]) + "\n", encoding="utf-8")
+    argv = _argv(setup, "--OUTPUT", str(tmp_path / "b.json"))
+    argv[argv.index("--VOCAB_PATH") + 1] = str(other)
+    assert _exit_code(argv) == 2
+    err = _one_error_line(capsys.readouterr().err)
+    assert "SHA-256" in err and str(other) in err
+    assert not (tmp_path / "b.json").exists()
 
 
 @pytest.mark.parametrize("flags,message", [
-    (["--RUNS", "0"], "--RUNS"),
+    (["--RUNS", "0"], "--RUNS must be at least 1, got 0"),
+    (["--BATCH_SIZE", "-3"], "--BATCH_SIZE must be at least 1, got -3"),
+    (["--BATCH_SIZE", "many"], "argument --BATCH_SIZE: invalid int value: 'many'"),
+    (["--WARMUP", "-1"], "--WARMUP must be at least 0, got -1"),
+    (["--MAX_EXAMPLES", "0"], "--MAX_EXAMPLES must be at least 1, got 0"),
     (["--EXTRA", "no_equals_sign"], "NAME=PATH"),
     (["--EXTRA", "lambda1e-3,lrs1e-2=x.hdf5"], "may hold only letters"),
+    (["--EXTRA", "baseline=x.hdf5"], "used twice"),
+    (["--EXTRA", "big=missing/retrain.hdf5"], "--EXTRA big: model weights not found"),
     (["--PADDING", "sometimes"], "--PADDING"),
+    (["--DATA_DIR", "no/such/folder"], "--DATA_DIR no/such/folder is not a folder"),
+    (["--VOCAB_PATH", "no/vocab.txt"], "--VOCAB_PATH: vocabulary not found"),
+    (["--OUTPUT", "results.md"], "give a .json file name"),
+    (["--PLOT", "plot.unknown"], "--PLOT plot.unknown: the file name must end in one of"),
 ])
-def test_bad_flags_exit_2(setup, capsys, flags, message):
+def test_bad_flags_exit_2(setup, capsys, tmp_path, monkeypatch, flags, message):
+    monkeypatch.chdir(tmp_path)
     assert _exit_code(_argv(setup, *flags)) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1
+    err = _one_error_line(capsys.readouterr().err)
+    assert message in err
+    assert os.listdir(tmp_path) == []  # nothing written
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--RUNS", "0"], "--RUNS must be at least 1, got 0"),
+    (["--POWER", "absent/retrain.hdf5"], "--POWER: model weights not found"),
+], ids=["runs", "power"])
+def test_python_m_benchmark_fails_with_one_line(setup, tmp_path, flags, message):
+    """``python -m power_bert.benchmark`` and ``power-bert benchmark``: the same checks."""
+    output = tmp_path / "benchmark.json"
+    argv = _argv(setup, "--OUTPUT", str(output)) + flags
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for program in (["-m", "power_bert.benchmark"], ["-m", "power_bert.cli", "benchmark"]):
+        proc = subprocess.run([sys.executable] + program + argv, capture_output=True,
+                              text=True, env=env, cwd=str(tmp_path), timeout=300)
+        assert proc.returncode == 2, proc.stderr
+        assert message in _one_error_line(proc.stderr)
+        assert "Traceback" not in proc.stderr and proc.stdout == ""
+        assert os.listdir(tmp_path) == []

@@ -1,8 +1,9 @@
 """Tests of power_bert.flops against a hand computation."""
 import pytest
 
-from power_bert.flops import (encoder_macs, ideal_speedup, validate_retention_configuration,
-                              word_vectors_processed)
+from power_bert.config import BertConfig
+from power_bert.flops import (capped_retention, encoder_macs, ideal_speedup, model_cost,
+                              validate_retention_configuration, word_vectors_processed)
 
 SMALL = {"hidden_size": 4, "intermediate_size": 8, "num_hidden_layers": 2,
          "max_position_embeddings": 16}
@@ -77,3 +78,38 @@ def test_invalid_seq_len_raises():
         word_vectors_processed(0, (1,))
     with pytest.raises(ValueError, match="l_2=9"):
         word_vectors_processed(8, (8, 9))
+
+
+def test_capped_retention_keeps_at_most_the_vectors_there_are():
+    assert capped_retention((3, 2), 5, 2) == [3, 2]
+    assert capped_retention((3, 2), 2, 2) == [2, 2]
+    assert capped_retention(None, 4, 2) == [4, 4]
+
+
+def test_model_cost_by_hand():
+    # Batches of 3 examples at T=5 and 1 example at T=2; retention (3, 2).
+    # T=5: kept (3, 2), 5 vectors and 1104 MACs an example (above).
+    # T=2: kept (2, 2); each encoder 3*2*16 + 2*2*4 + 2*2*4 + 2*16 + 2*2*4*8 = 288 MACs,
+    #   576 in all, 4 vectors.
+    # PoWER-BERT: vectors (3*5 + 4) / 4 = 4.75, MACs 3*1104 + 576 = 3888.
+    # Baseline: vectors (3*10 + 4) / 4 = 8.5, MACs 3*1680 + 576 = 5616.
+    power = model_cost(SMALL, (3, 2), [5, 2], [3, 1])
+    assert power == {"word_vectors_per_example": 4.75, "encoder_macs_total": 3888,
+                     "encoder_macs_per_example": 972.0}
+    baseline = model_cost(SMALL, None, [5, 2], [3, 1])
+    assert baseline == {"word_vectors_per_example": 8.5, "encoder_macs_total": 5616,
+                        "encoder_macs_per_example": 1404.0}
+    # One batch at the full length: the ratio is ideal_speedup.
+    assert (model_cost(SMALL, None, [5], [7])["encoder_macs_total"]
+            / model_cost(SMALL, (3, 2), [5], [7])["encoder_macs_total"]
+            == ideal_speedup(SMALL, 5, (3, 2)))
+    config = BertConfig(vocab_size=10, hidden_size=4, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=8, max_position_embeddings=16)
+    assert model_cost(config, (3, 2), [5, 2], [3, 1]) == power
+
+
+def test_model_cost_needs_examples_and_matching_lists():
+    with pytest.raises(ValueError, match="at least one example"):
+        model_cost(SMALL, None, [], [])
+    with pytest.raises(ValueError, match="2 batch lengths but 1 batch sizes"):
+        model_cost(SMALL, None, [5, 2], [3])

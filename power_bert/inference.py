@@ -1,11 +1,12 @@
-"""Dynamic padding for inference: each batch is cut to its longest real example.
+"""Inference: batches with fixed or dynamic padding through one compiled function.
 
-The data arrays are padded to the task's maximum length (64 for SST-2), but most
-sentences are much shorter. With dynamic padding a batch of examples whose real
-lengths are at most T_b is fed to the model as ``[B, T_b]`` instead of ``[B, N]``;
-the model must have been built with ``seq_len=None``. Nothing is sorted: batches
-are consecutive slices in the original order, so predictions come back in that
-order and the batch composition is the same as with fixed padding.
+The data arrays are padded to the task's maximum length N (64 for SST-2), but most
+sentences are much shorter. With fixed padding every batch is fed to the model as
+``[B, N]`` (the paper's setting). With dynamic padding a batch of examples whose real
+lengths are at most T_b is fed as ``[B, T_b]`` instead; the model must have been built
+with ``seq_len=None``. Nothing is sorted: batches are consecutive slices in the
+original order, so predictions come back in that order and the batch composition is
+the same with either padding.
 
 Both kinds of padding give the same predictions (up to float rounding):
   * padded keys get -10000 added to their attention scores, so real words never
@@ -22,14 +23,15 @@ it short).
 
 Inference runs through one ``tf.function`` per model with the input signature
 ``[None, None]`` int32 (``[None, N]`` for a fixed-length model), so every batch
-length reuses one trace. It was chosen over ``model.predict_on_batch`` by
-``compare_call_methods`` on 2 shared CPU cores with the demo model (4 encoders,
-hidden 64, 600 examples, medians of 3 alternating passes): fixed padding, batch 128:
-0.74 s against 1.29 s; dynamic padding, batch 32: 1.44 s against 2.89 s; dynamic,
-batch 128: 1.00 s against 0.97 s (a tie). ``predict_on_batch`` pays the data adapter
-on every call and retraces for new input lengths.
+length reuses one trace. It was chosen over ``model.predict_on_batch`` by timing both
+on 2 shared CPU cores with the demo model (4 encoders, hidden 64, 600 examples,
+medians of 3 alternating passes): fixed padding, batch 128: 0.74 s against 1.29 s;
+dynamic padding, batch 32: 1.44 s against 2.89 s; dynamic, batch 128: 1.00 s against
+0.97 s (a tie). ``predict_on_batch`` pays the data adapter on every call and retraces
+for new input lengths. The comparison is kept as a slow test that also checks both
+give the same predictions (``tests/test_inference.py``,
+``test_tf_function_predicts_as_predict_on_batch``; ``pytest -s`` prints the times).
 """
-import time
 import weakref
 from typing import Iterator, List, Optional, Sequence, Tuple
 
@@ -210,36 +212,6 @@ def predict(model, x: Sequence[np.ndarray], batch_size: int, dynamic: bool,
     return run_batches(model, batches, xla=xla, verbose=verbose)
 
 
-def compare_call_methods(model, x: Sequence[np.ndarray], batch_size: int, dynamic: bool,
-                         rounds: int = 3) -> dict:
-    """Median seconds of one pass with the ``tf.function`` above and with
-    ``model.predict_on_batch`` (each warmed up first), alternating the two.
-
-    This is how the inference path was chosen; it is kept for re-checking on other
-    machines: ``python -c "...compare_call_methods(model, x, 128, True)"``.
-    """
-    batches = prepare_batches(x, batch_size, dynamic)
-    function = inference_function(model)
-
-    def with_function():
-        return _finish([function(tf.constant(t), tf.constant(s)).numpy()
-                        for t, s in batches])
-
-    def with_predict_on_batch():
-        return _finish([np.asarray(model.predict_on_batch([t, s])) for t, s in batches])
-
-    methods = {"tf_function": with_function, "predict_on_batch": with_predict_on_batch}
-    times = {name: [] for name in methods}
-    for method in methods.values():
-        method()  # warm-up: traces every length
-    for _ in range(rounds):
-        for name, method in methods.items():
-            start = time.perf_counter()
-            method()
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(values)) for name, values in times.items()}
-
-
 __all__ = ["real_lengths", "batch_slices", "batch_lengths", "dynamic_batches",
-           "fixed_batches", "prepare_batches", "inference_function", "run_batches",
-           "predict", "compare_call_methods"]
+           "fixed_batches", "prepare_batches", "model_seq_len", "inference_function",
+           "run_batches", "predict"]

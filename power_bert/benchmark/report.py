@@ -1,0 +1,130 @@
+"""The benchmark's result (benchmark.json), its Markdown table and its plot.
+
+The result's keys are a file format: committed results under ``benchmarks/results/``
+were written with them, so they change only with a reason.
+"""
+import json
+import os
+from typing import Callable, Dict, List, Optional
+
+BASELINE, POWER = "baseline", "power_bert"
+LABELS = {BASELINE: "BERT (baseline)", POWER: "PoWER-BERT"}
+
+DEFINITIONS = {
+    "runs": "one entry per padding mode; the top-level fields repeat the first "
+            "(fixed when it ran)",
+    "all_times": "seconds of each timed pass over the whole dev set",
+    "seconds_per_example": "median of all_times / num_examples",
+    "speedup": "baseline median / model median, same padding mode",
+    "ideal_speedup": "baseline encoder MACs / model encoder MACs (flops.encoder_macs)",
+    "word_vectors_per_example": "vectors entering the feed-forward networks, summed "
+                                "over encoders; dynamic padding: dev-set average with "
+                                "each example at its batch's length T_b, i.e. L*T_b "
+                                "for the baseline and sum_j min(l_j, T_b) for "
+                                "PoWER-BERT",
+    "metric": "task's main dev metric x100 (GLUE leaderboard style)",
+}
+
+
+def _models(run: Dict) -> List[Dict]:
+    """A padding mode's model entries: baseline, PoWER-BERT, then the --EXTRA ones."""
+    return [run[BASELINE], run[POWER]] + list(run["extra"].values())
+
+
+def markdown_table(result: Dict) -> str:
+    """One row per model and padding mode."""
+    metric = result[BASELINE]["metric_name"]
+    head = ("Inference on the %s dev set (%d examples), batch %d, median of %d runs%s; %s, "
+            "%d CPUs, TensorFlow %s.\n\n"
+            % (result["task"], result["num_examples"], result["batch_size"], result["num_runs"],
+               ", XLA" if result["xla"] else "", result["machine"]["platform"],
+               result["machine"]["cpu_count"], result["machine"]["tensorflow"]))
+    rows = ["| Padding | Model | %s | ms / example | Word vectors / example | Speed-up "
+            "| Ideal | Measured / ideal |" % metric,
+            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for run in result["runs"]:
+        for model in _models(run):
+            rows.append("| %s | %s | %.2f | %.3f | %s | %.2fx | %.2fx | %.2f |" % (
+                run["padding"], model["label"], model["metric"],
+                1000.0 * model["seconds_per_example"],
+                _format_vectors(model["word_vectors_per_example"]), model["speedup"],
+                model["ideal_speedup"], model["speedup_over_ideal"]))
+    notes = ("\nSpeed-up: baseline median time / model median time, same padding. Ideal: "
+             "encoder multiply-accumulates of the baseline / of the model. Dynamic padding "
+             "counts each example at its batch's length.\n")
+    return head + "\n".join(rows) + "\n" + notes
+
+
+def _format_vectors(value) -> str:
+    return "%d" % value if isinstance(value, int) else "%.1f" % value
+
+
+def plot_formats() -> List[str]:
+    """File name extensions ``plot`` can write (matplotlib's formats).
+
+    Raises:
+      ImportError: matplotlib is not installed.
+    """
+    from matplotlib.backend_bases import FigureCanvasBase
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+def plot(result: Dict, path: str):
+    """Metric against milliseconds per example, one labelled point per model and padding."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    markers = {"fixed": "o", "dynamic": "s"}
+    colours = {}
+    # Points often share a metric value: stagger the labels above and below them.
+    offsets = [8, -14, 20, -26]
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    index = 0
+    for run in result["runs"]:
+        for model in _models(run):
+            colour = colours.setdefault(model["label"], "C%d" % len(colours))
+            ms = 1000.0 * model["seconds_per_example"]
+            axes.scatter([ms], [model["metric"]], marker=markers[run["padding"]], s=50,
+                         color=colour)
+            axes.annotate("%s (%s)" % (model["label"], run["padding"]), (ms, model["metric"]),
+                          textcoords="offset points", xytext=(4, offsets[index % len(offsets)]),
+                          fontsize=8, color=colour)
+            index += 1
+    axes.set_xlabel("milliseconds per example (median, batch %d)" % result["batch_size"])
+    axes.set_ylabel("%s (dev, x100)" % result[BASELINE]["metric_name"])
+    axes.set_title("%s: %s vs inference time" % (result["task"], result[BASELINE]["metric_name"]))
+    axes.grid(True, alpha=0.3)
+    axes.margins(0.2)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def markdown_path(output: str) -> str:
+    """Where the Markdown table of ``output`` (benchmark.json) goes: benchmark.md."""
+    return os.path.splitext(output)[0] + ".md"
+
+
+def write_outputs(result: Dict, output: str, plot_path: Optional[str],
+                  say: Callable[[str], None] = print):
+    """Writes the result as JSON to ``output``, its table beside it (.md) and, when
+    ``plot_path`` is given, the plot; creates their folders."""
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    with open(output, "w", encoding="utf-8") as writer:
+        json.dump(result, writer, indent=2)
+        writer.write("\n")
+    table = markdown_table(result)
+    md_path = markdown_path(output)
+    with open(md_path, "w", encoding="utf-8") as writer:
+        writer.write(table)
+    say("")
+    say(table)
+    say("results written to %s and %s" % (output, md_path))
+    if plot_path:
+        os.makedirs(os.path.dirname(os.path.abspath(plot_path)), exist_ok=True)
+        plot(result, plot_path)
+        say("plot written to %s" % plot_path)
+
+
+__all__ = ["BASELINE", "POWER", "LABELS", "DEFINITIONS", "markdown_table", "plot_formats",
+           "plot", "markdown_path", "write_outputs"]

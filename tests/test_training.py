@@ -1,0 +1,71 @@
+"""Training with dynamic padding (main.py --DYNAMIC_PADDING) takes the steps of fixed
+padding (power_bert.training)."""
+import numpy as np
+import pytest
+
+import power_bert  # noqa: F401  (Keras 2 before TensorFlow)
+from power_bert import inference, training
+from power_bert.backend import keras
+from power_bert.config import BertConfig
+from power_bert.layers import soft_extract_layers
+from power_bert.model import build_model
+from padded_inputs import BATCH, BATCH_LENGTHS, CONFIG, LENGTHS, RETENTION, SEQ_LEN, make_inputs
+
+
+def test_training_batches_are_cut_to_their_longest_example():
+    x = make_inputs(LENGTHS)
+    y = np.arange(len(LENGTHS))
+    fixed = list(training.make_dataset(x, y, BATCH, seed=0, shuffle=False))
+    cut = list(training.make_dataset(x, y, BATCH, seed=0, shuffle=False, dynamic=True))
+    assert [int(t.shape[1]) for (t, _), _ in cut] == BATCH_LENGTHS
+    assert [int(t.shape[1]) for (t, _), _ in fixed] == [SEQ_LEN] * 3
+    for ((t_fix, s_fix), y_fix), ((t_cut, s_cut), y_cut) in zip(fixed, cut):
+        width = int(t_cut.shape[1])
+        np.testing.assert_array_equal(t_cut, t_fix[:, :width])
+        np.testing.assert_array_equal(s_cut, s_fix[:, :width])
+        np.testing.assert_array_equal(y_cut, y_fix)
+        assert not np.asarray(t_fix[:, width:]).any()  # only padding was cut
+    # Shuffled: the same batches in the same order as with fixed padding.
+    fixed = list(training.make_dataset(x, y, BATCH, seed=3))
+    cut = list(training.make_dataset(x, y, BATCH, seed=3, dynamic=True))
+    assert [list(b[1].numpy()) for b in fixed] == [list(b[1].numpy()) for b in cut]
+
+
+# Dropout off: its masks are drawn per position, so they differ between the two paddings.
+NO_DROPOUT = BertConfig(**dict(CONFIG.to_dict(), hidden_dropout_prob=0.0,
+                               attention_probs_dropout_prob=0.0))
+
+
+@pytest.mark.parametrize("mode,retention", [
+    ("finetune", None), ("search", None), ("retrain", RETENTION)])
+def test_dynamic_padding_trains_like_fixed_padding(mode, retention):
+    """A few optimizer steps from the same weights on the same batches give the same
+    weights (retention parameters included) with either padding."""
+    keras.utils.set_random_seed(5)
+    fixed = build_model(NO_DROPOUT, 2, SEQ_LEN, mode, retention)
+    dynamic = build_model(NO_DROPOUT, 2, None, mode, retention, max_len=SEQ_LEN)
+    dynamic.set_weights(fixed.get_weights())
+    start = [w.copy() for w in fixed.get_weights()]
+    x = make_inputs(LENGTHS, seed=4)
+    y = np.array([0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1])
+    for model, dynamic_padding in ((fixed, False), (dynamic, True)):
+        search = mode == "search"
+        # Large rates so that the steps move the weights (and the retention) visibly.
+        training.compile_for_stage(model, 2, 1e-2, total_steps=6, warmup_steps=1,
+                                   lr_soft_extract=0.05 if search else None,
+                                   mass_lambda=0.01 if search else 0.0)
+        training.fit(model, x, y, epochs=2, batch_size=BATCH, seed=7,
+                     on_epoch_end=lambda epoch, logs: None, verbose=0,
+                     dynamic=dynamic_padding)
+    moved = max(np.abs(a - b).max() for a, b in zip(fixed.get_weights(), start))
+    assert moved > 1e-2
+    for got, want in zip(dynamic.get_weights(), fixed.get_weights()):
+        np.testing.assert_allclose(got, want, atol=2e-4, rtol=0)
+    if mode == "search":
+        retention_fixed = soft_extract_layers(fixed)[0].retention.numpy()
+        assert retention_fixed.min() < 1.0  # the search moved it
+        np.testing.assert_allclose(soft_extract_layers(dynamic)[0].retention.numpy(),
+                                   retention_fixed, atol=2e-4, rtol=0)
+    np.testing.assert_allclose(inference.predict(dynamic, x, BATCH, dynamic=True),
+                               inference.predict(fixed, x, BATCH, dynamic=False),
+                               atol=1e-4, rtol=0)
