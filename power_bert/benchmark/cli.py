@@ -249,7 +249,8 @@ def check_same_task(models: Sequence[TimedModel], task_name: Optional[str]
 def check_vocab(models: Sequence[TimedModel], vocab_path: Optional[str]) -> str:
     """The vocabulary to tokenise with: --VOCAB_PATH or the one recorded with the
     baseline; it must be the models' (size, and checksum where recorded)."""
-    from power_bert.checkpoint import check_vocab_matches, file_sha256
+    from power_bert.checkpoint import file_sha256
+    from power_bert.data import check_vocab as check_vocab_size
     baseline = models[0].checkpoint
     if vocab_path is None:
         vocab_path = baseline.vocab_path
@@ -259,7 +260,7 @@ def check_vocab(models: Sequence[TimedModel], vocab_path: Optional[str]) -> str:
         if not os.path.isfile(vocab_path):
             raise BenchmarkError("vocabulary not found: %s (recorded with the baseline; give "
                                  "--VOCAB_PATH)" % vocab_path)
-    check_vocab_matches(vocab_path, baseline.config.vocab_size, "the models")
+    check_vocab_size(vocab_path, baseline.config.vocab_size, "the models")
     sha256 = file_sha256(vocab_path)
     for model in models:
         model.checkpoint.check_vocab(vocab_path, sha256)
