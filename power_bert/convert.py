@@ -42,7 +42,6 @@ Command line::
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -56,6 +55,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from power_bert import __version__
+from power_bert.checkpoint import file_sha256
 from power_bert.config import (CONFIG_KEYS, REQUIRED_CONFIG_KEYS, BertConfig, ConfigError,
                                write_bert_config)
 from power_bert.data import check_vocab
@@ -363,14 +363,6 @@ def map_hf_tensors(tensors: Mapping[str, np.ndarray], bert_config: Mapping,
 
 # ----------------------------------------------------------------------------- files
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _require_file(hf_dir: str, name: str, hint: str = "") -> str:
     path = os.path.join(hf_dir, name)
     if not os.path.isfile(path):
@@ -505,7 +497,7 @@ def convert_hf_to_google(hf_dir: str, output_dir: str, allow_missing_pooler: boo
 
     source_files = OrderedDict()
     for path in [config_path, vocab_path] + weight_files:
-        source_files[os.path.relpath(path, hf_dir)] = _sha256(path)
+        source_files[os.path.relpath(path, hf_dir)] = file_sha256(path)
     record = OrderedDict([
         ("converter", "power_bert.convert %s" % __version__),
         ("source", hf_dir),
