@@ -144,6 +144,7 @@ NO_DROPOUT = BertConfig(**dict(CONFIG.to_dict(), hidden_dropout_prob=0.0,
                                attention_probs_dropout_prob=0.0))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode,retention", [
     ("finetune", None), ("search", None), ("retrain", RETENTION)])
 def test_dynamic_padding_trains_like_fixed_padding(mode, retention):
