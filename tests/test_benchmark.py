@@ -16,7 +16,6 @@ import sys
 import numpy as np
 import pytest
 
-import power_bert  # noqa: F401  (Keras 2 before TensorFlow)
 from power_bert import cli, flops, inference, synthetic
 from power_bert.backend import keras
 from power_bert.benchmark import report
@@ -103,6 +102,7 @@ def _check_model_entry(entry, checkpoint_path, runs=2):
     assert entry["speedup"] > 0
 
 
+@pytest.mark.slow
 def test_json_has_every_field_with_sane_values(setup, both_run):
     result, _ = both_run
     config = setup["config"].to_dict()
@@ -130,6 +130,7 @@ def test_json_has_every_field_with_sane_values(setup, both_run):
     assert extra["ideal_speedup"] == pytest.approx(flops.ideal_speedup(config, SEQ_LEN, [4, 2]))
 
 
+@pytest.mark.slow
 def test_dynamic_padding_counts_each_example_at_its_batch_length(setup, both_run):
     result, _ = both_run
     dynamic = result["runs"][1]
@@ -152,6 +153,7 @@ def test_dynamic_padding_counts_each_example_at_its_batch_length(setup, both_run
         assert dynamic[name]["metric"] == result["runs"][0][name]["metric"]
 
 
+@pytest.mark.slow
 def test_markdown_table_and_plot_are_written(both_run):
     _, out = both_run
     table = (out / "benchmark.md").read_text(encoding="utf-8")

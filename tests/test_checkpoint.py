@@ -9,7 +9,6 @@ import os
 import numpy as np
 import pytest
 
-import power_bert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow)
 from power_bert.backend import keras
 from power_bert.checkpoint import CheckpointError, StageCheckpoint, load_stage_weights
 from power_bert.config import BertConfig

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-import power_bert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow)
 from power_bert import convert
 from power_bert.convert import ConversionError, convert_hf_to_google
 from power_bert.config import BertConfig

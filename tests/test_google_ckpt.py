@@ -6,7 +6,6 @@ import os
 import numpy as np
 import pytest
 
-import power_bert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow)
 from power_bert import google_ckpt as gc
 from power_bert.config import (CONFIG_DEFAULTS, REQUIRED_CONFIG_KEYS, BertConfig, ConfigError,
                                write_bert_config)

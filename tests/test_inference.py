@@ -5,7 +5,6 @@ import time
 import numpy as np
 import pytest
 
-import power_bert  # noqa: F401  (Keras 2 before TensorFlow)
 from power_bert import inference
 from power_bert.backend import keras
 from power_bert.model import build_model

@@ -1,17 +1,18 @@
-"""Tests of power_bert.layers against plain numpy loops (DESIGN.md items 2-6).
+"""Tests of power_bert.layers against the numpy reference (DESIGN.md items 2-6).
 
 Shapes: B = batch, N = heads, T = length, H = hidden.
 """
 import numpy as np
 import pytest
 
-import power_bert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow)
 from power_bert.backend import keras, tf
 from power_bert.config import BertConfig
 from power_bert.layers import (Extract, SelfAttention, SoftExtract, mass_regularizer,
                                significance_scores, soft_extract_layers)
 from power_bert.model import build_model, model_from_json
 from power_bert.retention import retention_configuration_from_masses
+
+from numpy_bert import extract_positions, significance, significance_ranks, soft_extract
 
 B, N, T, H = 4, 2, 10, 8
 REAL = [10, 7, 4, 1]  # real words per row (position 0 = [CLS] always real)
@@ -38,68 +39,34 @@ def _inputs(seed=0, real=REAL):
     return x, probs, mask
 
 
-def _np_significance(probs, mask):
-    """Mean over heads, diagonal zeroed, real query rows only, summed over queries;
-    padding words get -inf so they rank last."""
-    probs = probs.astype(np.float64)
-    batch, heads, t, _ = probs.shape
-    scores = np.zeros((batch, t))
-    for b in range(batch):
-        for w in range(t):
-            total = 0.0
-            for q in range(t):
-                if q == w or mask[b, q] == 0:
-                    continue
-                total += probs[b, :, q, w].mean()
-            scores[b, w] = total if mask[b, w] > 0 else -np.inf
-    return scores
-
-
-def _np_extract(x, probs, mask, retain):
-    scores = _np_significance(probs, mask)
-    keep = min(retain, x.shape[1])
-    xs, ms = [], []
-    for b in range(x.shape[0]):
-        rest = np.arange(1, x.shape[1])
-        order = rest[np.argsort(-scores[b, 1:], kind="stable")]  # ties: lower position first
-        idx = np.sort(np.concatenate([[0], order[:keep - 1]])).astype(int)
-        xs.append(x[b, idx])
-        ms.append(mask[b, idx])
-    return np.stack(xs), np.stack(ms)
-
-
-def _np_ranks(probs, mask):
-    """Rank of every position (0 = most significant), stable for ties."""
-    scores = _np_significance(probs, mask)
-    ranks = np.empty(scores.shape, dtype=int)
-    for b in range(scores.shape[0]):
-        order = np.argsort(-scores[b], kind="stable")
-        ranks[b, order] = np.arange(scores.shape[1])
-    return ranks
-
-
-def _config(layers=3, max_pos=16):
-    return BertConfig(vocab_size=40, hidden_size=16, num_hidden_layers=layers,
-                      num_attention_heads=2, intermediate_size=24,
-                      max_position_embeddings=max_pos)
-
-
-def _tokens(seed, batch, length, real):
-    rng = np.random.default_rng(seed)
-    tokens = rng.integers(1, 40, size=(batch, length)).astype(np.int32)
-    for b, n in enumerate(real):
-        tokens[b, n:] = 0
-    segments = np.zeros_like(tokens)
-    segments[:, length // 2:] = 1
-    return tokens, segments * (tokens > 0)
+def test_numpy_reference_by_hand():
+    """The reference itself on numbers worked out by hand: 1 example, 1 head, 4 words,
+    the last one padding (its key column is 0, as the -10000 mask makes it)."""
+    probs = np.array([[[[0.1, 0.5, 0.4, 0.0],
+                        [0.2, 0.1, 0.7, 0.0],
+                        [0.3, 0.3, 0.4, 0.0],
+                        [0.2, 0.3, 0.5, 0.0]]]])  # [1, 1, F=4, T=4]
+    mask = np.array([[1.0, 1.0, 1.0, 0.0]])
+    # word 0: rows 1, 2 -> 0.5; word 1: rows 0, 2 -> 0.8; word 2: rows 0, 1 -> 1.1;
+    # the padded query row 3 counts for nobody, the diagonal for nobody.
+    np.testing.assert_allclose(significance(probs, mask), [[0.5, 0.8, 1.1, 0.0]])
+    assert significance_ranks(probs, mask).tolist() == [[2, 1, 0, 3]]
+    assert extract_positions(probs, mask, 1).tolist() == [[0]]
+    assert extract_positions(probs, mask, 2).tolist() == [[0, 2]]  # [CLS] + best
+    assert extract_positions(probs, mask, 3).tolist() == [[0, 1, 2]]
+    assert extract_positions(probs, mask, 9).tolist() == [[0, 1, 2, 3]]
+    x = np.ones((1, 4, 2))
+    retention = np.array([1.0, 0.5, 0.25, 0.0, 7.0])  # by rank; the 5th is unused
+    np.testing.assert_allclose(soft_extract(x, probs, mask, retention)[0, :, 0],
+                               [0.25, 0.5, 1.0, 0.0])
 
 
 # --- significance ---------------------------------------------------------------------------
 
-def test_significance_matches_numpy_loop_and_padding_ranks_last():
+def test_significance_matches_numpy_reference_and_padding_ranks_last():
     x, probs, mask = _inputs(seed=1)
-    got = significance_scores(tf.constant(probs), tf.constant(mask)).numpy()
-    want = _np_significance(probs, mask)
+    got = significance_scores(tf.constant(probs), tf.constant(mask)).numpy()  # [B, T]
+    want = significance(probs.astype(np.float64), mask)
     real = mask > 0
     np.testing.assert_allclose(got[real], want[real], atol=1e-6)
     for b in range(B):
@@ -133,10 +100,12 @@ def test_significance_ignores_diagonal_and_padded_query_rows():
 # --- Extract --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("retain", [1, 2, 4, 6, 8, 10, 12])
-def test_extract_matches_numpy_loop(retain):
+def test_extract_matches_numpy_reference(retain):
     x, probs, mask = _inputs(seed=4)
     kept, kept_mask = Extract(retain)([tf.constant(x), tf.constant(probs), tf.constant(mask)])
-    want_x, want_mask = _np_extract(x, probs, mask, retain)
+    positions = extract_positions(probs.astype(np.float64), mask, retain)  # [B, K]
+    want_x = np.take_along_axis(x, positions[:, :, None], axis=1)  # [B, K, H]
+    want_mask = np.take_along_axis(mask, positions, axis=1)  # [B, K]
     assert kept.shape == (B, min(retain, T), H)
     assert kept_mask.shape == (B, min(retain, T))
     np.testing.assert_allclose(kept.numpy(), want_x, atol=1e-6)
@@ -179,7 +148,7 @@ def test_soft_extract_zeroes_exactly_the_word_of_rank_k(k):
     r[k] = 0.0
     layer.retention.assign(r)
     out = layer(inputs).numpy()
-    ranks = _np_ranks(probs, mask)
+    ranks = significance_ranks(probs.astype(np.float64), mask)  # [B, T]
     for b in range(B):
         (pos,) = np.nonzero(ranks[b] == k)
         np.testing.assert_array_equal(out[b, pos[0]], np.zeros(H, np.float32))
@@ -198,8 +167,9 @@ def test_soft_extract_scales_by_rank_and_gradient_flows_to_retention():
         out = layer(inputs)
         total = tf.reduce_sum(out)
     grad = tf.convert_to_tensor(tape.gradient(total, layer.retention)).numpy()
-    ranks = _np_ranks(probs, mask)
-    np.testing.assert_allclose(out.numpy(), x * r[ranks][:, :, None], rtol=1e-6, atol=1e-6)
+    ranks = significance_ranks(probs.astype(np.float64), mask)  # [B, T]
+    np.testing.assert_allclose(out.numpy(), soft_extract(x, probs.astype(np.float64), mask, r),
+                               rtol=1e-6, atol=1e-6)
     want = np.zeros(T + 2)
     for b in range(B):
         for t in range(T):
@@ -210,13 +180,13 @@ def test_soft_extract_scales_by_rank_and_gradient_flows_to_retention():
 
 # --- mass regulariser and retention configuration -------------------------------------------
 
-@pytest.fixture(scope="module")
-def search_model():
-    keras.utils.set_random_seed(1)
-    return build_model(_config(layers=3), 2, 8, mode="search")
+@pytest.fixture
+def search_model(bert_config):
+    assert bert_config.num_hidden_layers == 3
+    return build_model(bert_config, 2, 8, mode="search")
 
 
-def test_mass_regularizer_weights_mass_by_layer_index(search_model):
+def test_mass_regularizer_weights_mass_by_layer_index(search_model, bert_config):
     model = search_model
     layers = soft_extract_layers(model)
     assert [layer.layer_index for layer in layers] == [1, 2, 3]
@@ -231,7 +201,7 @@ def test_mass_regularizer_weights_mass_by_layer_index(search_model):
     assert got == pytest.approx(want, rel=1e-6)
     for layer, v in zip(layers, values):
         assert float(layer.mass().numpy()) == pytest.approx(v.sum(), rel=1e-6)
-    finetune = build_model(_config(layers=2), 2, 8, mode="finetune")
+    finetune = build_model(bert_config, 2, 8, mode="finetune")
     assert float(mass_regularizer(finetune, lam).numpy()) == 0.0
 
 
@@ -303,8 +273,8 @@ def test_extract_and_soft_extract_config_round_trip():
 
 
 @pytest.mark.parametrize("mode", ["search", "retrain"])
-def test_model_from_json_gives_same_predictions(mode):
-    config = _config(layers=2)
+def test_model_from_json_gives_same_predictions(mode, tiny_config, make_token_batch):
+    config = BertConfig.from_dict(dict(tiny_config, num_hidden_layers=2))
     kwargs = {"retention_configuration": [5, 3]} if mode == "retrain" else {}
     model = build_model(config, 3, 8, mode=mode, **kwargs)
     if mode == "search":
@@ -315,9 +285,9 @@ def test_model_from_json_gives_same_predictions(mode):
     assert [layer.name for layer in clone.layers] == [layer.name for layer in model.layers]
     assert [type(layer) for layer in clone.layers] == [type(layer) for layer in model.layers]
     clone.set_weights(model.get_weights())
-    tokens, segments = _tokens(14, 3, 8, [8, 6, 3])
-    want = model([tokens, segments], training=False).numpy()
-    got = clone([tokens, segments], training=False).numpy()
+    batch = make_token_batch([8, 6, 3], seed=14)
+    want = model(batch.inputs, training=False).numpy()
+    got = clone(batch.inputs, training=False).numpy()
     assert got.shape == (3, 3)
     np.testing.assert_array_equal(got, want)
     if mode == "retrain":

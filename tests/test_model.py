@@ -4,25 +4,15 @@ read from the config (16 heads, 14 layers), per-variable learning rates, dropout
 import numpy as np
 import pytest
 
-import power_bert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow)
 from power_bert.backend import keras, tf
 from power_bert.config import BertConfig
-from power_bert.google_ckpt import load_google_checkpoint, random_bert_variables, write_checkpoint
+from power_bert.google_ckpt import load_google_checkpoint
 from power_bert.layers import SelfAttention, significance_scores, soft_extract_layers
 from power_bert.model import build_model
 from power_bert.training import WarmupLinearDecay, compile_for_stage
 
-try:
-    from tests.numpy_bert import bert_forward
-except ImportError:  # tests/ is not a package
-    from numpy_bert import bert_forward
+from numpy_bert import bert_forward
 
-CONFIG = {
-    "vocab_size": 60, "hidden_size": 16, "num_hidden_layers": 3, "num_attention_heads": 4,
-    "intermediate_size": 24, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
-    "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 16, "type_vocab_size": 2,
-    "initializer_range": 0.2,  # large enough that attention is far from uniform
-}
 SEQ_LEN = 10
 RETENTION = [7, 4, 2]
 
@@ -34,36 +24,14 @@ def _seeded():
     keras.utils.set_random_seed(0)
 
 
-def _batch(seed, real, length=SEQ_LEN, vocab=60):
-    """token ids (0 after the ``real[b]`` first positions), segment ids and the mask."""
-    rng = np.random.default_rng(seed)
-    tokens = rng.integers(1, vocab, size=(len(real), length)).astype(np.int32)
-    segments = np.zeros_like(tokens)
-    for b, n in enumerate(real):
-        tokens[b, n:] = 0
-        segments[b, n // 2:n] = 1
-    return tokens, segments, (tokens > 0).astype(np.float32)
-
-
-@pytest.fixture(scope="module")
-def google(tmp_path_factory):
-    """A Google-format checkpoint of random weights, with its vocab."""
-    folder = tmp_path_factory.mktemp("google")
-    variables = random_bert_variables(CONFIG, seed=0)
-    prefix = str(folder / "bert_model.ckpt")
-    write_checkpoint(variables, prefix)
-    vocab = folder / "vocab.txt"
-    vocab.write_text("".join("tok%d\n" % i for i in range(CONFIG["vocab_size"])))
-    return variables, prefix, str(vocab)
-
-
-def _loaded(google, mode, seq_len=SEQ_LEN, **kwargs):
-    variables, prefix, vocab = google
-    config = BertConfig.from_dict(CONFIG)
+def _loaded(google_bert, mode, seq_len=SEQ_LEN, **kwargs):
+    """A model of ``mode`` with the tiny Google checkpoint loaded (head left random)."""
+    config = BertConfig.from_dict(google_bert.config)
     model = build_model(config, 3, seq_len, mode=mode, **kwargs)
-    info = load_google_checkpoint(model, config, prefix, vocab_path=vocab)
+    info = load_google_checkpoint(model, config, google_bert.ckpt_prefix,
+                                  vocab_path=google_bert.vocab_path)
     assert info["classifier_loaded"] is False
-    assert info["variables_loaded"] == 5 + 16 * CONFIG["num_hidden_layers"] + 2
+    assert info["variables_loaded"] == 5 + 16 * config.num_hidden_layers + 2
     return model
 
 
@@ -73,53 +41,55 @@ def _submodel(model, names):
 
 # --- numerics against the independent numpy BERT -----------------------------------------
 
-def test_finetune_model_reproduces_numpy_bert(google):
-    variables = google[0]
-    model = _loaded(google, "finetune")
-    tokens, segments, mask = _batch(1, [10, 7, 3, 1])
-    last = "Encoder-%d-FeedForward-Norm" % CONFIG["num_hidden_layers"]
-    pooled, sequence = _submodel(model, ["Pooler-Dense", last])([tokens, segments],
+def test_finetune_model_reproduces_numpy_bert(google_bert, token_batch):
+    model = _loaded(google_bert, "finetune")
+    assert token_batch.token_ids.shape == (4, SEQ_LEN)
+    last = "Encoder-%d-FeedForward-Norm" % google_bert.config["num_hidden_layers"]
+    pooled, sequence = _submodel(model, ["Pooler-Dense", last])(token_batch.inputs,
                                                                  training=False)
-    want = bert_forward(variables, CONFIG, tokens, segments, mask)
-    assert pooled.shape == (4, 16) and sequence.shape == (4, SEQ_LEN, 16)
+    want = bert_forward(google_bert.variables, google_bert.config, *token_batch.inputs,
+                        token_batch.mask)
+    assert pooled.shape == (4, 16) and sequence.shape == (4, SEQ_LEN, 16)  # [B, H], [B, T, H]
     np.testing.assert_allclose(pooled.numpy(), want["pooled_output"], atol=1e-4)
-    real = mask > 0
+    real = token_batch.mask > 0
     np.testing.assert_allclose(sequence.numpy()[real], want["sequence_output"][real], atol=1e-4)
     # The checkpoint really moved the outputs (not a comparison of two defaults).
     assert np.abs(want["pooled_output"]).max() > 0.1
 
 
-def test_retrain_model_reproduces_numpy_bert_with_extraction(google):
-    variables = google[0]
-    model = _loaded(google, "retrain", retention_configuration=RETENTION)
-    tokens, segments, mask = _batch(2, [10, 8, 5, 2])
+def test_retrain_model_reproduces_numpy_bert_with_extraction(google_bert, make_token_batch):
+    variables, config = google_bert.variables, google_bert.config
+    model = _loaded(google_bert, "retrain", retention_configuration=RETENTION)
+    batch = make_token_batch([10, 8, 5, 2], seed=2)
+    tokens, segments, mask = batch.token_ids, batch.segment_ids, batch.mask
     names = ["Pooler-Dense"] + ["Encoder-%d-Extract" % j for j in (1, 2, 3)]
     outputs = _submodel(model, names)([tokens, segments], training=False)
-    want = bert_forward(variables, CONFIG, tokens, segments, mask,
+    want = bert_forward(variables, config, tokens, segments, mask,
                         retention_configuration=RETENTION)
     np.testing.assert_allclose(outputs[0].numpy(), want["pooled_output"], atol=1e-4)
     for j, (extracted, extracted_mask) in enumerate(outputs[1:]):
-        assert extracted.shape == (4, RETENTION[j], 16)
+        assert extracted.shape == (4, RETENTION[j], 16)  # [B, l_j, H]
+        np.testing.assert_array_equal(extracted_mask.numpy().sum(-1),
+                                      np.minimum(RETENTION[j], [10, 8, 5, 2]))
         want_mask = np.take_along_axis(mask, want["kept_positions"][j], axis=1)
         np.testing.assert_array_equal(extracted_mask.numpy(), want_mask)
     # Extraction changes the result: the full model gives another pooled output.
-    full = bert_forward(variables, CONFIG, tokens, segments, mask)["pooled_output"]
+    full = bert_forward(variables, config, tokens, segments, mask)["pooled_output"]
     assert np.abs(full - want["pooled_output"]).max() > 1e-3
 
 
 # --- padding invariance -------------------------------------------------------------------
 
 @pytest.mark.parametrize("mode", ["finetune", "retrain"])
-def test_padding_changes_neither_significance_nor_prediction(google, mode):
+def test_padding_changes_neither_significance_nor_prediction(google_bert, make_token_batch,
+                                                            mode):
     kwargs = {"retention_configuration": [6, 4, 2]} if mode == "retrain" else {}
     real = [8, 5, 3]
-    short_tokens, short_segments, _ = _batch(3, real, length=8)
-    long_tokens = np.pad(short_tokens, ((0, 0), (0, 4)))
-    long_segments = np.pad(short_segments, ((0, 0), (0, 4)))
+    short = make_token_batch(real, seed=3)
     results, head = [], None
-    for length, tokens, segments in ((8, short_tokens, short_segments),
-                                     (12, long_tokens, long_segments)):
-        model = _loaded(google, mode, seq_len=length, **kwargs)
+    for batch in (short, short.padded(4)):
+        tokens, segments = batch.inputs
+        model = _loaded(google_bert, mode, seq_len=tokens.shape[1], **kwargs)
         if head is None:  # the classifier head is not in the checkpoint: share it
             head = model.get_layer("Output").get_weights()
         model.get_layer("Output").set_weights(head)
@@ -142,20 +112,17 @@ def test_padding_changes_neither_significance_nor_prediction(google, mode):
 
 
 @pytest.mark.parametrize("mode", ["search", "retrain"])
-def test_dynamic_length_model_ignores_padding(mode):
-    config = BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=12, max_position_embeddings=16,
-                        initializer_range=0.3)
-    kwargs = {"retention_configuration": [4, 2]} if mode == "retrain" else {}
-    model = build_model(config, 3, None, mode=mode, max_len=12, **kwargs)
+def test_dynamic_length_model_ignores_padding(bert_config, make_token_batch, mode):
+    kwargs = {"retention_configuration": [4, 2, 1]} if mode == "retrain" else {}
+    model = build_model(bert_config, 3, None, mode=mode, max_len=12, **kwargs)
     rng = np.random.default_rng(9)
     for layer in soft_extract_layers(model):
         assert layer.retention.shape == (12,)
         layer.retention.assign(rng.uniform(0, 1, 12).astype(np.float32))
-    tokens, segments, _ = _batch(10, [6, 5, 3], length=6, vocab=30)
-    short = model([tokens, segments], training=False).numpy()
+    batch = make_token_batch([6, 5, 3], seed=10)
+    short = model(batch.inputs, training=False).numpy()
     for extra in (2, 6):
-        padded = [np.pad(a, ((0, 0), (0, extra))) for a in (tokens, segments)]
+        padded = batch.padded(extra).inputs
         np.testing.assert_allclose(model(padded, training=False).numpy(), short, atol=1e-5)
 
 
@@ -167,11 +134,12 @@ def test_dynamic_length_model_ignores_padding(mode):
     (dict(num_hidden_layers=2, num_attention_heads=2, hidden_size=8, intermediate_size=12),
      [5, 2]),
 ])
-def test_models_build_for_several_shapes_in_all_modes(sizes, retention):
-    config = BertConfig(vocab_size=30, max_position_embeddings=8, **sizes)
+def test_models_build_for_several_shapes_in_all_modes(tiny_config, make_token_batch, sizes,
+                                                     retention):
+    config = BertConfig.from_dict(dict(tiny_config, max_position_embeddings=8, **sizes))
     layers, heads, hidden = (sizes["num_hidden_layers"], sizes["num_attention_heads"],
                              sizes["hidden_size"])
-    tokens, segments, _ = _batch(4, [8, 6], length=8, vocab=30)
+    tokens, segments = make_token_batch([8, 6], seed=4).inputs
     for mode in ("finetune", "search", "retrain"):
         kwargs = {"retention_configuration": retention} if mode == "retrain" else {}
         model = build_model(config, 4, 8, mode=mode, **kwargs)
@@ -184,9 +152,9 @@ def test_models_build_for_several_shapes_in_all_modes(sizes, retention):
         if mode == "retrain":
             names += ["Encoder-%d-Extract" % j for j in range(1, layers + 1)]
         outs = _submodel(model, names)([tokens, segments], training=False)
-        assert outs[0].shape == (2, 4)
+        assert outs[0].shape == (2, 4)  # [B, classes]
         np.testing.assert_allclose(outs[0].numpy().sum(-1), np.ones(2), atol=1e-5)
-        assert outs[1][1].shape == (2, heads, 8, 8)
+        assert outs[1][1].shape == (2, heads, 8, 8)  # [B, N, F, T]
         last_len = retention[-2] if mode == "retrain" else 8
         assert outs[2][1].shape == (2, heads, last_len, last_len)
         if mode == "retrain":
@@ -196,24 +164,20 @@ def test_models_build_for_several_shapes_in_all_modes(sizes, retention):
                        for extracted, l in zip(outs[3:], retention))
 
 
-def test_regression_head_has_one_linear_output():
-    config = BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=12, max_position_embeddings=8)
-    model = build_model(config, 1, 8, mode="finetune")
-    tokens, segments, _ = _batch(5, [8, 4, 2], length=8, vocab=30)
-    out = model([tokens, segments], training=False).numpy()
-    assert out.shape == (3, 1)
-    pooled = _submodel(model, ["Pooler-Dense"])([tokens, segments], training=False).numpy()
+def test_regression_head_has_one_linear_output(bert_config, make_token_batch):
+    model = build_model(bert_config, 1, 8, mode="finetune")
+    inputs = make_token_batch([8, 4, 2], seed=5).inputs
+    out = model(inputs, training=False).numpy()
+    assert out.shape == (3, 1)  # [B, 1]
+    pooled = _submodel(model, ["Pooler-Dense"])(inputs, training=False).numpy()  # [B, H]
     kernel, bias = model.get_layer("Output").get_weights()
     np.testing.assert_allclose(out, pooled @ kernel + bias, atol=1e-6)
 
 
-def test_feed_forward_kernels_are_initialised_independently():
-    config = BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=12, max_position_embeddings=8)
-    model = build_model(config, 3, 8, mode="finetune")
+def test_feed_forward_kernels_are_initialised_independently(bert_config):
+    model = build_model(bert_config, 3, 8, mode="finetune")
     w1, _, w2, _ = model.get_layer("Encoder-1-FeedForward").get_weights()  # [H, I], [I, H]
-    assert w1.shape == (8, 12) and w2.shape == (12, 8)
+    assert w1.shape == (16, 32) and w2.shape == (32, 16)
     assert not np.array_equal(w1.ravel(), w2.ravel())
     # and no two encoders share their kernels
     w1_b = model.get_layer("Encoder-2-FeedForward").get_weights()[0]
@@ -247,11 +211,12 @@ def _weights(model, layer_name, index=0):
     return model.get_layer(layer_name).get_weights()[index].copy()
 
 
-def test_search_step_uses_lr_soft_extract_for_retention_and_lr_bert_elsewhere(google):
-    model = _loaded(google, "search")
+def test_search_step_uses_lr_soft_extract_for_retention_and_lr_bert_elsewhere(google_bert,
+                                                                            make_token_batch):
+    model = _loaded(google_bert, "search")
     compile_for_stage(model, 3, lr_bert=1e-5, total_steps=1, warmup_steps=0,
                       lr_soft_extract=1e-2, mass_lambda=0.05)
-    tokens, segments, _ = _batch(6, [10, 6, 4, 9])
+    tokens, segments = make_token_batch([10, 6, 4, 9], seed=6).inputs
     labels = np.array([0, 1, 2, 1])
     soft = soft_extract_layers(model)
     before_r = [layer.retention.numpy().copy() for layer in soft]
@@ -271,11 +236,11 @@ def test_search_step_uses_lr_soft_extract_for_retention_and_lr_bert_elsewhere(go
         assert 0.5e-5 <= delta <= 1.01e-5, (name, delta)
 
 
-def test_finetune_step_moves_bert_weights_at_lr_bert(google):
-    model = _loaded(google, "finetune")
+def test_finetune_step_moves_bert_weights_at_lr_bert(google_bert, make_token_batch):
+    model = _loaded(google_bert, "finetune")
     compile_for_stage(model, 3, lr_bert=2e-4, total_steps=1, warmup_steps=0)
     model.run_eagerly = True  # same train_step, without the cost of tracing it
-    tokens, segments, _ = _batch(7, [10, 6, 4, 9])
+    tokens, segments = make_token_batch([10, 6, 4, 9], seed=7).inputs
     labels = np.array([2, 1, 0, 1])
     names = ["Embedding-Token", "Encoder-1-MultiHeadSelfAttention", "Encoder-3-FeedForward",
              "Pooler-Dense", "Output"]
@@ -288,12 +253,11 @@ def test_finetune_step_moves_bert_weights_at_lr_bert(google):
 
 # --- dropout ------------------------------------------------------------------------------
 
-def test_dropout_is_off_in_inference():
-    config = BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=12, max_position_embeddings=8,
-                        hidden_dropout_prob=0.3, attention_probs_dropout_prob=0.3)
+def test_dropout_is_off_in_inference(tiny_config, make_token_batch):
+    config = BertConfig.from_dict(dict(tiny_config, hidden_dropout_prob=0.3,
+                                       attention_probs_dropout_prob=0.3))
     model = build_model(config, 3, 8, mode="search")
-    tokens, segments, _ = _batch(8, [8, 6, 4], length=8, vocab=30)
+    tokens, segments = make_token_batch([8, 6, 4], seed=8).inputs
     first = model.predict([tokens, segments], verbose=0)
     second = model.predict([tokens, segments], verbose=0)
     np.testing.assert_array_equal(first, second)

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import power_bert  # noqa: F401
 from power_bert import synthetic
 from power_bert.config import write_bert_config
 from power_bert.google_ckpt import random_bert_variables, write_checkpoint
@@ -61,6 +60,7 @@ def read_results(out: Path) -> dict:
     return json.loads((out / "results.json").read_text())
 
 
+@pytest.mark.slow
 def test_three_stages_write_every_output(trained):
     out = trained["out"]
     for name in ("finetune", "search", "retrain"):
@@ -92,6 +92,7 @@ def test_three_stages_write_every_output(trained):
     assert {r[1] for r in rows[1:]} <= {"0", "1"}
 
 
+@pytest.mark.slow
 def test_eval_only_uses_saved_retention_and_flag_overrides(trained):
     out, bert, data = trained["out"], trained["bert"], trained["data"]
     before = (out / "log.txt").read_text()
@@ -121,6 +122,7 @@ def test_eval_only_uses_saved_retention_and_flag_overrides(trained):
     assert "Retention Configuration:" in after
 
 
+@pytest.mark.slow
 def test_eval_only_of_finetuned_model_without_retention(trained):
     out, bert, data = trained["out"], trained["bert"], trained["data"]
     argv = ["--TASK", "demo", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(data),
@@ -134,6 +136,7 @@ def test_eval_only_of_finetuned_model_without_retention(trained):
     assert evaluation["dev_metrics"]["accuracy"] == pytest.approx(best["accuracy"], abs=1e-9)
 
 
+@pytest.mark.slow
 def test_predict_only_with_and_without_retention(trained, tmp_path):
     out, bert, data = trained["out"], trained["bert"], trained["data"]
     for extra, name in (([], "saved"), (["--RETENTION_CONFIG", "64,64,64"], "full")):
@@ -148,6 +151,7 @@ def test_predict_only_with_and_without_retention(trained, tmp_path):
     assert saved == (out / "test_predictions.tsv").read_text()
 
 
+@pytest.mark.slow
 def test_finetuned_checkpoint_skips_stage_one(trained, tmp_path):
     out, bert, data = trained["out"], trained["bert"], trained["data"]
     target = tmp_path / "lambda2"
@@ -169,6 +173,7 @@ def run_error(argv, capsys) -> str:
     return capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("retention, expected", [
     ("64,32", "has 2 entries but the model has 3 encoders"),
     ("16,32,8", "non-increasing"),
@@ -186,6 +191,7 @@ def test_bad_retention_configuration(trained, capsys, retention, expected):
     assert (out / "results.json").read_bytes() == before  # earlier results untouched
 
 
+@pytest.mark.slow
 def test_missing_file_and_unknown_task(trained, tmp_path, capsys):
     bert, data = trained["bert"], trained["data"]
     argv = flags(bert, data, tmp_path / "o")
@@ -200,6 +206,7 @@ def test_missing_file_and_unknown_task(trained, tmp_path, capsys):
     assert not (tmp_path / "o").exists()  # nothing written before validation passed
 
 
+@pytest.mark.slow
 def test_checkpoint_missing_variable_is_named(tmp_path, trained, capsys):
     bad = make_bert(tmp_path / "bad", drop=("bert/encoder/layer_1/attention/self/key/bias",))
     err = run_error(flags(bad, trained["data"], tmp_path / "o", "--EPOCH", "1"), capsys)
@@ -207,12 +214,14 @@ def test_checkpoint_missing_variable_is_named(tmp_path, trained, capsys):
     assert not (tmp_path / "o" / "finetune.hdf5").exists()
 
 
+@pytest.mark.slow
 def test_vocab_not_matching_checkpoint(tmp_path, trained, capsys):
     bad = make_bert(tmp_path / "bad", vocab_extra=3)
     err = run_error(flags(bad, trained["data"], tmp_path / "o"), capsys)
     assert "vocab" in err and str(bad / "vocab.txt") in err
 
 
+@pytest.mark.slow
 def test_pred_glue_on_task_without_glue_file(trained, tmp_path, capsys):
     out, bert, data = trained["out"], trained["bert"], trained["data"]
     argv = ["--TASK", "demo", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(data),
@@ -221,6 +230,7 @@ def test_pred_glue_on_task_without_glue_file(trained, tmp_path, capsys):
     assert "--PRED_GLUE" in run_error(argv, capsys)
 
 
+@pytest.mark.slow
 def test_cli_exit_status_in_a_real_process(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--TASK", "nosuchtask",
                            "--OUTPUT_DIR", str(tmp_path / "o"), "--DATA_DIR", str(tmp_path)],
@@ -229,6 +239,7 @@ def test_cli_exit_status_in_a_real_process(tmp_path):
     assert "nosuchtask" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_eval_only_of_a_fine_tuned_google_checkpoint(trained, tmp_path, capsys):
     """--MODEL_FORMAT CKPT: a run_classifier-style checkpoint (output_weights [C, H])."""
     bert, data = trained["bert"], trained["data"]

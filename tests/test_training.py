@@ -3,7 +3,6 @@ padding (power_bert.training)."""
 import numpy as np
 import pytest
 
-import power_bert  # noqa: F401  (Keras 2 before TensorFlow)
 from power_bert import inference, training
 from power_bert.backend import keras
 from power_bert.config import BertConfig
@@ -36,6 +35,7 @@ NO_DROPOUT = BertConfig(**dict(CONFIG.to_dict(), hidden_dropout_prob=0.0,
                                attention_probs_dropout_prob=0.0))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode,retention", [
     ("finetune", None), ("search", None), ("retrain", RETENTION)])
 def test_dynamic_padding_trains_like_fixed_padding(mode, retention):
