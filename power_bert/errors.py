@@ -44,5 +44,3 @@ class BenchmarkError(PowerBertError):
 class SubmissionError(PowerBertError):
     """Prediction files that cannot be put into one GLUE submission."""
 
-
-USER_ERRORS = (PowerBertError,)

@@ -150,6 +150,7 @@ def console_command():
     return [found]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("entry", ["power-bert", "main.py", "data_parser.py",
                                    "power_bert.convert", "power_bert.benchmark",
                                    "power_bert.submission"])

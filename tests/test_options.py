@@ -1,0 +1,59 @@
+"""options.validate: the task table's reference hyper-parameters fill what is not given,
+and the run says which values it used."""
+import pytest
+
+from power_bert.errors import UsageError
+from power_bert.options import Options, validate
+from power_bert.tasks import DEFAULT_HYPERPARAMETERS, get_task
+
+
+@pytest.fixture
+def paths(tmp_path):
+    (tmp_path / "vocab.txt").write_text("[PAD]\n")
+    (tmp_path / "bert_config.json").write_text("{}")
+    (tmp_path / "bert_model.ckpt.index").write_text("")
+    return tmp_path
+
+
+def options(paths, task, **given):
+    return Options(task=task, output_dir=str(paths / "out"), data_dir=str(paths),
+                   vocab_path=str(paths / "vocab.txt"),
+                   bert_config_path=str(paths / "bert_config.json"),
+                   checkpoint_path=str(paths / "bert_model.ckpt"), **given)
+
+
+def test_reference_values_of_the_task_fill_what_is_not_given(paths):
+    o, task, notes = validate(options(paths, "MRPC", lam=0.01))
+    assert task.name == "mrpc" and o.task == "mrpc"
+    assert (o.lr_bert, o.lr_soft_extract, o.lam, o.batch_size) == (6e-5, 3e-3, 0.01, 64)
+    assert notes == ["not given, so the reference values of mrpc (uncased BERT-Base, original "
+                     "release): --LR_BERT=6e-05 --LR_SOFT_EXTRACT=0.003 --BATCH_SIZE=64"]
+    reference = get_task("cola").reference
+    o, _, _ = validate(options(paths, "cola"))
+    assert (o.lr_bert, o.lr_soft_extract, o.lam, o.batch_size) == (
+        reference.lr_bert, reference.lr_soft_extract, reference.lam, reference.batch_size)
+
+
+def test_a_task_without_reference_values_takes_the_defaults_and_says_so(paths):
+    o, _, notes = validate(options(paths, "demo"))
+    assert (o.lr_bert, o.lr_soft_extract, o.lam, o.batch_size) == (
+        DEFAULT_HYPERPARAMETERS.lr_bert, DEFAULT_HYPERPARAMETERS.lr_soft_extract,
+        DEFAULT_HYPERPARAMETERS.lam, DEFAULT_HYPERPARAMETERS.batch_size)
+    assert "task demo has no reference values" in notes[0]
+
+
+def test_everything_given_means_no_note(paths):
+    _, _, notes = validate(options(paths, "sst-2", lr_bert=1e-5, lr_soft_extract=1e-3,
+                                   lam=1e-3, batch_size=8))
+    assert notes == []
+
+
+def test_eval_needs_no_training_flags_and_checks_the_combination(paths):
+    o, _, notes = validate(options(paths, "mrpc", eval_only=True, retention_config="64, 32"))
+    assert o.action == "eval" and o.retention_config == [64, 32] and notes == []
+    assert o.inference_batch_size == 64  # the task's batch size, no --EVAL_BATCH_SIZE
+    with pytest.raises(UsageError, match="--FINETUNED_CHECKPOINT starts training"):
+        validate(options(paths, "mrpc", eval_only=True,
+                         finetuned_checkpoint=str(paths / "vocab.txt")))
+    with pytest.raises(UsageError, match="--TASK ax has no training data"):
+        validate(options(paths, "ax"))
