@@ -296,6 +296,7 @@ def write_first_release_stage(model, folder: Path, stage: str, meta: dict):
     (folder / (stage + ".json")).write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_output_dir_of_the_first_release_still_loads(trained, tmp_path):
     """finetune/retrain checkpoints in the first release's format: evaluation, prediction
     and --FINETUNED_CHECKPOINT work, with the same predictions as today's files."""

@@ -98,6 +98,7 @@ def test_select_best_takes_the_highest_and_the_earliest_on_ties():
         select_best([{"accuracy": 0.5}], "f1")
 
 
+@pytest.mark.slow
 def test_fine_tuning_and_retraining_keep_the_best_epoch_not_the_last(spied_run):
     out, epochs = spied_run["out"], spied_run["epochs"]
     for stage in ("finetune", "retrain"):
@@ -113,12 +114,14 @@ def test_fine_tuning_and_retraining_keep_the_best_epoch_not_the_last(spied_run):
     assert [h["accuracy"] for h in results["baseline"]["history"]] == [0.5, 0.75]
 
 
+@pytest.mark.slow
 def test_search_keeps_its_last_epoch(spied_run):
     out, epochs = spied_run["out"], spied_run["epochs"]
     assert json.loads((out / "search.json").read_text())["epoch"] == 3
     assert same(saved_weights(out / "search.hdf5"), epochs[("search", 3)])
 
 
+@pytest.mark.slow
 def test_each_stage_starts_from_the_weights_the_table_names(spied_run):
     out, starts = spied_run["out"], spied_run["starts"]
     finetuned = saved_weights(out / "finetune.hdf5")
