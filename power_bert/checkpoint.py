@@ -83,6 +83,8 @@ class StageCheckpoint:
       epoch: the epoch the weights come from (1-based).
       dev_metrics: dev metrics of these weights.
       extra: anything else recorded (the search's masses and lambda).
+      weights_sha256: checksum of the weights file, written with it and checked when
+        it is loaded (None: not recorded, as by the first release).
       weights_path: the weights file this was loaded from (not saved).
     """
     config: BertConfig
@@ -98,6 +100,7 @@ class StageCheckpoint:
     epoch: Optional[int] = None
     dev_metrics: Optional[Dict[str, float]] = None
     extra: Dict = dataclasses.field(default_factory=dict)
+    weights_sha256: Optional[str] = dataclasses.field(default=None, compare=False)
     weights_path: Optional[str] = dataclasses.field(default=None, compare=False)
 
     def __post_init__(self):
@@ -155,7 +158,8 @@ class StageCheckpoint:
                     self.retention),
                 "cased": self.cased, "vocab_size": self.vocab_size,
                 "vocab_sha256": self.vocab_sha256, "vocab_path": self.vocab_path,
-                "epoch": self.epoch, "dev_metrics": self.dev_metrics}
+                "epoch": self.epoch, "dev_metrics": self.dev_metrics,
+                "weights_sha256": self.weights_sha256}
         meta.update(self.extra)
         return meta
 
@@ -194,7 +198,7 @@ class StageCheckpoint:
             raise CheckpointError("model metadata %s: bert_config: %s" % (source, e)) from None
         known = {"format_version", "bert_config", "task", "num_labels", "seq_len", "mode",
                  "retention_configuration", "cased", "vocab_size", "vocab_sha256",
-                 "vocab_path", "epoch", "dev_metrics"}
+                 "vocab_path", "epoch", "dev_metrics", "weights_sha256"}
         retention = meta.get("retention_configuration")
         if retention is not None and not isinstance(retention, list):
             raise CheckpointError("model metadata %s: 'retention_configuration' must be a list "
@@ -208,6 +212,7 @@ class StageCheckpoint:
                        vocab_sha256=field("vocab_sha256", str),
                        vocab_path=field("vocab_path", str), epoch=field("epoch", int),
                        dev_metrics=field("dev_metrics", dict),
+                       weights_sha256=field("weights_sha256", str),
                        extra={k: v for k, v in meta.items() if k not in known},
                        weights_path=weights_path)
         except (RetentionConfigError, CheckpointError) as e:
@@ -227,27 +232,50 @@ class StageCheckpoint:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise CheckpointError("model metadata %s cannot be read as JSON: %s"
                                   % (meta_path, e)) from None
-        return cls.from_json(meta, meta_path, weights_path=weights)
+        spec = cls.from_json(meta, meta_path, weights_path=weights)
+        spec.verify_weights()
+        return spec
+
+    def verify_weights(self):
+        """Raises CheckpointError when the weights file is not the one the metadata was
+        written with (a recorded checksum that differs)."""
+        if self.weights_sha256 is None or self.weights_path is None:
+            return
+        found = file_sha256(self.weights_path)
+        if found != self.weights_sha256:
+            raise CheckpointError(
+                "model weights %s are damaged or were replaced: SHA-256 %s, but its metadata "
+                "records %s" % (self.weights_path, found[:12], self.weights_sha256[:12]))
 
     def save(self, model, output_dir: str, stage: str) -> "StageCheckpoint":
-        """Saves the model's weights and this metadata as ``output_dir/<stage>.*``,
-        atomically (temporary files, then rename). Returns the saved checkpoint."""
-        os.makedirs(output_dir, exist_ok=True)
+        """Saves the model's weights and this metadata (with the weights' checksum) as
+        ``output_dir/<stage>.*``, atomically (temporary files, then rename; nothing is
+        left behind when writing fails). Returns the saved checkpoint.
+
+        Raises:
+          CheckpointError: the files cannot be written (full disk, no permission).
+        """
         weights_path, meta_path = stage_paths(output_dir, stage)
         tmp_weights = weights_path + ".tmp.hdf5"
         tmp_meta = meta_path + ".tmp"
         try:
+            os.makedirs(output_dir, exist_ok=True)
             model.save_weights(tmp_weights)
+            saved = dataclasses.replace(self, weights_sha256=file_sha256(tmp_weights),
+                                        weights_path=weights_path)
             with open(tmp_meta, "w", encoding="utf-8") as writer:
-                json.dump(self.to_json(), writer, indent=2)
+                json.dump(saved.to_json(), writer, indent=2)
                 writer.write("\n")
             os.replace(tmp_weights, weights_path)
             os.replace(tmp_meta, meta_path)
+        except OSError as e:
+            raise CheckpointError("cannot write the %s checkpoint %s: %s"
+                                  % (stage, weights_path, e.strerror or e)) from None
         finally:
             for tmp in (tmp_weights, tmp_meta):
                 if os.path.exists(tmp):
                     os.remove(tmp)
-        return dataclasses.replace(self, weights_path=weights_path)
+        return saved
 
 
 _KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object"}

@@ -61,6 +61,10 @@ def run_guarded(run: Callable, args) -> int:
         status = run(args)
     except PowerBertError as e:
         return fail(str(e))
+    except KeyboardInterrupt:
+        print("\ninterrupted: what was saved is listed at the end of OUTPUT_DIR/log.txt; run "
+              "the same command again to resume", file=sys.stderr)
+        return 130
     return int(status or 0)
 
 

@@ -62,6 +62,12 @@ FLAGS = (
     ("--FINETUNED_CHECKPOINT", dict(help="skip fine-tuning: start the search from this "
                                          "fine-tuned model (OUTPUT_DIR/finetune.hdf5 of an "
                                          "earlier run)"), TRAIN),
+    ("--SEARCH_CHECKPOINT", dict(help="skip fine-tuning and the search: re-train from this "
+                                      "search-stage model (OUTPUT_DIR/latest/search.hdf5); the "
+                                      "baseline is the finetune.hdf5 beside it or "
+                                      "--FINETUNED_CHECKPOINT"), TRAIN),
+    ("--FRESH", dict(action="store_true", help="start a new run even if an interrupted run "
+                                               "of the same command could be resumed"), TRAIN),
     ("--VERBOSE", dict(type=int, default=1, help="Keras progress output: 0 none, 1 progress "
                                                  "bars (default), 2 one line per epoch"), ALL),
 )
@@ -93,6 +99,7 @@ def options_from_args(args):
         pred_glue=given.get("PRED_GLUE", False), seed=args.SEED,
         max_train_examples=given.get("MAX_TRAIN_EXAMPLES"),
         finetuned_checkpoint=given.get("FINETUNED_CHECKPOINT"),
+        search_checkpoint=given.get("SEARCH_CHECKPOINT"), fresh=given.get("FRESH", False),
         eval_batch_size=args.EVAL_BATCH_SIZE, dynamic_padding=args.DYNAMIC_PADDING,
         verbose=args.VERBOSE)
 

@@ -44,3 +44,11 @@ class BenchmarkError(PowerBertError):
 class SubmissionError(PowerBertError):
     """Prediction files that cannot be put into one GLUE submission."""
 
+
+
+class TrainingDiverged(PowerBertError):
+    """The training loss became NaN or infinite (a learning rate too large)."""
+
+
+class RunLocked(PowerBertError):
+    """Another process is training into the same OUTPUT_DIR."""

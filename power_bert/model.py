@@ -42,6 +42,15 @@ class PowerBertModel(keras.Model):
         self.mass_lambda = float(mass_lambda)
         self.retention_optimizer = retention_optimizer
 
+    def build_optimizers(self):
+        """Creates the optimizers' variables (moments, step) for the variables each one
+        updates, as the first training step would, so that a saved state can be restored
+        into them."""
+        _, retention, others = self._split_variables()
+        self.optimizer.build(others)
+        if retention and getattr(self, "retention_optimizer", None) is not None:
+            self.retention_optimizer.build(retention)
+
     def _split_variables(self):
         soft = soft_extract_layers(self)
         retention = [layer.retention for layer in soft]

@@ -16,6 +16,13 @@ from power_bert.tasks import TaskSpec, get_task
 
 MAX_SEED = 2 ** 31 - 1
 MODEL_FORMATS = ("HDF5", "CKPT")
+# The options that decide a training run's result (with its input files' checksums):
+# the same command with the same inputs resumes an interrupted run of them.
+RESULT_OPTIONS = ("task", "epochs", "batch_size", "lr_bert", "lr_soft_extract", "lam", "cased",
+                  "seed", "max_train_examples", "dynamic_padding")
+# The paper's ranges (a warning outside them).
+PAPER_RANGES = (("lr_bert", "--LR_BERT", 2e-5, 6e-5),
+                ("lr_soft_extract", "--LR_SOFT_EXTRACT", 1e-4, 1e-2))
 # (field, flag) of the hyper-parameters a task's reference values fill in.
 TASK_DEFAULTS = (("lr_bert", "--LR_BERT"), ("lr_soft_extract", "--LR_SOFT_EXTRACT"),
                  ("lam", "--LAMBDA"), ("batch_size", "--BATCH_SIZE"))
@@ -48,6 +55,8 @@ class Options:
     seed: int = 42
     max_train_examples: Optional[int] = None
     finetuned_checkpoint: Optional[str] = None
+    search_checkpoint: Optional[str] = None
+    fresh: bool = False
     eval_batch_size: Optional[int] = None
     dynamic_padding: bool = False
     verbose: int = 1
@@ -81,6 +90,10 @@ def validate(options: Options) -> Tuple[Options, TaskSpec, List[str]]:
         raise UsageError("give either --EVAL_ONLY or --PREDICT_ONLY, not both")
     notes = _fill_task_defaults(o, task)
     _check_numbers(o)
+    if o.action == "train":
+        notes += ["warning: %s=%g is outside the paper's range [%g, %g]" % (flag, getattr(o, f),
+                                                                            low, high)
+                  for f, flag, low, high in PAPER_RANGES if not low <= getattr(o, f) <= high]
     _check_paths(o)
     _check_combinations(o, task)
     return o, task, notes
@@ -162,20 +175,25 @@ def _check_paths(o: Options):
         raise UsageError("--OUTPUT_DIR is required")
     if os.path.exists(o.output_dir) and not os.path.isdir(o.output_dir):
         raise UsageError("--OUTPUT_DIR: %s exists and is not a folder" % o.output_dir)
+    existing = o.output_dir
+    while not os.path.exists(existing):  # the nearest folder that exists must be writable
+        existing = os.path.dirname(os.path.abspath(existing))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError("--OUTPUT_DIR: %s cannot be written (%s is not writable)"
+                         % (o.output_dir, existing))
     if not o.data_dir:
         raise UsageError("--DATA_DIR is required")
     if not os.path.isdir(o.data_dir):
         raise UsageError("--DATA_DIR: folder not found: %s" % o.data_dir)
     _need_file(o.vocab_path, "--VOCAB_PATH")
     if o.action == "train":
-        if o.finetuned_checkpoint:
-            if os.path.isdir(o.finetuned_checkpoint):
-                raise UsageError("--FINETUNED_CHECKPOINT: %s is a folder; give its "
-                                 "finetune.hdf5" % o.finetuned_checkpoint)
-            if not os.path.exists(o.finetuned_checkpoint):
-                raise UsageError("--FINETUNED_CHECKPOINT: file not found: %s"
-                                 % o.finetuned_checkpoint)
-        else:
+        for path, flag, stage in ((o.finetuned_checkpoint, "--FINETUNED_CHECKPOINT", "finetune"),
+                                  (o.search_checkpoint, "--SEARCH_CHECKPOINT", "search")):
+            if path and os.path.isdir(path):
+                raise UsageError("%s: %s is a folder; give its %s.hdf5" % (flag, path, stage))
+            if path and not os.path.exists(path):
+                raise UsageError("%s: file not found: %s" % (flag, path))
+        if not (o.finetuned_checkpoint or o.search_checkpoint):
             why = " for training (or give --FINETUNED_CHECKPOINT)"
             _need_file(o.bert_config_path, "--BERT_CONFIG_PATH", why)
             _need_checkpoint(o.checkpoint_path, "--CHECKPOINT_PATH", why)
@@ -200,9 +218,11 @@ def _check_combinations(o: Options, task: TaskSpec):
     if o.retention_config is not None and o.action == "train":
         raise UsageError("--RETENTION_CONFIG is used with --EVAL_ONLY or --PREDICT_ONLY; "
                          "training derives it in the configuration search")
-    if o.finetuned_checkpoint and o.action != "train":
-        raise UsageError("--FINETUNED_CHECKPOINT starts training; with --EVAL_ONLY or "
-                         "--PREDICT_ONLY give the model as --CHECKPOINT_PATH")
+    for flag, value in (("--FINETUNED_CHECKPOINT", o.finetuned_checkpoint),
+                        ("--SEARCH_CHECKPOINT", o.search_checkpoint), ("--FRESH", o.fresh)):
+        if value and o.action != "train":
+            raise UsageError("%s is for training; with --EVAL_ONLY or --PREDICT_ONLY give the "
+                             "model as --CHECKPOINT_PATH" % flag)
     if o.pred_glue and task.glue_name is None:
         raise UsageError("--PRED_GLUE: task %s has no GLUE submission file; drop the flag "
                          "to write OUTPUT_DIR/test_predictions.tsv" % task.name)

@@ -1,74 +1,269 @@
-"""The one object that owns a run's ``log.txt`` and ``results.json``.
+"""What a run writes, and the rules that keep one run from damaging another.
 
-``log.txt`` is appended to by every run and never truncated; ``results.json`` is
-rewritten atomically (temporary file, then rename) after each stage, so it is always
-valid JSON.
+OUTPUT_DIR/
+  log.txt                  appended to by every run, never truncated
+  results.json             the latest completed training run's results (replaced only
+                           when a training run completes; evaluations add an entry)
+  runs/<id>/               one training run: <stage>.hdf5/.json, results.json,
+                           run.json (options, input checksums, stage status), test
+                           predictions (test_predictions.tsv or glue/<Task>.tsv), and
+                           <stage>.resume/ while a stage is unfinished
+  latest -> runs/<id>      the latest completed training run
+  finetune.hdf5 -> latest/finetune.hdf5, and the other stage files likewise
+  .lock                    held by the process training into OUTPUT_DIR
+
+A run folder is named ``<YYYYmmdd-HHMMSS>-<hash of the options and inputs>``. Running
+the same command again after an interruption resumes the newest unfinished run with the
+same hash; a completed run's folder is never written to again.
 """
 import datetime
+import glob
+import hashlib
 import json
 import os
+import socket
 import sys
-from typing import Dict
+from typing import Dict, Optional, Tuple
+
+from power_bert.errors import RunLocked, UsageError
+
+RUNS = "runs"
+LATEST = "latest"
+LOCK = ".lock"
+STAGE_FILES = ("finetune.hdf5", "finetune.json", "search.hdf5", "search.json",
+               "retrain.hdf5", "retrain.json")
 
 
 def write_json_atomically(path: str, data: Dict):
-    """Writes ``data`` as indented JSON to ``path`` through a temporary file."""
+    """Writes ``data`` as indented JSON to ``path`` through a temporary file.
+
+    Raises:
+      UsageError: the file cannot be written (no permission, full disk), naming it;
+        no temporary file is left behind.
+    """
     tmp = path + ".tmp"
     try:
         with open(tmp, "w", encoding="utf-8") as writer:
             json.dump(data, writer, indent=2)
             writer.write("\n")
         os.replace(tmp, path)
+    except OSError as e:
+        raise UsageError("cannot write %s: %s" % (path, e.strerror or e)) from None
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
 
 
-class RunRecord:
-    """``OUTPUT_DIR/log.txt`` (timestamped lines, also printed) and
-    ``OUTPUT_DIR/results.json`` (merged entries, updated after each stage)."""
+def read_json(path: str) -> Optional[Dict]:
+    """The JSON object in ``path``, or None when it is absent or unreadable."""
+    try:
+        with open(path, "r", encoding="utf-8") as reader:
+            data = json.load(reader)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
-    def __init__(self, output_dir: str):
+
+def now() -> str:
+    return datetime.datetime.now().isoformat(timespec="seconds")
+
+
+class RunRecord:
+    """``OUTPUT_DIR/log.txt`` (timestamped lines, also printed) and a results.json
+    (merged entries, rewritten atomically)."""
+
+    def __init__(self, output_dir: str, results_path: Optional[str] = None):
         self.output_dir = output_dir
         self.log_path = os.path.join(output_dir, "log.txt")
-        self.results_path = os.path.join(output_dir, "results.json")
-        self.opened = False
+        self.results_path = results_path or os.path.join(output_dir, "results.json")
 
     def open(self, options: Dict):
         """Creates OUTPUT_DIR and starts a run's section of the log."""
-        os.makedirs(self.output_dir, exist_ok=True)
-        self.opened = True
+        try:
+            os.makedirs(self.output_dir, exist_ok=True)
+        except OSError as e:
+            raise UsageError("--OUTPUT_DIR: cannot create %s: %s"
+                             % (self.output_dir, e.strerror or e)) from None
         self.log("=" * 78)
         self.log("power_bert run: %s" % " ".join(sys.argv))
         self.log("options: %s" % json.dumps(options, sort_keys=True))
 
     def log(self, message: str):
         stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-        with open(self.log_path, "a", encoding="utf-8") as writer:
-            for line in str(message).splitlines() or [""]:
-                writer.write("[%s] %s\n" % (stamp, line))
+        try:
+            with open(self.log_path, "a", encoding="utf-8") as writer:
+                for line in str(message).splitlines() or [""]:
+                    writer.write("[%s] %s\n" % (stamp, line))
+        except OSError as e:
+            raise UsageError("cannot write %s: %s" % (self.log_path, e.strerror or e)) from None
         print(message, flush=True)
 
     def results(self) -> Dict:
-        """The current results.json ({} when absent or unreadable)."""
-        try:
-            with open(self.results_path, "r", encoding="utf-8") as reader:
-                return json.load(reader)
-        except (OSError, ValueError):
-            return {}
+        """The current results ({} when absent or unreadable)."""
+        return read_json(self.results_path) or {}
 
     def update(self, **entries) -> Dict:
-        """Merges ``entries`` into results.json (atomically) and returns the result."""
+        """Merges ``entries`` into the results file (atomically) and returns the result."""
         results = self.results()
         results.update(entries)
-        results["updated"] = datetime.datetime.now().isoformat(timespec="seconds")
+        results["updated"] = now()
         write_json_atomically(self.results_path, results)
         return results
 
-    def start_training(self):
-        """A new training run: an earlier results.json moves to results.previous.json,
-        so the new one holds no stale entries."""
-        if os.path.exists(self.results_path):
-            previous = os.path.join(self.output_dir, "results.previous.json")
-            os.replace(self.results_path, previous)
-            self.log("an earlier results.json was moved to %s" % previous)
+
+def fingerprint(options: Dict, inputs: Dict[str, str]) -> str:
+    """A short hash of what decides a training run's result: its options and the
+    checksums of its input files."""
+    text = json.dumps({"options": options, "inputs": inputs}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+
+
+class RunFolder:
+    """``OUTPUT_DIR/runs/<id>/`` of one training run and its ``run.json``."""
+
+    def __init__(self, output_dir: str, run_id: str):
+        self.output_dir = output_dir
+        self.id = run_id
+        self.path = os.path.join(output_dir, RUNS, run_id)
+        self.state_path = os.path.join(self.path, "run.json")
+
+    @classmethod
+    def open(cls, output_dir: str, options: Dict, inputs: Dict[str, str], fresh: bool
+             ) -> Tuple["RunFolder", bool]:
+        """The newest unfinished run with the same options and inputs (resumed), or a new
+        one (``fresh``, or none to resume). Returns (the run, whether it is resumed)."""
+        digest = fingerprint(options, inputs)
+        if not fresh:
+            for state_path in sorted(glob.glob(os.path.join(output_dir, RUNS, "*", "run.json")),
+                                     reverse=True):
+                state = read_json(state_path)
+                if state and state.get("hash") == digest and state.get("status") != "complete":
+                    return cls(output_dir, os.path.basename(os.path.dirname(state_path))), True
+        run_id = "%s-%s" % (datetime.datetime.now().strftime("%Y%m%d-%H%M%S"), digest)
+        run = cls(output_dir, run_id)
+        suffix = 1
+        while os.path.exists(run.path):  # two runs within one second
+            suffix += 1
+            run = cls(output_dir, "%s-%d" % (run_id, suffix))
+        try:
+            os.makedirs(run.path)
+        except OSError as e:
+            raise UsageError("--OUTPUT_DIR: cannot create %s: %s" % (run.path, e.strerror or e)
+                             ) from None
+        run.write_state({"id": run.id, "hash": digest, "status": "running", "started": now(),
+                         "options": options, "inputs": inputs, "stages": {}})
+        return run, False
+
+    def state(self) -> Dict:
+        return read_json(self.state_path) or {}
+
+    def write_state(self, state: Dict):
+        write_json_atomically(self.state_path, state)
+
+    def mark_stage(self, stage: str, weights_sha256: str, epoch: int):
+        """Records that ``stage`` finished (its kept checkpoint's checksum and epoch)."""
+        state = self.state()
+        state.setdefault("stages", {})[stage] = {"weights_sha256": weights_sha256,
+                                                 "epoch": epoch, "finished": now()}
+        self.write_state(state)
+
+    def finished_stages(self) -> Dict[str, Dict]:
+        return dict(self.state().get("stages", {}))
+
+    def link_given(self, name: str, weights_path: str):
+        """Makes ``<name>.hdf5/.json`` of this run point at a given checkpoint (e.g. the
+        fine-tuned model of --FINETUNED_CHECKPOINT), resolved to its real files."""
+        base = os.path.splitext(os.path.realpath(weights_path))[0]
+        for suffix in (".hdf5", ".json"):
+            link = os.path.join(self.path, name + suffix)
+            if not os.path.lexists(link):
+                os.symlink(base + suffix, link)
+
+    def complete(self, results: Dict) -> list:
+        """Marks the run complete and publishes it: ``latest``, the top-level
+        results.json and links to the stage files. Returns notes for the log."""
+        state = self.state()
+        state.update(status="complete", finished=now())
+        self.write_state(state)
+        notes = []
+        try:
+            tmp = os.path.join(self.output_dir, LATEST + ".tmp")
+            if os.path.lexists(tmp):
+                os.remove(tmp)
+            os.symlink(os.path.join(RUNS, self.id), tmp)
+            os.replace(tmp, os.path.join(self.output_dir, LATEST))
+            for name in STAGE_FILES:
+                link = os.path.join(self.output_dir, name)
+                if not os.path.lexists(link):
+                    os.symlink(os.path.join(LATEST, name), link)
+                elif not os.path.islink(link):
+                    notes.append("%s is a file of an earlier release's run: left as it is; this "
+                                 "run's is %s" % (link, os.path.join(self.path, name)))
+        except OSError as e:
+            raise UsageError("cannot publish run %s in %s: %s"
+                             % (self.id, self.output_dir, e.strerror or e)) from None
+        write_json_atomically(os.path.join(self.output_dir, "results.json"),
+                              dict(results, run=self.id, run_dir=self.path))
+        return notes
+
+
+class OutputLock:
+    """``OUTPUT_DIR/.lock``: one training at a time per OUTPUT_DIR. A lock left by a
+    process that no longer runs (on this machine) is taken over."""
+
+    def __init__(self, output_dir: str):
+        self.path = os.path.join(output_dir, LOCK)
+        self.note = None
+
+    def __enter__(self):
+        try:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        except OSError as e:
+            raise UsageError("--OUTPUT_DIR: cannot create %s: %s"
+                             % (os.path.dirname(self.path), e.strerror or e)) from None
+        record = {"pid": os.getpid(), "host": socket.gethostname(), "started": now(),
+                  "command": " ".join(sys.argv)}
+        for _ in range(2):
+            try:
+                handle = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = read_json(self.path) or {}
+                if _alive(holder):
+                    raise RunLocked(
+                        "OUTPUT_DIR %s is in use: process %s (started %s) is training into "
+                        "it; wait for it to finish or stop it (lock file %s)"
+                        % (os.path.dirname(self.path), holder.get("pid"),
+                           holder.get("started"), self.path)) from None
+                self.note = ("took over the lock of process %s (started %s), which no longer "
+                             "runs" % (holder.get("pid"), holder.get("started")))
+                os.remove(self.path)
+                continue
+            except OSError as e:
+                raise UsageError("--OUTPUT_DIR: cannot write %s: %s"
+                                 % (self.path, e.strerror or e)) from None
+            with os.fdopen(handle, "w", encoding="utf-8") as writer:
+                json.dump(record, writer)
+            return self
+        raise RunLocked("cannot take the lock %s" % self.path)
+
+    def __exit__(self, *exc):
+        holder = read_json(self.path) or {}
+        if holder.get("pid") == os.getpid() and os.path.exists(self.path):
+            os.remove(self.path)
+        return False
+
+
+def _alive(holder: Dict) -> bool:
+    """Whether the process that holds a lock still runs."""
+    if holder.get("host") not in (None, socket.gethostname()):
+        return True  # another machine (a shared file system): assume it runs
+    pid = holder.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool):
+        return False  # an unreadable lock file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

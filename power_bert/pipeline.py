@@ -15,18 +15,19 @@ casing, vocabulary size and checksum, epoch, dev metrics).
 """
 import dataclasses
 import os
-from typing import Optional, Tuple
+import warnings
+from typing import Dict, List, Optional, Tuple
 
 from power_bert import checkpoint as ckpt
 from power_bert import google_ckpt, inference, training
 from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint
 from power_bert.config import BertConfig
-from power_bert.data import DataError, DataParser, check_vocab
-from power_bert.errors import UsageError
+from power_bert.data import DataError, DataParser, DataWarning, check_vocab, find_split_file
+from power_bert.errors import CheckpointError, UsageError
 from power_bert.metrics import compute_metrics, format_metrics
-from power_bert.options import Options, validate
-from power_bert.outputs import RunRecord
+from power_bert.options import RESULT_OPTIONS, Options, validate
+from power_bert.outputs import OutputLock, RunFolder, RunRecord
 from power_bert.stages import (STAGES, StageContext, prepare, record_entry, run_stage,
                                word_vectors)
 from power_bert.submission import write_glue_predictions, write_predictions
@@ -60,13 +61,13 @@ class Pipeline:
         for note in self.notes:
             self.record.log(note)
 
-    def _check_model(self, spec: StageCheckpoint, what: str) -> int:
+    def _check_model(self, spec: StageCheckpoint, what: str, allow_search: bool = False) -> int:
         """The model must be of this task, casing and vocabulary; returns the vocabulary's
         entries."""
         if spec.task != self.label_task.name:
             raise UsageError("%s was trained on task %s; --TASK %s needs a %s model"
                              % (what, spec.task, self.task.name, self.label_task.name))
-        if spec.mode == "search":
+        if spec.mode == "search" and not allow_search:
             raise UsageError("%s is a configuration-search model (Soft-Extract layers); use "
                              "finetune.hdf5 or retrain.hdf5" % what)
         if spec.cased != self.o.cased:
@@ -79,19 +80,15 @@ class Pipeline:
         return entries
 
     # ----- training: the stage table ---------------------------------------------------
-    def _start(self) -> Tuple[StageCheckpoint, Optional[StageCheckpoint]]:
-        """(the run's template checkpoint, a given fine-tuned checkpoint or None)."""
+    def _start(self) -> Tuple[StageCheckpoint, Dict[str, StageCheckpoint]]:
+        """(the run's template checkpoint, the stages given as checkpoints on the command
+        line: --FINETUNED_CHECKPOINT, --SEARCH_CHECKPOINT)."""
         o = self.o
-        if o.finetuned_checkpoint:
-            given = StageCheckpoint.load(o.finetuned_checkpoint)
-            what = "--FINETUNED_CHECKPOINT %s" % o.finetuned_checkpoint
-            vocab_size = self._check_model(given, what)
-            if given.mode != "finetune":
-                raise UsageError("%s is a %s-stage model; give the fine-tuned finetune.hdf5"
-                                 % (what, given.mode))
-            config, seq_len = given.config, given.seq_len
+        given = self._given_stages()
+        if given:
+            config, seq_len = given["finetune"].config, given["finetune"].seq_len
+            vocab_size = check_vocab(o.vocab_path, config.vocab_size, "the model (vocab_size)")
         else:
-            given = None
             config, seq_len = BertConfig.from_json_file(o.bert_config_path), self.task.max_seq_len
             vocab_size = check_vocab(o.vocab_path, config.vocab_size,
                                      "the BERT config (vocab_size)")
@@ -106,52 +103,148 @@ class Pipeline:
             vocab_path=os.path.abspath(o.vocab_path))
         return template, given
 
-    def _context(self, template: StageCheckpoint) -> StageContext:
+    def _given_stages(self) -> Dict[str, StageCheckpoint]:
+        o = self.o
+        given = {}
+        search_path = o.search_checkpoint
+        finetuned_path = o.finetuned_checkpoint
+        if search_path and not finetuned_path:
+            finetuned_path = ckpt.stage_paths(os.path.dirname(os.path.abspath(search_path)),
+                                              "finetune")[0]
+            if not os.path.exists(finetuned_path):
+                raise UsageError("--SEARCH_CHECKPOINT %s: no finetune.hdf5 beside it for the "
+                                 "baseline; give --FINETUNED_CHECKPOINT too" % search_path)
+        for stage, path, flag in (("finetune", finetuned_path, "--FINETUNED_CHECKPOINT"),
+                                  ("search", search_path, "--SEARCH_CHECKPOINT")):
+            if not path:
+                continue
+            spec = StageCheckpoint.load(path)
+            what = "%s %s" % (flag, path)
+            if spec.mode != stage:
+                raise UsageError("%s is a %s-stage model; give a %s.hdf5"
+                                 % (what, spec.mode, stage))
+            self._check_model(spec, what, allow_search=True)
+            given[stage] = spec
+        if "search" in given and (given["search"].config, given["search"].seq_len) != (
+                given["finetune"].config, given["finetune"].seq_len):
+            raise UsageError("--SEARCH_CHECKPOINT %s and the fine-tuned model %s differ in "
+                             "BERT configuration or sequence length"
+                             % (search_path, finetuned_path))
+        return given
+
+    def _context(self, template: StageCheckpoint) -> Tuple[StageContext, List[str]]:
+        """The stages' shared context, and the warnings met while reading the data."""
         o = self.o
         parser = self._parser(template.seq_len, o.cased)
-        train_x, train_y = parser.get_train_data(max_examples=o.max_train_examples)
-        dev_x, dev_y = parser.get_dev_data()
-        return StageContext(
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            train_x, train_y = parser.get_train_data(max_examples=o.max_train_examples)
+            dev_x, dev_y = parser.get_dev_data()
+        ctx = StageContext(
             options=o, task=self.task, template=template, train=(train_x, train_y),
             dev=(dev_x, dev_y),
             evaluate=lambda model: compute_metrics(self.task, dev_y, self._predict(model, dev_x)),
             log=self.record.log,
             steps=training.train_steps(len(train_y), o.batch_size, o.epochs))
+        return ctx, ["warning: %s" % w.message for w in caught
+                     if issubclass(w.category, DataWarning)]
+
+    def _fingerprint(self, given: Dict[str, StageCheckpoint], template: StageCheckpoint
+                     ) -> Tuple[Dict, Dict]:
+        """What decides the run's result: (options, checksums of the input files)."""
+        o = self.o
+        options = {name: getattr(o, name) for name in RESULT_OPTIONS}
+        inputs = {"vocab": template.vocab_sha256}
+        for split in ("train", "dev"):
+            inputs[split] = ckpt.file_sha256(find_split_file(self.task, o.data_dir, split))
+        for stage, spec in given.items():
+            inputs[stage] = spec.weights_sha256 or ckpt.file_sha256(spec.weights_path)
+        if not given:
+            inputs["bert_config"] = ckpt.file_sha256(o.bert_config_path)
+            prefix = google_ckpt.checkpoint_prefix(o.checkpoint_path)
+            inputs["checkpoint"] = ckpt.file_sha256(prefix + ".index")  # holds each tensor's CRC
+        return options, inputs
 
     def train(self) -> dict:
         template, given = self._start()
-        ctx = self._context(template)
+        ctx, data_warnings = self._context(template)
         keras.utils.set_random_seed(self.o.seed)
-        kept = {}
-        if given is not None:
+        kept = dict(given)
+        if "finetune" in kept:  # the baseline's dev metrics, measured as the stages measure
             kept["finetune"] = dataclasses.replace(
-                given, dev_metrics=ctx.evaluate(given.load_model(self.o.dynamic_padding)))
+                kept["finetune"],
+                dev_metrics=ctx.evaluate(kept["finetune"].load_model(self.o.dynamic_padding)))
         # The first stage's model is built and loaded before anything is written, so a
         # checkpoint that does not fit leaves OUTPUT_DIR as it was.
         todo = [stage for stage in STAGES if stage.name not in kept]
         first = prepare(ctx, todo[0], kept,
                         lambda model: self._load_pretrained(model, template.config))
-        self._open()
-        self.record.start_training()
-        self._log_data(ctx)
-        if given is not None:
-            self._finish_stage(STAGES[0], kept["finetune"])
+        options, inputs = self._fingerprint(given, template)
+        with OutputLock(self.o.output_dir) as lock:
+            run, resumed = RunFolder.open(self.o.output_dir, options, inputs, self.o.fresh)
+            self.record = RunRecord(self.o.output_dir, os.path.join(run.path, "results.json"))
+            ctx.log, ctx.run_dir = self.record.log, run.path
+            self._open()
+            for line in ([lock.note] if lock.note else []) + data_warnings:
+                self.record.log(line)
+            self.record.log("%s run %s in %s" % ("resuming" if resumed else "training:",
+                                                  run.id, run.path))
+            self._log_data(ctx)
+            try:
+                self._train_stages(ctx, run, kept, todo, first)
+            except KeyboardInterrupt:
+                self.record.log("interrupted: the finished stages and the last completed epoch "
+                                "are saved in %s; run the same command again to resume (add "
+                                "--FRESH to start over)" % run.path)
+                raise
+            for note in run.complete(self.record.results()):
+                self.record.log(note)
+            self.record.log("run %s complete: %s (OUTPUT_DIR/latest)" % (run.id, run.path))
+        return self.record.results()
+
+    def _train_stages(self, ctx: StageContext, run: RunFolder, kept: Dict, todo: List,
+                      first: Tuple):
+        for stage in STAGES:
+            if stage not in todo:
+                run.link_given(stage.name, kept[stage.name].weights_path)
+                self._finish_stage(stage, kept[stage.name], given=True)
         for index, stage in enumerate(todo):
-            keras.backend.clear_session()
+            done = self._finished(run, stage)
+            if done is not None:
+                self.record.log("%s: finished earlier in this run (epoch %d), skipped"
+                                % (stage.name, done.epoch))
+                kept[stage.name] = done
+                self._finish_stage(stage, done)
+                continue
+            if index > 0:
+                keras.backend.clear_session()
             spec, model = first if index == 0 else prepare(ctx, stage, kept)
             self.record.log(self._stage_banner(stage, spec, kept.get(stage.starts_from)))
             kept[stage.name] = run_stage(ctx, stage, spec, model)
+            run.mark_stage(stage.name, kept[stage.name].weights_sha256, kept[stage.name].epoch)
             self._finish_stage(stage, kept[stage.name])
         self._summarise(kept["finetune"], kept["retrain"])
         keras.backend.clear_session()
         try:  # a missing test file must not lose the trained models
-            test_x, guids = self._parser(template.seq_len, self.o.cased).get_test_data()
+            test_x, guids = self._parser(ctx.template.seq_len, self.o.cased).get_test_data()
         except DataError as e:
             self.record.log("no test predictions: %s" % e)
         else:
             self._write_test_predictions(kept["retrain"].load_model(self.o.dynamic_padding),
-                                         test_x, guids)
-        return self.record.results()
+                                         test_x, guids, run.path)
+
+    @staticmethod
+    def _finished(run: RunFolder, stage) -> Optional[StageCheckpoint]:
+        """The kept checkpoint of a stage this run finished before it was interrupted."""
+        info = run.finished_stages().get(stage.name)
+        if not info:
+            return None
+        spec = StageCheckpoint.load(ckpt.stage_paths(run.path, stage.name)[0])
+        if spec.weights_sha256 != info.get("weights_sha256"):
+            raise CheckpointError("%s was replaced after its stage finished (checksum differs "
+                                  "from %s); run again with --FRESH"
+                                  % (spec.weights_path, run.state_path))
+        return spec
 
     def _load_pretrained(self, model, config: BertConfig):
         self.pretrained = google_ckpt.load_google_checkpoint(model, config,
@@ -184,13 +277,15 @@ class Pipeline:
         return "%s %s: %sstarting from %s (epoch %s)" % (number, stage.name, what,
                                                           start.weights_path, start.epoch)
 
-    def _finish_stage(self, stage, kept: StageCheckpoint):
+    def _finish_stage(self, stage, kept: StageCheckpoint, given: bool = False):
+        """Logs and records a stage's outcome (``given``: a checkpoint from the command
+        line stands for the stage)."""
+        if given:
+            self.record.log("[%d/%d] %s skipped: using %s (dev %s)"
+                            % (STAGES.index(stage) + 1, len(STAGES), stage.name,
+                               kept.weights_path, format_metrics(kept.dev_metrics)))
         if stage.name == "finetune":
-            if self.o.finetuned_checkpoint:
-                self.record.log("[1/%d] fine-tuning skipped: starting from %s"
-                                % (len(STAGES), self.o.finetuned_checkpoint))
-                self.record.log("fine-tuned model, dev: %s" % format_metrics(kept.dev_metrics))
-            else:
+            if not given:
                 self.record.log("best fine-tuned model (epoch %d), dev: %s (saved to %s)"
                                 % (kept.epoch, format_metrics(kept.dev_metrics),
                                    kept.weights_path))
@@ -218,13 +313,13 @@ class Pipeline:
             main, 100 * (power.dev_metrics[main] - baseline.dev_metrics[main])))
         log("  Retention Configuration: %s" % ",".join(str(v) for v in power.retention))
 
-    def _write_test_predictions(self, model, test_x, guids) -> str:
+    def _write_test_predictions(self, model, test_x, guids, folder: str) -> str:
         predictions = self._predict(model, test_x)
         if self.o.pred_glue:
-            path = write_glue_predictions(self.task, guids, predictions, self.o.output_dir)
+            path = write_glue_predictions(self.task, guids, predictions, folder)
         else:
             path = write_predictions(self.task, guids, predictions,
-                                     os.path.join(self.o.output_dir, "test_predictions.tsv"))
+                                     os.path.join(folder, "test_predictions.tsv"))
         self.record.log("test predictions for %d examples written to %s" % (len(guids), path))
         return path
 
@@ -278,7 +373,7 @@ class Pipeline:
         self._open()
         self.record.log("prediction with %s (retention configuration %s)"
                         % (self.o.checkpoint_path, spec.applied_retention or "none (all kept)"))
-        return self._write_test_predictions(model, test_x, guids)
+        return self._write_test_predictions(model, test_x, guids, self.o.output_dir)
 
 
 def run(options: Options):

@@ -12,14 +12,20 @@ the retention parameters with their own optimizer (LR_SOFT_EXTRACT) under the lo
 that the re-training stage applies.
 """
 import dataclasses
+import glob
 import math
+import os
+import shutil
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from power_bert import training
-from power_bert.checkpoint import StageCheckpoint, load_stage_weights
+from power_bert.backend import tf
+from power_bert.checkpoint import StageCheckpoint, load_stage_weights, stage_paths
+from power_bert.errors import CheckpointError
 from power_bert.flops import word_vectors_processed
 from power_bert.layers import SoftExtract, soft_extract_layers
 from power_bert.metrics import format_metrics
+from power_bert.outputs import read_json, write_json_atomically
 from power_bert.retention import retention_configuration_from_masses
 
 
@@ -86,6 +92,7 @@ class StageContext:
       evaluate: model -> dev metrics.
       log: prints and appends a line to log.txt.
       steps: (total, warm-up) optimizer steps of a stage.
+      run_dir: the run folder the stages write to.
     """
     options: object
     task: object
@@ -95,6 +102,7 @@ class StageContext:
     evaluate: Callable
     log: Callable[[str], None]
     steps: Tuple[int, int]
+    run_dir: Optional[str] = None
 
 
 def stage_template(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint]
@@ -127,17 +135,74 @@ def prepare(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint],
     return spec, model
 
 
+class ResumeState:
+    """``<run>/<stage>.resume/``: written after every epoch of a stage (the model, its
+    optimizers' moments and step count, and the dev metrics so far), so that a run
+    interrupted in the stage restarts from its last completed epoch with the same
+    learning-rate step, data order and best-so-far record. Removed when the stage ends.
+    """
+
+    def __init__(self, run_dir: str, stage: str):
+        self.folder = os.path.join(run_dir, stage + ".resume")
+        self.state_path = os.path.join(self.folder, "state.json")
+
+    @staticmethod
+    def _checkpoint(model):
+        objects = {"model": model, "optimizer": model.optimizer}
+        if getattr(model, "retention_optimizer", None) is not None:
+            objects["retention_optimizer"] = model.retention_optimizer
+        return tf.train.Checkpoint(**objects)
+
+    def save(self, model, epoch: int, history: List[Dict]):
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+            path = self._checkpoint(model).write(os.path.join(self.folder, "epoch-%d" % epoch))
+        except (OSError, tf.errors.OpError) as e:
+            raise CheckpointError("cannot write the resume state %s: %s"
+                                  % (self.folder, getattr(e, "strerror", None) or e)) from None
+        write_json_atomically(self.state_path, {"epoch": epoch, "history": history,
+                                                "checkpoint": os.path.basename(path)})
+        for old in glob.glob(os.path.join(self.folder, "epoch-*")):
+            if not os.path.basename(old).startswith("epoch-%d." % epoch):
+                os.remove(old)
+
+    def restore(self, model) -> Tuple[int, List[Dict]]:
+        """Restores the state saved last into a compiled model; returns (the epochs
+        completed, their dev metrics), (0, []) when there is nothing to resume."""
+        state = read_json(self.state_path)
+        if not state:
+            return 0, []
+        model.build_optimizers()  # the optimizers' moments must exist to be restored
+        path = os.path.join(self.folder, state["checkpoint"])
+        try:
+            self._checkpoint(model).read(path).assert_existing_objects_matched()
+        except (tf.errors.OpError, AssertionError, ValueError) as e:
+            raise CheckpointError("the resume state %s cannot be restored (%s); run again "
+                                  "with --FRESH to start over" % (path, e)) from None
+        return int(state["epoch"]), list(state["history"])
+
+    def clear(self):
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
               ) -> StageCheckpoint:
-    """Trains a prepared model for EPOCH epochs, evaluating the dev set after each, and
-    saves the epoch the stage keeps as ``OUTPUT_DIR/<stage>.*``. Returns that checkpoint."""
+    """Trains a prepared model for EPOCH epochs (from the last completed one when the
+    stage was interrupted), evaluating the dev set after each, and saves the epoch the
+    stage keeps as ``<run>/<stage>.*``. Returns that checkpoint."""
     o = ctx.options
     total, warmup = ctx.steps
     training.compile_for_stage(model, spec.num_labels, o.lr_bert, total, warmup,
                                lr_soft_extract=o.lr_soft_extract if stage.trains_retention
                                else None, mass_lambda=o.lam)
-    history: List[Dict] = []
+    resume = ResumeState(ctx.run_dir, stage.name)
+    done, history = resume.restore(model)
     kept: Dict[str, StageCheckpoint] = {}
+    if done:
+        kept["checkpoint"] = StageCheckpoint.load(stage_paths(ctx.run_dir, stage.name)[0])
+        ctx.log("%s: resuming after epoch %d/%d (dev %s so far)"
+                % (stage.name, done, o.epochs,
+                   ", ".join(format_metrics(m) for m in history)))
 
     def after_epoch(epoch: int, logs: dict):
         metrics = ctx.evaluate(model)
@@ -147,20 +212,23 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
             extra, described = _search_state(model, spec.seq_len, o.lam)
         keep = stage.keep == "last" or select_best(
             history, ctx.task.main_metric) == len(history) - 1
-        ctx.log("%s epoch %d/%d: train loss %.4f; dev %s%s%s"
-                % (stage.name, epoch, o.epochs, logs.get("loss", float("nan")),
-                   format_metrics(metrics), described,
-                   "" if not keep else "  (saved)" if stage.keep == "last"
-                   else "  (best so far, saved)"))
         if keep:
             extra["history"] = list(history)  # dev metrics of every epoch so far
             checkpoint = dataclasses.replace(
                 spec, epoch=epoch, dev_metrics=metrics, extra=extra,
                 retention=extra.get("retention_configuration", spec.retention))
-            kept["checkpoint"] = checkpoint.save(model, o.output_dir, stage.name)
+            kept["checkpoint"] = checkpoint.save(model, ctx.run_dir, stage.name)
+        resume.save(model, epoch, history)
+        ctx.log("%s epoch %d/%d: train loss %.4f; dev %s%s%s"
+                % (stage.name, epoch, o.epochs, logs.get("loss", float("nan")),
+                   format_metrics(metrics), described,
+                   "" if not keep else "  (saved)" if stage.keep == "last"
+                   else "  (best so far, saved)"))
 
     training.fit(model, ctx.train[0], ctx.train[1], o.epochs, o.batch_size, o.seed,
-                 after_epoch, o.verbose, dynamic=o.dynamic_padding)
+                 after_epoch, o.verbose, dynamic=o.dynamic_padding, initial_epoch=done,
+                 stage=stage.name)
+    resume.clear()
     return kept["checkpoint"]
 
 

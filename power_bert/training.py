@@ -1,10 +1,12 @@
 """One training routine for the three stages, with BERT's learning-rate schedule."""
+import math
 from typing import Callable, Optional
 
 import numpy as np
 
 from power_bert import inference
 from power_bert.backend import keras, tf
+from power_bert.errors import TrainingDiverged
 
 WARMUP_PROPORTION = 0.1
 ADAM_EPSILON = 1e-6  # Google BERT's value.
@@ -69,30 +71,42 @@ def compile_for_stage(model, num_labels: int, lr_bert: float, total_steps: int,
         model.configure_search(mass_lambda, adam(lr_soft_extract, total_steps, warmup_steps))
 
 
-def _cut_to_longest(inputs, lengths, y):
-    """Cuts a batch ``((token_ids [B, N], segment_ids [B, N]), real lengths [B], y)`` to
-    its longest real example (at least one column)."""
-    token_ids, segment_ids = inputs
-    length = tf.maximum(tf.reduce_max(lengths), 1)
-    return (token_ids[:, :length], segment_ids[:, :length]), y
+def epoch_order(num_examples: int, seed: int, epoch: int) -> np.ndarray:
+    """The example order of ``epoch`` (0-based): a permutation that depends only on
+    (seed, epoch), so a run resumed at epoch k sees exactly the batches it would have."""
+    return np.random.RandomState([int(seed), int(epoch)]).permutation(num_examples)
 
 
 def make_dataset(x, y, batch_size: int, seed: int, shuffle: bool = True,
-                 dynamic: bool = False):
-    """Seeded, reshuffled batches; with ``dynamic`` each batch is cut to its longest real
-    example (``inference.real_lengths``; the batches themselves are the same as with fixed
-    padding)."""
-    if dynamic:
-        lengths = inference.real_lengths(x[0]).astype(np.int32)
-        data = tf.data.Dataset.from_tensor_slices(((x[0], x[1]), lengths, y))
-    else:
-        data = tf.data.Dataset.from_tensor_slices(((x[0], x[1]), y))
-    if shuffle:
-        data = data.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
-    data = data.batch(batch_size)
-    if dynamic:
-        data = data.map(_cut_to_longest)
-    return data.prefetch(2)
+                 dynamic: bool = False, epochs: int = 1, initial_epoch: int = 0):
+    """The batches of epochs ``initial_epoch .. epochs - 1``, one epoch after the other.
+
+    Each epoch's order is ``epoch_order(N, seed, epoch)`` (the file order without
+    ``shuffle``); a batch never spans two epochs. With ``dynamic`` each batch is cut to
+    its longest real example (``inference.real_lengths``; otherwise the same batches as
+    with fixed padding).
+    """
+    n = len(y)
+    orders = np.stack([epoch_order(n, seed, e) if shuffle else np.arange(n)
+                       for e in range(initial_epoch, epochs)]).astype(np.int64)  # [E, N]
+    token_ids, segment_ids = tf.constant(x[0]), tf.constant(x[1])  # [N, T]
+    labels = tf.constant(y)
+    lengths = tf.constant(inference.real_lengths(x[0]).astype(np.int32))  # [N]
+
+    def gather(index):  # index [B]
+        tokens, segments = tf.gather(token_ids, index), tf.gather(segment_ids, index)
+        if dynamic:
+            length = tf.maximum(tf.reduce_max(tf.gather(lengths, index)), 1)
+            tokens, segments = tokens[:, :length], segments[:, :length]
+        return (tokens, segments), tf.gather(labels, index)
+
+    batches = tf.data.Dataset.from_tensor_slices(orders).flat_map(
+        lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
+    return batches.map(gather).prefetch(2)
+
+
+def steps_per_epoch(num_examples: int, batch_size: int) -> int:
+    return -(-int(num_examples) // int(batch_size))
 
 
 class EpochEnd(keras.callbacks.Callback):
@@ -107,13 +121,41 @@ class EpochEnd(keras.callbacks.Callback):
         self.handler(epoch + 1, dict(logs or {}))
 
 
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training at the first step whose loss is NaN or infinite, with
+    ``TrainingDiverged`` before the epoch ends, so nothing of it is evaluated or saved."""
+
+    def __init__(self, stage: str):
+        super().__init__()
+        self.stage = stage
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise TrainingDiverged(
+                "the training loss of stage %s became %s at epoch %d, step %d: training "
+                "stopped and nothing of this epoch was saved (a learning rate too large for "
+                "this model? try a smaller --LR_BERT or --LR_SOFT_EXTRACT)"
+                % (self.stage, float(loss), self.epoch, batch + 1))
+
+
 def fit(model, train_x, train_y, epochs: int, batch_size: int, seed: int,
-        on_epoch_end: Callable[[int, dict], None], verbose: int = 1, dynamic: bool = False):
-    """Trains with a seeded shuffle; ``on_epoch_end`` runs after every epoch. With
-    ``dynamic`` (a model built with ``seq_len=None``) each batch is cut to its longest
+        on_epoch_end: Callable[[int, dict], None], verbose: int = 1, dynamic: bool = False,
+        initial_epoch: int = 0, stage: str = "training"):
+    """Trains epochs ``initial_epoch + 1 .. epochs`` in the order ``epoch_order`` gives;
+    ``on_epoch_end`` runs after every epoch. A non-finite loss stops it at once
+    (``TrainingDiverged``).
+
+    With ``dynamic`` (a model built with ``seq_len=None``) each batch is cut to its longest
     real example: the same loss and gradients as fixed padding, since padded keys get no
     attention, significance ranks padding last and the mass regulariser does not depend
     on the data; only dropout masks differ, as they are drawn per position."""
-    dataset = make_dataset(train_x, train_y, batch_size, seed, dynamic=dynamic)
-    return model.fit(dataset, epochs=epochs, verbose=verbose,
-                     callbacks=[EpochEnd(on_epoch_end)])
+    dataset = make_dataset(train_x, train_y, batch_size, seed, dynamic=dynamic, epochs=epochs,
+                           initial_epoch=initial_epoch)
+    return model.fit(dataset, epochs=epochs, initial_epoch=initial_epoch, verbose=verbose,
+                     steps_per_epoch=steps_per_epoch(len(train_y), batch_size),
+                     callbacks=[StopOnNonFiniteLoss(stage), EpochEnd(on_epoch_end)])

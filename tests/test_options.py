@@ -43,7 +43,7 @@ def test_a_task_without_reference_values_takes_the_defaults_and_says_so(paths):
 
 
 def test_everything_given_means_no_note(paths):
-    _, _, notes = validate(options(paths, "sst-2", lr_bert=1e-5, lr_soft_extract=1e-3,
+    _, _, notes = validate(options(paths, "sst-2", lr_bert=3e-5, lr_soft_extract=1e-3,
                                    lam=1e-3, batch_size=8))
     assert notes == []
 
@@ -52,7 +52,7 @@ def test_eval_needs_no_training_flags_and_checks_the_combination(paths):
     o, _, notes = validate(options(paths, "mrpc", eval_only=True, retention_config="64, 32"))
     assert o.action == "eval" and o.retention_config == [64, 32] and notes == []
     assert o.inference_batch_size == 64  # the task's batch size, no --EVAL_BATCH_SIZE
-    with pytest.raises(UsageError, match="--FINETUNED_CHECKPOINT starts training"):
+    with pytest.raises(UsageError, match="--FINETUNED_CHECKPOINT is for training"):
         validate(options(paths, "mrpc", eval_only=True,
                          finetuned_checkpoint=str(paths / "vocab.txt")))
     with pytest.raises(UsageError, match="--TASK ax has no training data"):

@@ -85,7 +85,13 @@ def test_three_stages_write_every_output(trained):
     log = (out / "log.txt").read_text()
     assert "Retention Configuration: %s" % ",".join(map(str, retention)) in log
     assert "finetune epoch 1/1" in log and "retrain epoch 1/1" in log
-    with open(out / "test_predictions.tsv", newline="") as f:
+    # The run's folder holds everything; OUTPUT_DIR/latest and the stage links point at it.
+    run = out / "runs" / results["run"]
+    assert (out / "latest").resolve() == run.resolve()
+    assert (out / "retrain.hdf5").resolve() == (run / "retrain.hdf5").resolve()
+    assert json.loads((run / "run.json").read_text())["status"] == "complete"
+    assert not list(run.glob("*.resume")) and not (out / ".lock").exists()
+    with open(out / "latest" / "test_predictions.tsv", newline="") as f:
         rows = list(csv.reader(f, delimiter="\t"))
     assert rows[0] == ["index", "prediction"]
     assert [r[0] for r in rows[1:]] == [str(i) for i in range(24)]
@@ -148,7 +154,7 @@ def test_predict_only_with_and_without_retention(trained, tmp_path):
         lines = (target / "test_predictions.tsv").read_text().splitlines()
         assert lines[0] == "index\tprediction" and len(lines) == 25
     saved = (tmp_path / "saved" / "test_predictions.tsv").read_text()
-    assert saved == (out / "test_predictions.tsv").read_text()
+    assert saved == (out / "latest" / "test_predictions.tsv").read_text()
 
 
 @pytest.mark.slow
@@ -159,9 +165,10 @@ def test_finetuned_checkpoint_skips_stage_one(trained, tmp_path):
                  "--LR_SOFT_EXTRACT", "0.2", "--FINETUNED_CHECKPOINT",
                  str(out / "finetune.hdf5"))
     assert cli.main(argv) == 0
-    assert not (target / "finetune.hdf5").exists()
+    # The run's finetune.hdf5 is the given model (a link to its real file).
+    assert (target / "latest" / "finetune.hdf5").resolve() == (out / "finetune.hdf5").resolve()
     log = (target / "log.txt").read_text()
-    assert "fine-tuning skipped" in log
+    assert "[1/3] finetune skipped: using %s" % (out / "finetune.hdf5") in log
     results = read_results(target)
     assert results["baseline"]["dev_metrics"] == pytest.approx(
         json.loads((out / "finetune.json").read_text())["dev_metrics"])
@@ -317,7 +324,8 @@ def test_output_dir_of_the_first_release_still_loads(trained, tmp_path):
             "--VERBOSE", "0"]
     assert cli.main(base + ["--OUTPUT_DIR", str(old), "--PREDICT_ONLY", "--CHECKPOINT_PATH",
                             str(old / "retrain.hdf5")]) == 0
-    assert (old / "test_predictions.tsv").read_text() == (out / "test_predictions.tsv").read_text()
+    assert (old / "test_predictions.tsv").read_text() == (
+        out / "latest" / "test_predictions.tsv").read_text()
     assert cli.main(base + ["--OUTPUT_DIR", str(old), "--EVAL_ONLY", "--CHECKPOINT_PATH",
                             str(old / "finetune.hdf5")]) == 0
     assert read_results(old)["evaluation"]["dev_metrics"] == pytest.approx(
