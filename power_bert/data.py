@@ -88,8 +88,9 @@ class Example:
     """One row of a GLUE file.
 
     Attributes:
-      guid: for the test split, the file's index column (the submission's
-        ``index``); for train/dev, ``"<split>-<line number>"``.
+      guid: for the test split, the file's index column or parquet ``idx`` (the
+        submission's ``index``); for train/dev, ``"<split>-<line number>"`` (TSV) or
+        ``"<split>-idx<idx>"`` (parquet).
       text_a: first sentence.
       text_b: second sentence, None for single-sentence tasks.
       label: class index into ``task.labels`` (int), the score (float) for
