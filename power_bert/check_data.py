@@ -4,11 +4,15 @@ the pipeline will read from it.
     power-bert check-data --TASK cola --DATA_DIR ../shared/glue/CoLA \
         [--VOCAB_PATH uncased_L-12_H-768_A-12/vocab.txt] [--CASED] [--MAX_SEQ_LEN 64]
 
-For each split of the task it prints the file, the row count, the rows skipped for a
-wrong column count (with line numbers), the label distribution (or the score range)
-and, with a vocabulary, word-piece length statistics and how many examples are
-truncated at the maximum sequence length. The exit status is 0 when every split reads
-cleanly, 2 otherwise (one ``error:`` line after the report).
+DATA_DIR may hold either GLUE layout: the GLUE download script's TSV files, or the
+Hugging Face ``nyu-mll/glue`` parquet files (the dataset's root or the task's config
+folder). The report starts with the layout that was detected (a folder with neither, or
+both, is one ``error:`` line saying what was looked for). For each split of the task it
+prints the file, the row count, the rows skipped for a wrong column count (with line
+numbers), the label distribution (or the score range) and, with a vocabulary, word-piece
+length statistics and how many examples are truncated at the maximum sequence length.
+The exit status is 0 when every split reads cleanly, 2 otherwise (one ``error:`` line
+after the report).
 """
 import argparse
 import collections
@@ -19,7 +23,8 @@ from typing import List
 
 import numpy as np
 
-from power_bert.data import DataParser, DataWarning, SplitData, read_split
+from power_bert.data import (LAYOUT_NAMES, PARQUET, DataParser, DataWarning, SplitData,
+                             detect_layout, read_split)
 from power_bert.errors import DataError, UsageError
 from power_bert.tasks import TASK_NAMES, TaskSpec, get_task
 
@@ -76,7 +81,9 @@ def _skipped_line(data: SplitData) -> str:
 
 def add_arguments(parser, command: str = "check-data"):
     parser.add_argument("--TASK", required=True, help="one of: %s" % ", ".join(TASK_NAMES))
-    parser.add_argument("--DATA_DIR", required=True, help="the task's GLUE folder")
+    parser.add_argument("--DATA_DIR", required=True,
+                        help="the task's GLUE folder (TSV) or the nyu-mll/glue download "
+                             "(parquet: its root or the task's config folder)")
     parser.add_argument("--VOCAB_PATH", default=None,
                         help="BERT vocab.txt; adds word-piece length statistics")
     parser.add_argument("--CASED", action="store_true", help="cased vocabulary (no lower-casing)")
@@ -110,6 +117,9 @@ def run(args: argparse.Namespace) -> int:
              "regression" if task.is_regression else "labels " + ", ".join(task.labels),
              max_len, task.main_metric,
              ", predicted by the %s model" % task.label_task if task.label_task else ""))
+    layout = detect_layout(task, args.DATA_DIR)  # neither or both layouts: one error line
+    print("layout %s%s" % (LAYOUT_NAMES[layout], ", config %s" % task.hub.config
+                           if layout == PARQUET else ""))
     errors: List[str] = []
     with warnings.catch_warnings():
         # Skipped rows are listed per split below; the reader's warning would repeat them.
@@ -121,7 +131,9 @@ def run(args: argparse.Namespace) -> int:
                 print("%-5s error: %s" % (split, exc), file=sys.stderr)
                 errors.append(split)
                 continue
-            print("%-5s %s" % (split, data.path))
+            more = len(data.paths) - 1
+            print("%-5s %s%s" % (split, data.path,
+                                 " (+%d more shards)" % more if more > 0 else ""))
             print("      rows: %d, %s" % (data.num_rows, _skipped_line(data)))
             if split != "test":
                 print("      " + describe_labels(task, data))

@@ -17,8 +17,9 @@ FLAGS = (
                                     "(e.g. OUTPUT_DIR/retrain.hdf5) or a fine-tuned Google "
                                     "checkpoint"), ALL),
     ("--VOCAB_PATH", dict(help="vocab.txt of the BERT checkpoint"), ALL),
-    ("--DATA_DIR", dict(help="folder with the task's train/dev/test .tsv "
-                                            "files"), ALL),
+    ("--DATA_DIR", dict(help="the task's GLUE folder: train/dev/test .tsv files of the "
+                             "GLUE download, or the nyu-mll/glue parquet download (its root "
+                             "or the task's config folder)"), ALL),
     ("--OUTPUT_DIR", dict(required=True, help="folder for checkpoints, log and results"), ALL),
     ("--EPOCH", dict(type=int, default=3, help="epochs of each training stage (default 3)"),
      TRAIN),

@@ -1,7 +1,24 @@
-"""GLUE data: one table-driven TSV reader and a BERT input encoder.
+"""GLUE data: one table-driven reader of two layouts and a BERT input encoder.
+
+Two layouts of GLUE are read, and which one a DATA_DIR holds is detected from its
+content (``detect_layout``):
+
+- ``tsv``: the GLUE download script's TSV files (``train.tsv``, ``dev.tsv``,
+  ``test.tsv``, MNLI's ``dev_matched.tsv`` ..., ``diagnostic/diagnostic.tsv``);
+- ``parquet``: the Hugging Face dataset ``nyu-mll/glue`` as ``huggingface-cli
+  download nyu-mll/glue --repo-type dataset`` (or the hub cache) lays it out: one
+  folder per config holding ``<split>-00000-of-00001.parquet`` (read with pandas and
+  pyarrow), with integer labels in the dataset card's order and an ``idx`` column.
+
+Both give the same ``Example``s: labels are this project's class indices (a
+parquet label is converted by its label string, ``HubLayout.labels``, since the
+card's order is not the project's, e.g. MNLI), and a test example's guid is the
+TSV's index column or the parquet ``idx`` (parquet rows are taken in ``idx``
+order). A folder holding neither layout, or both, is an error that lists what was
+looked for.
 
 The reader knows nothing about individual tasks; the row layout of every file
-comes from ``power_bert.tasks``. Files are read with the csv module
+comes from ``power_bert.tasks``. TSV files are read with the csv module
 (tab-delimited, ``csv.QUOTE_NONE`` because sentences contain quote characters)
 as UTF-8; a leading byte-order mark is dropped (MRPC's header has one) and a
 missing final newline is fine (CoLA's dev.tsv has none).
@@ -14,6 +31,10 @@ Problems in the files are never silent:
 - A split with no usable row, an unknown label, a score that is not a number
   in the task's range, a line that is not UTF-8 and a missing file raise
   ``DataError`` naming the file (and the 1-based line number).
+- In a parquet file, a missing column, a label that is not one of the card's
+  classes (or a score outside the range), an empty (null) cell, a repeated
+  ``idx`` and a file pyarrow cannot read raise ``DataError`` naming the file, the
+  column and the 0-based row.
 
 Only ``DataParser`` needs keras-bert (and so TensorFlow); it is imported when a
 parser is built, so reading files stays light.
@@ -26,6 +47,7 @@ import csv
 import logging
 import math
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -33,7 +55,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from power_bert.errors import DataError  # a data or vocabulary file that cannot be used
-from power_bert.tasks import SPLITS, TaskSpec, get_task
+from power_bert.tasks import (HUB_CARD_URL, HUB_DATASET, HUB_INDEX_COLUMN, HUB_LABEL_COLUMN,
+                              SPLITS, TaskSpec, get_task)
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +70,14 @@ _SHOWN_LINES = 5
 TaskLike = Union[str, TaskSpec]
 PathLike = Union[str, "os.PathLike[str]"]
 
+# The two layouts of a DATA_DIR, and how they are named to the user.
+TSV = "tsv"
+PARQUET = "parquet"
+LAYOUT_NAMES = {TSV: "GLUE download script (TSV files)",
+                PARQUET: "Hugging Face %s (parquet files)" % HUB_DATASET}
+# A parquet split's files: <split>-<shard>-of-<shards>.parquet, shards numbered from 0.
+_SHARD = re.compile(r"^(?P<split>.+)-(?P<shard>\d{5})-of-(?P<shards>\d{5})\.parquet$")
+
 
 class DataWarning(UserWarning):
     """Rows were skipped while reading a data file."""
@@ -57,8 +88,9 @@ class Example:
     """One row of a GLUE file.
 
     Attributes:
-      guid: for the test split, the file's index column (the submission's
-        ``index``); for train/dev, ``"<split>-<line number>"``.
+      guid: for the test split, the file's index column or parquet ``idx`` (the
+        submission's ``index``); for train/dev, ``"<split>-<line number>"`` (TSV) or
+        ``"<split>-idx<idx>"`` (parquet).
       text_a: first sentence.
       text_b: second sentence, None for single-sentence tasks.
       label: class index into ``task.labels`` (int), the score (float) for
@@ -72,17 +104,33 @@ class Example:
 
 
 @dataclass(frozen=True)
+class SplitSource:
+    """Where one split is read from.
+
+    Attributes:
+      layout: ``TSV`` or ``PARQUET``.
+      paths: the split's files in reading order: one TSV file, or the parquet
+        shards (``<split>-00000-of-00001.parquet`` on the hub: one).
+    """
+
+    layout: str
+    paths: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SplitData:
-    """The result of reading one split's file.
+    """The result of reading one split's file(s).
 
     Attributes:
       task: the task read.
       split: "train", "dev" or "test".
-      path: the file that was read.
-      examples: the usable rows, in file order.
+      path: the file that was read (the first shard of a parquet split).
+      examples: the usable rows, in file order (parquet: in ``idx`` order).
       num_rows: data rows in the file (header and empty lines not counted).
       skipped_lines: 1-based line numbers of rows skipped for a wrong column
-        count.
+        count (always empty for parquet: its rows have no column count).
+      layout: ``TSV`` or ``PARQUET``, the layout the split was read from.
+      paths: every file read (one but for a parquet split in several shards).
     """
 
     task: TaskSpec
@@ -91,6 +139,8 @@ class SplitData:
     examples: List[Example]
     num_rows: int
     skipped_lines: Tuple[int, ...]
+    layout: str = TSV
+    paths: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,8 +183,110 @@ class SplitStats:
     max_length: int
 
 
-def find_split_file(task: TaskLike, data_dir: PathLike, split: str) -> str:
-    """Locate a split's file under DATA_DIR using the task's search folders.
+def _tsv_candidates(task: TaskSpec, data_dir: PathLike, split: str) -> List[str]:
+    """Absolute paths where a split's TSV file may be, in search order."""
+    name = task.split_file(split)
+    return [os.path.abspath(os.path.join(os.fspath(data_dir), folder, name))
+            for folder in task.search_dirs]
+
+
+def _parquet_folders(task: TaskSpec, data_dir: PathLike) -> List[str]:
+    """Absolute folders where the task's parquet files may be (none: TSV only)."""
+    if task.hub is None:
+        return []
+    return [os.path.abspath(os.path.join(os.fspath(data_dir), folder))
+            for folder in task.hub.search_dirs]
+
+
+def _parquet_pattern(folder: str, hub_split: str) -> str:
+    return os.path.join(folder, "%s-*-of-*.parquet" % hub_split)
+
+
+def _shard_names(folder: str, hub_split: str) -> List[str]:
+    """File names of a split's parquet shards in ``folder`` (unsorted, unchecked)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:  # not a folder, or not readable: nothing there
+        return []
+    return [name for name in names
+            if (match := _SHARD.match(name)) and match.group("split") == hub_split
+            and os.path.isfile(os.path.join(folder, name))]
+
+
+def _complete_shards(folder: str, hub_split: str) -> Tuple[str, ...]:
+    """The paths of a split's shards in ``folder`` in shard order; () when it has none.
+
+    Raises:
+      DataError: the shards found are not all of one set 0..N-1 (names the files).
+    """
+    names = sorted(_shard_names(folder, hub_split))
+    if not names:
+        return ()
+    numbers = [(int(m.group("shard")), int(m.group("shards")))
+               for m in (_SHARD.match(name) for name in names)]
+    totals = {total for _, total in numbers}
+    if len(totals) != 1 or sorted(n for n, _ in numbers) != list(range(totals.pop())):
+        raise DataError("%s: the parquet shards of split %s are incomplete or mixed: found %s"
+                        % (folder, hub_split, ", ".join(names)))
+    return tuple(os.path.join(folder, name) for name in names)
+
+
+def detect_layout(task: TaskLike, data_dir: PathLike) -> str:
+    """Which layout DATA_DIR holds for a task, from the files found there.
+
+    The TSV layout is recognised by any of the task's split files (``train.tsv``,
+    ``dev_matched.tsv``, ``diagnostic.tsv``, ...) in its search folders; the parquet
+    layout by any ``<split>-NNNNN-of-NNNNN.parquet`` of the task's ``nyu-mll/glue``
+    config split names in the hub search folders (DATA_DIR, ``DATA_DIR/<config>``).
+
+    Args:
+      task: task name or TaskSpec.
+      data_dir: the DATA_DIR given by the user.
+
+    Returns:
+      ``TSV`` or ``PARQUET``.
+
+    Raises:
+      DataError: DATA_DIR holds neither layout (the message lists every file and
+        pattern looked for) or both (it names one file of each).
+      ValueError: unknown task name.
+    """
+    task = get_task(task)
+    tsv_tried: List[str] = []
+    parquet_tried: List[str] = []
+    tsv_found: List[str] = []
+    parquet_found: List[str] = []
+    for split in task.splits:
+        for path in _tsv_candidates(task, data_dir, split):
+            tsv_tried.append(path)
+            if os.path.isfile(path):
+                tsv_found.append(path)
+        if task.hub is None:
+            continue
+        hub_split = task.hub.split_name(split)
+        for folder in _parquet_folders(task, data_dir):
+            parquet_tried.append(_parquet_pattern(folder, hub_split))
+            parquet_found += [os.path.join(folder, name)
+                              for name in sorted(_shard_names(folder, hub_split))]
+    root = os.path.abspath(os.fspath(data_dir))
+    if tsv_found and parquet_found:
+        raise DataError("DATA_DIR %s holds both GLUE layouts for task %s (%s and %s); point "
+                        "DATA_DIR at a folder with only one of them"
+                        % (root, task.name, tsv_found[0], parquet_found[0]))
+    if tsv_found:
+        return TSV
+    if parquet_found:
+        return PARQUET
+    where = "DATA_DIR %s does not exist; " % root if not os.path.isdir(root) else ""
+    looked = "the %s: %s" % (LAYOUT_NAMES[TSV], ", ".join(tsv_tried))
+    if parquet_tried:
+        looked += "; and the %s: %s" % (LAYOUT_NAMES[PARQUET], ", ".join(parquet_tried))
+    raise DataError("Task %s: %sno GLUE data found in %s; looked for %s"
+                    % (task.name, where, root, looked))
+
+
+def locate_split(task: TaskLike, data_dir: PathLike, split: str) -> SplitSource:
+    """The layout and file(s) of one split under DATA_DIR.
 
     Args:
       task: task name or TaskSpec.
@@ -142,33 +294,59 @@ def find_split_file(task: TaskLike, data_dir: PathLike, split: str) -> str:
       split: "train", "dev" or "test".
 
     Returns:
-      Path of the first candidate that exists.
+      A SplitSource: the detected layout and the split's file(s).
 
     Raises:
-      DataError: the task has no such split, or no candidate exists (the
-        message lists every path tried).
+      DataError: the task has no such split, DATA_DIR holds neither or both
+        layouts, the split's file is missing from the detected layout (the message
+        lists every path tried), or its parquet shards are incomplete.
       ValueError: unknown task or split name.
     """
     task = get_task(task)
-    name = task.split_file(split)
-    if name is None:
+    if task.split_file(split) is None:
         hint = (" (it is predicted by the %s model)" % task.label_task
                 if task.label_task else "")
         raise DataError("Task %s has no %s split; it has: %s%s"
                         % (task.name, split, ", ".join(task.splits), hint))
-    tried = [os.path.abspath(os.path.join(os.fspath(data_dir), folder, name))
-             for folder in task.search_dirs]
-    for candidate in tried:
-        if os.path.isfile(candidate):
-            return candidate
-    where = ("DATA_DIR %s does not exist; " % os.path.abspath(os.fspath(data_dir))
-             if not os.path.isdir(data_dir) else "")
-    raise DataError("Task %s, %s split: %sfile not found; tried %s"
-                    % (task.name, split, where, ", ".join(tried)))
+    layout = detect_layout(task, data_dir)
+    if layout == TSV:
+        tried = _tsv_candidates(task, data_dir, split)
+        for candidate in tried:
+            if os.path.isfile(candidate):
+                return SplitSource(TSV, (candidate,))
+        raise DataError("Task %s, %s split: file not found; tried %s"
+                        % (task.name, split, ", ".join(tried)))
+    hub_split = task.hub.split_name(split)
+    folders = _parquet_folders(task, data_dir)
+    for folder in folders:
+        shards = _complete_shards(folder, hub_split)
+        if shards:
+            return SplitSource(PARQUET, shards)
+    raise DataError("Task %s, %s split (%s config %s, split %s): file not found; tried %s"
+                    % (task.name, split, HUB_DATASET, task.hub.config, hub_split,
+                       ", ".join(_parquet_pattern(f, hub_split) for f in folders)))
+
+
+def find_split_file(task: TaskLike, data_dir: PathLike, split: str) -> str:
+    """Locate a split's file under DATA_DIR (either layout, see ``locate_split``).
+
+    Args:
+      task: task name or TaskSpec.
+      data_dir: the DATA_DIR given by the user.
+      split: "train", "dev" or "test".
+
+    Returns:
+      The path of the split's file (its first shard for a parquet split).
+
+    Raises:
+      DataError: see ``locate_split``.
+      ValueError: unknown task or split name.
+    """
+    return locate_split(task, data_dir, split).paths[0]
 
 
 def read_split(task: TaskLike, data_dir: PathLike, split: str) -> SplitData:
-    """Read one split of a task, with the bookkeeping of skipped rows.
+    """Read one split of a task, from whichever layout DATA_DIR holds.
 
     Args:
       task: task name or TaskSpec.
@@ -176,19 +354,23 @@ def read_split(task: TaskLike, data_dir: PathLike, split: str) -> SplitData:
       split: "train", "dev" or "test".
 
     Returns:
-      A SplitData whose examples are in file order.
+      A SplitData whose examples are in file order (parquet: ``idx`` order).
 
     Raises:
       DataError: missing file, non-UTF-8 line, unknown label, bad score, or
-        no usable row.
+        no usable row; for parquet, an unreadable file, a missing column, a
+        null cell, a label outside the card's classes, a repeated idx.
       ValueError: unknown task or split name.
 
     Warns:
-      DataWarning: once per file when rows with a wrong column count were
+      DataWarning: once per TSV file when rows with a wrong column count were
         skipped.
     """
     task = get_task(task)
-    path = find_split_file(task, data_dir, split)
+    source = locate_split(task, data_dir, split)
+    if source.layout == PARQUET:
+        return _read_parquet_split(task, split, source.paths)
+    path = source.paths[0]
     is_test = split == "test"
     num_columns = task.split_num_columns(split)
     if is_test:
@@ -233,7 +415,7 @@ def read_split(task: TaskLike, data_dir: PathLike, split: str) -> SplitData:
             reason = "it has no data rows"
         raise DataError("%s: no usable %s example for task %s: %s"
                         % (path, split, task.name, reason))
-    return SplitData(task, split, path, examples, num_rows, tuple(skipped))
+    return SplitData(task, split, path, examples, num_rows, tuple(skipped), TSV, (path,))
 
 
 def read_examples(task: TaskLike, data_dir: PathLike, split: str) -> List[Example]:
@@ -245,12 +427,11 @@ def read_examples(task: TaskLike, data_dir: PathLike, split: str) -> List[Exampl
       split: "train", "dev" or "test".
 
     Returns:
-      The examples in file order; labels are class indices (float scores for
-      regression), None for test.
+      The examples in file order (parquet: idx order); labels are class indices
+      (float scores for regression), None for test.
 
     Raises:
-      DataError: missing file, non-UTF-8 line, unknown label, bad score, or
-        no usable row.
+      DataError: see ``read_split``.
       ValueError: unknown task or split name.
     """
     return read_split(task, data_dir, split).examples
@@ -304,6 +485,154 @@ def _parse_label(task: TaskSpec, label_index: Dict[str, int], value: str,
         raise DataError("%s, line %d: score %r for task %s is not a number in [%g, %g]"
                         % (path, line_no, value, task.name, low, high))
     return score
+
+
+def _read_parquet_split(task: TaskSpec, split: str, paths: Sequence[str]) -> SplitData:
+    """Read a split of the ``nyu-mll/glue`` layout: every shard, then rows in idx order.
+
+    Train/dev guids are ``"<split>-idx<idx>"``; a test example's guid is its idx.
+    """
+    hub = task.hub
+    is_test = split == "test"
+    rows: List[Tuple[int, Example]] = []
+    seen: Dict[int, Tuple[str, int]] = {}
+    for path in paths:
+        frame = _read_parquet_file(task, split, path)
+        if frame.empty:  # its columns' types say nothing
+            continue
+        ids = _index_column(frame, path)
+        first = _text_column(frame, hub.text_a, path, ids)
+        second = (_text_column(frame, hub.text_b, path, ids) if hub.text_b is not None
+                  else [None] * len(ids))
+        labels = [None] * len(ids) if is_test else _label_column(task, frame, path, ids)
+        for row, idx in enumerate(ids):
+            if idx in seen:
+                where = seen[idx]
+                raise DataError("%s, column %r, row %d: idx %d repeats (first at row %d%s)"
+                                % (path, HUB_INDEX_COLUMN, row, idx, where[1],
+                                   "" if where[0] == path else " of " + where[0]))
+            seen[idx] = (path, row)
+            guid = str(idx) if is_test else "%s-idx%d" % (split, idx)
+            rows.append((idx, Example(guid, first[row], second[row], labels[row])))
+    if not rows:
+        raise DataError("%s: no usable %s example for task %s: it has no data rows"
+                        % (paths[0], split, task.name))
+    rows.sort(key=lambda pair: pair[0])  # idx order, the order of the GLUE files
+    return SplitData(task, split, paths[0], [example for _, example in rows], len(rows), (),
+                     PARQUET, tuple(paths))
+
+
+def _read_parquet_file(task: TaskSpec, split: str, path: str):
+    """One parquet file as a pandas DataFrame that has the split's columns.
+
+    Raises:
+      DataError: pyarrow is missing, the file cannot be read, or a column is missing.
+    """
+    try:
+        import pandas as pd
+        import pyarrow
+    except ImportError as exc:
+        raise DataError("%s: reading the %s parquet layout needs pandas and pyarrow (%s); "
+                        "pip install -r requirements.txt" % (path, HUB_DATASET, exc)) from None
+    try:
+        frame = pd.read_parquet(path, engine="pyarrow")
+    except (pyarrow.ArrowException, OSError, ValueError) as exc:
+        raise DataError("%s: cannot be read as a parquet file: %s"
+                        % (path, " ".join(str(exc).split()))) from None
+    needed = task.hub.columns(split)
+    missing = [column for column in needed if column not in frame.columns]
+    if missing:
+        raise DataError("%s: no column %s; task %s (%s config %s, see %s) needs %s; the file "
+                        "has %s" % (path, ", ".join(repr(c) for c in missing), task.name,
+                                    HUB_DATASET, task.hub.config, HUB_CARD_URL,
+                                    ", ".join(needed),
+                                    ", ".join(map(str, frame.columns)) or "no columns"))
+    return frame
+
+
+def _first_null(series) -> Optional[int]:
+    """The 0-based row of the first null cell of a column, or None."""
+    nulls = series.isna().to_numpy()
+    return int(nulls.argmax()) if nulls.any() else None
+
+
+def _index_column(frame, path: str) -> List[int]:
+    """The ``idx`` column as ints (the GLUE submission index of each row)."""
+    import pandas as pd
+
+    series = frame[HUB_INDEX_COLUMN]
+    row = _first_null(series)
+    if row is not None:
+        raise DataError("%s, column %r, row %d: no idx (null)" % (path, HUB_INDEX_COLUMN, row))
+    if not pd.api.types.is_integer_dtype(series.dtype):
+        raise DataError("%s, column %r holds %s values; the card's idx is an integer"
+                        % (path, HUB_INDEX_COLUMN, series.dtype))
+    return [int(value) for value in series.tolist()]
+
+
+def _text_column(frame, column: str, path: str, ids: Sequence[int]) -> List[str]:
+    """A sentence column as strings (empty strings are kept, as in the TSV files)."""
+    series = frame[column]
+    nulls = series.isna().to_numpy()
+    values = series.tolist()
+    for row, value in enumerate(values):
+        if nulls[row] or not isinstance(value, str):
+            what = "no text (null)" if nulls[row] else "%r is not a string" % (value,)
+            raise DataError("%s, column %r, row %d (idx %d): %s"
+                            % (path, column, row, ids[row], what))
+    return values
+
+
+def _label_column(task: TaskSpec, frame, path: str, ids: Sequence[int]
+                  ) -> List[Union[int, float]]:
+    """The ``label`` column as this project's class indices (scores for regression).
+
+    A card integer k is the label string ``task.hub.labels[k]``, which is class
+    ``task.labels.index(that string)`` here.
+    """
+    import pandas as pd
+
+    hub = task.hub
+    series = frame[HUB_LABEL_COLUMN]
+    row = _first_null(series)
+    if row is not None:
+        raise DataError("%s, column %r, row %d (idx %d): no label (null)"
+                        % (path, HUB_LABEL_COLUMN, row, ids[row]))
+    dtype = series.dtype
+    if hub.labels is None:
+        usable = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        expected = hub.describe_labels()
+    else:
+        usable = pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        expected = "a class integer: " + hub.describe_labels()
+    if not usable:
+        raise DataError("%s, column %r holds %s values; config %s's label is %s (see %s)"
+                        % (path, HUB_LABEL_COLUMN, dtype, hub.config, expected, HUB_CARD_URL))
+    if hub.labels is None:
+        low, high = task.score_range
+        scores = []
+        # The card's scores are float32, the precision of the targets of both layouts
+        # (DataParser's y): a TSV score of more digits ("2.11111111111111") is equal to
+        # its parquet score once both are float32.
+        for row, value in enumerate(series.to_numpy()):
+            score = float(value)
+            if not low <= score <= high:
+                raise DataError("%s, column %r, row %d (idx %d): score %s for task %s is not a "
+                                "number in [%g, %g]" % (path, HUB_LABEL_COLUMN, row, ids[row],
+                                                         value, task.name, low, high))
+            scores.append(score)
+        return scores
+    to_index = [task.labels.index(label) for label in hub.labels]
+    indices = []
+    for row, value in enumerate(series.tolist()):
+        if not 0 <= value < len(to_index):
+            hint = " (-1 marks an unlabelled test row)" if value == -1 else ""
+            raise DataError("%s, column %r, row %d (idx %d): label %d is not a class of %s "
+                            "config %s (%s)%s" % (path, HUB_LABEL_COLUMN, row, ids[row], value,
+                                                  HUB_DATASET, hub.config,
+                                                  hub.describe_labels(), hint))
+        indices.append(to_index[value])
+    return indices
 
 
 def _format_lines(lines: Sequence[int]) -> str:
@@ -568,9 +897,9 @@ class DataParser:
                            num_truncated=encoded.num_truncated,
                            max_length=int(encoded.lengths.max(initial=0)))
         self.stats[data.split] = stats
-        logger.info("%s %s: %d examples, %d truncated to max_seq_len %d (longest %d)",
-                    self.task.name, data.split, stats.num_examples, stats.num_truncated,
-                    self.max_seq_len, stats.max_length)
+        logger.info("%s %s (%s, %s): %d examples, %d truncated to max_seq_len %d (longest %d)",
+                    self.task.name, data.split, data.layout, data.path, stats.num_examples,
+                    stats.num_truncated, self.max_seq_len, stats.max_length)
         return encoded
 
 
@@ -581,7 +910,8 @@ def _check_max_examples(max_examples: int) -> int:
     return int(max_examples)
 
 
-__all__ = ["DataError", "DataWarning", "Example", "SplitData", "SplitStats", "EncodedExamples",
-           "DataParser", "DEFAULT_SEED", "REQUIRED_TOKENS", "SPLITS",
-           "find_split_file", "read_split", "read_examples", "load_vocab", "count_vocab",
+__all__ = ["DataError", "DataWarning", "Example", "SplitSource", "SplitData", "SplitStats",
+           "EncodedExamples", "DataParser", "DEFAULT_SEED", "REQUIRED_TOKENS", "SPLITS", "TSV",
+           "PARQUET", "LAYOUT_NAMES", "detect_layout", "locate_split", "find_split_file",
+           "read_split", "read_examples", "load_vocab", "count_vocab",
            "check_vocab"]

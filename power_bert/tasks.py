@@ -22,6 +22,17 @@ so for ``ax`` the reader accepts any of:
   ``glue_data/MNLI``, so the MNLI folder can be used for both MNLI and AX).
 
 If none exists the reader's error lists every path it tried.
+
+The Hugging Face layout (``TaskSpec.hub``, a ``HubLayout``): the GLUE download script's
+data URLs no longer answer, so most users get GLUE from the Hugging Face dataset
+``nyu-mll/glue``: one folder per config (``cola``, ``sst2``, ``mnli``, ``ax``, ...) holding
+``<split>-00000-of-00001.parquet`` files, with the card's column names, integer class
+labels (``-1`` on test) and an ``idx`` column. The facts below (config names, split
+names, columns, and the order of each config's ``class_label`` names) come from the
+dataset card, https://huggingface.co/datasets/nyu-mll/glue (README.md, ``dataset_info``
+features and splits). A task's parquet files are looked up in DATA_DIR itself (the
+config folder), in ``DATA_DIR/<config>`` (DATA_DIR is the downloaded dataset's root)
+and, for ``ax``, in ``DATA_DIR/../ax`` (DATA_DIR is the ``mnli`` folder).
 """
 from dataclasses import dataclass, replace
 from typing import Dict, Optional, Tuple
@@ -49,6 +60,88 @@ class Hyperparameters:
 
 DEFAULT_HYPERPARAMETERS = Hyperparameters(lr_bert=3e-5, lr_soft_extract=1e-3, lam=1e-3,
                                           batch_size=32)
+
+
+# Columns every config of nyu-mll/glue has besides its sentences: the class (an integer;
+# -1 on test; a float32 score for stsb) and the row's index (the GLUE submission index).
+HUB_LABEL_COLUMN = "label"
+HUB_INDEX_COLUMN = "idx"
+HUB_DATASET = "nyu-mll/glue"
+HUB_CARD_URL = "https://huggingface.co/datasets/nyu-mll/glue"
+
+
+@dataclass(frozen=True)
+class HubLayout:
+    """Where and how one task is stored in the Hugging Face ``nyu-mll/glue`` dataset.
+
+    Attributes:
+      config: the dataset's config name, which is also the folder of its files.
+      train_split, dev_split, test_split: the config's split names that hold this
+        task's train, dev and test sets (a split's file is
+        ``<split>-00000-of-00001.parquet``); None where the task has no such split.
+      text_a, text_b: column names of the first and second sentence (text_b None
+        for single-sentence tasks).
+      label_names: the card's ``class_label`` names in integer order (0, 1, ...);
+        None for regression (``label`` is a float32 score).
+      labels: for each card integer, in the same order, this project's label string
+        (``TaskSpec.labels``: the strings of the GLUE files and of the GLUE server),
+        so labels are converted by their string, never by their number. None for
+        regression.
+      search_dirs: folders relative to DATA_DIR where the files are looked up, in
+        order; empty means ("", config).
+    """
+
+    config: str
+    train_split: Optional[str]
+    dev_split: Optional[str]
+    test_split: str
+    text_a: str
+    text_b: Optional[str]
+    label_names: Optional[Tuple[str, ...]]
+    labels: Optional[Tuple[str, ...]]
+    search_dirs: Tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.search_dirs:
+            object.__setattr__(self, "search_dirs", ("", self.config))
+        problems = []
+        if (self.label_names is None) != (self.labels is None):
+            problems.append("label_names and labels must both be set or both None")
+        elif self.labels is not None:
+            if len(self.label_names) != len(self.labels):
+                problems.append("%d label_names but %d labels"
+                                % (len(self.label_names), len(self.labels)))
+            for what, values in (("label_names", self.label_names), ("labels", self.labels)):
+                if len(set(values)) != len(values):
+                    problems.append("duplicate %s %s" % (what, values))
+        if problems:
+            raise ValueError("Bad hub layout %r: %s" % (self.config, "; ".join(problems)))
+
+    def split_name(self, split: str) -> Optional[str]:
+        """The config's split name for "train", "dev" or "test" (None: no such split).
+
+        Raises:
+          ValueError: ``split`` is not one of the three split names.
+        """
+        _check_split(split)
+        return {"train": self.train_split, "dev": self.dev_split,
+                "test": self.test_split}[split]
+
+    def columns(self, split: str) -> Tuple[str, ...]:
+        """The columns a split's file must have (the label only where it is used).
+
+        Raises:
+          ValueError: ``split`` is not one of the three split names.
+        """
+        _check_split(split)
+        texts = (self.text_a,) if self.text_b is None else (self.text_a, self.text_b)
+        return texts + (HUB_INDEX_COLUMN,) + (() if split == "test" else (HUB_LABEL_COLUMN,))
+
+    def describe_labels(self) -> str:
+        """e.g. "0 = unacceptable, 1 = acceptable" (the card's classes)."""
+        if self.label_names is None:
+            return "a float32 score"
+        return ", ".join("%d = %s" % pair for pair in enumerate(self.label_names))
 
 
 @dataclass(frozen=True)
@@ -85,6 +178,8 @@ class TaskSpec:
       search_dirs: folders relative to DATA_DIR where the files are looked up,
         in order ("" is DATA_DIR itself).
       reference: the task's reference hyper-parameters (None: the defaults).
+      hub: where the task is in the Hugging Face ``nyu-mll/glue`` parquet layout and
+        how its columns and integer labels read (None: TSV files only).
     """
 
     name: str
@@ -110,6 +205,7 @@ class TaskSpec:
     label_task: Optional[str] = None
     search_dirs: Tuple[str, ...] = ("",)
     reference: Optional[Hyperparameters] = None
+    hub: Optional[HubLayout] = None
 
     @property
     def hyperparameters(self) -> Hyperparameters:
@@ -147,8 +243,27 @@ class TaskSpec:
             "test", self.test_num_columns,
             {"test_index": self.test_index, "test_text_a": self.test_text_a,
              "test_text_b": self.test_text_b})
+        if self.hub is not None:
+            problems += self._hub_problems()
         if problems:
             raise ValueError("Bad task table entry %r: %s" % (self.name, "; ".join(problems)))
+
+    def _hub_problems(self):
+        """The hub layout must hold the same splits, sentences and labels as the files."""
+        hub, problems = self.hub, []
+        for split in SPLITS:
+            if (hub.split_name(split) is None) != (self.split_file(split) is None):
+                problems.append("hub %s split must exist exactly when %s_file does"
+                                % (split, split))
+        if (hub.text_b is None) != (self.test_text_b is None):
+            problems.append("hub text_b must be set exactly when the task has a second "
+                            "sentence")
+        if (hub.labels is None) != (self.labels is None):
+            problems.append("hub labels must be set exactly when the task has labels")
+        elif hub.labels is not None and sorted(hub.labels) != sorted(self.labels):
+            problems.append("hub labels %s are not the task's labels %s in some order"
+                            % (hub.labels, self.labels))
+        return problems
 
     @property
     def is_regression(self) -> bool:
@@ -224,8 +339,8 @@ def _column_problems(what: str, num_columns: int, columns: Dict[str, Optional[in
 
 
 def _sentence_pair_task(name: str, glue_name: str, labels: Tuple[str, ...],
-                        max_seq_len: int, reference: Optional[Hyperparameters] = None
-                        ) -> TaskSpec:
+                        max_seq_len: int, hub: HubLayout,
+                        reference: Optional[Hyperparameters] = None) -> TaskSpec:
     """QNLI, RTE, WNLI: ``index s1 s2 label``; test ``index s1 s2``; header."""
     return TaskSpec(
         name=name, glue_name=glue_name, labels=labels, metrics=("accuracy",),
@@ -233,7 +348,7 @@ def _sentence_pair_task(name: str, glue_name: str, labels: Tuple[str, ...],
         train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
         has_header=True, num_columns=4, text_a=1, text_b=2, label=3,
         test_has_header=True, test_num_columns=3,
-        test_index=0, test_text_a=1, test_text_b=2, reference=reference)
+        test_index=0, test_text_a=1, test_text_b=2, reference=reference, hub=hub)
 
 
 def _mnli_task(name: str, glue_name: str, suffix: str,
@@ -250,7 +365,29 @@ def _mnli_task(name: str, glue_name: str, suffix: str,
         has_header=True, num_columns=12, dev_num_columns=16,
         text_a=8, text_b=9, label=-1,
         test_has_header=True, test_num_columns=10,
-        test_index=0, test_text_a=8, test_text_b=9, reference=reference)
+        test_index=0, test_text_a=8, test_text_b=9, reference=reference,
+        hub=HubLayout(config="mnli", train_split="train", dev_split="validation_" + suffix,
+                      test_split="test_" + suffix, text_a="premise", text_b="hypothesis",
+                      label_names=_HUB_NLI_3, labels=_HUB_NLI_3))
+
+
+# The nyu-mll/glue card's class_label names, integer 0 first (HUB_CARD_URL, README.md,
+# dataset_info): cola 0 = unacceptable, 1 = acceptable; sst2 0 = negative, 1 = positive;
+# mrpc 0 = not_equivalent, 1 = equivalent; qqp 0 = not_duplicate, 1 = duplicate; stsb a
+# float32 label; mnli (and ax) 0 = entailment, 1 = neutral, 2 = contradiction; qnli and
+# rte 0 = entailment, 1 = not_entailment; wnli 0 = not_entailment, 1 = entailment. The
+# hub built them from the GLUE files, so a file's "0"/"1" is the card's 0/1, and
+# MNLI's order differs from this project's (contradiction, entailment, neutral).
+_HUB_NLI_3 = ("entailment", "neutral", "contradiction")
+
+
+def _hub(config: str, text_a: str, text_b: Optional[str],
+         label_names: Optional[Tuple[str, ...]], labels: Optional[Tuple[str, ...]],
+         ) -> HubLayout:
+    """A config with the splits train, validation and test."""
+    return HubLayout(config=config, train_split="train", dev_split="validation",
+                     test_split="test", text_a=text_a, text_b=text_b,
+                     label_names=label_names, labels=labels)
 
 
 # SST-2: "sentence label"; test "index sentence".
@@ -261,7 +398,8 @@ _SST2 = TaskSpec(
     has_header=True, num_columns=2, text_a=0, text_b=None, label=1,
     test_has_header=True, test_num_columns=2,
     test_index=0, test_text_a=1, test_text_b=None,
-    reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=5e-4, lam=2e-4, batch_size=64))
+    reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=5e-4, lam=2e-4, batch_size=64),
+    hub=_hub("sst2", "sentence", None, ("negative", "positive"), BINARY_LABELS))
 
 
 _TASK_LIST = (
@@ -274,7 +412,8 @@ _TASK_LIST = (
         test_has_header=True, test_num_columns=2,
         test_index=0, test_text_a=1, test_text_b=None,
         reference=Hyperparameters(lr_bert=2e-5, lr_soft_extract=1.5e-3, lam=7e-3,
-                                  batch_size=32)),
+                                  batch_size=32),
+        hub=_hub("cola", "sentence", None, ("unacceptable", "acceptable"), BINARY_LABELS)),
     _SST2,
     # MRPC: "Quality #1 ID #2 ID #1 String #2 String"; test has index first.
     TaskSpec(
@@ -285,7 +424,9 @@ _TASK_LIST = (
         test_has_header=True, test_num_columns=5,
         test_index=0, test_text_a=3, test_text_b=4,
         reference=Hyperparameters(lr_bert=6e-5, lr_soft_extract=3e-3, lam=3e-3,
-                                  batch_size=64)),
+                                  batch_size=64),
+        hub=_hub("mrpc", "sentence1", "sentence2", ("not_equivalent", "equivalent"),
+                 BINARY_LABELS)),
     # STS-B: 10 columns, sentence1/2 at 7/8, score last; test 9 columns.
     TaskSpec(
         name="sts-b", glue_name="STS-B", labels=None, metrics=("spearman", "pearson"),
@@ -295,7 +436,8 @@ _TASK_LIST = (
         test_has_header=True, test_num_columns=9,
         test_index=0, test_text_a=7, test_text_b=8,
         reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=3e-3, lam=1e-3,
-                                  batch_size=64)),
+                                  batch_size=64),
+        hub=_hub("stsb", "sentence1", "sentence2", None, None)),
     # QQP: "id qid1 qid2 question1 question2 is_duplicate"; test "id q1 q2".
     TaskSpec(
         name="qqp", glue_name="QQP", labels=BINARY_LABELS, metrics=("f1", "accuracy"),
@@ -305,18 +447,24 @@ _TASK_LIST = (
         test_has_header=True, test_num_columns=3,
         test_index=0, test_text_a=1, test_text_b=2,
         reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=1e-4, lam=3e-4,
-                                  batch_size=64)),
+                                  batch_size=64),
+        hub=_hub("qqp", "question1", "question2", ("not_duplicate", "duplicate"),
+                 BINARY_LABELS)),
     _mnli_task("mnli-m", "MNLI-m", "matched",
                Hyperparameters(lr_bert=3e-5, lr_soft_extract=2e-4, lam=1e-4, batch_size=64)),
     _mnli_task("mnli-mm", "MNLI-mm", "mismatched",
                Hyperparameters(lr_bert=3e-5, lr_soft_extract=1e-4, lam=1e-4, batch_size=64)),
     _sentence_pair_task("qnli", "QNLI", NLI_2_LABELS, 128,
+                        _hub("qnli", "question", "sentence", NLI_2_LABELS, NLI_2_LABELS),
                         Hyperparameters(lr_bert=3e-5, lr_soft_extract=2e-4, lam=1.5e-4,
                                         batch_size=16)),
     _sentence_pair_task("rte", "RTE", NLI_2_LABELS, 256,
+                        _hub("rte", "sentence1", "sentence2", NLI_2_LABELS, NLI_2_LABELS),
                         Hyperparameters(lr_bert=3e-5, lr_soft_extract=3e-3, lam=1e-3,
                                         batch_size=16)),
-    _sentence_pair_task("wnli", "WNLI", BINARY_LABELS, 128),
+    _sentence_pair_task("wnli", "WNLI", BINARY_LABELS, 128,
+                        _hub("wnli", "sentence1", "sentence2", ("not_entailment", "entailment"),
+                             BINARY_LABELS)),
     # AX (diagnostic): test only, "index sentence1 sentence2"; predicted by
     # the MNLI-m model, so it carries MNLI's labels in MNLI's order.
     TaskSpec(
@@ -326,9 +474,12 @@ _TASK_LIST = (
         has_header=True, num_columns=None, text_a=None, text_b=None, label=None,
         test_has_header=True, test_num_columns=3,
         test_index=0, test_text_a=1, test_text_b=2,
-        search_dirs=("", "diagnostic", "../diagnostic")),
-    # The project's embedded synthetic sentiment set, in SST-2's layout.
-    replace(_SST2, name="demo", glue_name=None, reference=None),
+        search_dirs=("", "diagnostic", "../diagnostic"),
+        hub=HubLayout(config="ax", train_split=None, dev_split=None, test_split="test",
+                      text_a="premise", text_b="hypothesis", label_names=_HUB_NLI_3,
+                      labels=_HUB_NLI_3, search_dirs=("", "ax", "../ax"))),
+    # The project's embedded synthetic sentiment set, in SST-2's layout (TSV only).
+    replace(_SST2, name="demo", glue_name=None, reference=None, hub=None),
 )
 
 TASKS: Dict[str, TaskSpec] = {spec.name: spec for spec in _TASK_LIST}
@@ -372,5 +523,6 @@ def get_task(name) -> TaskSpec:
     return TASKS[key]
 
 
-__all__ = ["TaskSpec", "Hyperparameters", "DEFAULT_HYPERPARAMETERS", "TASKS", "TASK_NAMES", "GLUE_SUBMISSION_NAMES", "SPLITS",
+__all__ = ["TaskSpec", "HubLayout", "HUB_LABEL_COLUMN", "HUB_INDEX_COLUMN", "HUB_DATASET",
+           "HUB_CARD_URL", "Hyperparameters", "DEFAULT_HYPERPARAMETERS", "TASKS", "TASK_NAMES", "GLUE_SUBMISSION_NAMES", "SPLITS",
            "METRIC_NAMES", "get_task"]

@@ -8,9 +8,13 @@ characters, which the reader must keep (csv.QUOTE_NONE).
 Use ``write_glue_root(tmp_path)`` for a whole GLUE folder, one of the
 ``write_<task>`` functions for one task folder, and ``write_vocab`` for a
 vocabulary.
+
+The same files in the Hugging Face ``nyu-mll/glue`` parquet layout (one folder per
+config, the dataset card's columns, integer labels and ``idx``): ``write_hub_root``,
+``write_hub_folder``, and ``hub_from_tsv_folder`` to rewrite real GLUE TSV files.
 """
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
@@ -374,3 +378,171 @@ def write_ax(root) -> Path:
     """``root/diagnostic/diagnostic.tsv``; returns the ``diagnostic`` folder."""
     return write_folder(root, "diagnostic")
 
+
+
+# ----- the Hugging Face nyu-mll/glue parquet layout ---------------------------------------
+# The dataset card, https://huggingface.co/datasets/nyu-mll/glue (README.md, dataset_info),
+# written out here on its own, apart from power_bert.tasks, so that the reader is checked
+# against the card rather than against itself. Each config is a folder of
+# <split>-00000-of-00001.parquet files with the card's sentence columns, ``label`` (the
+# card's class integer, -1 on test; a float32 score for stsb) and ``idx`` (int32: the
+# 0-based row for train/validation, the GLUE index for test).
+
+# The card's integer of each label string of the GLUE files ("0"/"1" are the card's 0/1).
+CARD_LABELS: Dict[str, Optional[Dict[str, int]]] = {
+    "cola": {"0": 0, "1": 1},                      # 0 unacceptable, 1 acceptable
+    "sst2": {"0": 0, "1": 1},                      # 0 negative, 1 positive
+    "mrpc": {"0": 0, "1": 1},                      # 0 not_equivalent, 1 equivalent
+    "qqp": {"0": 0, "1": 1},                       # 0 not_duplicate, 1 duplicate
+    "stsb": None,                                  # float32 score
+    "mnli": {"entailment": 0, "neutral": 1, "contradiction": 2},
+    "ax": {"entailment": 0, "neutral": 1, "contradiction": 2},
+    "qnli": {"entailment": 0, "not_entailment": 1},
+    "rte": {"entailment": 0, "not_entailment": 1},
+    "wnli": {"0": 0, "1": 1},                      # 0 not_entailment, 1 entailment
+}
+
+
+class HubFile(NamedTuple):
+    """How one GLUE TSV file becomes one parquet file of nyu-mll/glue.
+
+    config, split: the card's config and split name.
+    texts: card column -> TSV column.
+    label: TSV column of the label (None on test).
+    index: TSV column of the test index (None: idx is the row number).
+    """
+    config: str
+    split: str
+    texts: Dict[str, int]
+    label: Optional[int]
+    index: Optional[int]
+
+
+def _hub_task(config: str, texts: Dict[str, int], label: int, test_texts: Dict[str, int],
+              dev: Tuple[str, ...] = ("dev.tsv", "validation")) -> Dict[str, HubFile]:
+    return {"train.tsv": HubFile(config, "train", texts, label, None),
+            dev[0]: HubFile(config, dev[1], texts, label, None),
+            "test.tsv": HubFile(config, "test", test_texts, None, 0)}
+
+
+_PAIR = {"sentence1": 1, "sentence2": 2}
+_MNLI = {"premise": 8, "hypothesis": 9}
+# GLUE folder -> TSV file name -> HubFile.
+HUB_FILES: Dict[str, Dict[str, HubFile]] = {
+    "CoLA": _hub_task("cola", {"sentence": 3}, 1, {"sentence": 1}),
+    "SST-2": _hub_task("sst2", {"sentence": 0}, 1, {"sentence": 1}),
+    "MRPC": _hub_task("mrpc", {"sentence1": 3, "sentence2": 4}, 0,
+                      {"sentence1": 3, "sentence2": 4}),
+    "STS-B": _hub_task("stsb", {"sentence1": 7, "sentence2": 8}, 9,
+                       {"sentence1": 7, "sentence2": 8}),
+    "QQP": _hub_task("qqp", {"question1": 3, "question2": 4}, 5,
+                     {"question1": 1, "question2": 2}),
+    "MNLI": {"train.tsv": HubFile("mnli", "train", _MNLI, -1, None),
+             "dev_matched.tsv": HubFile("mnli", "validation_matched", _MNLI, -1, None),
+             "dev_mismatched.tsv": HubFile("mnli", "validation_mismatched", _MNLI, -1, None),
+             "test_matched.tsv": HubFile("mnli", "test_matched", _MNLI, None, 0),
+             "test_mismatched.tsv": HubFile("mnli", "test_mismatched", _MNLI, None, 0)},
+    "QNLI": _hub_task("qnli", {"question": 1, "sentence": 2}, 3,
+                      {"question": 1, "sentence": 2}),
+    "RTE": _hub_task("rte", _PAIR, 3, _PAIR),
+    "WNLI": _hub_task("wnli", _PAIR, 3, _PAIR),
+    "diagnostic": {"diagnostic.tsv": HubFile("ax", "test", {"premise": 1, "hypothesis": 2},
+                                             None, 0)},
+}
+HUB_CONFIG_OF = {folder: next(iter(files.values())).config
+                 for folder, files in HUB_FILES.items()}
+
+
+def hub_path(root, config: str, split: str) -> Path:
+    """``root/<config>/<split>-00000-of-00001.parquet`` (the hub's one shard)."""
+    return Path(root) / config / ("%s-00000-of-00001.parquet" % split)
+
+
+def write_parquet(path, columns: Dict[str, Sequence], dtypes: Optional[Dict[str, str]] = None
+                  ) -> Path:
+    """Write columns (name -> values) as one parquet file with pandas and pyarrow.
+
+    Args:
+      path: file to write (folders are created).
+      columns: column values, all of one length, in column order.
+      dtypes: numpy dtype names to cast columns to (e.g. {"idx": "int32"}).
+
+    Returns:
+      The path written.
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(dict(columns))
+    for name, dtype in (dtypes or {}).items():
+        frame[name] = frame[name].astype(dtype)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path, engine="pyarrow", index=False)
+    return path
+
+
+def hub_columns(spec: HubFile, rows: Sequence[Sequence[str]]) -> Dict[str, list]:
+    """The card's columns of a GLUE file's data rows (header already dropped)."""
+    columns: Dict[str, list] = {name: [row[i] for row in rows] for name, i in spec.texts.items()}
+    labels = CARD_LABELS[spec.config]
+    if spec.label is None:
+        columns["label"] = [-1.0 if labels is None else -1] * len(rows)
+    elif labels is None:
+        columns["label"] = [float(row[spec.label]) for row in rows]
+    else:
+        columns["label"] = [labels[row[spec.label]] for row in rows]
+    columns["idx"] = (list(range(len(rows))) if spec.index is None
+                      else [int(row[spec.index]) for row in rows])
+    return columns
+
+
+def write_hub_file(root, spec: HubFile, rows: Sequence[Sequence[str]]) -> Path:
+    """One parquet file of the hub layout from a GLUE file's data rows."""
+    return write_parquet(hub_path(root, spec.config, spec.split), hub_columns(spec, rows),
+                         {"idx": "int32",
+                          "label": "float32" if CARD_LABELS[spec.config] is None else "int64"})
+
+
+def write_hub_folder(root, folder: str) -> Path:
+    """A fixture folder of ``GLUE_FOLDERS`` in the hub layout under ``root``.
+
+    Returns:
+      ``root/<config>`` (e.g. ``root/mnli`` for "MNLI", ``root/ax`` for "diagnostic").
+    """
+    for name, spec in HUB_FILES[folder].items():
+        write_hub_file(root, spec, GLUE_FOLDERS[folder][name][1])
+    return Path(root) / HUB_CONFIG_OF[folder]
+
+
+def write_hub_root(root) -> Path:
+    """Every fixture folder in the hub layout under ``root``; returns ``root``."""
+    for folder in HUB_FILES:
+        write_hub_folder(root, folder)
+    return Path(root)
+
+
+def read_tsv_rows(path, header: bool) -> List[List[str]]:
+    """A GLUE TSV file's data rows, read as the download script wrote them."""
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = [row for row in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+                if row]
+    return rows[1:] if header else rows
+
+
+def hub_from_tsv_folder(tsv_folder, root, folder: str) -> Path:
+    """Rewrite a GLUE download folder (e.g. the real ``CoLA``) in the hub layout.
+
+    Args:
+      tsv_folder: the folder with the GLUE TSV files.
+      root: the hub layout's root (``<root>/<config>/...`` is written).
+      folder: the GLUE folder name, a key of ``HUB_FILES``.
+
+    Returns:
+      ``root/<config>``.
+    """
+    for name, spec in HUB_FILES[folder].items():
+        header = not (folder == "CoLA" and spec.split != "test")  # CoLA train/dev: none
+        write_hub_file(root, spec, read_tsv_rows(Path(tsv_folder) / name, header))
+    return Path(root) / HUB_CONFIG_OF[folder]

@@ -128,3 +128,68 @@ def test_bad_table_entries_are_rejected():
         _spec(labels=None)
     with pytest.raises(ValueError, match="lower case"):
         _spec(name="RTE")
+
+
+# The nyu-mll/glue card (https://huggingface.co/datasets/nyu-mll/glue, README.md
+# dataset_info): config, dev/test split names, sentence columns, class names by integer.
+CARD = {
+    "cola": ("cola", "validation", "test", ("sentence", None), ("unacceptable", "acceptable")),
+    "sst-2": ("sst2", "validation", "test", ("sentence", None), ("negative", "positive")),
+    "mrpc": ("mrpc", "validation", "test", ("sentence1", "sentence2"),
+             ("not_equivalent", "equivalent")),
+    "sts-b": ("stsb", "validation", "test", ("sentence1", "sentence2"), None),
+    "qqp": ("qqp", "validation", "test", ("question1", "question2"),
+            ("not_duplicate", "duplicate")),
+    "mnli-m": ("mnli", "validation_matched", "test_matched", ("premise", "hypothesis"),
+               ("entailment", "neutral", "contradiction")),
+    "mnli-mm": ("mnli", "validation_mismatched", "test_mismatched", ("premise", "hypothesis"),
+                ("entailment", "neutral", "contradiction")),
+    "qnli": ("qnli", "validation", "test", ("question", "sentence"),
+             ("entailment", "not_entailment")),
+    "rte": ("rte", "validation", "test", ("sentence1", "sentence2"),
+            ("entailment", "not_entailment")),
+    "wnli": ("wnli", "validation", "test", ("sentence1", "sentence2"),
+             ("not_entailment", "entailment")),
+    "ax": ("ax", None, "test", ("premise", "hypothesis"),
+           ("entailment", "neutral", "contradiction")),
+}
+# The GLUE files' (and server's) string of each card class: the binary tasks' 0/1 are the
+# card's 0/1 (the hub built its integers from those files).
+CARD_TO_GLUE = {"unacceptable": "0", "acceptable": "1", "negative": "0", "positive": "1",
+                "not_equivalent": "0", "equivalent": "1", "not_duplicate": "0",
+                "duplicate": "1"}
+
+
+@pytest.mark.parametrize("name", list(CARD))
+def test_hub_layout_follows_the_dataset_card(name):
+    config, dev, test, (text_a, text_b), names = CARD[name]
+    hub = get_task(name).hub
+    assert (hub.config, hub.dev_split, hub.test_split) == (config, dev, test)
+    assert hub.train_split == (None if name == "ax" else "train")
+    assert (hub.text_a, hub.text_b) == (text_a, text_b)
+    assert hub.label_names == names
+    if names is not None:
+        wnli = {"not_entailment": "0", "entailment": "1"} if name == "wnli" else {}
+        assert hub.labels == tuple(wnli.get(n, CARD_TO_GLUE.get(n, n)) for n in names)
+    assert hub.columns("train")[-2:] == ("idx", "label")
+    assert hub.columns("test")[-1] == "idx"
+
+
+def test_hub_search_folders():
+    assert get_task("cola").hub.search_dirs == ("", "cola")
+    assert get_task("ax").hub.search_dirs == ("", "ax", "../ax")
+    assert get_task("demo").hub is None
+
+
+def test_bad_hub_entries_are_rejected():
+    hub = get_task("rte").hub
+    with pytest.raises(ValueError, match="not the task's labels"):
+        _spec(hub=dataclasses.replace(hub, labels=("entailment", "contradiction")))
+    with pytest.raises(ValueError, match="hub dev split must exist"):
+        _spec(hub=dataclasses.replace(hub, dev_split=None))
+    with pytest.raises(ValueError, match="hub text_b"):
+        _spec(hub=dataclasses.replace(hub, text_b=None))
+    with pytest.raises(ValueError, match="3 label_names but 2 labels"):
+        dataclasses.replace(hub, label_names=("a", "b", "c"))
+    with pytest.raises(ValueError, match="duplicate labels"):
+        dataclasses.replace(hub, labels=("entailment", "entailment"))

@@ -39,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str = "benchmark"):
                    help="fine-tuned model: OUTPUT_DIR/finetune.hdf5 (its .json beside it)")
     p.add_argument("--POWER", required=True, help="PoWER-BERT model: OUTPUT_DIR/retrain.hdf5")
     p.add_argument("--TASK", help="task of the dev set (default: the models' task)")
-    p.add_argument("--DATA_DIR", required=True, help="folder with the task's dev.tsv")
+    p.add_argument("--DATA_DIR", required=True, help="the task's GLUE folder (dev.tsv, or "
+                                                   "the nyu-mll/glue parquet files)")
     p.add_argument("--VOCAB_PATH", help="vocab.txt (default: the one saved with the baseline)")
     p.add_argument("--BATCH_SIZE", type=int, default=128,
                    help="inference batch, >= 1 (default 128)")
