@@ -174,8 +174,8 @@ def collect_submission_files(output_dirs: Sequence[str]
                              ) -> Tuple[Dict[str, str], List[str]]:
     """Find the GLUE prediction files in output folders.
 
-    Each folder's ``glue/`` subfolder is searched (or the folder itself when it
-    has no ``glue/``). Only the eleven GLUE file names count; the same name
+    Each folder's ``glue/`` and ``latest/glue/`` subfolders are searched (or the
+    folder itself when it has neither). Only the eleven GLUE file names count; the same name
     found twice is accepted if the contents are identical.
 
     Args:
@@ -196,27 +196,37 @@ def collect_submission_files(output_dirs: Sequence[str]
     for output_dir in output_dirs:
         if not os.path.isdir(output_dir):
             raise SubmissionError("%s is not a folder" % output_dir)
-        folder = os.path.join(output_dir, SUBMISSION_FOLDER)
-        if not os.path.isdir(folder):
-            folder = output_dir
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".tsv"))
-        ignored = [n for n in names if n not in known]
-        if ignored:
-            notes.append("ignored in %s: %s (not a GLUE file name)" % (folder, ", ".join(ignored)))
-        names = [n for n in names if n in known]
-        if not names:
-            notes.append("no GLUE prediction file in %s" % folder)
-        for name in names:
-            path = os.path.join(folder, name)
-            _check_header(path)
-            if name in found:
-                if not _same_contents(found[name], path):
-                    raise SubmissionError("two different %s: %s and %s; keep one"
-                                          % (name, found[name], path))
-                notes.append("%s: %s is identical to %s, used once" % (name, path, found[name]))
-                continue
-            found[name] = path
+        for folder in _prediction_folders(output_dir):
+            _collect_folder(folder, known, found, notes)
     return found, notes
+
+
+def _prediction_folders(output_dir: str) -> List[str]:
+    """Where a run folder keeps GLUE files: ``glue/`` (prediction with a trained model)
+    and ``latest/glue/`` (the latest training run), or the folder itself."""
+    folders = [os.path.join(output_dir, SUBMISSION_FOLDER),
+               os.path.join(output_dir, "latest", SUBMISSION_FOLDER)]
+    return [f for f in folders if os.path.isdir(f)] or [output_dir]
+
+
+def _collect_folder(folder: str, known, found: Dict[str, str], notes: List[str]):
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".tsv"))
+    ignored = [n for n in names if n not in known]
+    if ignored:
+        notes.append("ignored in %s: %s (not a GLUE file name)" % (folder, ", ".join(ignored)))
+    names = [n for n in names if n in known]
+    if not names:
+        notes.append("no GLUE prediction file in %s" % folder)
+    for name in names:
+        path = os.path.join(folder, name)
+        _check_header(path)
+        if name in found:
+            if not _same_contents(found[name], path):
+                raise SubmissionError("two different %s: %s and %s; keep one"
+                                      % (name, found[name], path))
+            notes.append("%s: %s is identical to %s, used once" % (name, path, found[name]))
+            continue
+        found[name] = path
 
 
 def _check_header(path: str) -> None:

@@ -491,7 +491,7 @@ def test_training_and_evaluation_give_the_same_results_from_both_layouts(tmp_pat
                          "0", "--EVAL_ONLY", "--CHECKPOINT_PATH",
                          str(out / "retrain.hdf5")]) == 0
         results[name] = json.loads((out / "results.json").read_text())
-        results[name]["glue"] = (out / "glue" / "SST-2.tsv").read_text()
+        results[name]["glue"] = (out / "latest" / "glue" / "SST-2.tsv").read_text()
     tsv, parquet = results["tsv"], results["parquet"]
     assert parquet["retention_configuration"] == tsv["retention_configuration"]
     for key in ("baseline", "power_bert", "evaluation"):

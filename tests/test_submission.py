@@ -190,3 +190,16 @@ def test_module_entry_point(tmp_path):
     assert "missing (10)" in result.stdout
     with zipfile.ZipFile(zip_path) as archive:
         assert archive.namelist() == ["QNLI.tsv"]
+
+
+def test_files_of_the_latest_training_run_are_found(tmp_path, capsys):
+    """A training run keeps its GLUE files in OUTPUT_DIR/runs/<id>/glue (OUTPUT_DIR/latest);
+    predictions made later with --PREDICT_ONLY are in OUTPUT_DIR/glue."""
+    out = tmp_path / "mrpc"
+    _run_with(out / "runs", "20260101-000000-abc", ["mrpc"])
+    os.symlink(os.path.join("runs", "20260101-000000-abc"), out / "latest")
+    _run_with(tmp_path, "mrpc", ["cola"])
+    zip_path = tmp_path / "s.zip"
+    assert main(["--OUTPUT_DIR", str(out), "--ZIP", str(zip_path)]) == 0
+    with zipfile.ZipFile(zip_path) as archive:
+        assert archive.namelist() == ["CoLA.tsv", "MRPC.tsv"]
