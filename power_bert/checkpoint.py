@@ -6,6 +6,7 @@ Google-format BERT checkpoints (``bert_model.ckpt``) are read and loaded by
 :mod:`power_bert.google_ckpt`.
 """
 import dataclasses
+import errno
 import hashlib
 import json
 import os
@@ -260,6 +261,7 @@ class StageCheckpoint:
         tmp_meta = meta_path + ".tmp"
         try:
             os.makedirs(output_dir, exist_ok=True)
+            _check_free_space(model, output_dir)
             model.save_weights(tmp_weights)
             saved = dataclasses.replace(self, weights_sha256=file_sha256(tmp_weights),
                                         weights_path=weights_path)
@@ -276,6 +278,22 @@ class StageCheckpoint:
                 if os.path.exists(tmp):
                     os.remove(tmp)
         return saved
+
+
+def _check_free_space(model, folder: str):
+    """Refuses to start writing weights that cannot fit: HDF5 crashes the process (a
+    segmentation fault in h5py) when the disk fills up in the middle of a file.
+
+    Raises:
+      OSError: ENOSPC, with the space needed and free.
+    """
+    import shutil
+    needed = sum(int(w.shape.num_elements() or 0) * w.dtype.size for w in model.weights)
+    needed = int(needed * 1.1) + 4096 * len(model.weights) + (1 << 20)  # + HDF5 metadata
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise OSError(errno.ENOSPC, "%s (%.1f MB free, about %.1f MB needed)"
+                      % (os.strerror(errno.ENOSPC), free / 1e6, needed / 1e6))
 
 
 _KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object"}
