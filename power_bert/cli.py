@@ -20,7 +20,7 @@ import sys
 from typing import Callable, Optional, Sequence
 
 from power_bert import __version__
-from power_bert.errors import PowerBertError
+from power_bert.errors import Interrupted, PowerBertError
 
 # name -> (module with add_arguments/run, one-line help)
 COMMANDS = {
@@ -61,9 +61,11 @@ def run_guarded(run: Callable, args) -> int:
         status = run(args)
     except PowerBertError as e:
         return fail(str(e))
+    except Interrupted as e:
+        print("\ninterrupted: %s" % e, file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
-        print("\ninterrupted: what was saved is listed at the end of OUTPUT_DIR/log.txt; run "
-              "the same command again to resume", file=sys.stderr)
+        print("\ninterrupted", file=sys.stderr)
         return 130
     return int(status or 0)
 

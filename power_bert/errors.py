@@ -52,3 +52,8 @@ class TrainingDiverged(PowerBertError):
 
 class RunLocked(PowerBertError):
     """Another process is training into the same OUTPUT_DIR."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C during training: the message says what was saved and how to resume.
+    Not a PowerBertError: the command ends with status 130, as interrupted programs do."""

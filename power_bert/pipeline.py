@@ -24,7 +24,7 @@ from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint
 from power_bert.config import BertConfig
 from power_bert.data import DataError, DataParser, DataWarning, check_vocab, find_split_file
-from power_bert.errors import CheckpointError, UsageError
+from power_bert.errors import CheckpointError, Interrupted, UsageError
 from power_bert.metrics import compute_metrics, format_metrics
 from power_bert.options import RESULT_OPTIONS, Options, validate
 from power_bert.outputs import OutputLock, RunFolder, RunRecord
@@ -193,10 +193,11 @@ class Pipeline:
             try:
                 self._train_stages(ctx, run, kept, todo, first)
             except KeyboardInterrupt:
-                self.record.log("interrupted: the finished stages and the last completed epoch "
-                                "are saved in %s; run the same command again to resume (add "
-                                "--FRESH to start over)" % run.path)
-                raise
+                message = ("the finished stages and the last completed epoch are saved in %s; "
+                           "run the same command again to resume (add --FRESH to start over)"
+                           % run.path)
+                self.record.log("interrupted: " + message)
+                raise Interrupted(message) from None
             for note in run.complete(self.record.results()):
                 self.record.log(note)
             self.record.log("run %s complete: %s (OUTPUT_DIR/latest)" % (run.id, run.path))

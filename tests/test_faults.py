@@ -321,9 +321,13 @@ def test_a_stale_lock_is_taken_over(world, tmp_path):
     dead.wait()
     (out / ".lock").write_text(json.dumps({"pid": dead.pid, "started": "yesterday",
                                            "host": os.uname().nodename}))
-    assert cli.main(["train"] + train_flags(world["bert"], world["data"], out,
-                                            **{"--SEED": "4"})) == 0
-    assert "took over the lock of process %d" % dead.pid in (out / "log.txt").read_text()
+    data = copy_data(world, tmp_path)  # with a malformed row: its warning reaches the log
+    with open(data / "train.tsv", "a", encoding="utf-8") as f:
+        f.write("three\tcolumns\there\n")
+    assert cli.main(["train"] + train_flags(world["bert"], data, out, **{"--SEED": "4"})) == 0
+    log = (out / "log.txt").read_text()
+    assert "took over the lock of process %d" % dead.pid in log
+    assert "train.tsv: skipped 1 of 33 rows whose column count is not 2 (lines 34)" in log
     assert not (out / ".lock").exists()
 
 
@@ -387,7 +391,10 @@ def test_ctrl_c_says_what_was_saved_and_the_rerun_resumes(world, tmp_path):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
-    assert "Traceback" not in err and "interrupted" in err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("interrupted:")]
+    assert len(lines) == 1 and "saved in %s" % (out / "runs") in lines[0], err
+    assert "run the same command again to resume" in lines[0]
     log = (out / "log.txt").read_text()
     assert "interrupted: the finished stages and the last completed epoch are saved" in log
     again = subprocess.run(argv, cwd=str(ROOT), capture_output=True, text=True, timeout=300)
