@@ -23,7 +23,7 @@ from power_bert import google_ckpt, inference, training
 from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint
 from power_bert.config import BertConfig
-from power_bert.data import DataError, DataParser, DataWarning, check_vocab, find_split_file
+from power_bert.data import DataError, DataParser, DataWarning, check_vocab, locate_split
 from power_bert.errors import CheckpointError, Interrupted, UsageError
 from power_bert.metrics import compute_metrics, format_metrics
 from power_bert.options import RESULT_OPTIONS, Options, validate
@@ -156,7 +156,8 @@ class Pipeline:
         options = {name: getattr(o, name) for name in RESULT_OPTIONS}
         inputs = {"vocab": template.vocab_sha256}
         for split in ("train", "dev"):
-            inputs[split] = ckpt.file_sha256(find_split_file(self.task, o.data_dir, split))
+            inputs[split] = [ckpt.file_sha256(path)
+                             for path in locate_split(self.task, o.data_dir, split).paths]
         for stage, spec in given.items():
             inputs[stage] = spec.weights_sha256 or ckpt.file_sha256(spec.weights_path)
         if not given:
