@@ -20,7 +20,7 @@ EPOCH=3             # epochs of each of the three stages
 BATCH_SIZE=32
 LR_BERT=0.001     # GLUE with BERT-Base: 2e-5 .. 6e-5 (README table)
 LR_SOFT_EXTRACT=0.01
-LAMBDA=0.003       # larger -> more word vectors eliminated
+LAMBDA=0.001       # larger -> more word vectors eliminated
 EXTRA_ARGS=    # e.g. "--PRED_GLUE --DYNAMIC_PADDING --MAX_TRAIN_EXAMPLES 8000 --CASED"
 PYTHON=${PYTHON:-python}   # the interpreter (of your virtual environment)
 # -----------------------------------------------------------------------------------

@@ -2,11 +2,12 @@
 generated locally so ``bash run.sh`` works with no downloads.
 
 This is NOT real data and NOT a pre-trained model. Each sentence is 10-55 neutral
-filler words with one or three sentiment words among them; the label is the majority
-polarity of those sentiment words. Only a handful of words carry the label, which is
-the situation PoWER-BERT exploits: most word vectors can be dropped in the later
-encoders. The BERT checkpoint has random weights (Google format, pooler included)
-and is small enough to train on a laptop CPU in a few minutes.
+filler words with two or three sentiment words among them (two of the label's polarity,
+half the time one of the other); the label is the majority polarity of those words.
+Only a handful of words carry the label, which is the situation PoWER-BERT exploits:
+most word vectors can be dropped in the later encoders. The BERT checkpoint has random
+weights (Google format, pooler included) and is small enough to train on a laptop CPU
+in a few minutes.
 
   python -m power_bert.synthetic --OUTPUT_DIR demo   # writes demo/data and demo/bert
 """
@@ -52,7 +53,7 @@ DEMO_BERT_CONFIG = {
     "type_vocab_size": 2,
     "initializer_range": 0.02,
 }
-SPLIT_SIZES = {"train": 4000, "dev": 600, "test": 600}
+SPLIT_SIZES = {"train": 8000, "dev": 2000, "test": 2000}
 
 
 def vocabulary():
@@ -66,9 +67,9 @@ def make_sentence(rng: np.random.RandomState, min_words: int = 10, max_words: in
     n = int(rng.randint(min_words, max_words + 1))
     words = list(rng.choice(FILLER, size=n))
     own, other = (POSITIVE, NEGATIVE) if label == 1 else (NEGATIVE, POSITIVE)
-    carriers = [rng.choice(own)]
-    if rng.rand() < 0.5:  # two of the label's polarity, one of the other
-        carriers += [rng.choice(own), rng.choice(other)]
+    carriers = [rng.choice(own), rng.choice(own)]
+    if rng.rand() < 0.5:  # and one of the other polarity
+        carriers += [rng.choice(other)]
     positions = sorted(rng.choice(n + len(carriers), size=len(carriers), replace=False))
     for position, word in zip(positions, carriers):
         words.insert(position, word)
