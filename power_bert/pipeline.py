@@ -28,8 +28,8 @@ from power_bert.errors import CheckpointError, Interrupted, UsageError
 from power_bert.metrics import compute_metrics, format_metrics
 from power_bert.options import RESULT_OPTIONS, Options, validate
 from power_bert.outputs import OutputLock, RunFolder, RunRecord
-from power_bert.stages import (STAGES, StageContext, prepare, record_entry, run_stage,
-                               word_vectors)
+from power_bert.stages import (STAGES, ResumeState, StageContext, prepare, record_entry,
+                               run_stage, word_vectors)
 from power_bert.submission import write_glue_predictions, write_predictions
 from power_bert.tasks import get_task
 
@@ -213,6 +213,7 @@ class Pipeline:
         for index, stage in enumerate(todo):
             done = self._finished(run, stage)
             if done is not None:
+                ResumeState(run.path, stage.name).clear()  # left when killed just after
                 self.record.log("%s: finished earlier in this run (epoch %d), skipped"
                                 % (stage.name, done.epoch))
                 kept[stage.name] = done
@@ -224,6 +225,7 @@ class Pipeline:
             self.record.log(self._stage_banner(stage, spec, kept.get(stage.starts_from)))
             kept[stage.name] = run_stage(ctx, stage, spec, model)
             run.mark_stage(stage.name, kept[stage.name].weights_sha256, kept[stage.name].epoch)
+            ResumeState(run.path, stage.name).clear()
             self._finish_stage(stage, kept[stage.name])
         self._summarise(kept["finetune"], kept["retrain"])
         keras.backend.clear_session()

@@ -139,7 +139,9 @@ class ResumeState:
     """``<run>/<stage>.resume/``: written after every epoch of a stage (the model, its
     optimizers' moments and step count, and the dev metrics so far), so that a run
     interrupted in the stage restarts from its last completed epoch with the same
-    learning-rate step, data order and best-so-far record. Removed when the stage ends.
+    learning-rate step, data order and best-so-far record. Removed once the run has
+    recorded the stage as finished (``RunFolder.mark_stage``), so no kill in between
+    loses it.
     """
 
     def __init__(self, run_dir: str, stage: str):
@@ -228,8 +230,7 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
     training.fit(model, ctx.train[0], ctx.train[1], o.epochs, o.batch_size, o.seed,
                  after_epoch, o.verbose, dynamic=o.dynamic_padding, initial_epoch=done,
                  stage=stage.name)
-    resume.clear()
-    return kept["checkpoint"]
+    return kept["checkpoint"]  # the resume state stays until the run records the stage
 
 
 def _search_state(model, seq_len: int, lam: float) -> Tuple[Dict, str]:
