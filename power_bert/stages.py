@@ -6,6 +6,9 @@
   search    search      finetune         Soft-Extract  -               last epoch  search
   retrain   retrain     search           -             search          best epoch  power_bert
 
+Every stage writes TensorBoard scalars per epoch to ``<run>/tensorboard/<stage>/``
+(``summaries.py``).
+
 "Best" is by the task's official dev metric (``select_best``). The search stage trains
 the retention parameters with their own optimizer (LR_SOFT_EXTRACT) under the loss
 ``task loss + LAMBDA * sum_j j * mass(j)`` and derives the retention configuration
@@ -27,6 +30,7 @@ from power_bert.layers import SoftExtract, soft_extract_layers
 from power_bert.metrics import format_metrics
 from power_bert.outputs import read_json, write_json_atomically
 from power_bert.retention import retention_configuration_from_masses
+from power_bert.summaries import StageSummaries
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,6 +201,7 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
                                else None, mass_lambda=o.lam)
     resume = ResumeState(ctx.run_dir, stage.name)
     done, history = resume.restore(model)
+    summaries = StageSummaries(ctx.run_dir, stage.name)
     kept: Dict[str, StageCheckpoint] = {}
     if done:
         kept["checkpoint"] = StageCheckpoint.load(stage_paths(ctx.run_dir, stage.name)[0])
@@ -210,6 +215,8 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
         extra, described = {}, ""
         if stage.trains_retention:
             extra, described = _search_state(model, spec.seq_len, o.lam)
+        summaries.epoch(epoch, model, logs, metrics, extra.get("masses"),
+                        extra.get("retention_configuration"))
         keep = stage.keep == "last" or select_best(
             history, ctx.task.main_metric) == len(history) - 1
         if keep:
@@ -225,9 +232,12 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
                    "" if not keep else "  (saved)" if stage.keep == "last"
                    else "  (best so far, saved)"))
 
-    training.fit(model, ctx.train[0], ctx.train[1], o.epochs, o.batch_size, o.seed,
-                 after_epoch, o.verbose, dynamic=o.dynamic_padding, initial_epoch=done,
-                 stage=stage.name)
+    try:
+        training.fit(model, ctx.train[0], ctx.train[1], o.epochs, o.batch_size, o.seed,
+                     after_epoch, o.verbose, dynamic=o.dynamic_padding, initial_epoch=done,
+                     stage=stage.name)
+    finally:
+        summaries.close()
     resume.clear()
     return kept["checkpoint"]
 
