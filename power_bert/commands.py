@@ -56,6 +56,9 @@ FLAGS = (
                                                          "same loss and predictions as fixed "
                                                          "padding, faster on short sentences"),
      ALL),
+    ("--XLA", dict(action="store_true", help="compile training steps (model.compile("
+                                             "jit_compile=True)) and dev/test inference "
+                                             "with XLA (default off)"), ALL),
     ("--SEED", dict(type=int, default=42, help="seed of shuffling and initialisation "
                                                "(default 42)"), ALL),
     ("--MAX_TRAIN_EXAMPLES", dict(type=int, help="train on a seeded random subset of this "
@@ -102,7 +105,7 @@ def options_from_args(args):
         finetuned_checkpoint=given.get("FINETUNED_CHECKPOINT"),
         search_checkpoint=given.get("SEARCH_CHECKPOINT"), fresh=given.get("FRESH", False),
         eval_batch_size=args.EVAL_BATCH_SIZE, dynamic_padding=args.DYNAMIC_PADDING,
-        verbose=args.VERBOSE)
+        verbose=args.VERBOSE, xla=args.XLA)
 
 
 def run(args):

@@ -60,6 +60,7 @@ class Options:
     eval_batch_size: Optional[int] = None
     dynamic_padding: bool = False
     verbose: int = 1
+    xla: bool = False  # XLA for training steps and inference
 
     @property
     def action(self) -> str:
@@ -138,6 +139,8 @@ def _check_numbers(o: Options):
         _check_int(o.max_train_examples, "--MAX_TRAIN_EXAMPLES", 1)
     _check_int(o.seed, "--SEED", 0, MAX_SEED)
     _check_int(o.verbose, "--VERBOSE", 0, 2)
+    if not isinstance(o.xla, bool):
+        raise UsageError("--XLA is a switch (true or false), got %r" % (o.xla,))
     _check_float(o.lr_bert, "--LR_BERT", positive=True)
     _check_float(o.lr_soft_extract, "--LR_SOFT_EXTRACT", positive=True)
     _check_float(o.lam, "--LAMBDA", positive=False)

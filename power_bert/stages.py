@@ -198,7 +198,7 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
     total, warmup = ctx.steps
     training.compile_for_stage(model, spec.num_labels, o.lr_bert, total, warmup,
                                lr_soft_extract=o.lr_soft_extract if stage.trains_retention
-                               else None, mass_lambda=o.lam)
+                               else None, mass_lambda=o.lam, xla=o.xla)
     resume = ResumeState(ctx.run_dir, stage.name)
     done, history = resume.restore(model)
     summaries = StageSummaries(ctx.run_dir, stage.name)
