@@ -59,6 +59,12 @@ FLAGS = (
     ("--XLA", dict(action="store_true", help="compile training steps (model.compile("
                                              "jit_compile=True)) and dev/test inference "
                                              "with XLA (default off)"), ALL),
+    ("--MIXED_PRECISION", dict(default="none", help="none (default), float16 or bfloat16: "
+                                                    "the Keras mixed-precision policy for "
+                                                    "training and inference (softmax, "
+                                                    "significance, LayerNorm, the loss and "
+                                                    "the retention parameters stay float32; "
+                                                    "float16 scales the loss)"), ALL),
     ("--SEED", dict(type=int, default=42, help="seed of shuffling and initialisation "
                                                "(default 42)"), ALL),
     ("--MAX_TRAIN_EXAMPLES", dict(type=int, help="train on a seeded random subset of this "
@@ -105,7 +111,7 @@ def options_from_args(args):
         finetuned_checkpoint=given.get("FINETUNED_CHECKPOINT"),
         search_checkpoint=given.get("SEARCH_CHECKPOINT"), fresh=given.get("FRESH", False),
         eval_batch_size=args.EVAL_BATCH_SIZE, dynamic_padding=args.DYNAMIC_PADDING,
-        verbose=args.VERBOSE, xla=args.XLA)
+        verbose=args.VERBOSE, xla=args.XLA, mixed_precision=args.MIXED_PRECISION)
 
 
 def run(args):

@@ -61,6 +61,7 @@ class Options:
     dynamic_padding: bool = False
     verbose: int = 1
     xla: bool = False  # XLA for training steps and inference
+    mixed_precision: str = "none"  # "none", "float16" or "bfloat16" (precision.PRECISIONS)
 
     @property
     def action(self) -> str:
@@ -141,6 +142,12 @@ def _check_numbers(o: Options):
     _check_int(o.verbose, "--VERBOSE", 0, 2)
     if not isinstance(o.xla, bool):
         raise UsageError("--XLA is a switch (true or false), got %r" % (o.xla,))
+    from power_bert.precision import PRECISIONS
+    precision = o.mixed_precision.lower() if isinstance(o.mixed_precision, str) else None
+    if precision not in PRECISIONS:
+        raise UsageError("--MIXED_PRECISION must be one of %s, got %r"
+                         % (", ".join(PRECISIONS), o.mixed_precision))
+    o.mixed_precision = precision
     _check_float(o.lr_bert, "--LR_BERT", positive=True)
     _check_float(o.lr_soft_extract, "--LR_SOFT_EXTRACT", positive=True)
     _check_float(o.lam, "--LAMBDA", positive=False)
