@@ -74,7 +74,11 @@ class PowerBertModel(keras.Model):
             y_pred = self(x, training=True)
             task_loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
             regulariser = mass_regularizer(self, lam, soft)
-            loss = task_loss + regulariser
+            # Keras divides the task loss of each replica by the replicas, whose
+            # gradients are then summed: the mass term must be divided alike to be
+            # counted once per global batch (1 replica without a strategy).
+            loss = task_loss + regulariser / tf.cast(
+                tf.distribute.get_strategy().num_replicas_in_sync, regulariser.dtype)
             if scaled:  # float16: each optimizer scales the loss by its own factor
                 scaled_losses = [self.optimizer.get_scaled_loss(loss)]
                 if retention:
@@ -88,16 +92,38 @@ class PowerBertModel(keras.Model):
             del tape
         else:
             grads = tape.gradient(loss, others + retention)
-        self.optimizer.apply_gradients(zip(grads[:len(others)], others))
+        mirrored = tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context()
+        if mirrored:
+            # One all-reduce of every gradient: two optimizers reducing their own
+            # gradients can order their collectives differently on each replica.
+            # (dense: gathered rows give IndexedSlices, reduced apart from the rest)
+            grads = tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.SUM, [tf.convert_to_tensor(g) for g in grads])
+            kwargs = {"skip_gradients_aggregation": True}
+        else:
+            kwargs = {}
+        self.optimizer.apply_gradients(zip(grads[:len(others)], others), **kwargs)
         if retention:
-            optimizer.apply_gradients(zip(grads[len(others):], retention))
-            for var in retention:
-                var.assign(tf.clip_by_value(var, 0.0, 1.0))
+            optimizer.apply_gradients(zip(grads[len(others):], retention), **kwargs)
+            if mirrored:
+                # a mirrored variable is updated on every replica at once
+                tf.distribute.get_replica_context().merge_call(_clip_mirrored,
+                                                               args=(retention,))
+            else:
+                for var in retention:
+                    var.assign(tf.clip_by_value(var, 0.0, 1.0))
         self.compiled_metrics.update_state(y, y_pred)
         logs = {m.name: m.result() for m in self.metrics}
         if retention:
             logs["mass_loss"] = regulariser
         return logs
+
+
+def _clip_mirrored(strategy, variables):
+    """Clips retention parameters to [0, 1] on every replica (cross-replica context)."""
+    for var in variables:
+        strategy.extended.update(var, lambda v: v.assign(tf.clip_by_value(v, 0.0, 1.0)),
+                                 group=False)
 
 
 def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],

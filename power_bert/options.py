@@ -16,6 +16,8 @@ from power_bert.tasks import TaskSpec, get_task
 
 MAX_SEED = 2 ** 31 - 1
 MODEL_FORMATS = ("HDF5", "CKPT")
+PRECISIONS = ("none", "float16", "bfloat16")  # --MIXED_PRECISION (precision.py)
+STRATEGIES = ("auto", "none", "mirrored")  # --DISTRIBUTE (distribute.py)
 # The options that decide a training run's result (with its input files' checksums):
 # the same command with the same inputs resumes an interrupted run of them.
 RESULT_OPTIONS = ("task", "epochs", "batch_size", "lr_bert", "lr_soft_extract", "lam", "cased",
@@ -62,6 +64,7 @@ class Options:
     verbose: int = 1
     xla: bool = False  # XLA for training steps and inference
     mixed_precision: str = "none"  # "none", "float16" or "bfloat16" (precision.PRECISIONS)
+    distribute: str = "none"  # "auto", "none" or "mirrored" (distribute.STRATEGIES)
 
     @property
     def action(self) -> str:
@@ -142,12 +145,16 @@ def _check_numbers(o: Options):
     _check_int(o.verbose, "--VERBOSE", 0, 2)
     if not isinstance(o.xla, bool):
         raise UsageError("--XLA is a switch (true or false), got %r" % (o.xla,))
-    from power_bert.precision import PRECISIONS
     precision = o.mixed_precision.lower() if isinstance(o.mixed_precision, str) else None
     if precision not in PRECISIONS:
         raise UsageError("--MIXED_PRECISION must be one of %s, got %r"
                          % (", ".join(PRECISIONS), o.mixed_precision))
     o.mixed_precision = precision
+    strategy = o.distribute.lower() if isinstance(o.distribute, str) else None
+    if strategy not in STRATEGIES:
+        raise UsageError("--DISTRIBUTE must be one of %s, got %r"
+                         % (", ".join(STRATEGIES), o.distribute))
+    o.distribute = strategy
     _check_float(o.lr_bert, "--LR_BERT", positive=True)
     _check_float(o.lr_soft_extract, "--LR_SOFT_EXTRACT", positive=True)
     _check_float(o.lam, "--LAMBDA", positive=False)

@@ -154,8 +154,9 @@ class Pipeline:
         """What decides the run's result: (options, checksums of the input files)."""
         o = self.o
         options = {name: getattr(o, name) for name in RESULT_OPTIONS}
-        if o.mixed_precision != "none":  # (absent when off: earlier runs still resume)
-            options["mixed_precision"] = o.mixed_precision
+        for name in ("mixed_precision", "distribute"):  # (absent when off: earlier runs
+            if getattr(o, name) != "none":               # still resume)
+                options[name] = getattr(o, name)
         inputs = {"vocab": template.vocab_sha256}
         for split in ("train", "dev"):
             inputs[split] = ckpt.file_sha256(find_split_file(self.task, o.data_dir, split))
@@ -381,8 +382,10 @@ class Pipeline:
 
 def run(options: Options):
     """Runs what the options ask for: training (three stages), evaluation or prediction."""
+    from power_bert import distribute
     from power_bert.precision import policy
     pipeline = Pipeline(options)
-    with policy(pipeline.o.mixed_precision):  # every model of the run is built under it
+    # every model (and optimizer) of the run is built under the policy and the strategy
+    with policy(pipeline.o.mixed_precision), distribute.scope(pipeline.o.distribute):
         return getattr(pipeline, {"train": "train", "eval": "evaluate",
                                   "predict": "predict"}[pipeline.o.action])()
