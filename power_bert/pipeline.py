@@ -382,10 +382,10 @@ class Pipeline:
 
 def run(options: Options):
     """Runs what the options ask for: training (three stages), evaluation or prediction."""
-    from power_bert import distribute
     from power_bert.precision import policy
     pipeline = Pipeline(options)
-    # every model (and optimizer) of the run is built under the policy and the strategy
-    with policy(pipeline.o.mixed_precision), distribute.scope(pipeline.o.distribute):
+    # every model of the run is built under the policy (and, for training, the stages
+    # build their models and optimizers in the --DISTRIBUTE strategy's scope)
+    with policy(pipeline.o.mixed_precision):
         return getattr(pipeline, {"train": "train", "eval": "evaluate",
                                   "predict": "predict"}[pipeline.o.action])()

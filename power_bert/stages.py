@@ -21,7 +21,7 @@ import os
 import shutil
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from power_bert import training
+from power_bert import distribute, training
 from power_bert.backend import tf
 from power_bert.checkpoint import StageCheckpoint, load_stage_weights, stage_paths
 from power_bert.errors import CheckpointError
@@ -130,12 +130,13 @@ def prepare(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint],
       CheckpointError: the starting weights do not fit the model.
     """
     spec = stage_template(ctx, stage, kept)
-    model = spec.build(dynamic=ctx.options.dynamic_padding)
-    if stage.starts_from is None:
-        load_pretrained(model)
-    else:
-        load_stage_weights(model, kept[stage.starts_from].weights_path,
-                           allow_missing=stage.new_layers)
+    with distribute.scope(ctx.options.distribute):  # (nothing with --DISTRIBUTE none)
+        model = spec.build(dynamic=ctx.options.dynamic_padding)
+        if stage.starts_from is None:
+            load_pretrained(model)
+        else:
+            load_stage_weights(model, kept[stage.starts_from].weights_path,
+                               allow_missing=stage.new_layers)
     return spec, model
 
 
@@ -196,11 +197,12 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
     stage keeps as ``<run>/<stage>.*``. Returns that checkpoint."""
     o = ctx.options
     total, warmup = ctx.steps
-    training.compile_for_stage(model, spec.num_labels, o.lr_bert, total, warmup,
-                               lr_soft_extract=o.lr_soft_extract if stage.trains_retention
-                               else None, mass_lambda=o.lam, xla=o.xla)
     resume = ResumeState(ctx.run_dir, stage.name)
-    done, history = resume.restore(model)
+    with distribute.scope(o.distribute):  # the optimizers beside the model's variables
+        training.compile_for_stage(model, spec.num_labels, o.lr_bert, total, warmup,
+                                   lr_soft_extract=o.lr_soft_extract if stage.trains_retention
+                                   else None, mass_lambda=o.lam, xla=o.xla)
+        done, history = resume.restore(model)
     summaries = StageSummaries(ctx.run_dir, stage.name)
     kept: Dict[str, StageCheckpoint] = {}
     if done:
