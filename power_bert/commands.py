@@ -56,6 +56,20 @@ FLAGS = (
                                                          "same loss and predictions as fixed "
                                                          "padding, faster on short sentences"),
      ALL),
+    ("--XLA", dict(action="store_true", help="compile training steps (model.compile("
+                                             "jit_compile=True)) and dev/test inference "
+                                             "with XLA (default off)"), ALL),
+    ("--MIXED_PRECISION", dict(default="none", help="none (default), float16 or bfloat16: "
+                                                    "the Keras mixed-precision policy for "
+                                                    "training and inference (softmax, "
+                                                    "significance, LayerNorm, the loss and "
+                                                    "the retention parameters stay float32; "
+                                                    "float16 scales the loss)"), ALL),
+    ("--DISTRIBUTE", dict(default="none", help="none (default), mirrored (tf.distribute."
+                                               "MirroredStrategy over every GPU, else every "
+                                               "logical CPU device; BATCH_SIZE is the global "
+                                               "batch) or auto (mirrored with 2+ GPUs)"),
+     TRAIN),
     ("--SEED", dict(type=int, default=42, help="seed of shuffling and initialisation "
                                                "(default 42)"), ALL),
     ("--MAX_TRAIN_EXAMPLES", dict(type=int, help="train on a seeded random subset of this "
@@ -102,7 +116,8 @@ def options_from_args(args):
         finetuned_checkpoint=given.get("FINETUNED_CHECKPOINT"),
         search_checkpoint=given.get("SEARCH_CHECKPOINT"), fresh=given.get("FRESH", False),
         eval_batch_size=args.EVAL_BATCH_SIZE, dynamic_padding=args.DYNAMIC_PADDING,
-        verbose=args.VERBOSE)
+        verbose=args.VERBOSE, xla=args.XLA, mixed_precision=args.MIXED_PRECISION,
+        distribute=given.get("DISTRIBUTE", "none"))
 
 
 def run(args):

@@ -44,7 +44,8 @@ class SelfAttention(keras.layers.Layer):
 
     Call inputs: ``[x, mask]`` with x ``[B, T, H]`` and mask ``[B, T]`` (1 real, 0 pad).
     Call outputs: ``[output [B, T, H], probs [B, N, T, T]]``. The probabilities are
-    returned before attention dropout.
+    returned before attention dropout, always float32 (softmax in float32 under a
+    mixed-precision policy; the projections run in the policy's compute type).
     """
 
     def __init__(self, head_num: int, attention_dropout: float = 0.0,
@@ -94,10 +95,14 @@ class SelfAttention(keras.layers.Layer):
         k = self._split_heads(tf.matmul(x, self.Wk) + self.bk)  # [B, N, T, D]
         v = self._split_heads(tf.matmul(x, self.Wv) + self.bv)  # [B, N, T, D]
         scores = tf.matmul(q, k, transpose_b=True) / math.sqrt(head_size)  # [B, N, F, T]
-        mask = tf.cast(mask, scores.dtype)
+        # Scores, mask and softmax in float32 whatever the policy (mixed precision):
+        # the probabilities also feed the significance scores.
+        scores = tf.cast(scores, tf.float32)
+        mask = tf.cast(mask, tf.float32)
         scores += (1.0 - mask[:, None, None, :]) * _MASK_ADDER
-        probs = tf.nn.softmax(scores, axis=-1)  # [B, N, F, T]
-        context = tf.matmul(self.dropout(probs, training=training), v)  # [B, N, F, D]
+        probs = tf.nn.softmax(scores, axis=-1)  # [B, N, F, T], float32
+        dropped = tf.cast(self.dropout(probs, training=training), v.dtype)
+        context = tf.matmul(dropped, v)  # [B, N, F, D]
         context = tf.transpose(context, [0, 2, 1, 3])  # [B, F, N, D]
         context = tf.reshape(context, [tf.shape(x)[0], tf.shape(x)[1], hidden])  # [B, F, H]
         output = tf.matmul(context, self.Wo) + self.bo
@@ -120,9 +125,9 @@ def significance_scores(probs, mask):
       mask: ``[B, T]``, 1 for real words, 0 for padding.
 
     Returns:
-      ``[B, T]`` float scores; no gradient flows through them.
+      ``[B, T]`` float32 scores; no gradient flows through them.
     """
-    probs = tf.stop_gradient(probs)
+    probs = tf.cast(tf.stop_gradient(probs), tf.float32)
     mask = tf.cast(mask, probs.dtype)
     mean = tf.reduce_mean(probs, axis=1)  # [B, F, T]
     length = tf.shape(mean)[-1]

@@ -19,6 +19,7 @@ from keras_position_wise_feed_forward import FeedForward
 
 from power_bert.backend import keras, tf
 from power_bert.config import BertConfig
+from power_bert.precision import FLOAT32, loss_scaled, needs_loss_scaling
 from power_bert.retention import validate_retention_configuration
 from power_bert.layers import (Extract, PaddingMask, SelfAttention, SoftExtract, gelu_exact,
                                mass_regularizer, soft_extract_layers)
@@ -38,8 +39,11 @@ class PowerBertModel(keras.Model):
     """
 
     def configure_search(self, mass_lambda: float, retention_optimizer):
-        """Sets lambda and the optimizer of the retention parameters (search stage)."""
+        """Sets lambda and the optimizer of the retention parameters (search stage); under
+        ``mixed_float16`` it scales the loss, as Keras makes the compiled optimizer do."""
         self.mass_lambda = float(mass_lambda)
+        if needs_loss_scaling(self):
+            retention_optimizer = loss_scaled(retention_optimizer)
         self.retention_optimizer = retention_optimizer
 
     def build_optimizers(self):
@@ -62,25 +66,64 @@ class PowerBertModel(keras.Model):
         x, y = data[0], data[1]
         soft, retention, others = self._split_variables()
         lam = getattr(self, "mass_lambda", 0.0)
-        with tf.GradientTape() as tape:
+        optimizer = getattr(self, "retention_optimizer", None)
+        if retention and optimizer is None:
+            raise RuntimeError("search-stage model needs configure_search() before fit()")
+        scaled = needs_loss_scaling(self)
+        with tf.GradientTape(persistent=scaled) as tape:
             y_pred = self(x, training=True)
             task_loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
             regulariser = mass_regularizer(self, lam, soft)
-            loss = task_loss + regulariser
-        grads = tape.gradient(loss, others + retention)
-        self.optimizer.apply_gradients(zip(grads[:len(others)], others))
+            # Keras divides the task loss of each replica by the replicas, whose
+            # gradients are then summed: the mass term must be divided alike to be
+            # counted once per global batch (1 replica without a strategy).
+            loss = task_loss + regulariser / tf.cast(
+                tf.distribute.get_strategy().num_replicas_in_sync, regulariser.dtype)
+            if scaled:  # float16: each optimizer scales the loss by its own factor
+                scaled_losses = [self.optimizer.get_scaled_loss(loss)]
+                if retention:
+                    scaled_losses.append(optimizer.get_scaled_loss(loss))
+        if scaled:
+            grads = self.optimizer.get_unscaled_gradients(
+                tape.gradient(scaled_losses[0], others))
+            if retention:
+                grads += optimizer.get_unscaled_gradients(
+                    tape.gradient(scaled_losses[1], retention))
+            del tape
+        else:
+            grads = tape.gradient(loss, others + retention)
+        mirrored = tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context()
+        if mirrored:
+            # One all-reduce of every gradient: two optimizers reducing their own
+            # gradients can order their collectives differently on each replica.
+            # (dense: gathered rows give IndexedSlices, reduced apart from the rest)
+            grads = tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.SUM, [tf.convert_to_tensor(g) for g in grads])
+            kwargs = {"skip_gradients_aggregation": True}
+        else:
+            kwargs = {}
+        self.optimizer.apply_gradients(zip(grads[:len(others)], others), **kwargs)
         if retention:
-            optimizer = getattr(self, "retention_optimizer", None)
-            if optimizer is None:
-                raise RuntimeError("search-stage model needs configure_search() before fit()")
-            optimizer.apply_gradients(zip(grads[len(others):], retention))
-            for var in retention:
-                var.assign(tf.clip_by_value(var, 0.0, 1.0))
+            optimizer.apply_gradients(zip(grads[len(others):], retention), **kwargs)
+            if mirrored:
+                # a mirrored variable is updated on every replica at once
+                tf.distribute.get_replica_context().merge_call(_clip_mirrored,
+                                                               args=(retention,))
+            else:
+                for var in retention:
+                    var.assign(tf.clip_by_value(var, 0.0, 1.0))
         self.compiled_metrics.update_state(y, y_pred)
         logs = {m.name: m.result() for m in self.metrics}
         if retention:
             logs["mass_loss"] = regulariser
         return logs
+
+
+def _clip_mirrored(strategy, variables):
+    """Clips retention parameters to [0, 1] on every replica (cross-replica context)."""
+    for var in variables:
+        strategy.extended.update(var, lambda v: v.assign(tf.clip_by_value(v, 0.0, 1.0)),
+                                 group=False)
 
 
 def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
@@ -141,7 +184,7 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
                           output_dim=config.hidden_size, mode=PositionEmbedding.MODE_ADD,
                           embeddings_initializer=initializer(), name="Embedding-Position")(x)
     # Google BERT: LayerNorm, then dropout.
-    x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="Embedding-Norm")(x)
+    x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, dtype=FLOAT32, name="Embedding-Norm")(x)
     x = keras.layers.Dropout(config.hidden_dropout_prob, name="Embedding-Dropout")(x)
 
     for j in range(1, config.num_hidden_layers + 1):
@@ -152,11 +195,13 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
         attended = keras.layers.Dropout(config.hidden_dropout_prob,
                                         name=prefix + "-Dropout")(attended)
         x = keras.layers.Add(name=prefix + "-Add")([x, attended])
-        x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=prefix + "-Norm")(x)
+        x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, dtype=FLOAT32,
+                               name=prefix + "-Norm")(x)
         if mode == "search":
-            x = SoftExtract(max_len, j, name="Encoder-%d-Soft-Extract" % j)([x, probs, mask])
+            x = SoftExtract(max_len, j, dtype=FLOAT32,
+                            name="Encoder-%d-Soft-Extract" % j)([x, probs, mask])
         elif mode == "retrain":
-            x, mask = Extract(retention_configuration[j - 1],
+            x, mask = Extract(retention_configuration[j - 1], dtype=FLOAT32,
                               name="Encoder-%d-Extract" % j)([x, probs, mask])
         prefix = "Encoder-%d-FeedForward" % j
         feed_forward = FeedForward(units=config.intermediate_size, activation=gelu_exact,
@@ -167,16 +212,18 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
         feed_forward.W2.assign(initializer()(feed_forward.W2.shape))
         ffn = keras.layers.Dropout(config.hidden_dropout_prob, name=prefix + "-Dropout")(ffn)
         x = keras.layers.Add(name=prefix + "-Add")([x, ffn])
-        x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=prefix + "-Norm")(x)
+        x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, dtype=FLOAT32,
+                               name=prefix + "-Norm")(x)
 
     cls = _take_first(x)  # [B, H]
     pooled = keras.layers.Dense(config.hidden_size, activation="tanh",
                                 kernel_initializer=initializer(), name="Pooler-Dense")(cls)
     pooled = keras.layers.Dropout(config.hidden_dropout_prob, name="Output-Dropout")(pooled)
     if num_labels == 1:
-        output = keras.layers.Dense(1, kernel_initializer=initializer(), name="Output")(pooled)
-    else:
-        output = keras.layers.Dense(num_labels, activation="softmax",
+        output = keras.layers.Dense(1, kernel_initializer=initializer(), dtype=FLOAT32,
+                                    name="Output")(pooled)
+    else:  # float32 under any policy: predictions and loss in float32
+        output = keras.layers.Dense(num_labels, activation="softmax", dtype=FLOAT32,
                                     kernel_initializer=initializer(), name="Output")(pooled)
     return PowerBertModel(inputs=[token_ids, segment_ids], outputs=output, name=name)
 

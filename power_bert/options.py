@@ -16,6 +16,8 @@ from power_bert.tasks import TaskSpec, get_task
 
 MAX_SEED = 2 ** 31 - 1
 MODEL_FORMATS = ("HDF5", "CKPT")
+PRECISIONS = ("none", "float16", "bfloat16")  # --MIXED_PRECISION (precision.py)
+STRATEGIES = ("auto", "none", "mirrored")  # --DISTRIBUTE (distribute.py)
 # The options that decide a training run's result (with its input files' checksums):
 # the same command with the same inputs resumes an interrupted run of them.
 RESULT_OPTIONS = ("task", "epochs", "batch_size", "lr_bert", "lr_soft_extract", "lam", "cased",
@@ -60,6 +62,9 @@ class Options:
     eval_batch_size: Optional[int] = None
     dynamic_padding: bool = False
     verbose: int = 1
+    xla: bool = False  # XLA for training steps and inference
+    mixed_precision: str = "none"  # "none", "float16" or "bfloat16" (precision.PRECISIONS)
+    distribute: str = "none"  # "auto", "none" or "mirrored" (distribute.STRATEGIES)
 
     @property
     def action(self) -> str:
@@ -138,6 +143,18 @@ def _check_numbers(o: Options):
         _check_int(o.max_train_examples, "--MAX_TRAIN_EXAMPLES", 1)
     _check_int(o.seed, "--SEED", 0, MAX_SEED)
     _check_int(o.verbose, "--VERBOSE", 0, 2)
+    if not isinstance(o.xla, bool):
+        raise UsageError("--XLA is a switch (true or false), got %r" % (o.xla,))
+    precision = o.mixed_precision.lower() if isinstance(o.mixed_precision, str) else None
+    if precision not in PRECISIONS:
+        raise UsageError("--MIXED_PRECISION must be one of %s, got %r"
+                         % (", ".join(PRECISIONS), o.mixed_precision))
+    o.mixed_precision = precision
+    strategy = o.distribute.lower() if isinstance(o.distribute, str) else None
+    if strategy not in STRATEGIES:
+        raise UsageError("--DISTRIBUTE must be one of %s, got %r"
+                         % (", ".join(STRATEGIES), o.distribute))
+    o.distribute = strategy
     _check_float(o.lr_bert, "--LR_BERT", positive=True)
     _check_float(o.lr_soft_extract, "--LR_SOFT_EXTRACT", positive=True)
     _check_float(o.lam, "--LAMBDA", positive=False)

@@ -54,7 +54,7 @@ class Pipeline:
         """Predictions in file order; padded per batch when the model has no fixed length."""
         dynamic = inference.model_seq_len(model) is None
         return inference.predict(model, x, self.o.inference_batch_size, dynamic,
-                                 verbose=1 if self.o.verbose == 1 else 0)
+                                 verbose=1 if self.o.verbose == 1 else 0, xla=self.o.xla)
 
     def _open(self):
         self.record.open(dataclasses.asdict(self.o))
@@ -154,6 +154,9 @@ class Pipeline:
         """What decides the run's result: (options, checksums of the input files)."""
         o = self.o
         options = {name: getattr(o, name) for name in RESULT_OPTIONS}
+        for name in ("mixed_precision", "distribute"):  # (absent when off: earlier runs
+            if getattr(o, name) != "none":               # still resume)
+                options[name] = getattr(o, name)
         inputs = {"vocab": template.vocab_sha256}
         for split in ("train", "dev"):
             inputs[split] = [ckpt.file_sha256(path)
@@ -382,6 +385,10 @@ class Pipeline:
 
 def run(options: Options):
     """Runs what the options ask for: training (three stages), evaluation or prediction."""
+    from power_bert.precision import policy
     pipeline = Pipeline(options)
-    return getattr(pipeline, {"train": "train", "eval": "evaluate",
-                              "predict": "predict"}[pipeline.o.action])()
+    # every model of the run is built under the policy (and, for training, the stages
+    # build their models and optimizers in the --DISTRIBUTE strategy's scope)
+    with policy(pipeline.o.mixed_precision):
+        return getattr(pipeline, {"train": "train", "eval": "evaluate",
+                                  "predict": "predict"}[pipeline.o.action])()

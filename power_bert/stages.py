@@ -6,6 +6,9 @@
   search    search      finetune         Soft-Extract  -               last epoch  search
   retrain   retrain     search           -             search          best epoch  power_bert
 
+Every stage writes TensorBoard scalars per epoch to ``<run>/tensorboard/<stage>/``
+(``summaries.py``).
+
 "Best" is by the task's official dev metric (``select_best``). The search stage trains
 the retention parameters with their own optimizer (LR_SOFT_EXTRACT) under the loss
 ``task loss + LAMBDA * sum_j j * mass(j)`` and derives the retention configuration
@@ -18,7 +21,7 @@ import os
 import shutil
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from power_bert import training
+from power_bert import distribute, training
 from power_bert.backend import tf
 from power_bert.checkpoint import StageCheckpoint, load_stage_weights, stage_paths
 from power_bert.errors import CheckpointError
@@ -27,6 +30,7 @@ from power_bert.layers import SoftExtract, soft_extract_layers
 from power_bert.metrics import format_metrics
 from power_bert.outputs import read_json, write_json_atomically
 from power_bert.retention import retention_configuration_from_masses
+from power_bert.summaries import StageSummaries
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,12 +130,13 @@ def prepare(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint],
       CheckpointError: the starting weights do not fit the model.
     """
     spec = stage_template(ctx, stage, kept)
-    model = spec.build(dynamic=ctx.options.dynamic_padding)
-    if stage.starts_from is None:
-        load_pretrained(model)
-    else:
-        load_stage_weights(model, kept[stage.starts_from].weights_path,
-                           allow_missing=stage.new_layers)
+    with distribute.scope(ctx.options.distribute):  # (nothing with --DISTRIBUTE none)
+        model = spec.build(dynamic=ctx.options.dynamic_padding)
+        if stage.starts_from is None:
+            load_pretrained(model)
+        else:
+            load_stage_weights(model, kept[stage.starts_from].weights_path,
+                               allow_missing=stage.new_layers)
     return spec, model
 
 
@@ -194,11 +199,13 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
     stage keeps as ``<run>/<stage>.*``. Returns that checkpoint."""
     o = ctx.options
     total, warmup = ctx.steps
-    training.compile_for_stage(model, spec.num_labels, o.lr_bert, total, warmup,
-                               lr_soft_extract=o.lr_soft_extract if stage.trains_retention
-                               else None, mass_lambda=o.lam)
     resume = ResumeState(ctx.run_dir, stage.name)
-    done, history = resume.restore(model)
+    with distribute.scope(o.distribute):  # the optimizers beside the model's variables
+        training.compile_for_stage(model, spec.num_labels, o.lr_bert, total, warmup,
+                                   lr_soft_extract=o.lr_soft_extract if stage.trains_retention
+                                   else None, mass_lambda=o.lam, xla=o.xla)
+        done, history = resume.restore(model)
+    summaries = StageSummaries(ctx.run_dir, stage.name)
     kept: Dict[str, StageCheckpoint] = {}
     if done:
         kept["checkpoint"] = StageCheckpoint.load(stage_paths(ctx.run_dir, stage.name)[0])
@@ -212,6 +219,8 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
         extra, described = {}, ""
         if stage.trains_retention:
             extra, described = _search_state(model, spec.seq_len, o.lam)
+        summaries.epoch(epoch, model, logs, metrics, extra.get("masses"),
+                        extra.get("retention_configuration"))
         keep = stage.keep == "last" or select_best(
             history, ctx.task.main_metric) == len(history) - 1
         if keep:
@@ -227,9 +236,12 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
                    "" if not keep else "  (saved)" if stage.keep == "last"
                    else "  (best so far, saved)"))
 
-    training.fit(model, ctx.train[0], ctx.train[1], o.epochs, o.batch_size, o.seed,
-                 after_epoch, o.verbose, dynamic=o.dynamic_padding, initial_epoch=done,
-                 stage=stage.name)
+    try:
+        training.fit(model, ctx.train[0], ctx.train[1], o.epochs, o.batch_size, o.seed,
+                     after_epoch, o.verbose, dynamic=o.dynamic_padding, initial_epoch=done,
+                     stage=stage.name)
+    finally:
+        summaries.close()
     return kept["checkpoint"]  # the resume state stays until the run records the stage
 
 

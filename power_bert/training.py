@@ -58,15 +58,16 @@ def adam(peak_lr: float, total_steps: int, warmup_steps: int):
 
 def compile_for_stage(model, num_labels: int, lr_bert: float, total_steps: int,
                       warmup_steps: int, lr_soft_extract: Optional[float] = None,
-                      mass_lambda: float = 0.0):
+                      mass_lambda: float = 0.0, xla: bool = False):
     """Compiles with Adam (BERT schedule); in the search stage also gives the retention
-    parameters their own Adam at ``lr_soft_extract`` and sets lambda."""
+    parameters their own Adam at ``lr_soft_extract`` and sets lambda. ``xla`` compiles
+    the training step with XLA (``jit_compile=True``; off: Keras' default, no XLA)."""
     if num_labels == 1:
         loss, metrics = "mean_squared_error", []
     else:
         loss, metrics = "sparse_categorical_crossentropy", ["sparse_categorical_accuracy"]
     model.compile(optimizer=adam(lr_bert, total_steps, warmup_steps), loss=loss,
-                  metrics=metrics)
+                  metrics=metrics, jit_compile=True if xla else None)  # None: Keras' default
     if lr_soft_extract is not None:
         model.configure_search(mass_lambda, adam(lr_soft_extract, total_steps, warmup_steps))
 

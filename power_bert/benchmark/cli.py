@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Se
 
 import numpy as np
 
+from power_bert.benchmark import shapes
 from power_bert.benchmark.report import (BASELINE, DEFINITIONS, LABELS, POWER, markdown_path,
                                          plot_formats, write_outputs)
 from power_bert.errors import BenchmarkError, CheckpointError
@@ -35,11 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser, command: str = "benchmark"):
     """Adds the benchmark's flags (those of the first release) to ``parser``, a
     ``power_bert.cli.Parser``; ``command`` (the name it runs under) changes nothing."""
     p = parser
-    p.add_argument("--BASELINE", required=True,
+    p.add_argument("--BASELINE",
                    help="fine-tuned model: OUTPUT_DIR/finetune.hdf5 (its .json beside it)")
-    p.add_argument("--POWER", required=True, help="PoWER-BERT model: OUTPUT_DIR/retrain.hdf5")
+    p.add_argument("--POWER", help="PoWER-BERT model: OUTPUT_DIR/retrain.hdf5")
     p.add_argument("--TASK", help="task of the dev set (default: the models' task)")
-    p.add_argument("--DATA_DIR", required=True, help="the task's GLUE folder (dev.tsv, or "
+    p.add_argument("--DATA_DIR", help="the task's GLUE folder (dev.tsv, or "
                                                    "the nyu-mll/glue parquet files)")
     p.add_argument("--VOCAB_PATH", help="vocab.txt (default: the one saved with the baseline)")
     p.add_argument("--BATCH_SIZE", type=int, default=128,
@@ -60,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str = "benchmark"):
                    help="more models in the rotation, e.g. lambda3e-3=out/l3/retrain.hdf5")
     p.add_argument("--VERBOSE", type=int, choices=(0, 1, 2), default=1,
                    help="1: progress bars in the warm-up and one line per round (default)")
+    shapes.add_arguments(p)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +134,12 @@ def options_from_args(args: argparse.Namespace) -> BenchmarkOptions:
         missing or of the wrong kind; the message names the flag.
     """
     _check_numbers(args)
+    if args.BERT_CONFIG is None:
+        shapes.refuse_shape_flags(args)
+        for flag in ("--BASELINE", "--POWER", "--DATA_DIR"):
+            if not getattr(args, flag[2:]):
+                raise BenchmarkError("%s is required (or time random-weight models of a "
+                                     "shape with --BERT_CONFIG and --RETENTION_CONFIG)" % flag)
     models = ((BASELINE, args.BASELINE, "--BASELINE"), (POWER, args.POWER, "--POWER"),
               *_extra_models(args.EXTRA))
     options = BenchmarkOptions(
@@ -421,12 +429,38 @@ def benchmark(options: BenchmarkOptions, say: Callable[[str], None] = print) -> 
     return result
 
 
+def shape_benchmark_options(args: argparse.Namespace
+                            ) -> Tuple["shapes.ShapeOptions", BenchmarkOptions]:
+    """The checked flags of ``--BERT_CONFIG`` timing (random weights, synthetic inputs).
+
+    Raises:
+      BenchmarkError: naming the flag.
+    """
+    _check_numbers(args)
+    shape = shapes.shape_options(args)
+    options = BenchmarkOptions(
+        models=((BASELINE, shape.config_path, "--BERT_CONFIG"),
+                (POWER, shape.config_path, "--RETENTION_CONFIG")),
+        data_dir="", batch_size=args.BATCH_SIZE, runs=args.RUNS, warmup=args.WARMUP,
+        paddings=PADDINGS if args.PADDING == "both" else (args.PADDING,), xla=bool(args.XLA),
+        output=args.OUTPUT, verbose=args.VERBOSE)
+    if os.path.abspath(markdown_path(options.output)) == os.path.abspath(options.output):
+        raise BenchmarkError("--OUTPUT %s: the Markdown table goes beside it as .md; give a "
+                             ".json file name" % options.output)
+    _check_writable("--OUTPUT", options.output)
+    return shape, options
+
+
 def run(args: argparse.Namespace) -> int:
     """``power-bert benchmark``: checks the flags, runs, writes the files; returns 0.
 
     Raises:
       PowerBertError: anything the user can fix (one ``error:`` line, exit status 2).
     """
+    if args.BERT_CONFIG is not None:
+        shape, options = shape_benchmark_options(args)
+        shapes.benchmark(shape, options)
+        return 0
     benchmark(options_from_args(args))
     return 0
 
@@ -434,4 +468,4 @@ def run(args: argparse.Namespace) -> int:
 __all__ = ["PADDINGS", "add_arguments", "BenchmarkOptions", "options_from_args",
            "check_paths", "TimedModel", "load_checkpoints", "check_same_task", "check_vocab",
            "load_dev_data", "time_padding", "model_entry", "run_padding", "result_document",
-           "benchmark", "run"]
+           "benchmark", "shape_benchmark_options", "run"]

@@ -33,6 +33,8 @@ def _models(run: Dict) -> List[Dict]:
 
 def markdown_table(result: Dict) -> str:
     """One row per model and padding mode."""
+    if result.get("timing_only"):
+        return _timing_table(result)
     metric = result[BASELINE]["metric_name"]
     head = ("Inference on the %s dev set (%d examples), batch %d, median of %d runs%s; %s, "
             "%d CPUs, TensorFlow %s.\n\n"
@@ -55,7 +57,36 @@ def markdown_table(result: Dict) -> str:
     return head + "\n".join(rows) + "\n" + notes
 
 
+def _timing_table(result: Dict) -> str:
+    """The table of a shape benchmark (``shapes``): no metric, the shape in the head."""
+    config = result["bert_config"]
+    head = ("%s: %d encoders, hidden %d, %d heads, intermediate %d; %d synthetic examples "
+            "(lengths %s, max %d), batch %d, median of %d runs%s; retention configuration "
+            "%s; %s, %d CPUs, TensorFlow %s.\n\n"
+            % (result["note"].capitalize(), config["num_hidden_layers"], config["hidden_size"],
+               config["num_attention_heads"], config["intermediate_size"],
+               result["num_examples"], result["lengths"], result["seq_len"],
+               result["batch_size"], result["num_runs"], ", XLA" if result["xla"] else "",
+               ",".join(map(str, result["retention_configuration"])),
+               result["machine"]["platform"], result["machine"]["cpu_count"],
+               result["machine"]["tensorflow"]))
+    rows = ["| Padding | Model | ms / example | Word vectors / example | Speed-up | Ideal "
+            "| Measured / ideal |", "|---|---|---:|---:|---:|---:|---:|"]
+    for run in result["runs"]:
+        for model in _models(run):
+            rows.append("| %s | %s | %.3f | %s | %.2fx | %.2fx | %.2f |" % (
+                run["padding"], model["label"], 1000.0 * model["seconds_per_example"],
+                _format_vectors(model["word_vectors_per_example"]), model["speedup"],
+                model["ideal_speedup"], model["speedup_over_ideal"]))
+    notes = ("\nSpeed-up: baseline median time / model median time, same padding. Ideal: "
+             "encoder multiply-accumulates of the baseline / of the model. Random weights: "
+             "no metric.\n")
+    return head + "\n".join(rows) + "\n" + notes
+
+
 def _format_vectors(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return "%d" % value if isinstance(value, int) else "%.1f" % value
 
 
