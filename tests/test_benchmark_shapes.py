@@ -52,6 +52,7 @@ def test_synthetic_inputs_have_the_lengths_asked_for():
     assert (again == tokens).all()  # seeded
 
 
+@pytest.mark.slow
 def test_shape_benchmark_writes_timings_and_ideal_speedups(config_path, tmp_path, capsys):
     output = tmp_path / "out" / "benchmark.json"
     assert _exit_code(_argv(config_path, "--LENGTHS", "4-24", "--PADDING", "both",

@@ -315,6 +315,7 @@ def test_catalogue_size():
     assert len(CATALOGUE) >= 40
 
 
+@pytest.mark.slow
 def test_a_stale_lock_is_taken_over(world, tmp_path):
     out = Path(shutil.copytree(world["out"], tmp_path / "out", symlinks=True))
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -360,6 +361,7 @@ def test_read_only_output_dir(world, tmpfs, capsys):
     assert "--OUTPUT_DIR" in err and "cannot be written" in err
 
 
+@pytest.mark.slow
 def test_full_disk_during_training(world, tmpfs, capsys):
     """OUTPUT_DIR fills up when the first checkpoint is written: one clear error, nothing
     partial left (no temporary files, no half-written checkpoint)."""

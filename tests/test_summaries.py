@@ -40,6 +40,7 @@ def _rate(peak, epoch):
     return float(WarmupLinearDecay(peak, total, warmup)(last))
 
 
+@pytest.mark.slow
 def test_every_stage_logs_loss_dev_metrics_and_learning_rate(run):
     results, scalars = run
     for stage, logged in scalars.items():
@@ -54,6 +55,7 @@ def test_every_stage_logs_loss_dev_metrics_and_learning_rate(run):
         kept["dev_metrics"]["accuracy"])
 
 
+@pytest.mark.slow
 def test_search_logs_masses_and_retention_of_every_encoder(run):
     results, scalars = run
     logged, search = scalars["search"], results["search"]

@@ -38,6 +38,7 @@ def _trained_weights(config, mode, xla, batch, steps=2):
     return model.get_weights()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["finetune", "search"])
 def test_training_steps_with_and_without_xla_give_the_same_weights(no_dropout,
                                                                    make_token_batch, mode):
@@ -51,6 +52,7 @@ def test_training_steps_with_and_without_xla_give_the_same_weights(no_dropout,
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dynamic", [False, True])
 def test_xla_predictions_equal_plain_predictions(bert_config, make_token_batch, dynamic):
     batch = make_token_batch(LENGTHS * 3, seed=3)
