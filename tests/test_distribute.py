@@ -57,16 +57,8 @@ def test_bad_strategy_is_refused_with_the_flag(tmp_path):
 @pytest.mark.slow
 def test_three_stages_run_under_the_mirrored_strategy(tmp_path):
     """The whole pipeline inside the strategy's scope (one CPU device here: one replica)."""
-    import main as cli
-    from power_bert import synthetic
-    from test_pipeline import flags, make_bert
-    bert = make_bert(tmp_path / "bert")
-    data = tmp_path / "data"
-    synthetic.write_data(str(data), seed=1, sizes={"train": 32, "dev": 16, "test": 8})
-    out = tmp_path / "out"
-    assert cli.main(flags(bert, data, out, "--EPOCH", "1", "--BATCH_SIZE", "16",
-                          "--LR_BERT", "1e-3", "--LR_SOFT_EXTRACT", "0.2", "--LAMBDA", "0.05",
-                          "--DISTRIBUTE", "mirrored")) == 0
+    from test_pipeline import tiny_run
+    out = tiny_run(tmp_path, "--DISTRIBUTE", "mirrored")
     results = json.loads((out / "results.json").read_text())
     assert len(results["retention_configuration"]) == 3
     assert "mirrored" in (out / "latest" / "run.json").read_text()

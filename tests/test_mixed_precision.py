@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from power_bert import precision, synthetic
+from power_bert import precision
 from power_bert.backend import keras, tf
 from power_bert.errors import UsageError
 from power_bert.layers import SelfAttention, significance_scores, soft_extract_layers
@@ -127,15 +127,8 @@ def test_bad_precision_is_refused_with_the_flag(tmp_path):
 
 @pytest.mark.slow
 def test_three_stages_run_under_bfloat16(tmp_path):
-    import main as cli
-    from test_pipeline import flags, make_bert
-    bert = make_bert(tmp_path / "bert")
-    data = tmp_path / "data"
-    synthetic.write_data(str(data), seed=1, sizes={"train": 32, "dev": 16, "test": 8})
-    out = tmp_path / "out"
-    assert cli.main(flags(bert, data, out, "--EPOCH", "1", "--BATCH_SIZE", "16",
-                          "--LR_BERT", "1e-3", "--LR_SOFT_EXTRACT", "0.2", "--LAMBDA", "0.05",
-                          "--MIXED_PRECISION", "bfloat16")) == 0
+    from test_pipeline import tiny_run
+    out = tiny_run(tmp_path, "--MIXED_PRECISION", "bfloat16")
     results = json.loads((out / "results.json").read_text())
     assert len(results["retention_configuration"]) == 3
     assert results["search"]["masses"] and results["power_bert"]["dev_metrics"]

@@ -42,6 +42,18 @@ def flags(bert: Path, data: Path, out: Path, *extra):
             "--VERBOSE", "0", *extra]
 
 
+def tiny_run(folder: Path, *extra) -> Path:
+    """A one-epoch three-stage run of a tiny BERT on 32 demo examples (``extra``: more
+    flags); returns its OUTPUT_DIR."""
+    bert = make_bert(folder / "bert")
+    data = folder / "data"
+    synthetic.write_data(str(data), seed=1, sizes={"train": 32, "dev": 16, "test": 8})
+    out = folder / "out"
+    assert cli.main(flags(bert, data, out, "--EPOCH", "1", "--BATCH_SIZE", "16", "--LR_BERT",
+                          "1e-3", "--LR_SOFT_EXTRACT", "0.2", "--LAMBDA", "0.05", *extra)) == 0
+    return out
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """One full run of the three stages (1 epoch each) shared by the tests below."""
