@@ -10,9 +10,9 @@ import pytest
 
 import data_parser
 import main as main_py
-from power_bert import cli, synthetic
+from power_bert import cli
 
-from test_pipeline import make_bert
+from test_pipeline import make_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,9 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
-    bert = make_bert(root / "bert")
-    data = root / "data"
-    synthetic.write_data(str(data), seed=1, sizes={"train": 8, "dev": 8, "test": 8})
+    bert, data = make_inputs(root, train=8, dev=8)
     (root / "a_file").write_text("not a folder\n")
     return {"root": root, "bert": bert, "data": data}
 

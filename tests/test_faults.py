@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from power_bert import cli, synthetic
+from power_bert import cli
 
-from test_pipeline import make_bert
+from test_pipeline import make_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,9 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def world(tmp_path_factory):
     """A tiny BERT, demo data and an OUTPUT_DIR holding one completed training run."""
     root = tmp_path_factory.mktemp("faults")
-    bert = make_bert(root / "bert")
-    data = root / "data"
-    synthetic.write_data(str(data), seed=2, sizes={"train": 32, "dev": 16, "test": 8})
+    bert, data = make_inputs(root, seed=2)
     out = root / "out"
     assert cli.main(["train"] + train_flags(bert, data, out)) == 0
     return {"root": root, "bert": bert, "data": data, "out": out}

@@ -42,12 +42,18 @@ def flags(bert: Path, data: Path, out: Path, *extra):
             "--VERBOSE", "0", *extra]
 
 
+def make_inputs(folder: Path, seed: int = 1, train: int = 32, dev: int = 16, test: int = 8):
+    """A tiny BERT (``folder/bert``) and demo data (``folder/data``); returns both."""
+    bert = make_bert(folder / "bert")
+    data = folder / "data"
+    synthetic.write_data(str(data), seed=seed, sizes={"train": train, "dev": dev, "test": test})
+    return bert, data
+
+
 def tiny_run(folder: Path, *extra) -> Path:
     """A one-epoch three-stage run of a tiny BERT on 32 demo examples (``extra``: more
     flags); returns its OUTPUT_DIR."""
-    bert = make_bert(folder / "bert")
-    data = folder / "data"
-    synthetic.write_data(str(data), seed=1, sizes={"train": 32, "dev": 16, "test": 8})
+    bert, data = make_inputs(folder)
     out = folder / "out"
     assert cli.main(flags(bert, data, out, "--EPOCH", "1", "--BATCH_SIZE", "16", "--LR_BERT",
                           "1e-3", "--LR_SOFT_EXTRACT", "0.2", "--LAMBDA", "0.05", *extra)) == 0
