@@ -384,10 +384,12 @@ def test_ctrl_c_says_what_was_saved_and_the_rerun_resumes(world, tmp_path):
                                                      **{"--EPOCH": "3"})
     proc = subprocess.Popen(argv, cwd=str(ROOT), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 300
-    while time.time() < deadline and not (
-            (out / "log.txt").exists() and "search epoch 1/3" in (out / "log.txt").read_text()):
+    deadline = time.time() + 600  # generous: a loaded machine is slow, not wrong
+    reached = False
+    while time.time() < deadline and proc.poll() is None and not reached:
+        reached = (out / "log.txt").exists() and "search epoch 1/3" in (out / "log.txt").read_text()
         time.sleep(0.05)
+    assert reached, "the run never logged 'search epoch 1/3' (exit code %s)" % proc.poll()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
