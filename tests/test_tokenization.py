@@ -18,7 +18,7 @@ from power_bert.data import DataParser, Example, load_vocab, read_split
 from power_bert.tokenization import (MAX_CHARS_PER_WORD, GraphTokenizer, Tokenizer,
                                      truncated_lengths, wordpiece_tokenize)
 
-GLUE = Path(__file__).resolve().parents[2] / "shared" / "glue"
+GLUE = Path(__file__).resolve().parents[1].parent / "shared" / "glue"
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
 # Google BERT's docstring example ("unaffable") and pieces for the tricky strings below.
 WORDS = ["un", "##aff", "##able", "the", "film", "was", "good", ",", ".", "!", "a", "b",
