@@ -215,8 +215,7 @@ def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str
         def serve(sentence):
             return outputs(*tokenizer(sentence))
 
-    module.serve = serve
-    module.token_ids = token_ids
+    # Only as signatures: as attributes too, saving would trace them once more.
     return module, {"serving_default": serve.get_concrete_function(),
                     "token_ids": token_ids.get_concrete_function()}
 

@@ -40,7 +40,7 @@ LOADER = r"""
 import json, sys
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the tokeniser's ops)
-root, names, sentences, seconds = json.loads(sys.argv[1])
+root, names, sentences, seconds, probes = json.loads(sys.argv[1])
 out = {}
 for name in names:
     served = tf.saved_model.load(root + "/" + name)
@@ -53,7 +53,7 @@ for name in names:
     got["label"] = [s.decode() for s in got.get("label", [])]
     empty = {k: tf.constant([], tf.string) for k in texts}
     got["empty_shapes"] = {k: v.shape.as_list() for k, v in serve(**empty).items()}
-    ids, segments = (tf.constant(meta[k], tf.int32) for k in ("probe_ids", "probe_segments"))
+    ids, segments = (tf.constant(p, tf.int32) for p in probes[name])
     got["by_ids"] = {k: v.numpy().tolist() for k, v in
                      by_ids(input_ids=ids, segment_ids=segments).items() if k != "label"}
     errors = {}
@@ -105,7 +105,7 @@ def exported(tmp_path_factory):
     root = tmp_path_factory.mktemp("export")
     vocab_path = str(root / "vocab.txt")
     Path(vocab_path).write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
-    expected = {}
+    expected, probes = {}, {}
     for seed, (name, task, mode, retention, extra) in enumerate(EXPORTS):
         saved, model = _checkpoint(root / "checkpoints", vocab_path, name, task, mode, retention, seed)
         target = root / "models" / name
@@ -123,16 +123,13 @@ def exported(tmp_path_factory):
             [encoded.token_ids, encoded.segment_ids]), "token_ids": encoded.token_ids,
             "task": parser.task, "retention": retention, "flags": extra}
         # the first three examples' training-path ids, for the token_ids signature
-        meta_path = target / "assets" / "power_bert.json"
-        meta = json.loads(meta_path.read_text())
-        meta["probe_ids"] = encoded.token_ids[:3].tolist()
-        meta["probe_segments"] = encoded.segment_ids[:3].tolist()
-        meta_path.write_text(json.dumps(meta))
+        probes[name] = [encoded.token_ids[:3].tolist(), encoded.segment_ids[:3].tolist()]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TF_USE_LEGACY_KERAS")}
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     run = subprocess.run(
         [sys.executable, "-c", LOADER, json.dumps([str(root / "models"),
-                                                   [e[0] for e in EXPORTS], SENTENCES, SECONDS])],
+                                                   [e[0] for e in EXPORTS], SENTENCES, SECONDS,
+                                                   probes])],
         cwd=str(root), env=env, capture_output=True, text=True, timeout=600)
     results = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
     assert run.returncode == 0 and results, run.stderr[-3000:]
