@@ -21,13 +21,15 @@ both fixed here by ``Tokenizer``, its subclass: a word it cannot match to the en
 the pieces it did match plus one ``[UNK]`` per character it could not match, and it has
 no limit on word length. Its cleaning, lower-casing, accent stripping and splitting give
 Google's result (it lower-cases after stripping accents; the order changes nothing, as
-``tests/test_tokenization.py`` checks over every code point).
+a comparison over every code point showed when this module was written).
 
 ``tensorflow_text``'s BertTokenizer differs from Google in its basic tokenisation: it
 replaces control characters by spaces (Google drops them: ``"a\\u200bb"`` is one word),
 splits on ASCII whitespace only (Google also on Unicode Zs, such as U+00A0), case-folds
 (``"ß"`` becomes ``"ss"``, Google keeps it) and limits words to 100 bytes (Google: 100
-characters). ``graph_tokenizer`` gives it a basic tokenizer that follows Google's rules.
+characters). ``GraphTokenizer`` gives it a basic tokenizer that follows Google's rules;
+the two paths then differ only on the few code points that Python's Unicode tables (14.0
+in Python 3.11) and TensorFlow's newer ones classify differently.
 
 Truncation to the maximum sequence length (both paths): ``[CLS] a [SEP]`` keeps the first
 ``max_len - 2`` word pieces of ``a``; a pair drops the last piece of the longer text
@@ -35,7 +37,7 @@ Truncation to the maximum sequence length (both paths): ``[CLS] a [SEP]`` keeps 
 
 Shapes: B = batch, T = the longest tokenised example of the batch (at most max_len).
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List
 
 from keras_bert import Tokenizer as _KerasBertTokenizer  # imports TensorFlow
 
@@ -44,6 +46,7 @@ CLS = "[CLS]"
 SEP = "[SEP]"
 SUFFIX = "##"  # marks a word piece that continues a word
 MAX_CHARS_PER_WORD = 100  # a longer word is one [UNK] (Google's max_input_chars_per_word)
+
 
 def wordpiece_tokenize(word: str, vocab: Dict[str, int], unk: str = UNK) -> List[str]:
     """Google BERT's WordpieceTokenizer on one word: greedy longest match from the left.
@@ -84,38 +87,23 @@ class Tokenizer(_KerasBertTokenizer):
 
 def truncated_lengths(len_a, len_b, max_len: int):
     """Word pieces kept of each text of a pair so that ``[CLS] a [SEP] b [SEP]`` fits
-    ``max_len``: the closed form of dropping the last piece of the longer text (of ``b``
-    when they are as long) until it fits, as the training path does.
-
-    Works on numbers and on integer tensors alike (element-wise).
+    ``max_len``: the closed form of the training path's rule, dropping the last piece of
+    the longer text (of ``b`` when they are as long) until it fits.
 
     Args:
-      len_a: word pieces of the first texts.
-      len_b: word pieces of the second texts.
+      len_a: int tensor ``[B]``, word pieces of the first texts.
+      len_b: int tensor ``[B]`` of the same type, of the second texts.
       max_len: the maximum sequence length (at least 3).
 
     Returns:
-      (kept of a, kept of b).
+      (kept of a, kept of b), tensors like ``len_a``.
     """
+    import tensorflow as tf
     budget = max_len - 3
-    half_up = budget - budget // 2  # a keeps the extra piece of an odd budget
-    keep_a = _minimum(len_a, _maximum(half_up, budget - len_b))
-    keep_b = _minimum(len_b, budget - keep_a)
-    return keep_a, keep_b
-
-
-def _minimum(x, y):
-    if isinstance(x, int) and isinstance(y, int):
-        return min(x, y)
-    import tensorflow as tf
-    return tf.minimum(x, tf.cast(y, x.dtype) if isinstance(x, tf.Tensor) else y)
-
-
-def _maximum(x, y):
-    if isinstance(x, int) and isinstance(y, int):
-        return max(x, y)
-    import tensorflow as tf
-    return tf.maximum(tf.cast(x, y.dtype), y)
+    # when both are cut, a keeps the extra piece of an odd budget
+    half_up = tf.cast(budget - budget // 2, len_a.dtype)
+    keep_a = tf.minimum(len_a, tf.maximum(half_up, budget - len_b))
+    return keep_a, tf.minimum(len_b, budget - keep_a)
 
 
 # ----- in the graph (tensorflow_text) ---------------------------------------------------

@@ -107,7 +107,8 @@ def exported(tmp_path_factory):
     Path(vocab_path).write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
     expected, probes = {}, {}
     for seed, (name, task, mode, retention, extra) in enumerate(EXPORTS):
-        saved, model = _checkpoint(root / "checkpoints", vocab_path, name, task, mode, retention, seed)
+        saved, model = _checkpoint(root / "checkpoints", vocab_path, name, task, mode, retention,
+                                   seed)
         target = root / "models" / name
         if seed == 0:  # --OVERWRITE replaces a non-empty folder
             target.mkdir(parents=True)
