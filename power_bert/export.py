@@ -95,7 +95,8 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
       The metadata written to ``assets/power_bert.json``.
 
     Raises:
-      ExportError: the checkpoint, vocabulary or output folder cannot be used.
+      ExportError: the checkpoint (or a search-stage one), vocabulary or output folder
+        cannot be used.
     """
     from power_bert.checkpoint import StageCheckpoint
     from power_bert.data import check_vocab, load_vocab
@@ -106,6 +107,10 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
         spec = StageCheckpoint.load(checkpoint_path)
     except CheckpointError as e:
         raise ExportError(str(e)) from None
+    if spec.mode == "search":
+        raise ExportError("%s is a configuration-search checkpoint (Soft-Extract); export the "
+                          "fine-tuned or re-trained model (finetune.hdf5, retrain.hdf5)"
+                          % spec.weights_path)
     vocab_path = vocab_path or spec.vocab_path
     if not vocab_path:
         raise ExportError("checkpoint %s does not record its vocabulary; pass --VOCAB_PATH"

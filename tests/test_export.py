@@ -221,3 +221,17 @@ def test_export_names_a_missing_checkpoint(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (
         "error: model weights not found: %s" % (tmp_path / "none.hdf5"))
     assert not (tmp_path / "out").exists()
+
+
+def test_export_refuses_a_search_stage_checkpoint(tmp_path, capsys):
+    config = dict(TINY_CONFIG, vocab_size=len(VOCAB))
+    (tmp_path / "search.json").write_text(json.dumps({
+        "format_version": 2, "bert_config": config, "task": "sst-2", "num_labels": 2,
+        "seq_len": SEQ_LEN, "mode": "search"}))
+    (tmp_path / "search.hdf5").write_text("not read")
+    assert cli.main(["export", "--CHECKPOINT_PATH", str(tmp_path / "search.json"),
+                     "--OUTPUT_DIR", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: %s is a configuration-search checkpoint (Soft-Extract); export the fine-tuned "
+        "or re-trained model (finetune.hdf5, retrain.hdf5)" % (tmp_path / "search.hdf5"))
+    assert not (tmp_path / "out").exists()
