@@ -136,7 +136,7 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
         "signatures": {"serving_default": ["sentence", "sentence2"] if task.text_b is not None
                        else ["sentence"], "token_ids": ["input_ids", "segment_ids"]},
     }
-    import tensorflow as tf
+    from power_bert.backend import tf
     try:
         with new_folder(out) as tmp:
             assets = os.path.join(tmp, ".assets")  # copied into assets/ by the save
@@ -161,7 +161,7 @@ def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str
     The Keras model itself is not an attribute (saving it would save Keras' own object
     graph, which needs this package's layers to load); its variables are, so the traced
     functions that use them can be saved."""
-    import tensorflow as tf
+    from power_bert.backend import tf
     from power_bert.tokenization import GraphTokenizer
 
     max_len = int(metadata["max_seq_len"])

@@ -39,7 +39,9 @@ Shapes: B = batch, T = the longest tokenised example of the batch (at most max_l
 """
 from typing import Dict, List
 
-from keras_bert import Tokenizer as _KerasBertTokenizer  # imports TensorFlow
+from keras_bert import Tokenizer as _KerasBertTokenizer
+
+from power_bert.backend import tf
 
 UNK = "[UNK]"
 CLS = "[CLS]"
@@ -98,7 +100,6 @@ def truncated_lengths(len_a, len_b, max_len: int):
     Returns:
       (kept of a, kept of b), tensors like ``len_a``.
     """
-    import tensorflow as tf
     budget = max_len - 3
     # when both are cut, a keeps the extra piece of an odd budget
     half_up = tf.cast(budget - budget // 2, len_a.dtype)
@@ -118,7 +119,6 @@ def _basic_tokenizer_class():
     """tensorflow_text's BasicTokenizer with Google BERT's cleaning, Python's lower-casing
     (``tf.strings.lower`` with ICU's full mapping, not case folding) and words of more than
     ``MAX_CHARS_PER_WORD`` characters replaced by ``[UNK]``."""
-    import tensorflow as tf
     import tensorflow_text as text
     # not exported at the top of tensorflow_text; BertTokenizer takes a subclass of it
     from tensorflow_text.python.ops.bert_tokenizer import BasicTokenizer
@@ -154,7 +154,6 @@ class GraphTokenizer:
     """
 
     def __init__(self, token_dict: Dict[str, int], cased: bool, max_len: int):
-        import tensorflow as tf
         import tensorflow_text as text
 
         if max_len < 3:
@@ -190,7 +189,6 @@ class GraphTokenizer:
         Returns:
           (input_ids, segment_ids): int32 ``[B, T]``, ``[CLS] a [SEP] (b [SEP])`` then 0.
         """
-        import tensorflow as tf
         import tensorflow_text as text
 
         first = self.pieces(sentences)  # [B, (Pa)]
@@ -209,6 +207,5 @@ class GraphTokenizer:
 
 def _keep_first(pieces, keep):
     """The first ``keep[b]`` pieces of each row of a ragged ``[B, (P)]``."""
-    import tensorflow as tf
     positions = tf.ragged.range(pieces.row_lengths())  # [B, (P)]
     return tf.ragged.boolean_mask(pieces, positions < tf.expand_dims(keep, 1))
