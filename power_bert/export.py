@@ -26,9 +26,10 @@ naming both sizes.
 
 Stored with the model: ``assets/power_bert.json`` (task, labels, retention
 configuration, maximum sequence length, casing, the project's version, ...),
-``assets/vocab.txt``, and the same facts as constants of the loaded object
+``assets/vocab.txt``, and the same facts as non-trainable variables of the loaded object
 (``served.task``, ``served.labels``, ``served.retention_configuration``,
-``served.max_seq_len``, ``served.cased``, ``served.version``).
+``served.max_seq_len``, ``served.cased``, ``served.version``; read them with ``.numpy()``):
+``tf.saved_model.save`` does not save ``tf.constant`` attributes of a ``tf.Module``.
 
 The folder is written to a temporary sibling and renamed into place; a non-empty
 OUTPUT_DIR is refused unless ``--OVERWRITE``.
