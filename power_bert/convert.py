@@ -47,7 +47,6 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 import warnings
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -62,6 +61,7 @@ from power_bert.data import check_vocab
 from power_bert.errors import ConversionError, DataError
 from power_bert.google_ckpt import (POOLER_LAYER, BertVariable, as_bert_config, variable_table,
                                     write_checkpoint)
+from power_bert.outputs import check_new_folder, new_folder
 
 __all__ = [
     "ConversionError",
@@ -424,17 +424,6 @@ def load_hf_tensors(hf_dir: str) -> Tuple[Dict[str, np.ndarray], List[str]]:
     return tensors, files
 
 
-def _prepare_output(output_dir: str, overwrite: bool) -> str:
-    out = os.path.abspath(output_dir)
-    if os.path.exists(out):
-        if not os.path.isdir(out):
-            raise ConversionError("OUTPUT_DIR %s exists and is not a folder" % out)
-        if os.listdir(out) and not overwrite:
-            raise ConversionError("OUTPUT_DIR %s exists and is not empty; pass --OVERWRITE to "
-                                  "replace it" % out)
-    return out
-
-
 def convert_hf_to_google(hf_dir: str, output_dir: str, allow_missing_pooler: bool = False,
                          allow_layer_norm_eps_mismatch: bool = False, overwrite: bool = False,
                          seed: int = 0) -> Dict:
@@ -464,7 +453,7 @@ def convert_hf_to_google(hf_dir: str, output_dir: str, allow_missing_pooler: boo
     hf_dir = os.path.abspath(hf_dir)
     if not os.path.isdir(hf_dir):
         raise ConversionError("HF_DIR %s is not a folder" % hf_dir)
-    out = _prepare_output(output_dir, overwrite)
+    out = check_new_folder(output_dir, overwrite, ConversionError)
     if out == hf_dir or hf_dir.startswith(out + os.sep):
         raise ConversionError("OUTPUT_DIR %s must not be HF_DIR %s or contain it"
                               % (out, hf_dir))
@@ -521,30 +510,13 @@ def convert_hf_to_google(hf_dir: str, output_dir: str, allow_missing_pooler: boo
     for w in warns:
         warnings.warn(w, stacklevel=2)
 
-    parent = os.path.dirname(out)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".%s.tmp-" % os.path.basename(out), dir=parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700; give the usual folder mode
-    try:
+    with new_folder(out) as tmp:
         write_bert_config(bert_config, os.path.join(tmp, "bert_config.json"))
         shutil.copyfile(vocab_path, os.path.join(tmp, "vocab.txt"))
         write_checkpoint(variables, os.path.join(tmp, "bert_model.ckpt"))
         with open(os.path.join(tmp, "conversion.json"), "w", encoding="utf-8") as f:
             json.dump(record, f, indent=2)
             f.write("\n")
-        if os.path.exists(out):
-            old = tempfile.mkdtemp(prefix=".%s.old-" % os.path.basename(out), dir=parent)
-            os.rmdir(old)
-            os.rename(out, old)
-            os.rename(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return record
 
 

@@ -751,9 +751,11 @@ def load_vocab(vocab_path: PathLike) -> Dict[str, int]:
 class DataParser:
     """Turns a task's GLUE files into BERT inputs.
 
-    Tokenisation uses keras-bert's public Tokenizer: ``[CLS] a [SEP]`` or
-    ``[CLS] a [SEP] b [SEP]``, truncated to ``max_seq_len`` word pieces
-    (longer text of the pair first, as in BERT) and padded with id 0.
+    Tokenisation is Google BERT's (``power_bert.tokenization.Tokenizer``: keras-bert's
+    Tokenizer with BERT's WordPiece): ``[CLS] a [SEP]`` or ``[CLS] a [SEP] b [SEP]``,
+    truncated to ``max_seq_len`` word pieces (longer text of the pair first, as in BERT)
+    and padded with id 0. The exported SavedModel tokenises in the graph with the same
+    result.
 
     Attributes:
       task: the TaskSpec.
@@ -791,7 +793,7 @@ class DataParser:
         self.cased = bool(cased)
         self.seed = int(seed)
         self.token_dict = load_vocab(vocab_path)
-        from keras_bert import Tokenizer
+        from power_bert.tokenization import Tokenizer
 
         self._tokenizer = Tokenizer(self.token_dict, cased=self.cased)
         self.stats: Dict[str, SplitStats] = {}

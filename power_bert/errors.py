@@ -41,6 +41,10 @@ class BenchmarkError(PowerBertError):
     """A flag, file or model combination the benchmark cannot use."""
 
 
+class ExportError(PowerBertError):
+    """A stage checkpoint, vocabulary or output folder the export cannot use."""
+
+
 class SubmissionError(PowerBertError):
     """Prediction files that cannot be put into one GLUE submission."""
 

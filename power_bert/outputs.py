@@ -20,12 +20,15 @@ import datetime
 import glob
 import hashlib
 import json
+import contextlib
 import os
+import shutil
 import socket
 import sys
-from typing import Dict, Optional, Tuple
+import tempfile
+from typing import Dict, Iterator, Optional, Tuple, Type
 
-from power_bert.errors import RunLocked, UsageError
+from power_bert.errors import PowerBertError, RunLocked, UsageError
 
 RUNS = "runs"
 LATEST = "latest"
@@ -52,6 +55,49 @@ def write_json_atomically(path: str, data: Dict):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def check_new_folder(output_dir: str, overwrite: bool, error: Type[PowerBertError]) -> str:
+    """The absolute path of a folder a command creates (``convert``, ``export``): absent,
+    empty, or replaced with ``--OVERWRITE``.
+
+    Raises:
+      error: the path is a file, or a non-empty folder without ``overwrite``.
+    """
+    out = os.path.abspath(output_dir)
+    if os.path.exists(out):
+        if not os.path.isdir(out):
+            raise error("OUTPUT_DIR %s exists and is not a folder" % out)
+        if os.listdir(out) and not overwrite:
+            raise error("OUTPUT_DIR %s exists and is not empty; pass --OVERWRITE to replace it"
+                        % out)
+    return out
+
+
+@contextlib.contextmanager
+def new_folder(out: str) -> Iterator[str]:
+    """Yields a temporary sibling folder of ``out`` to write into; renames it to ``out``
+    when the block ends without an exception (replacing what was there), and removes it
+    otherwise, so a failure leaves ``out`` as it was."""
+    parent = os.path.dirname(out)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".%s.tmp-" % os.path.basename(out), dir=parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700; give the usual folder mode
+    try:
+        yield tmp
+        if os.path.exists(out):
+            old = tempfile.mkdtemp(prefix=".%s.old-" % os.path.basename(out), dir=parent)
+            os.rmdir(old)
+            os.rename(out, old)
+            os.rename(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def read_json(path: str) -> Optional[Dict]:

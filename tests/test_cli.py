@@ -151,7 +151,7 @@ def console_command():
 @pytest.mark.slow
 @pytest.mark.parametrize("entry", ["power-bert", "main.py", "data_parser.py",
                                    "power_bert.convert", "power_bert.benchmark",
-                                   "power_bert.submission"])
+                                   "power_bert.submission", "power_bert.export"])
 def test_entry_points_in_a_real_process(files, tmp_path, entry):
     """Each entry point as a user starts it: exit status 2, one error line, no traceback."""
     out = tmp_path / "out"
@@ -168,6 +168,8 @@ def test_entry_points_in_a_real_process(files, tmp_path, entry):
                                  "--BATCH_SIZE", "0", "--OUTPUT", str(out / "b.json")],
         "power_bert.submission": [sys.executable, "-m", entry, "--OUTPUT_DIR", bad_folder,
                                   "--ZIP", str(out / "s.zip")],
+        "power_bert.export": [sys.executable, "-m", entry, "--CHECKPOINT_PATH",
+                              bad_folder + ".hdf5", "--OUTPUT_DIR", str(out)],
     }[entry]
     proc = subprocess.run(argv, cwd=str(ROOT), capture_output=True, text=True, timeout=300)
     lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]

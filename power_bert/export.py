@@ -1,0 +1,236 @@
+"""``power-bert export``: a trained stage checkpoint as a TensorFlow SavedModel that
+serves raw sentences, with word-vector elimination inside the graph.
+
+The SavedModel needs TensorFlow and ``tensorflow-text`` (import it before loading: it
+registers the tokeniser's ops), not this package nor keras-bert::
+
+    import tensorflow as tf, tensorflow_text  # noqa: F401
+    served = tf.saved_model.load("export/")
+    served.signatures["serving_default"](sentence=tf.constant(["a fine film"]))
+
+Signatures (B = batch, T = the longest example of the batch, C = classes):
+
+* ``serving_default``: ``sentence`` (and ``sentence2`` for a pair task), string ``[B]``
+  -> ``label`` string ``[B]`` and ``probabilities`` float32 ``[B, C]``, or ``score``
+  float32 ``[B]`` for a regression task (STS-B; the model's output, not clipped). The
+  strings are tokenised in the graph as the training data path does it
+  (``power_bert.tokenization``), truncated to the model's maximum sequence length and
+  padded to the longest example of the batch only.
+* ``token_ids``: ``input_ids`` and ``segment_ids``, int32 ``[B, T]`` padded with 0, T at
+  most the maximum sequence length -> the same outputs.
+
+Bad inputs: an empty string is ``[CLS] [SEP]``; a batch of zero gives empty outputs;
+for a pair task a missing ``sentence2`` is refused by the signature (a TypeError naming
+the argument) and a ``sentence2`` of another batch size by an InvalidArgumentError
+naming both sizes.
+
+Stored with the model: ``assets/power_bert.json`` (task, labels, retention
+configuration, maximum sequence length, casing, the project's version, ...),
+``assets/vocab.txt``, and the same facts as non-trainable variables of the loaded object
+(``served.task``, ``served.labels``, ``served.retention_configuration``,
+``served.max_seq_len``, ``served.cased``, ``served.version``; read them with ``.numpy()``):
+``tf.saved_model.save`` does not save ``tf.constant`` attributes of a ``tf.Module``.
+
+The folder is written to a temporary sibling and renamed into place; a non-empty
+OUTPUT_DIR is refused unless ``--OVERWRITE``.
+"""
+import json
+import os
+import shutil
+import sys
+from typing import Dict, Optional, Sequence
+
+from power_bert import __version__
+from power_bert.errors import CheckpointError, DataError, ExportError
+from power_bert.outputs import check_new_folder, new_folder
+
+METADATA_FILE = "power_bert.json"
+VOCAB_FILE = "vocab.txt"
+FORMAT_VERSION = 1
+
+
+def add_arguments(parser, command: str = "export"):
+    parser.add_argument("--CHECKPOINT_PATH", required=True,
+                        help="a stage checkpoint trained here (e.g. OUTPUT_DIR/retrain.hdf5 "
+                             "or its .json)")
+    parser.add_argument("--OUTPUT_DIR", required=True,
+                        help="folder of the SavedModel (must not exist or be empty)")
+    parser.add_argument("--VOCAB_PATH",
+                        help="vocab.txt the model was trained with (default: the one the "
+                             "checkpoint records; its checksum is checked)")
+    parser.add_argument("--XLA", action="store_true",
+                        help="compile the model part with XLA (jit_compile)")
+    parser.add_argument("--OVERWRITE", action="store_true", help="replace a non-empty OUTPUT_DIR")
+
+
+def run(args) -> int:
+    """Exports and prints what was written.
+
+    Raises:
+      ExportError: the checkpoint, vocabulary or OUTPUT_DIR cannot be used.
+    """
+    metadata = export_model(args.CHECKPOINT_PATH, args.OUTPUT_DIR, vocab_path=args.VOCAB_PATH,
+                            xla=args.XLA, overwrite=args.OVERWRITE)
+    print("Exported %s -> %s" % (metadata["source_checkpoint"], os.path.abspath(args.OUTPUT_DIR)))
+    print("  task %s, %s model, retention %s, max_seq_len %d, %s, XLA %s"
+          % (metadata["task"], metadata["mode"], metadata["retention_configuration"],
+             metadata["max_seq_len"], "cased" if metadata["cased"] else "uncased",
+             "on" if metadata["xla"] else "off"))
+    print("  signatures: %s" % ", ".join(
+        "%s(%s)" % (name, ", ".join(inputs)) for name, inputs in metadata["signatures"].items()))
+    return 0
+
+
+def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str] = None,
+                 xla: bool = False, overwrite: bool = False) -> Dict:
+    """Writes the SavedModel of a stage checkpoint.
+
+    Args:
+      checkpoint_path: the stage's ``.hdf5`` or ``.json``.
+      output_dir: the SavedModel folder to create.
+      vocab_path: the vocabulary (default: the one the checkpoint records).
+      xla: jit-compile the model part.
+      overwrite: replace a non-empty ``output_dir``.
+
+    Returns:
+      The metadata written to ``assets/power_bert.json``.
+
+    Raises:
+      ExportError: the checkpoint (or a search-stage one), vocabulary or output folder
+        cannot be used.
+    """
+    from power_bert.checkpoint import StageCheckpoint
+    from power_bert.data import check_vocab, load_vocab
+    from power_bert.tasks import get_task
+
+    out = check_new_folder(output_dir, overwrite, ExportError)
+    try:
+        spec = StageCheckpoint.load(checkpoint_path)
+    except CheckpointError as e:
+        raise ExportError(str(e)) from None
+    if spec.mode == "search":
+        raise ExportError("%s is a configuration-search checkpoint (Soft-Extract); export the "
+                          "fine-tuned or re-trained model (finetune.hdf5, retrain.hdf5)"
+                          % spec.weights_path)
+    vocab_path = vocab_path or spec.vocab_path
+    if not vocab_path:
+        raise ExportError("checkpoint %s does not record its vocabulary; pass --VOCAB_PATH"
+                          % spec.weights_path)
+    try:
+        check_vocab(vocab_path, spec.config.vocab_size, "checkpoint %s" % spec.weights_path)
+        token_dict = load_vocab(vocab_path)
+        spec.check_vocab(vocab_path)
+    except (DataError, CheckpointError) as e:
+        raise ExportError("--VOCAB_PATH: %s" % e) from None
+    task = get_task(spec.task)
+    metadata = {
+        "format": "power-bert SavedModel", "format_version": FORMAT_VERSION,
+        "power_bert_version": __version__, "task": task.name,
+        "labels": None if task.labels is None else list(task.labels),
+        "output": "score" if task.is_regression else "probabilities",
+        "pair": task.text_b is not None, "max_seq_len": spec.seq_len, "cased": spec.cased,
+        "mode": spec.mode, "retention_configuration": spec.applied_retention,
+        "bert_config": spec.config.to_dict(), "xla": bool(xla),
+        "source_checkpoint": os.path.abspath(spec.weights_path),
+        "source_weights_sha256": spec.weights_sha256, "vocab_sha256": spec.vocab_sha256,
+        "epoch": spec.epoch, "dev_metrics": spec.dev_metrics,
+        "signatures": {"serving_default": ["sentence", "sentence2"] if task.text_b is not None
+                       else ["sentence"], "token_ids": ["input_ids", "segment_ids"]},
+    }
+    from power_bert.backend import tf
+    try:
+        with new_folder(out) as tmp:
+            assets = os.path.join(tmp, ".assets")  # copied into assets/ by the save
+            os.makedirs(assets)
+            with open(os.path.join(assets, METADATA_FILE), "w", encoding="utf-8") as writer:
+                json.dump(metadata, writer, indent=2)
+                writer.write("\n")
+            shutil.copyfile(vocab_path, os.path.join(assets, VOCAB_FILE))
+            module, signatures = _build_module(spec.load_model(dynamic=True), token_dict,
+                                               metadata, assets)
+            tf.saved_model.save(module, tmp, signatures=signatures)
+            shutil.rmtree(assets)
+    except OSError as e:
+        raise ExportError("cannot write OUTPUT_DIR %s: %s" % (out, e.strerror or e)) from None
+    return metadata
+
+
+def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str):
+    """The tf.Module that is saved (tokeniser, model function and metadata) and its
+    signatures.
+
+    The Keras model itself is not an attribute (saving it would save Keras' own object
+    graph, which needs this package's layers to load); its variables are, so the traced
+    functions that use them can be saved."""
+    from power_bert.backend import tf
+    from power_bert.tokenization import GraphTokenizer
+
+    max_len = int(metadata["max_seq_len"])
+    tokenizer = GraphTokenizer(token_dict, metadata["cased"], max_len)
+    labels = metadata["labels"]
+
+    module = tf.Module(name="power_bert")
+    module.vocab_table = tokenizer.table
+    module.model_variables = list(model.variables)
+    module.metadata_file = tf.saved_model.Asset(os.path.join(assets, METADATA_FILE))
+    module.vocab_file = tf.saved_model.Asset(os.path.join(assets, VOCAB_FILE))
+    for name, value in (("task", metadata["task"]), ("version", __version__),
+                        ("labels", labels or []), ("max_seq_len", max_len),
+                        ("cased", bool(metadata["cased"])),
+                        ("retention_configuration", metadata["retention_configuration"] or [])):
+        setattr(module, name, tf.Variable(value, trainable=False, name=name))
+
+    @tf.function(jit_compile=bool(metadata["xla"]))
+    def classify(input_ids, segment_ids):
+        return model([input_ids, segment_ids], training=False)  # [B, C] or [B, 1]
+
+    label_strings = tf.constant(labels or [""], tf.string)
+
+    def outputs(input_ids, segment_ids):
+        tf.debugging.assert_less_equal(
+            tf.shape(input_ids)[1], max_len,
+            message="input_ids has more positions than the model's max_seq_len %d" % max_len)
+        tf.debugging.assert_equal(tf.shape(input_ids), tf.shape(segment_ids),
+                                  message="input_ids and segment_ids must have one shape")
+        # A batch of zero has no columns either; the model needs one ([CLS]).
+        width = tf.maximum(tf.shape(input_ids)[1], 1)
+        input_ids = tf.pad(input_ids, [[0, 0], [0, width - tf.shape(input_ids)[1]]])
+        segment_ids = tf.pad(segment_ids, [[0, 0], [0, width - tf.shape(segment_ids)[1]]])
+        predicted = classify(input_ids, segment_ids)
+        if labels is None:
+            return {"score": predicted[:, 0]}  # [B]
+        return {"label": tf.gather(label_strings, tf.argmax(predicted, axis=-1)),  # [B]
+                "probabilities": predicted}  # [B, C]
+
+    ids_spec = tf.TensorSpec([None, None], tf.int32)
+    text_spec = tf.TensorSpec([None], tf.string)
+
+    @tf.function(input_signature=[ids_spec, ids_spec])
+    def token_ids(input_ids, segment_ids):
+        return outputs(input_ids, segment_ids)
+
+    if metadata["pair"]:
+        @tf.function(input_signature=[text_spec, text_spec])
+        def serve(sentence, sentence2):
+            tf.debugging.assert_equal(
+                tf.size(sentence), tf.size(sentence2),
+                message="sentence and sentence2 must hold as many strings")
+            return outputs(*tokenizer(sentence, sentence2))
+    else:
+        @tf.function(input_signature=[text_spec])
+        def serve(sentence):
+            return outputs(*tokenizer(sentence))
+
+    # Only as signatures: as attributes too, saving would trace them once more.
+    return module, {"serving_default": serve.get_concrete_function(),
+                    "token_ids": token_ids.get_concrete_function()}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m power_bert.export``: the same as ``power-bert export``."""
+    from power_bert.cli import run_command
+    return run_command("export", argv, prog="python -m power_bert.export")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""power-bert export: the SavedModel, loaded in a process that does not import power_bert
+(nor keras-bert), reproduces the stage checkpoint's predictions on raw sentences.
+
+Three tiny stage checkpoints with random weights (fine-tuned and re-trained, a single-
+sentence task, a pair task and STS-B) are exported once per module through the command
+line; one subprocess loads them all, calls both signatures and the bad inputs, and sends
+back what it got as JSON.
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from power_bert import cli
+from power_bert.checkpoint import StageCheckpoint, file_sha256
+from power_bert.config import BertConfig
+from power_bert.data import DataParser, Example
+from conftest import TINY_CONFIG, TINY_VOCAB
+
+SEQ_LEN = 16
+# word pieces, punctuation and an accented word beside the tiny vocabulary
+VOCAB = list(TINY_VOCAB) + ["##s", "##ing", ",", ".", "!", "cafe"]
+# (name, task, mode, retention, extra flags)
+EXPORTS = (("sst2-finetune", "sst-2", "finetune", None, ()),
+           ("mrpc-retrain-xla", "mrpc", "retrain", (12, 5, 2), ("--XLA",)),
+           ("stsb-retrain", "sts-b", "retrain", (9, 6, 4), ()))
+# Mixed lengths: empty, short, unknown words and accents, and longer than SEQ_LEN.
+SENTENCES = ["", "good", "The FILM was great, very great!", "a night in the old world",
+             "Café plots, zorgs and actors", " ".join(["the long story"] * 8),
+             "not funny . too sad", "love"]
+SECONDS = SENTENCES[3:] + SENTENCES[:3]
+
+# Runs in a fresh interpreter without the project on its path: loads every export, calls
+# the signatures and the bad inputs; prints one JSON object.
+LOADER = r"""
+import json, sys
+import tensorflow as tf
+import tensorflow_text  # noqa: F401  (registers the tokeniser's ops)
+root, names, sentences, seconds, probes = json.loads(sys.argv[1])
+out = {}
+for name in names:
+    served = tf.saved_model.load(root + "/" + name)
+    serve, by_ids = served.signatures["serving_default"], served.signatures["token_ids"]
+    meta = json.loads(open(root + "/" + name + "/assets/power_bert.json").read())
+    texts = {"sentence": tf.constant(sentences)}
+    if meta["pair"]:
+        texts["sentence2"] = tf.constant(seconds)
+    got = {k: v.numpy().tolist() for k, v in serve(**texts).items()}
+    got["label"] = [s.decode() for s in got.get("label", [])]
+    empty = {k: tf.constant([], tf.string) for k in texts}
+    got["empty_shapes"] = {k: v.shape.as_list() for k, v in serve(**empty).items()}
+    ids, segments = (tf.constant(p, tf.int32) for p in probes[name])
+    got["by_ids"] = {k: v.numpy().tolist() for k, v in
+                     by_ids(input_ids=ids, segment_ids=segments).items() if k != "label"}
+    errors = {}
+    too_long = tf.ones([1, meta["max_seq_len"] + 1], tf.int32)
+    bad = {"too_long": lambda: by_ids(input_ids=too_long, segment_ids=too_long)}
+    if meta["pair"]:
+        bad["missing"] = lambda: serve(sentence=tf.constant(["a"]))
+        bad["ragged"] = lambda: serve(sentence=tf.constant(["a", "b"]),
+                                      sentence2=tf.constant(["c"]))
+    for what, call in bad.items():
+        try:
+            call()
+            errors[what] = None
+        except (TypeError, tf.errors.InvalidArgumentError) as e:
+            errors[what] = "%s: %s" % (type(e).__name__, str(e)[:2000])
+    got["errors"] = errors
+    got["still_serves"] = len(serve(**texts)[list(serve.structured_outputs)[0]])
+    got["constants"] = [served.task.numpy().decode(), served.max_seq_len.numpy().item(),
+                        served.retention_configuration.numpy().tolist(),
+                        [s.decode() for s in served.labels.numpy()],
+                        bool(served.cased.numpy()), served.version.numpy().decode()]
+    got["meta"] = meta
+    out[name] = got
+out["imported"] = sorted(m for m in ("power_bert", "keras_bert", "tf_keras") if m in sys.modules)
+print("RESULT " + json.dumps(out))
+"""
+
+
+def _checkpoint(root: Path, vocab_path: str, name: str, task: str, mode: str, retention,
+                seed: int):
+    """A stage checkpoint of random weights, saved as the pipeline saves them, and its
+    model (fixed padding)."""
+    from power_bert.backend import keras
+    from power_bert.tasks import get_task
+    keras.utils.set_random_seed(seed)
+    task_spec = get_task(task)
+    config = BertConfig.from_dict(dict(TINY_CONFIG, vocab_size=len(VOCAB)))
+    stage = StageCheckpoint(config=config, task=task, num_labels=len(task_spec.labels or [0]),
+                            seq_len=SEQ_LEN, mode=mode, retention=retention,
+                            vocab_path=vocab_path, vocab_sha256=file_sha256(vocab_path))
+    model = stage.build()
+    return stage.save(model, str(root / name), mode), model
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Every EXPORTS entry exported with ``power-bert export``, the predictions of its
+    stage checkpoint on SENTENCES, and what the loader subprocess got."""
+    root = tmp_path_factory.mktemp("export")
+    vocab_path = str(root / "vocab.txt")
+    Path(vocab_path).write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    expected, probes = {}, {}
+    for seed, (name, task, mode, retention, extra) in enumerate(EXPORTS):
+        saved, model = _checkpoint(root / "checkpoints", vocab_path, name, task, mode, retention,
+                                   seed)
+        target = root / "models" / name
+        if seed == 0:  # --OVERWRITE replaces a non-empty folder
+            target.mkdir(parents=True)
+            (target / "old.txt").write_text("earlier")
+            extra = extra + ("--OVERWRITE",)
+        assert cli.main(["export", "--CHECKPOINT_PATH", saved.weights_path,
+                         "--OUTPUT_DIR", str(target), *extra]) == 0
+        parser = DataParser(vocab_path, task, root, max_seq_len=SEQ_LEN)
+        pair = parser.task.text_b is not None
+        encoded = parser.encode_examples([Example(str(i), a, b if pair else None, None)
+                                          for i, (a, b) in enumerate(zip(SENTENCES, SECONDS))])
+        expected[name] = {"predicted": model.predict_on_batch(
+            [encoded.token_ids, encoded.segment_ids]), "token_ids": encoded.token_ids,
+            "task": parser.task, "retention": retention, "flags": extra}
+        # the training path's ids, for the token_ids signature; [B, SEQ_LEN] as the batch
+        # of strings gives (the longest is truncated), so XLA compiles no other shape
+        probes[name] = [encoded.token_ids.tolist(), encoded.segment_ids.tolist()]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TF_USE_LEGACY_KERAS")}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    run = subprocess.run(
+        [sys.executable, "-c", LOADER, json.dumps([str(root / "models"),
+                                                   [e[0] for e in EXPORTS], SENTENCES, SECONDS,
+                                                   probes])],
+        cwd=str(root), env=env, capture_output=True, text=True, timeout=600)
+    results = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
+    assert run.returncode == 0 and results, run.stderr[-3000:]
+    return {"root": root, "expected": expected, "loaded": json.loads(results[0][7:])}
+
+
+@pytest.mark.slow
+def test_loaded_without_power_bert_or_keras_bert(exported):
+    assert exported["loaded"]["imported"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [e[0] for e in EXPORTS])
+def test_saved_model_reproduces_the_checkpoint_on_raw_sentences(exported, name):
+    expected, got = exported["expected"][name], exported["loaded"][name]
+    predicted = expected["predicted"]  # [B, C] or [B, 1]
+    task = expected["task"]
+    assert expected["token_ids"].shape[1] == SEQ_LEN
+    assert int(np.count_nonzero(expected["token_ids"][5])) == SEQ_LEN  # truncated example
+    if task.is_regression:
+        assert set(got) >= {"score"} and "probabilities" not in got
+        np.testing.assert_allclose(got["score"], predicted[:, 0], atol=1e-5)
+        np.testing.assert_allclose(got["by_ids"]["score"], predicted[:, 0], atol=1e-5)
+        assert got["empty_shapes"] == {"score": [0]}
+    else:
+        np.testing.assert_allclose(got["probabilities"], predicted, atol=1e-5)
+        assert got["label"] == [task.labels[i] for i in predicted.argmax(axis=1)]
+        np.testing.assert_allclose(got["by_ids"]["probabilities"], predicted, atol=1e-5)
+        assert got["empty_shapes"] == {"label": [0], "probabilities": [0, len(task.labels)]}
+    meta = got["meta"]
+    assert (meta["task"], meta["max_seq_len"], meta["retention_configuration"], meta["xla"]) == (
+        task.name, SEQ_LEN, list(expected["retention"]) if expected["retention"] else None,
+        "--XLA" in expected["flags"])
+    assert got["constants"][:5] == [task.name, SEQ_LEN, list(expected["retention"] or []),
+                                    list(task.labels or []), False]
+    assert got["constants"][5] == meta["power_bert_version"]
+
+
+@pytest.mark.slow
+def test_bad_inputs_give_clear_errors_and_the_model_still_serves(exported):
+    loaded = exported["loaded"]
+    for name, _, _, _, _ in EXPORTS:
+        errors = loaded[name]["errors"]
+        assert "InvalidArgumentError" in errors["too_long"]
+        assert "max_seq_len %d" % SEQ_LEN in errors["too_long"]
+        assert loaded[name]["still_serves"] == len(SENTENCES)
+    pair = loaded["mrpc-retrain-xla"]["errors"]
+    assert pair["missing"].startswith("TypeError") and "sentence2" in pair["missing"]
+    assert "sentence and sentence2 must hold as many strings" in pair["ragged"]
+
+
+@pytest.mark.slow
+def test_overwrite_replaced_the_folder_atomically(exported):
+    models = exported["root"] / "models"
+    first = models / EXPORTS[0][0]
+    assert not (first / "old.txt").exists() and (first / "saved_model.pb").is_file()
+    assert sorted(p.name for p in models.iterdir()) == sorted(e[0] for e in EXPORTS)
+
+
+@pytest.mark.slow
+def test_export_refuses_another_vocabulary(exported, tmp_path, capsys):
+    other = tmp_path / "vocab.txt"
+    other.write_text("\n".join(VOCAB[:-1]) + "\n", encoding="utf-8")
+    weights = exported["root"] / "checkpoints" / EXPORTS[0][0] / "finetune.hdf5"
+    assert cli.main(["export", "--CHECKPOINT_PATH", str(weights), "--VOCAB_PATH", str(other),
+                     "--OUTPUT_DIR", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --VOCAB_PATH: vocab %s is not the vocabulary" % other), err
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_refuses_a_non_empty_output_dir_and_leaves_it(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    (tmp_path / "stage.hdf5").write_text("x")
+    (tmp_path / "stage.json").write_text("{}")
+    assert cli.main(["export", "--CHECKPOINT_PATH", str(tmp_path / "stage.hdf5"),
+                     "--OUTPUT_DIR", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: OUTPUT_DIR %s exists and is not empty; pass --OVERWRITE to replace it" % out)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_export_names_a_missing_checkpoint(tmp_path, capsys):
+    assert cli.main(["export", "--CHECKPOINT_PATH", str(tmp_path / "none.hdf5"),
+                     "--OUTPUT_DIR", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: model weights not found: %s" % (tmp_path / "none.hdf5"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_refuses_a_search_stage_checkpoint(tmp_path, capsys):
+    config = dict(TINY_CONFIG, vocab_size=len(VOCAB))
+    (tmp_path / "search.json").write_text(json.dumps({
+        "format_version": 2, "bert_config": config, "task": "sst-2", "num_labels": 2,
+        "seq_len": SEQ_LEN, "mode": "search"}))
+    (tmp_path / "search.hdf5").write_text("not read")
+    assert cli.main(["export", "--CHECKPOINT_PATH", str(tmp_path / "search.json"),
+                     "--OUTPUT_DIR", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: %s is a configuration-search checkpoint (Soft-Extract); export the fine-tuned "
+        "or re-trained model (finetune.hdf5, retrain.hdf5)" % (tmp_path / "search.hdf5"))
+    assert not (tmp_path / "out").exists()
