@@ -259,7 +259,7 @@ def benchmark(shape: ShapeOptions, options, say: Callable[[str], None] = print) 
         "batch_size": options.batch_size, "num_examples": shape.num_examples,
         "seq_len": shape.seq_len, "lengths": shape.lengths_text, "seed": shape.seed,
         "num_runs": options.runs, "warmup": options.warmup, "xla": bool(options.xla),
-        "machine": machine_info(), "retention_configuration": list(shape.retention),
+        "mixed_precision": options.mixed_precision, "machine": machine_info(), "retention_configuration": list(shape.retention),
         "padding": first["padding"], "speedup": first["speedup"],
         "ideal_speedup": first["ideal_speedup"],
         "speedup_over_ideal": first["speedup_over_ideal"],
