@@ -95,8 +95,10 @@ def test_shape_benchmark_builds_its_models_under_the_mixed_precision_policy(
     real_build_models = shapes.build_models
     monkeypatch.setattr(shapes, "build_models", build_models)
     output = tmp_path / "benchmark.json"
-    assert _exit_code(_argv(config_path, "--MIXED_PRECISION", "BFloat16", "--RUNS", "1",
-                            "--OUTPUT", str(output))) == 0
+    argv = _argv(config_path, "--MIXED_PRECISION", "BFloat16", "--OUTPUT", str(output))
+    for flag, value in (("--NUM_EXAMPLES", "2"), ("--BATCH_SIZE", "2"), ("--RUNS", "1")):
+        argv[argv.index(flag) + 1] = value  # the smallest run: the policy is what counts
+    assert _exit_code(argv + ["--WARMUP", "0"]) == 0
     assert built == ["mixed_bfloat16", "mixed_bfloat16"]
     result = json.loads(output.read_text())
     assert result["mixed_precision"] == "bfloat16" and result["runs"][0]["speedup"] > 0
