@@ -397,7 +397,7 @@ def result_document(options: BenchmarkOptions, task: "TaskSpec", seq_len: int,
         "num_runs": options.runs,
         "warmup": options.warmup,
         "xla": bool(options.xla),
-        "mixed_precision": options.mixed_precision,
+        **precision_entry(options),
         "machine": machine_info(),
         "retention_configuration": models[1].checkpoint.applied_retention,
         "padding": first["padding"],
@@ -411,6 +411,14 @@ def result_document(options: BenchmarkOptions, task: "TaskSpec", seq_len: int,
         "runs": runs,
         "definitions": dict(DEFINITIONS),
     }
+
+
+def precision_entry(options: BenchmarkOptions) -> Dict[str, str]:
+    """``{"mixed_precision": ...}`` in benchmark.json under a mixed-precision policy; none
+    for float32, so float32 results keep the keys of those written before the flag."""
+    if options.mixed_precision == "none":
+        return {}
+    return {"mixed_precision": options.mixed_precision}
 
 
 def benchmark(options: BenchmarkOptions, say: Callable[[str], None] = print) -> Dict:
@@ -479,4 +487,5 @@ def run(args: argparse.Namespace) -> int:
 __all__ = ["PADDINGS", "add_arguments", "BenchmarkOptions", "options_from_args",
            "check_paths", "TimedModel", "load_checkpoints", "check_same_task", "check_vocab",
            "load_dev_data", "time_padding", "model_entry", "run_padding", "result_document",
+           "precision_entry",
            "benchmark", "shape_benchmark_options", "run"]
