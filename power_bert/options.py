@@ -317,7 +317,7 @@ def worker_task(environ: Mapping[str, str]) -> WorkerTask:
                          "chief" % sizes["chief"])
     task = config.get("task")
     kind = task.get("type") if isinstance(task, dict) else None
-    index = task.get("index", 0) if isinstance(task, dict) else None
+    index = task.get("index") if isinstance(task, dict) else None
     if kind not in sizes:
         raise UsageError("TF_CONFIG task.type must be one of %s (the cluster's task types), "
                          "got %r" % (", ".join(sorted(sizes)), kind))

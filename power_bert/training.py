@@ -70,8 +70,9 @@ def compile_for_stage(model, num_labels: int, lr_bert: float, total_steps: int,
                   metrics=metrics, jit_compile=True if xla else None)  # None: Keras' default
     # The logs of a training step (loss, metrics: results of variables synchronised over
     # every replica; the mass term: the same on every replica) hold the global value on
-    # each replica: take the first, as Keras does on TPUs. Its default under a multi-worker
-    # strategy sums them over the replicas (twice the search loss on two workers).
+    # each replica: take the first, as Keras does on TPUs. Keras' default ("auto": a sum
+    # under a multi-worker strategy) logged twice the search stage's loss, accuracy and
+    # mass term on two workers.
     model.distribute_reduction_method = "first"
     if lr_soft_extract is not None:
         model.configure_search(mass_lambda, adam(lr_soft_extract, total_steps, warmup_steps))

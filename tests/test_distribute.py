@@ -182,6 +182,8 @@ def test_only_the_chief_writes(multiworker):
      r"addresses\), got 2"),
     ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "evaluator", "index": 0}}',
      "TF_CONFIG task.type must be one of worker .*, got 'evaluator'"),
+    ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker"}}',
+     r"TF_CONFIG task.index must be an integer in \[0, 0\] .*, got None"),
 ])
 def test_a_bad_tf_config_is_refused_by_name(value, message):
     environ = {} if value is None else {"TF_CONFIG": value}
