@@ -79,6 +79,10 @@ def test_three_stages_run_under_the_mirrored_strategy(tmp_path):
 # ----- multiworker ---------------------------------------------------------------------
 TRAINING = ("--EPOCH", "1", "--BATCH_SIZE", "16", "--LR_BERT", "1e-3", "--LR_SOFT_EXTRACT",
             "0.2", "--LAMBDA", "0.05")
+# test_pipeline's tiny BERT with dropout off (the runs must be deterministic) and two
+# encoders (three processes train it on two cores: every traced layer costs)
+SIZES = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0,
+         "num_hidden_layers": 2}
 
 
 def free_ports(count: int):
@@ -105,7 +109,7 @@ def multiworker(tmp_path_factory):
     from test_pipeline import flags, make_bert
     import main as cli
     root = tmp_path_factory.mktemp("multiworker")
-    bert = make_bert(root / "bert", hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    bert = make_bert(root / "bert", **SIZES)
     data = root / "data"
     synthetic.write_data(str(data), seed=1, sizes={"train": 32, "dev": 16, "test": 8})
     ports = free_ports(2)
@@ -149,11 +153,12 @@ def test_multiworker_training_equals_one_device(multiworker, stage):
     assert sorted(trained) == sorted(expected)
     assert max(float(np.max(np.abs(trained[k] - expected[k]))) for k in expected) < 1e-5
     start = read_hdf5(single / "finetune.hdf5") if stage != "finetune" else None
-    if stage == "retrain":  # the steps changed the weights
-        assert max(float(np.max(np.abs(expected[k] - start[k]))) for k in start) > 1e-3
+    if stage == "retrain":  # the steps changed the weights, by far more than the tolerance
+        assert max(float(np.max(np.abs(expected[k] - start[k]))) for k in start) > 1e-4
     if stage == "search":
         retention = [k for k in expected if "Soft-Extract" in k]
-        assert len(retention) == 3 and min(float(np.min(expected[k])) for k in retention) < 0.9
+        assert len(retention) == SIZES["num_hidden_layers"]
+        assert min(float(np.min(expected[k])) for k in retention) < 0.9  # they moved
         results = [json.loads((out / "results.json").read_text()) for out in (chief, single)]
         assert results[0]["retention_configuration"] == results[1]["retention_configuration"]
         assert results[0]["search"]["masses"] == pytest.approx(results[1]["search"]["masses"],
