@@ -68,7 +68,12 @@ FLAGS = (
     ("--DISTRIBUTE", dict(default="none", help="none (default), mirrored (tf.distribute."
                                                "MirroredStrategy over every GPU, else every "
                                                "logical CPU device; BATCH_SIZE is the global "
-                                               "batch) or auto (mirrored with 2+ GPUs)"),
+                                               "batch), auto (mirrored with 2+ GPUs) or "
+                                               "multiworker (tf.distribute.MultiWorker"
+                                               "MirroredStrategy over the machines of the "
+                                               "TF_CONFIG environment variable; run the same "
+                                               "command on each, the chief writes "
+                                               "OUTPUT_DIR)"),
      TRAIN),
     ("--SEED", dict(type=int, default=42, help="seed of shuffling and initialisation "
                                                "(default 42)"), ALL),

@@ -6,9 +6,10 @@ take the task's reference hyper-parameters (``tasks.TaskSpec.hyperparameters``);
 run says which values it used.
 """
 import dataclasses
+import json
 import math
 import os
-from typing import List, Optional, Tuple
+from typing import List, Mapping, Optional, Tuple
 
 from power_bert.errors import RetentionConfigError, UsageError
 from power_bert.retention import parse_retention_configuration
@@ -17,7 +18,9 @@ from power_bert.tasks import TaskSpec, get_task
 MAX_SEED = 2 ** 31 - 1
 MODEL_FORMATS = ("HDF5", "CKPT")
 PRECISIONS = ("none", "float16", "bfloat16")  # --MIXED_PRECISION (precision.py)
-STRATEGIES = ("auto", "none", "mirrored")  # --DISTRIBUTE (distribute.py)
+STRATEGIES = ("auto", "none", "mirrored", "multiworker")  # --DISTRIBUTE (distribute.py)
+TF_CONFIG_EXAMPLE = ('{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                     '"task": {"type": "worker", "index": 0}}')
 # The options that decide a training run's result (with its input files' checksums):
 # the same command with the same inputs resumes an interrupted run of them.
 RESULT_OPTIONS = ("task", "epochs", "batch_size", "lr_bert", "lr_soft_extract", "lam", "cased",
@@ -64,7 +67,7 @@ class Options:
     verbose: int = 1
     xla: bool = False  # XLA for training steps and inference
     mixed_precision: str = "none"  # "none", "float16" or "bfloat16" (precision.PRECISIONS)
-    distribute: str = "none"  # "auto", "none" or "mirrored" (distribute.STRATEGIES)
+    distribute: str = "none"  # "auto", "none", "mirrored" or "multiworker" (STRATEGIES)
 
     @property
     def action(self) -> str:
@@ -101,6 +104,13 @@ def validate(options: Options) -> Tuple[Options, TaskSpec, List[str]]:
                   for f, flag, low, high in PAPER_RANGES if not low <= getattr(o, f) <= high]
     _check_paths(o)
     _check_combinations(o, task)
+    if o.distribute == "multiworker":
+        worker_task(os.environ)  # TF_CONFIG, read before TensorFlow starts
+        if o.action == "train" and not o.fresh:
+            o.fresh = True
+            notes.append("--DISTRIBUTE multiworker: a new run (an interrupted multi-worker "
+                         "run is not resumed, as the workers would restart from different "
+                         "states)")
     return o, task, notes
 
 
@@ -248,6 +258,80 @@ def _check_combinations(o: Options, task: TaskSpec):
                          "(--PREDICT_ONLY)" % (task.name, task.label_task))
     if o.action == "eval" and task.dev_file is None:
         raise UsageError("--TASK %s has no dev set to evaluate on" % task.name)
+    if o.distribute == "multiworker" and o.action != "train":
+        raise UsageError("--DISTRIBUTE multiworker is for training; evaluate or predict on "
+                         "one machine")
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerTask:
+    """This process's place in a multi-worker cluster (``TF_CONFIG``).
+
+    Attributes:
+      type: "chief" or "worker".
+      index: the task's index among the tasks of its type.
+      has_chief: the cluster names a "chief" task.
+      workers: the tasks that train (the chief and the workers).
+    """
+    type: str
+    index: int
+    has_chief: bool
+    workers: int
+
+    @property
+    def chief(self) -> bool:
+        """The task that writes OUTPUT_DIR: the "chief" task, or worker 0 when the cluster
+        has no chief (TensorFlow's rule, as in Keras' ModelCheckpoint)."""
+        return self.type == "chief" or (not self.has_chief and self.index == 0)
+
+
+def worker_task(environ: Mapping[str, str]) -> WorkerTask:
+    """Reads and checks the ``TF_CONFIG`` variable of ``environ`` (without TensorFlow).
+
+    Raises:
+      UsageError: TF_CONFIG missing, not JSON, without cluster.worker, or with a task
+        that is not in the cluster; the message names TF_CONFIG and shows an example.
+    """
+    text = environ.get("TF_CONFIG")
+    example = "; e.g. TF_CONFIG='%s' on the first machine" % TF_CONFIG_EXAMPLE
+    if not text:
+        raise UsageError("--DISTRIBUTE multiworker needs the TF_CONFIG environment variable "
+                         "(the cluster's workers and this process's task)" + example)
+    try:
+        config = json.loads(text)
+    except ValueError as e:
+        raise UsageError("TF_CONFIG is not JSON (%s)%s" % (e, example)) from None
+    cluster = config.get("cluster") if isinstance(config, dict) else None
+    if not isinstance(cluster, dict) or not _addresses(cluster.get("worker")):
+        raise UsageError("TF_CONFIG has no cluster.worker list of host:port addresses%s"
+                         % example)
+    sizes = {}
+    for kind in ("chief", "worker"):
+        if kind in cluster:
+            if not _addresses(cluster[kind]):
+                raise UsageError("TF_CONFIG cluster.%s must be a list of host:port addresses, "
+                                 "got %r" % (kind, cluster[kind]))
+            sizes[kind] = len(cluster[kind])
+    if sizes.get("chief", 0) > 1:
+        raise UsageError("TF_CONFIG cluster.chief has %d addresses; a cluster has at most one "
+                         "chief" % sizes["chief"])
+    task = config.get("task")
+    kind = task.get("type") if isinstance(task, dict) else None
+    index = task.get("index") if isinstance(task, dict) else None
+    if kind not in sizes:
+        raise UsageError("TF_CONFIG task.type must be one of %s (the cluster's task types), "
+                         "got %r" % (", ".join(sorted(sizes)), kind))
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < sizes[kind]:
+        raise UsageError("TF_CONFIG task.index must be an integer in [0, %d] (cluster.%s has "
+                         "%d addresses), got %r" % (sizes[kind] - 1, kind, sizes[kind], index))
+    return WorkerTask(kind, index, "chief" in sizes, sum(sizes.values()))
+
+
+def _addresses(value) -> bool:
+    """A non-empty list of "host:port" strings."""
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(a, str) and a.rpartition(":")[0] and a.rpartition(":")[2].isdigit()
+        for a in value)
 
 
 def looks_like_tf_checkpoint(path: str) -> bool:

@@ -19,7 +19,7 @@ import warnings
 from typing import Dict, List, Optional, Tuple
 
 from power_bert import checkpoint as ckpt
-from power_bert import google_ckpt, inference, training
+from power_bert import distribute, google_ckpt, inference, training
 from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint
 from power_bert.config import BertConfig
@@ -170,6 +170,15 @@ class Pipeline:
         return options, inputs
 
     def train(self) -> dict:
+        """The three stages (those not given as checkpoints); under ``--DISTRIBUTE
+        multiworker`` every worker trains, only the chief writes OUTPUT_DIR."""
+        with distribute.output_dir(self.o.distribute, self.o.output_dir) as folder:
+            if folder != self.o.output_dir:
+                self.o = dataclasses.replace(self.o, output_dir=folder)
+                self.record = RunRecord(folder)
+            return self._train()
+
+    def _train(self) -> dict:
         template, given = self._start()
         ctx, data_warnings = self._context(template)
         keras.utils.set_random_seed(self.o.seed)
@@ -387,6 +396,10 @@ def run(options: Options):
     """Runs what the options ask for: training (three stages), evaluation or prediction."""
     from power_bert.precision import policy
     pipeline = Pipeline(options)
+    if pipeline.o.distribute == "multiworker":
+        # before TensorFlow runs anything: the strategy configures the process's
+        # collective operations
+        distribute.make_strategy(pipeline.o.distribute)
     # every model of the run is built under the policy (and, for training, the stages
     # build their models and optimizers in the --DISTRIBUTE strategy's scope)
     with policy(pipeline.o.mixed_precision):

@@ -215,6 +215,9 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
 
     def after_epoch(epoch: int, logs: dict):
         metrics = ctx.evaluate(model)
+        # every worker keeps the epoch the chief keeps
+        metrics = dict(zip(metrics, distribute.from_chief(o.distribute,
+                                                          list(metrics.values()))))
         history.append(metrics)
         extra, described = {}, ""
         if stage.trains_retention:
