@@ -166,19 +166,21 @@ class Pipeline:
                      if issubclass(w.category, DataWarning)]
 
     def _check_given_selection(self, ctx: StageContext, given: Dict[str, StageCheckpoint]):
-        """With --TUNE_FRACTION, a given fine-tuned model must not have trained on the
-        held-out part: it must have held out the same examples."""
-        spec = given.get("finetune")
-        if not self.o.tune_fraction or spec is None:
+        """With --TUNE_FRACTION, a model given on the command line must not have trained
+        on the held-out part: it must have held out the same examples."""
+        if not self.o.tune_fraction:
             return
-        recorded = spec.extra.get("selection") or {}
-        want = ctx.selection["tune_indices_sha256"]
-        if recorded.get("tune_indices_sha256") != want:
+        for stage, spec in given.items():
+            recorded = spec.extra.get("selection") or {}
+            if recorded.get("tune_indices_sha256") == ctx.selection["tune_indices_sha256"]:
+                continue
+            what = "fine-tuned" if stage == "finetune" else "search-stage"
             raise UsageError(
-                "--FINETUNED_CHECKPOINT %s was %s, so it may have trained on the %d examples "
-                "--TUNE_FRACTION %g --TUNE_SEED %d holds out; fine-tune with the same "
+                "the given %s model %s was %s, so it may have trained on the %d examples "
+                "--TUNE_FRACTION %g --TUNE_SEED %d holds out; train it with the same "
                 "--TUNE_FRACTION, --TUNE_SEED and --MAX_TRAIN_EXAMPLES"
-                % (spec.weights_path, recorded.get("protocol", "selected and reported on dev"),
+                % (what, spec.weights_path,
+                   recorded.get("protocol", "selected and reported on dev"),
                    ctx.selection["tune_examples"], self.o.tune_fraction, self.o.tune_seed))
 
     def _fingerprint(self, given: Dict[str, StageCheckpoint], template: StageCheckpoint

@@ -261,6 +261,13 @@ def test_every_cell_holds_out_the_same_part_and_records_the_protocol(swept):
         assert "model selection: %s (6 examples held out, 18 trained on)" % PROTOCOL in log
         assert "retrain: epoch 1 chosen on the held-out part" in log
     assert json.loads((out / "sweep.json").read_text())["selection"]["protocol"] == PROTOCOL
+    # The dev numbers reported are those of the kept model.
+    argv = flags(swept["bert"], swept["data"], out / "eval", "--EVAL_ONLY",
+                 "--CHECKPOINT_PATH", results[0]["run_dir"] + "/retrain.hdf5")
+    argv = argv[:argv.index("--BERT_CONFIG_PATH")] + argv[argv.index("--VOCAB_PATH"):]
+    assert legacy_cli.main(argv) == 0
+    evaluation = json.loads((out / "eval" / "results.json").read_text())["evaluation"]
+    assert evaluation["dev_metrics"] == pytest.approx(results[0]["power_bert"]["dev_metrics"])
 
 
 @pytest.mark.slow
@@ -294,7 +301,8 @@ def test_a_fine_tuned_model_that_saw_the_held_out_part_is_refused(swept, capsys)
     argv[argv.index("--OUTPUT_DIR") + 1] = str(out)
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
-    assert "error: --FINETUNED_CHECKPOINT %s was selected on 25%% of train held out (seed 3)" \
-        % swept["finetuned"] in err
-    assert "fine-tune with the same --TUNE_FRACTION, --TUNE_SEED" in err
+    assert ("error: the given fine-tuned model %s was selected on 25%% of train held out "
+            "(seed 3), reported on dev, so it may have trained on the 6 examples "
+            "--TUNE_FRACTION 0.25 --TUNE_SEED 4 holds out; train it with the same "
+            "--TUNE_FRACTION, --TUNE_SEED and --MAX_TRAIN_EXAMPLES" % swept["finetuned"]) in err
     assert not (out / "cells").exists() or not list((out / "cells").rglob("results.json"))
