@@ -158,12 +158,14 @@ def options_from_args(args: argparse.Namespace) -> SweepOptions:
       UsageError: naming the flag.
     """
     from power_bert.commands import options_from_args as cell_options_from_args
-    from power_bert.options import validate
+    from power_bert.options import MAX_SEED, validate
     if not args.FINETUNED_CHECKPOINT:
         raise UsageError("--FINETUNED_CHECKPOINT is required: every cell starts from one "
                          "fine-tuned model (OUTPUT_DIR/finetune.hdf5 of a training run)")
     lambdas = parse_list(args.LAMBDAS, "--LAMBDAS", float)
     seeds = parse_list(args.SEEDS, "--SEEDS", int)
+    if max(seeds) > MAX_SEED:
+        raise UsageError("--SEEDS must be integers in [0, %d], got %d" % (MAX_SEED, max(seeds)))
     rates = (None,) if args.LR_SOFT_EXTRACTS is None else tuple(
         parse_list(args.LR_SOFT_EXTRACTS, "--LR_SOFT_EXTRACTS", float))
     for flag, low in (("--RUNS", 0), ("--WARMUP", 0), ("--BENCHMARK_BATCH_SIZE", 1),

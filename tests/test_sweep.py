@@ -127,6 +127,8 @@ def sweep_flags(bert: Path, data: Path, out: Path, finetuned: Path, *extra):
                               "(e.g. 5e-4,1e-3), got 'x' in '1e-3,x'"),
     (["--LAMBDAS", "1e-3,0.001"], "--LAMBDAS lists 0.001 twice"),
     (["--LAMBDAS", "1e-3", "--SEEDS", "1,-2"], "--SEEDS must be comma-separated integers"),
+    (["--LAMBDAS", "1e-3", "--SEEDS", "1,2147483648"], "--SEEDS must be integers in "
+                                                       "[0, 2147483647], got 2147483648"),
     (["--LAMBDAS", "1e-3", "--RUNS", "-1"], "--RUNS must be at least 0, got -1"),
     (["--LAMBDAS", "1e-3", "--TUNE_FRACTION", "1"], "--TUNE_FRACTION must be in [0, 1)"),
 ])
