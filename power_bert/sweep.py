@@ -221,10 +221,12 @@ def run_cells(sweep: SweepOptions, log) -> List[Dict]:
         start = time.time()
         try:
             result = pipeline.run(options)
-        except Interrupted as e:
+        except Interrupted:
             log("%s: interrupted (%d of %d cells finished); run the same sweep command again "
                 "to resume" % (head, index - 1, total))
-            raise Interrupted("cell %s: %s" % (cell.folder_name, e)) from None
+            raise Interrupted("cell %s: its finished stages and last completed epoch are kept "
+                              "in %s; run the same sweep command again to resume"
+                              % (cell.folder_name, options.output_dir)) from None
         result = dict(result, skipped=False)
         log("%s: done in %.0f s: %s" % (head, time.time() - start, _cell_outcome(result)))
         results.append(result)
