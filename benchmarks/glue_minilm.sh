@@ -88,9 +88,12 @@ if [ -n "${LAMBDAS:-}" ]; then
   for file in sweep.png benchmark.json benchmark.md; do
     [ -e "$OUT/$file" ] && cp "$OUT/$file" "$RESULTS/"
   done
-  for cell in "$OUT"/cells/*/; do
-    mkdir -p "$RESULTS/cells/$(basename "$cell")"
-    cp "$cell/log.txt" "$cell/results.json" "$RESULTS/cells/$(basename "$cell")/"
+  # (the cells of this sweep only: OUT may hold cells of an earlier, larger one)
+  CELLS=$("$PYTHON" -c 'import json, sys
+print(" ".join(c["folder"] for c in json.load(open(sys.argv[1]))["cells"]))' "$OUT/sweep.json")
+  for cell in $CELLS; do
+    mkdir -p "$RESULTS/cells/$cell"
+    cp "$OUT/cells/$cell/log.txt" "$OUT/cells/$cell/results.json" "$RESULTS/cells/$cell/"
   done
   echo "== done: $RESULTS"
   exit 0

@@ -491,7 +491,7 @@ def plot(document: Dict, path: str):
                        ",".join(map(str, document["seeds"]))))
     axes.set_title("%s: %s vs inference time" % (document["task"], document["metric_name"]))
     axes.grid(True, alpha=0.3)
-    axes.legend(fontsize=7, loc="lower right")
+    axes.legend(fontsize=7, loc="best")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
