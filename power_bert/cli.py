@@ -8,6 +8,7 @@
     power-bert benchmark   inference time of BERT against PoWER-BERT, interleaved
     power-bert submit      the GLUE files of several runs into one zip
     power-bert export      a trained model as a SavedModel (TF Serving) that reads raw text
+    power-bert sweep       LAMBDA values x seeds from one fine-tuned model, benchmarked
 
 Every subcommand takes the upper-case flags of the original release. A subcommand is a
 module with ``add_arguments(parser)`` and ``run(args)``; ``run`` raises a
@@ -33,6 +34,8 @@ COMMANDS = {
     "benchmark": ("power_bert.benchmark.cli", "time BERT against PoWER-BERT on a dev set"),
     "submit": ("power_bert.submission", "gather GLUE prediction files into one zip"),
     "export": ("power_bert.export", "a trained model as a SavedModel that serves raw text"),
+    "sweep": ("power_bert.sweep", "trade-off sweep: LAMBDA values x seeds from one "
+                                  "fine-tuned model, then one benchmark of all"),
 }
 
 

@@ -86,6 +86,15 @@ FLAGS = (
                                       "search-stage model (OUTPUT_DIR/latest/search.hdf5); the "
                                       "baseline is the finetune.hdf5 beside it or "
                                       "--FINETUNED_CHECKPOINT"), TRAIN),
+    ("--TUNE_FRACTION", dict(type=float, help="hold out this part of the training set "
+                                              "(e.g. 0.2; of MAX_TRAIN_EXAMPLES when given), "
+                                              "train without it and choose the epochs on "
+                                              "it; the dev set is measured only for the "
+                                              "chosen models (default: choose on dev)"),
+     TRAIN),
+    ("--TUNE_SEED", dict(type=int, default=0, help="seed of the held-out part of "
+                                                   "--TUNE_FRACTION, independent of --SEED "
+                                                   "(default 0)"), TRAIN),
     ("--FRESH", dict(action="store_true", help="start a new run even if an interrupted run "
                                                "of the same command could be resumed"), TRAIN),
     ("--VERBOSE", dict(type=int, default=1, help="Keras progress output: 0 none, 1 progress "
@@ -94,10 +103,12 @@ FLAGS = (
 ALIASES = {"--EPOCH": ("--EPOCHS",)}
 
 
-def add_arguments(parser, command: str):
-    """Adds the flags that ``command`` ("train", "eval", "predict" or "main") takes."""
+def add_arguments(parser, command: str, exclude=()):
+    """Adds the flags that ``command`` ("train", "eval", "predict" or "main") takes,
+    except those in ``exclude`` (a command built on training, such as the sweep, sets
+    them itself)."""
     for flag, kwargs, commands in FLAGS:
-        if command in commands:
+        if command in commands and flag not in exclude:
             parser.add_argument(flag, *ALIASES.get(flag, ()), dest=flag[2:], **kwargs)
     parser.set_defaults(command=command)
 
@@ -122,7 +133,8 @@ def options_from_args(args):
         search_checkpoint=given.get("SEARCH_CHECKPOINT"), fresh=given.get("FRESH", False),
         eval_batch_size=args.EVAL_BATCH_SIZE, dynamic_padding=args.DYNAMIC_PADDING,
         verbose=args.VERBOSE, xla=args.XLA, mixed_precision=args.MIXED_PRECISION,
-        distribute=given.get("DISTRIBUTE", "none"))
+        distribute=given.get("DISTRIBUTE", "none"), tune_fraction=given.get("TUNE_FRACTION"),
+        tune_seed=given.get("TUNE_SEED", 0))
 
 
 def run(args):

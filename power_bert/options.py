@@ -68,6 +68,10 @@ class Options:
     xla: bool = False  # XLA for training steps and inference
     mixed_precision: str = "none"  # "none", "float16" or "bfloat16" (precision.PRECISIONS)
     distribute: str = "none"  # "auto", "none", "mirrored" or "multiworker" (STRATEGIES)
+    # Held-out model selection: this part of the (capped) training set is not trained on
+    # and chooses the epochs; the dev set is measured only for the chosen models.
+    tune_fraction: Optional[float] = None  # None or 0: choose on the dev set
+    tune_seed: int = 0  # seed of the held-out part (independent of ``seed``)
 
     @property
     def action(self) -> str:
@@ -168,6 +172,13 @@ def _check_numbers(o: Options):
     _check_float(o.lr_bert, "--LR_BERT", positive=True)
     _check_float(o.lr_soft_extract, "--LR_SOFT_EXTRACT", positive=True)
     _check_float(o.lam, "--LAMBDA", positive=False)
+    if o.tune_fraction is not None:
+        _check_float(o.tune_fraction, "--TUNE_FRACTION", positive=False)
+        if o.tune_fraction >= 1:
+            raise UsageError("--TUNE_FRACTION must be in [0, 1) (the part of the training set "
+                             "held out for choosing epochs), got %r" % (o.tune_fraction,))
+        o.tune_fraction = float(o.tune_fraction) or None
+    _check_int(o.tune_seed, "--TUNE_SEED", 0, MAX_SEED)
     if isinstance(o.retention_config, str):
         o.retention_config = list(parse_retention_configuration(o.retention_config))
     if o.retention_config is not None:
@@ -250,6 +261,9 @@ def _check_combinations(o: Options, task: TaskSpec):
         if value and o.action != "train":
             raise UsageError("%s is for training; with --EVAL_ONLY or --PREDICT_ONLY give the "
                              "model as --CHECKPOINT_PATH" % flag)
+    if o.tune_fraction and o.action != "train":
+        raise UsageError("--TUNE_FRACTION is for training (it holds out part of the training "
+                         "set to choose epochs); evaluation always uses the dev set")
     if o.pred_glue and task.glue_name is None:
         raise UsageError("--PRED_GLUE: task %s has no GLUE submission file; drop the flag "
                          "to write OUTPUT_DIR/test_predictions.tsv" % task.name)
