@@ -91,7 +91,6 @@ def probabilities(rows, task):
 
 
 @pytest.mark.parametrize("name,fmt", [("sst2", "tsv"),
-                                      pytest.param("mrpc", "csv", marks=pytest.mark.slow),
                                       pytest.param("stsb", "jsonl", marks=pytest.mark.slow)])
 def test_checkpoint_predictions_equal_the_glue_path(models, name, fmt, tmp_path, capsys):
     weights, task, expected, _ = models[name]
@@ -211,7 +210,7 @@ def saved_model(models, tmp_path_factory):
 def test_saved_model_and_checkpoint_give_the_same_predictions(models, saved_model, tmp_path,
                                                               capsys):
     weights, task, expected, _ = models["mrpc"]
-    source = write_input(tmp_path, "jsonl", task.text_b is not None)
+    source = write_input(tmp_path, "csv", task.text_b is not None)
     got = {}
     for backend, flag in ((weights, "--CHECKPOINT_PATH"), (saved_model, "--SAVED_MODEL")):
         out = tmp_path / ("%s.jsonl" % flag[2:])
@@ -221,10 +220,13 @@ def test_saved_model_and_checkpoint_give_the_same_predictions(models, saved_mode
         got[flag] = read_jsonl(out)
     np.testing.assert_allclose(probabilities(got["--SAVED_MODEL"], task),
                                probabilities(got["--CHECKPOINT_PATH"], task), atol=1e-5)
-    np.testing.assert_allclose(probabilities(got["--SAVED_MODEL"], task), expected, atol=1e-5)
-    if not task.is_regression:
-        assert [r["label"] for r in got["--SAVED_MODEL"]] == [
-            r["label"] for r in got["--CHECKPOINT_PATH"]]
+    np.testing.assert_allclose(probabilities(got["--CHECKPOINT_PATH"], task), expected,
+                               atol=1e-5)
+    assert [r["label"] for r in got["--SAVED_MODEL"]] == [
+        r["label"] for r in got["--CHECKPOINT_PATH"]] == [
+        task.labels[i] for i in expected.argmax(axis=1)]
+    assert [(r["sentence"], r["sentence2"]) for r in got["--SAVED_MODEL"]] == list(
+        zip(SENTENCES, SECONDS))
 
 
 @pytest.mark.slow
