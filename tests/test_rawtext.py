@@ -235,3 +235,37 @@ def test_saved_model_of_another_task_is_refused(saved_model, tmp_path, capsys):
     status, _, stderr = predict(["--TASK", "cola", "--INPUT", source, "--SAVED_MODEL",
                                  saved_model], capsys)
     assert status == 2 and "was exported for task mrpc; --TASK cola needs a cola model" in stderr
+
+
+def test_fine_tuned_google_checkpoint(google_bert, tmp_path, capsys):
+    """--MODEL_FORMAT CKPT (run_classifier's output_weights [C, H]) with --INPUT: the
+    vocabulary and BERT config are given, as for the test set."""
+    from power_bert.checkpoint import StageCheckpoint
+    from power_bert.config import BertConfig
+    from power_bert.google_ckpt import load_google_checkpoint, write_checkpoint
+    variables = dict(google_bert.variables)
+    rng = np.random.default_rng(3)
+    variables["output_weights"] = rng.normal(
+        0, 0.5, (2, google_bert.config["hidden_size"])).astype(np.float32)
+    variables["output_bias"] = np.array([0.1, -0.1], np.float32)
+    prefix = str(tmp_path / "clf.ckpt")
+    write_checkpoint(variables, prefix)
+    source = tmp_path / "input.txt"
+    source.write_text("\n".join(SENTENCES[1:]) + "\n")
+    out = tmp_path / "out.jsonl"
+    status, _, stderr = predict(["--TASK", "sst-2", "--INPUT", source, "--CHECKPOINT_PATH",
+                                 prefix, "--BERT_CONFIG_PATH", google_bert.config_path,
+                                 "--VOCAB_PATH", google_bert.vocab_path, "--OUTPUT", out],
+                                capsys)
+    assert status == 0, stderr
+    config = BertConfig.from_dict(google_bert.config)
+    parser = DataParser(google_bert.vocab_path, "sst-2", None)
+    spec = StageCheckpoint(config=config, task="sst-2", num_labels=2,
+                           seq_len=parser.max_seq_len, mode="finetune")
+    model = spec.build()
+    load_google_checkpoint(model, config, prefix, load_classifier="required")
+    encoded = parser.encode_examples([Example(str(i), a, None, None)
+                                      for i, a in enumerate(SENTENCES[1:])])
+    expected = inference.predict(model, [encoded.token_ids, encoded.segment_ids], 4, False)
+    np.testing.assert_allclose(probabilities(read_jsonl(out), parser.task), expected,
+                               atol=1e-5)
