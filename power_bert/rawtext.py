@@ -153,8 +153,9 @@ def _decode(raw: bytes, name: str) -> str:
 
 
 def _lines(text: str):
-    """(1-based line number, line without its line break); only ``\\n`` (and ``\\r\\n``)
-    end a line, as in the files' other readers."""
+    """(1-based line number, line without its line break): only ``\\n`` ends a line (a
+    ``\\r`` before it is dropped), so line numbers are those of an editor and of
+    ``_decode``; other Unicode line breaks stay inside the text."""
     for number, line in enumerate(text.split("\n"), 1):
         yield number, line[:-1] if line.endswith("\r") else line
 
