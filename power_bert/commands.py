@@ -142,6 +142,11 @@ def options_from_args(args):
 def run(args):
     from power_bert.options import validate
     options = options_from_args(args)
-    validate(options)  # before TensorFlow loads: a bad flag costs no start-up time
+    # before TensorFlow loads: a bad flag (or --INPUT row) costs no start-up time
+    checked, task, _ = validate(options)
+    texts = None
+    if checked.input_path is not None:
+        from power_bert.rawtext import read_texts
+        texts = read_texts(checked.input_path, checked.input_format, task.text_b is not None)
     from power_bert.pipeline import run as run_pipeline
-    run_pipeline(options)
+    run_pipeline(options, texts=texts)

@@ -391,11 +391,18 @@ class Pipeline:
                         % (self.o.checkpoint_path, spec.applied_retention or "none (all kept)"))
         return self._write_test_predictions(model, test_x, guids, self.o.output_dir)
 
-    def predict_raw(self) -> np.ndarray:
+    def predict_raw(self, texts: Optional[rawtext.Texts] = None) -> np.ndarray:
         """Predicts the texts of --INPUT into --OUTPUT (``rawtext``); returns the
-        predictions (probabilities ``[N, C]`` or scores ``[N]``)."""
+        predictions (probabilities ``[N, C]`` or scores ``[N]``).
+
+        Args:
+          texts: --INPUT as ``rawtext.read_texts`` read it (the command reads it before
+            TensorFlow loads); None reads it here.
+        """
         o = self.o
-        texts = rawtext.read_texts(o.input_path, o.input_format, self.task.text_b is not None)
+        if texts is None:
+            texts = rawtext.read_texts(o.input_path, o.input_format,
+                                       self.task.text_b is not None)
         if o.saved_model:
             backend = rawtext.SavedModelBackend(o.saved_model)
         else:
@@ -414,14 +421,15 @@ class Pipeline:
         return predictions
 
 
-def run(options: Options):
-    """Runs what the options ask for: training (three stages), evaluation or prediction."""
+def run(options: Options, texts: Optional[rawtext.Texts] = None):
+    """Runs what the options ask for: training (three stages), evaluation or prediction
+    (of the test set, or of raw text: ``texts``, or --INPUT read here when None)."""
     from power_bert.precision import policy
     pipeline = Pipeline(options)
     # every model of the run is built under the policy (and, for training, the stages
     # build their models and optimizers in the --DISTRIBUTE strategy's scope)
     with policy(pipeline.o.mixed_precision):
         if pipeline.o.input_path is not None:
-            return pipeline.predict_raw()
+            return pipeline.predict_raw(texts)
         return getattr(pipeline, {"train": "train", "eval": "evaluate",
                                   "predict": "predict"}[pipeline.o.action])()

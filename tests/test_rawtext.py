@@ -7,6 +7,8 @@ are slow-marked.
 """
 import io
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -172,6 +174,22 @@ def test_malformed_input_names_file_and_line(models, tmp_path, capsys, task, nam
     assert stderr.startswith("error: %s%s" % (source, expected)), stderr
     assert len(stderr.strip().splitlines()) == 1
     assert out.read_text() == "earlier results\n"  # untouched
+
+
+def test_bad_input_is_refused_before_tensorflow_loads(tmp_path):
+    """The command reads --INPUT right after the flags: a bad row costs no start-up."""
+    source = tmp_path / "pairs.tsv"
+    source.write_text("sentence\tsentence2\na\n")
+    script = ("import sys; from power_bert import cli; status = cli.main(%r); "
+              "print(status, 'tensorflow' in sys.modules)"
+              % ["predict", "--TASK", "mrpc", "--INPUT", str(source), "--CHECKPOINT_PATH",
+                 str(tmp_path / "retrain.hdf5")])
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert run.stdout.split() == ["2", "False"], run.stderr
+    assert run.stderr == "error: %s, line 2: 1 columns, no 'sentence2' (the header has 2)\n" % (
+        source)
 
 
 @pytest.mark.parametrize("extra,expected", [
