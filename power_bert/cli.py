@@ -2,7 +2,7 @@
 
     power-bert train       fine-tuning -> configuration search -> re-training
     power-bert eval        a trained model on the dev set
-    power-bert predict     a trained model on the test set (GLUE submission files)
+    power-bert predict     a trained model on the test set (GLUE files) or on raw text (--INPUT)
     power-bert check-data  what the pipeline reads from a GLUE folder
     power-bert convert     a Hugging Face BERT folder into Google's format
     power-bert benchmark   inference time of BERT against PoWER-BERT, interleaved
@@ -28,7 +28,8 @@ from power_bert.errors import Interrupted, PowerBertError
 COMMANDS = {
     "train": ("power_bert.commands", "fine-tune, search a retention configuration, re-train"),
     "eval": ("power_bert.commands", "evaluate a trained model on the dev set"),
-    "predict": ("power_bert.commands", "predict the test set with a trained model"),
+    "predict": ("power_bert.commands",
+                "predict the test set, or raw text (--INPUT), with a trained model"),
     "check-data": ("power_bert.check_data", "check a GLUE folder and show what is read"),
     "convert": ("power_bert.convert", "convert a Hugging Face BERT folder to Google's format"),
     "benchmark": ("power_bert.benchmark.cli", "time BERT against PoWER-BERT on a dev set"),

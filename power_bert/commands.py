@@ -20,7 +20,24 @@ FLAGS = (
     ("--DATA_DIR", dict(help="the task's GLUE folder: train/dev/test .tsv files of the "
                              "GLUE download, or the nyu-mll/glue parquet download (its root "
                              "or the task's config folder)"), ALL),
-    ("--OUTPUT_DIR", dict(required=True, help="folder for checkpoints, log and results"), ALL),
+    ("--OUTPUT_DIR", dict(required=True, help="folder for checkpoints, log and results"),
+     ("train", "eval", "main")),
+    ("--OUTPUT_DIR", dict(help="folder for the test-set predictions and the log (not with "
+                               "--INPUT)"), ("predict",)),
+    ("--INPUT", dict(help="predict raw text instead of the GLUE test set: a .tsv/.csv file "
+                          "with a header (columns sentence, sentence2), a .jsonl file "
+                          "(keys sentence, sentence2), a .txt file (one sentence per line), "
+                          "or - for standard input (default format txt)"), ("predict",)),
+    ("--INPUT_FORMAT", dict(choices=["tsv", "csv", "jsonl", "txt"],
+                            help="format of --INPUT (default: from its extension)"),
+     ("predict",)),
+    ("--OUTPUT", dict(help="with --INPUT: the predictions file (written atomically), or - "
+                           "for standard output (default)"), ("predict",)),
+    ("--OUTPUT_FORMAT", dict(choices=["tsv", "jsonl"],
+                             help="with --INPUT: tsv (default) or jsonl (default for a "
+                                  ".jsonl/.json --OUTPUT)"), ("predict",)),
+    ("--SAVED_MODEL", dict(help="with --INPUT: a folder written by power-bert export, "
+                                "instead of --CHECKPOINT_PATH"), ("predict",)),
     ("--EPOCH", dict(type=int, default=3, help="epochs of each training stage (default 3)"),
      TRAIN),
     ("--BATCH_SIZE", dict(type=int, help="training batch size (default: the task's "
@@ -134,12 +151,20 @@ def options_from_args(args):
         eval_batch_size=args.EVAL_BATCH_SIZE, dynamic_padding=args.DYNAMIC_PADDING,
         verbose=args.VERBOSE, xla=args.XLA, mixed_precision=args.MIXED_PRECISION,
         distribute=given.get("DISTRIBUTE", "none"), tune_fraction=given.get("TUNE_FRACTION"),
-        tune_seed=given.get("TUNE_SEED", 0))
+        tune_seed=given.get("TUNE_SEED", 0),
+        input_path=given.get("INPUT"),
+        input_format=given.get("INPUT_FORMAT"), output_path=given.get("OUTPUT"),
+        output_format=given.get("OUTPUT_FORMAT"), saved_model=given.get("SAVED_MODEL"))
 
 
 def run(args):
     from power_bert.options import validate
     options = options_from_args(args)
-    validate(options)  # before TensorFlow loads: a bad flag costs no start-up time
+    # before TensorFlow loads: a bad flag (or --INPUT row) costs no start-up time
+    checked, task, _ = validate(options)
+    texts = None
+    if checked.input_path is not None:
+        from power_bert.rawtext import read_texts
+        texts = read_texts(checked.input_path, checked.input_format, task.text_b is not None)
     from power_bert.pipeline import run as run_pipeline
-    run_pipeline(options)
+    run_pipeline(options, texts=texts)

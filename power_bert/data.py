@@ -767,7 +767,7 @@ class DataParser:
       stats: per split, the SplitStats of the latest read.
     """
 
-    def __init__(self, vocab_path: PathLike, task: TaskLike, data_dir: PathLike,
+    def __init__(self, vocab_path: PathLike, task: TaskLike, data_dir: Optional[PathLike],
                  max_seq_len: Optional[int] = None, cased: bool = False,
                  seed: int = DEFAULT_SEED):
         """Build the tokenizer.
@@ -775,7 +775,7 @@ class DataParser:
         Args:
           vocab_path: BERT vocab.txt.
           task: task name or TaskSpec.
-          data_dir: the task's DATA_DIR.
+          data_dir: the task's DATA_DIR (None: only ``encode_examples`` is used).
           max_seq_len: sequence length; None uses the task's default.
           cased: keep case (cased checkpoints) instead of lower-casing.
           seed: seed of the numpy RandomState that shuffles the training set.
@@ -785,7 +785,7 @@ class DataParser:
           ValueError: unknown task, or max_seq_len below 3.
         """
         self.task = get_task(task)
-        self.data_dir = os.fspath(data_dir)
+        self.data_dir = None if data_dir is None else os.fspath(data_dir)
         self.max_seq_len = int(self.task.max_seq_len if max_seq_len is None else max_seq_len)
         if self.max_seq_len < 3:
             raise ValueError("max_seq_len (%d) must be at least 3 ([CLS] a [SEP] b [SEP])"

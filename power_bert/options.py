@@ -72,6 +72,13 @@ class Options:
     # and chooses the epochs; the dev set is measured only for the chosen models.
     tune_fraction: Optional[float] = None  # None or 0: choose on the dev set
     tune_seed: int = 0  # seed of the held-out part (independent of ``seed``)
+    # prediction on raw text (rawtext.py): --INPUT, its format, --OUTPUT and its format,
+    # and the model as an exported SavedModel instead of --CHECKPOINT_PATH
+    input_path: Optional[str] = None
+    input_format: Optional[str] = None
+    output_path: Optional[str] = None
+    output_format: Optional[str] = None
+    saved_model: Optional[str] = None
 
     @property
     def action(self) -> str:
@@ -106,6 +113,13 @@ def validate(options: Options) -> Tuple[Options, TaskSpec, List[str]]:
         notes += ["warning: %s=%g is outside the paper's range [%g, %g]" % (flag, getattr(o, f),
                                                                             low, high)
                   for f, flag, low, high in PAPER_RANGES if not low <= getattr(o, f) <= high]
+    if o.input_path is not None:
+        _check_raw_text(o, task)
+        return o, task, notes
+    for value, flag in ((o.output_path, "--OUTPUT"), (o.input_format, "--INPUT_FORMAT"),
+                        (o.output_format, "--OUTPUT_FORMAT"), (o.saved_model, "--SAVED_MODEL")):
+        if value is not None:
+            raise UsageError("%s is used with --INPUT (prediction on raw text)" % flag)
     _check_paths(o)
     _check_combinations(o, task)
     if o.distribute == "multiworker":
@@ -236,6 +250,11 @@ def _check_paths(o: Options):
             _need_file(o.bert_config_path, "--BERT_CONFIG_PATH", why)
             _need_checkpoint(o.checkpoint_path, "--CHECKPOINT_PATH", why)
         return
+    _check_trained_model(o)
+
+
+def _check_trained_model(o: Options):
+    """--CHECKPOINT_PATH (and its format) of evaluation or prediction."""
     why = " with --EVAL_ONLY/--PREDICT_ONLY"
     if o.model_format is not None:
         o.model_format = o.model_format.upper()
@@ -346,6 +365,49 @@ def _addresses(value) -> bool:
     return isinstance(value, list) and bool(value) and all(
         isinstance(a, str) and a.rpartition(":")[0] and a.rpartition(":")[2].isdigit()
         for a in value)
+
+
+def _check_raw_text(o: Options, task: TaskSpec):
+    """``predict --INPUT``: the input, the output and the model (one of --CHECKPOINT_PATH
+    and --SAVED_MODEL). Every batch is padded to its longest example."""
+    from power_bert import rawtext
+    if o.action != "predict":
+        raise UsageError("--INPUT is used with predict (prediction on raw text)")
+    for flag, value in (("--OUTPUT_DIR", o.output_dir), ("--DATA_DIR", o.data_dir),
+                        ("--PRED_GLUE", o.pred_glue)):
+        if value:
+            raise UsageError("%s is for predicting the GLUE test set; with --INPUT the "
+                             "predictions go to --OUTPUT (a file, or standard output)" % flag)
+    if o.input_path != rawtext.STDIO:
+        _need_file(o.input_path, "--INPUT")
+    o.input_format = rawtext.input_format(o.input_path, o.input_format)
+    o.output_format = rawtext.output_format(o.output_path, o.output_format)
+    if o.output_path and o.output_path != rawtext.STDIO and os.path.isdir(o.output_path):
+        raise UsageError("--OUTPUT: %s is a folder, expected a file" % o.output_path)
+    o.dynamic_padding = True
+    if bool(o.checkpoint_path) == bool(o.saved_model):
+        raise UsageError("with --INPUT give the model as either --CHECKPOINT_PATH (a stage "
+                         "checkpoint) or --SAVED_MODEL (a folder of power-bert export)")
+    if o.checkpoint_path:
+        _check_trained_model(o)
+        if o.vocab_path or o.model_format == "CKPT":  # else the one the checkpoint records
+            _need_file(o.vocab_path, "--VOCAB_PATH", " with a Google checkpoint")
+        return
+    if not rawtext.is_saved_model(o.saved_model):
+        raise UsageError("--SAVED_MODEL: %s is not a folder written by power-bert export (no "
+                         "%s)" % (o.saved_model, " or ".join(rawtext.SAVED_MODEL_FILES)))
+    model_task = rawtext.read_saved_model_metadata(o.saved_model).get("task")
+    if model_task != (task.label_task or task.name):
+        raise UsageError("--SAVED_MODEL %s was exported for task %s; --TASK %s needs a %s "
+                         "model" % (o.saved_model, model_task, task.name,
+                                    task.label_task or task.name))
+    for flag, value in (("--RETENTION_CONFIG", o.retention_config), ("--XLA", o.xla),
+                        ("--MIXED_PRECISION", o.mixed_precision != "none"),
+                        ("--VOCAB_PATH", o.vocab_path), ("--BERT_CONFIG_PATH",
+                                                         o.bert_config_path)):
+        if value:
+            raise UsageError("%s does not apply to --SAVED_MODEL: the export fixed it (see "
+                             "power-bert export)" % flag)
 
 
 def looks_like_tf_checkpoint(path: str) -> bool:

@@ -57,6 +57,26 @@ def write_json_atomically(path: str, data: Dict):
             os.remove(tmp)
 
 
+def write_bytes_atomically(path: str, data: bytes) -> None:
+    """Writes ``data`` to ``path`` through a temporary file in the same folder (created
+    if needed), renamed over it: an interruption never leaves a partial file under the
+    final name. OSError propagates; the temporary file is removed."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temp_path = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path),
+                                         suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp_path, path)
+    except BaseException:
+        if os.path.exists(temp_path):
+            os.remove(temp_path)
+        raise
+
+
 def check_new_folder(output_dir: str, overwrite: bool, error: Type[PowerBertError]) -> str:
     """The absolute path of a folder a command creates (``convert``, ``export``): absent,
     empty, or replaced with ``--OVERWRITE``.

@@ -17,11 +17,14 @@ casing, vocabulary size and checksum, epoch, dev metrics).
 """
 import dataclasses
 import os
+import sys
 import warnings
 from typing import Dict, List, Optional, Tuple
 
+import numpy as np
+
 from power_bert import checkpoint as ckpt
-from power_bert import distribute, google_ckpt, inference, training
+from power_bert import distribute, google_ckpt, inference, rawtext, training
 from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint
 from power_bert.config import BertConfig
@@ -45,7 +48,8 @@ class Pipeline:
     def __init__(self, options: Options):
         self.o, self.task, self.notes = validate(options)
         self.label_task = get_task(self.task.label_task) if self.task.label_task else self.task
-        self.record = RunRecord(self.o.output_dir)
+        # (prediction on raw text writes no log: it has no OUTPUT_DIR)
+        self.record = RunRecord(self.o.output_dir) if self.o.output_dir else None
 
     # ----- shared helpers ------------------------------------------------------------
     def _parser(self, seq_len: int, cased: bool) -> DataParser:
@@ -399,6 +403,11 @@ class Pipeline:
         o = self.o
         if o.model_format == "HDF5":
             spec = StageCheckpoint.load(o.checkpoint_path)
+            if not o.vocab_path:  # (--INPUT: the vocabulary the checkpoint records)
+                if not spec.vocab_path:
+                    raise UsageError("model %s does not record its vocabulary; give "
+                                     "--VOCAB_PATH" % o.checkpoint_path)
+                o.vocab_path = spec.vocab_path
             self._check_model(spec, "model %s" % o.checkpoint_path)
         else:
             spec = StageCheckpoint(
@@ -445,9 +454,39 @@ class Pipeline:
                         % (self.o.checkpoint_path, spec.applied_retention or "none (all kept)"))
         return self._write_test_predictions(model, test_x, guids, self.o.output_dir)
 
+    def predict_raw(self, texts: Optional[rawtext.Texts] = None) -> np.ndarray:
+        """Predicts the texts of --INPUT into --OUTPUT (``rawtext``); returns the
+        predictions (probabilities ``[N, C]`` or scores ``[N]``).
 
-def run(options: Options):
-    """Runs what the options ask for: training (three stages), evaluation or prediction."""
+        Args:
+          texts: --INPUT as ``rawtext.read_texts`` read it (the command reads it before
+            TensorFlow loads); None reads it here.
+        """
+        o = self.o
+        if texts is None:
+            texts = rawtext.read_texts(o.input_path, o.input_format,
+                                       self.task.text_b is not None)
+        if o.saved_model:
+            backend = rawtext.SavedModelBackend(o.saved_model)
+        else:
+            model, spec = self.load_trained()
+            parser = DataParser(o.vocab_path, self.task, None, max_seq_len=spec.seq_len,
+                                cased=spec.cased)
+            backend = rawtext.CheckpointBackend(model, parser, xla=o.xla)
+        from_file = o.input_path != rawtext.STDIO
+        progress = rawtext.Progress() if from_file and o.verbose else None
+        predictions = rawtext.predict_texts(backend, texts, o.inference_batch_size, progress)
+        rawtext.write_output(o.output_path, rawtext.format_rows(
+            self.label_task, texts, predictions, o.output_format))
+        if o.output_path and o.output_path != rawtext.STDIO:
+            print("%d predictions written to %s" % (len(predictions), o.output_path),
+                  file=sys.stderr)
+        return predictions
+
+
+def run(options: Options, texts: Optional[rawtext.Texts] = None):
+    """Runs what the options ask for: training (three stages), evaluation or prediction
+    (of the test set, or of raw text: ``texts``, or --INPUT read here when None)."""
     from power_bert.precision import policy
     pipeline = Pipeline(options)
     if pipeline.o.distribute == "multiworker":
@@ -457,5 +496,7 @@ def run(options: Options):
     # every model of the run is built under the policy (and, for training, the stages
     # build their models and optimizers in the --DISTRIBUTE strategy's scope)
     with policy(pipeline.o.mixed_precision):
+        if pipeline.o.input_path is not None:
+            return pipeline.predict_raw(texts)
         return getattr(pipeline, {"train": "train", "eval": "evaluate",
                                   "predict": "predict"}[pipeline.o.action])()
