@@ -6,6 +6,7 @@
     power-bert check-data  what the pipeline reads from a GLUE folder
     power-bert convert     a Hugging Face BERT folder into Google's format
     power-bert benchmark   inference time of BERT against PoWER-BERT, interleaved
+    power-bert ablation    word selection by attention, head or random, side by side
     power-bert submit      the GLUE files of several runs into one zip
 
 Every subcommand takes the upper-case flags of the original release. A subcommand is a
@@ -30,6 +31,8 @@ COMMANDS = {
     "check-data": ("power_bert.check_data", "check a GLUE folder and show what is read"),
     "convert": ("power_bert.convert", "convert a Hugging Face BERT folder to Google's format"),
     "benchmark": ("power_bert.benchmark.cli", "time BERT against PoWER-BERT on a dev set"),
+    "ablation": ("power_bert.ablation", "re-train with attention, head and random word "
+                 "selection at one retention configuration; compare metric and speed"),
     "submit": ("power_bert.submission", "gather GLUE prediction files into one zip"),
 }
 

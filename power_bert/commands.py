@@ -6,6 +6,12 @@ from power_bert.tasks import TASK_NAMES
 ALL = ("train", "eval", "predict", "main")
 TRAIN = ("train", "main")
 TRAINED = ("eval", "predict", "main")
+# power-bert ablation (ablation.py): re-training from a fine-tuned model at a given
+# retention configuration takes these flags too
+ABLATION = ("--TASK", "--DATA_DIR", "--VOCAB_PATH", "--OUTPUT_DIR", "--EPOCH", "--BATCH_SIZE",
+            "--EVAL_BATCH_SIZE", "--LR_BERT", "--CASED", "--RETENTION_CONFIG",
+            "--DYNAMIC_PADDING", "--XLA", "--MIXED_PRECISION", "--SEED",
+            "--MAX_TRAIN_EXAMPLES", "--FINETUNED_CHECKPOINT", "--VERBOSE")
 
 # (flag, argparse keyword arguments, commands that take it)
 FLAGS = (
@@ -70,6 +76,11 @@ FLAGS = (
                                                "logical CPU device; BATCH_SIZE is the global "
                                                "batch) or auto (mirrored with 2+ GPUs)"),
      TRAIN),
+    ("--WORD_SELECTION", dict(help="which word vectors each encoder keeps: attention (PoWER-"
+                                   "BERT, default), head (the first l_j positions, Head-WS) "
+                                   "or random (a seeded random subset with [CLS], Rand-WS); "
+                                   "training: the re-training stage; eval/predict: default "
+                                   "the one saved with the model"), ALL),
     ("--SEED", dict(type=int, default=42, help="seed of shuffling and initialisation "
                                                "(default 42)"), ALL),
     ("--MAX_TRAIN_EXAMPLES", dict(type=int, help="train on a seeded random subset of this "
@@ -92,7 +103,7 @@ ALIASES = {"--EPOCH": ("--EPOCHS",)}
 def add_arguments(parser, command: str):
     """Adds the flags that ``command`` ("train", "eval", "predict" or "main") takes."""
     for flag, kwargs, commands in FLAGS:
-        if command in commands:
+        if command in commands or (command == "ablation" and flag in ABLATION):
             parser.add_argument(flag, *ALIASES.get(flag, ()), dest=flag[2:], **kwargs)
     parser.set_defaults(command=command)
 
@@ -104,7 +115,8 @@ def options_from_args(args):
     action = args.command
     return Options(
         task=args.TASK, output_dir=args.OUTPUT_DIR, data_dir=args.DATA_DIR,
-        bert_config_path=args.BERT_CONFIG_PATH, checkpoint_path=args.CHECKPOINT_PATH,
+        bert_config_path=given.get("BERT_CONFIG_PATH"),
+        checkpoint_path=given.get("CHECKPOINT_PATH"),
         vocab_path=args.VOCAB_PATH, epochs=given.get("EPOCH", 3),
         batch_size=args.BATCH_SIZE, lr_bert=given.get("LR_BERT"),
         lr_soft_extract=given.get("LR_SOFT_EXTRACT"), lam=given.get("LAMBDA"),
@@ -117,7 +129,7 @@ def options_from_args(args):
         search_checkpoint=given.get("SEARCH_CHECKPOINT"), fresh=given.get("FRESH", False),
         eval_batch_size=args.EVAL_BATCH_SIZE, dynamic_padding=args.DYNAMIC_PADDING,
         verbose=args.VERBOSE, xla=args.XLA, mixed_precision=args.MIXED_PRECISION,
-        distribute=given.get("DISTRIBUTE", "none"))
+        distribute=given.get("DISTRIBUTE", "none"), word_selection=given.get("WORD_SELECTION"))
 
 
 def run(args):

@@ -11,7 +11,7 @@ import os
 from typing import List, Optional, Tuple
 
 from power_bert.errors import RetentionConfigError, UsageError
-from power_bert.retention import parse_retention_configuration
+from power_bert.retention import WORD_SELECTIONS, parse_retention_configuration
 from power_bert.tasks import TaskSpec, get_task
 
 MAX_SEED = 2 ** 31 - 1
@@ -65,6 +65,9 @@ class Options:
     xla: bool = False  # XLA for training steps and inference
     mixed_precision: str = "none"  # "none", "float16" or "bfloat16" (precision.PRECISIONS)
     distribute: str = "none"  # "auto", "none" or "mirrored" (distribute.STRATEGIES)
+    # Extract's word selection (retention.WORD_SELECTIONS); None: attention for training,
+    # the model's own for eval/predict. "random" is seeded by ``seed``.
+    word_selection: Optional[str] = None
 
     @property
     def action(self) -> str:
@@ -155,6 +158,12 @@ def _check_numbers(o: Options):
         raise UsageError("--DISTRIBUTE must be one of %s, got %r"
                          % (", ".join(STRATEGIES), o.distribute))
     o.distribute = strategy
+    if o.word_selection is not None:
+        selection = o.word_selection.lower() if isinstance(o.word_selection, str) else None
+        if selection not in WORD_SELECTIONS:
+            raise UsageError("--WORD_SELECTION must be one of %s, got %r"
+                             % (", ".join(WORD_SELECTIONS), o.word_selection))
+        o.word_selection = selection
     _check_float(o.lr_bert, "--LR_BERT", positive=True)
     _check_float(o.lr_soft_extract, "--LR_SOFT_EXTRACT", positive=True)
     _check_float(o.lam, "--LAMBDA", positive=False)

@@ -100,7 +100,8 @@ class Pipeline:
             seq_len=seq_len, mode="finetune", cased=o.cased,
             vocab_size=vocab_size,
             vocab_sha256=ckpt.file_sha256(o.vocab_path),
-            vocab_path=os.path.abspath(o.vocab_path))
+            vocab_path=os.path.abspath(o.vocab_path),
+            word_selection=o.word_selection or "attention", selection_seed=o.seed)
         return template, given
 
     def _given_stages(self) -> Dict[str, StageCheckpoint]:
@@ -157,6 +158,8 @@ class Pipeline:
         for name in ("mixed_precision", "distribute"):  # (absent when off: earlier runs
             if getattr(o, name) != "none":               # still resume)
                 options[name] = getattr(o, name)
+        if o.word_selection not in (None, "attention"):
+            options["word_selection"] = o.word_selection
         inputs = {"vocab": template.vocab_sha256}
         for split in ("train", "dev"):
             inputs[split] = [ckpt.file_sha256(path)
@@ -348,6 +351,9 @@ class Pipeline:
                 spec = spec.with_retention(o.retention_config)
             except ValueError as e:
                 raise UsageError("--RETENTION_CONFIG: %s" % e) from None
+        if o.word_selection is not None:  # Rand-WS seeded by --SEED
+            spec = dataclasses.replace(spec, word_selection=o.word_selection,
+                                       selection_seed=o.seed)
         if o.model_format == "HDF5":
             return spec.load_model(o.dynamic_padding), spec
         model = spec.build(o.dynamic_padding)
