@@ -7,6 +7,7 @@
     power-bert convert     a Hugging Face BERT folder into Google's format
     power-bert benchmark   inference time of BERT against PoWER-BERT, interleaved
     power-bert ablation    word selection by attention, head or random, side by side
+    power-bert elimination which word pieces survive each encoder (pictures)
     power-bert submit      the GLUE files of several runs into one zip
 
 Every subcommand takes the upper-case flags of the original release. A subcommand is a
@@ -33,6 +34,8 @@ COMMANDS = {
     "benchmark": ("power_bert.benchmark.cli", "time BERT against PoWER-BERT on a dev set"),
     "ablation": ("power_bert.ablation", "re-train with attention, head and random word "
                  "selection at one retention configuration; compare metric and speed"),
+    "elimination": ("power_bert.elimination", "which word pieces survive each encoder: "
+                    "text table, figure and survival frequencies"),
     "submit": ("power_bert.submission", "gather GLUE prediction files into one zip"),
 }
 
