@@ -108,6 +108,10 @@ class Ablation:
         if state and state.get("fingerprint") != fingerprint:
             raise UsageError("--OUTPUT_DIR %s holds an ablation with other settings (%s); "
                              "give another OUTPUT_DIR" % (self.o.output_dir, self.state_path))
+        if state.get("summary") and len(state.get("finished", {})) == len(WORD_SELECTIONS):
+            print(markdown(state["summary"]), end="")
+            print("this ablation finished earlier: %s" % self.state_path)
+            return state["summary"]
         ctx, data_warnings = self.pipeline._context(template)
         with OutputLock(self.o.output_dir) as lock:
             record = RunRecord(self.o.output_dir, os.path.join(self.o.output_dir,
