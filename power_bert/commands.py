@@ -11,7 +11,8 @@ TRAINED = ("eval", "predict", "main")
 ABLATION = ("--TASK", "--DATA_DIR", "--VOCAB_PATH", "--OUTPUT_DIR", "--EPOCH", "--BATCH_SIZE",
             "--EVAL_BATCH_SIZE", "--LR_BERT", "--CASED", "--RETENTION_CONFIG",
             "--DYNAMIC_PADDING", "--XLA", "--MIXED_PRECISION", "--SEED",
-            "--MAX_TRAIN_EXAMPLES", "--FINETUNED_CHECKPOINT", "--VERBOSE")
+            "--MAX_TRAIN_EXAMPLES", "--MAX_EVAL_EXAMPLES", "--FINETUNED_CHECKPOINT",
+            "--VERBOSE")
 
 # (flag, argparse keyword arguments, commands that take it)
 FLAGS = (
@@ -81,6 +82,13 @@ FLAGS = (
                                    "or random (a seeded random subset with [CLS], Rand-WS); "
                                    "training: the re-training stage; eval/predict: default "
                                    "the one saved with the model"), ALL),
+    ("--EVAL_SPLIT", dict(default="dev", help="dev (default) or test: the split evaluated; "
+                                              "test only for a task whose test set is "
+                                              "labelled (imdb)"), TRAINED),
+    ("--MAX_EVAL_EXAMPLES", dict(type=int, help="evaluate (and, in training, select epochs "
+                                                "on) the first N examples of the evaluated "
+                                                "split (quick runs on long documents)"),
+     ("train", "eval", "main")),
     ("--SEED", dict(type=int, default=42, help="seed of shuffling and initialisation "
                                                "(default 42)"), ALL),
     ("--MAX_TRAIN_EXAMPLES", dict(type=int, help="train on a seeded random subset of this "
@@ -129,7 +137,9 @@ def options_from_args(args):
         search_checkpoint=given.get("SEARCH_CHECKPOINT"), fresh=given.get("FRESH", False),
         eval_batch_size=args.EVAL_BATCH_SIZE, dynamic_padding=args.DYNAMIC_PADDING,
         verbose=args.VERBOSE, xla=args.XLA, mixed_precision=args.MIXED_PRECISION,
-        distribute=given.get("DISTRIBUTE", "none"), word_selection=given.get("WORD_SELECTION"))
+        distribute=given.get("DISTRIBUTE", "none"), word_selection=given.get("WORD_SELECTION"),
+        eval_split=given.get("EVAL_SPLIT", "dev"),
+        max_eval_examples=given.get("MAX_EVAL_EXAMPLES"))
 
 
 def run(args):

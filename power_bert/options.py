@@ -68,6 +68,8 @@ class Options:
     # Extract's word selection (retention.WORD_SELECTIONS); None: attention for training,
     # the model's own for eval/predict. "random" is seeded by ``seed``.
     word_selection: Optional[str] = None
+    eval_split: str = "dev"  # "dev" or "test" (a task with a labelled test set: imdb)
+    max_eval_examples: Optional[int] = None  # the first N examples of the evaluated split
 
     @property
     def action(self) -> str:
@@ -144,6 +146,8 @@ def _check_numbers(o: Options):
         _check_int(o.eval_batch_size, "--EVAL_BATCH_SIZE", 1)
     if o.max_train_examples is not None:
         _check_int(o.max_train_examples, "--MAX_TRAIN_EXAMPLES", 1)
+    if o.max_eval_examples is not None:
+        _check_int(o.max_eval_examples, "--MAX_EVAL_EXAMPLES", 1)
     _check_int(o.seed, "--SEED", 0, MAX_SEED)
     _check_int(o.verbose, "--VERBOSE", 0, 2)
     if not isinstance(o.xla, bool):
@@ -255,6 +259,12 @@ def _check_combinations(o: Options, task: TaskSpec):
     if o.action == "train" and task.train_file is None:
         raise UsageError("--TASK %s has no training data; it is predicted with a %s model "
                          "(--PREDICT_ONLY)" % (task.name, task.label_task))
+    if o.eval_split not in ("dev", "test"):
+        raise UsageError("--EVAL_SPLIT must be dev or test, got %r" % (o.eval_split,))
+    if o.eval_split == "test" and (o.action != "eval" or not task.labelled_test):
+        raise UsageError("--EVAL_SPLIT test: %s" % (
+            "only evaluation (--EVAL_ONLY) reads a test split" if o.action != "eval" else
+            "task %s has no labels on its test set" % task.name))
     if o.action == "eval" and task.dev_file is None:
         raise UsageError("--TASK %s has no dev set to evaluate on" % task.name)
 

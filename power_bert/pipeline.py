@@ -140,7 +140,7 @@ class Pipeline:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
             train_x, train_y = parser.get_train_data(max_examples=o.max_train_examples)
-            dev_x, dev_y = parser.get_dev_data()
+            dev_x, dev_y = parser.get_dev_data(max_examples=o.max_eval_examples)
         ctx = StageContext(
             options=o, task=self.task, template=template, train=(train_x, train_y),
             dev=(dev_x, dev_y),
@@ -160,6 +160,8 @@ class Pipeline:
                 options[name] = getattr(o, name)
         if o.word_selection not in (None, "attention"):
             options["word_selection"] = o.word_selection
+        if o.max_eval_examples is not None:
+            options["max_eval_examples"] = o.max_eval_examples
         inputs = {"vocab": template.vocab_sha256}
         for split in ("train", "dev"):
             inputs[split] = [ckpt.file_sha256(path)
@@ -363,18 +365,22 @@ class Pipeline:
 
     def evaluate(self) -> dict:
         model, spec = self.load_trained()
-        dev_x, dev_y = self._parser(spec.seq_len, spec.cased).get_dev_data()
+        split = self.o.eval_split
+        dev_x, dev_y = self._parser(spec.seq_len, spec.cased).get_labelled_data(
+            split, self.o.max_eval_examples)
         self._open()
         metrics = compute_metrics(self.task, dev_y, self._predict(model, dev_x))
         padding_name = "dynamic" if self.o.dynamic_padding else "fixed"
         retention = spec.applied_retention
         vectors = word_vectors(spec)
-        self.record.log("evaluation of %s on %s dev (%d examples, %s padding): %s; retention "
-                        "configuration %s; %d word vectors per example"
-                        % (self.o.checkpoint_path, self.task.name, len(dev_y), padding_name,
-                           format_metrics(metrics), retention or "none (all kept)", vectors))
-        result = {"checkpoint": self.o.checkpoint_path, "dev_metrics": metrics,
-                  "retention_configuration": retention, "word_vectors_per_example": vectors,
+        self.record.log("evaluation of %s on %s %s (%d examples, %s padding): %s; retention "
+                        "configuration %s (word selection %s); %d word vectors per example"
+                        % (self.o.checkpoint_path, self.task.name, split, len(dev_y),
+                           padding_name, format_metrics(metrics),
+                           retention or "none (all kept)", spec.word_selection, vectors))
+        result = {"checkpoint": self.o.checkpoint_path, "%s_metrics" % split: metrics,
+                  "split": split, "retention_configuration": retention,
+                  "word_selection": spec.word_selection, "word_vectors_per_example": vectors,
                   "num_examples": int(len(dev_y)), "padding": padding_name}
         self.record.update(evaluation=result)
         return result
