@@ -172,7 +172,8 @@ class Ablation:
             models=tuple(models), data_dir=self.o.data_dir, task=self.o.task,
             vocab_path=self.o.vocab_path, batch_size=self.args.BENCHMARK_BATCH_SIZE,
             runs=self.args.RUNS, paddings=PADDINGS if padding == "both" else (padding,),
-            xla=self.o.xla, output=os.path.join(out, "benchmark.json"),
+            xla=self.o.xla, max_examples=self.o.max_eval_examples,
+            output=os.path.join(out, "benchmark.json"),
             plot=os.path.join(out, "plot.png"), verbose=min(self.o.verbose, 1))
         return benchmark(options, say=say)
 
