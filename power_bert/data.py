@@ -10,7 +10,12 @@ content (``detect_layout``):
   folder per config holding ``<split>-00000-of-00001.parquet`` (read with pandas and
   pyarrow), with integer labels in the dataset card's order and an ``idx`` column.
 
-Both give the same ``Example``s: labels are this project's class indices (a
+A task with a ``FolderLayout`` (IMDB) is read from its own layout instead: one text
+file per example in a folder per class (``aclImdb/{train,test}/{neg,pos}/<id>_<rating>.txt``),
+the label from the folder, the dev set a seeded part of the training files, the test
+files labelled (``_read_folder_split``).
+
+Both GLUE layouts give the same ``Example``s: labels are this project's class indices (a
 parquet label is converted by its label string, ``HubLayout.labels``, since the
 card's order is not the project's, e.g. MNLI), and a test example's guid is the
 TSV's index column or the parquet ``idx`` (parquet rows are taken in ``idx``
@@ -1052,6 +1057,6 @@ def _check_max_examples(max_examples: int) -> int:
 
 __all__ = ["DataError", "DataWarning", "Example", "SplitSource", "SplitData", "SplitStats",
            "EncodedExamples", "DataParser", "DEFAULT_SEED", "REQUIRED_TOKENS", "SPLITS", "TSV",
-           "PARQUET", "LAYOUT_NAMES", "detect_layout", "locate_split", "find_split_file",
+           "PARQUET", "FOLDERS", "LAYOUT_NAMES", "detect_layout", "locate_split", "find_split_file",
            "read_split", "read_examples", "load_vocab", "count_vocab",
            "check_vocab"]
