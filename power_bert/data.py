@@ -1057,6 +1057,6 @@ def _check_max_examples(max_examples: int) -> int:
 
 __all__ = ["DataError", "DataWarning", "Example", "SplitSource", "SplitData", "SplitStats",
            "EncodedExamples", "DataParser", "DEFAULT_SEED", "REQUIRED_TOKENS", "SPLITS", "TSV",
-           "PARQUET", "FOLDERS", "LAYOUT_NAMES", "detect_layout", "locate_split", "find_split_file",
-           "read_split", "read_examples", "load_vocab", "count_vocab",
+           "PARQUET", "FOLDERS", "LAYOUT_NAMES", "detect_layout", "locate_split",
+           "find_split_file", "read_split", "read_examples", "load_vocab", "count_vocab",
            "check_vocab"]
