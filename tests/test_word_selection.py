@@ -167,3 +167,15 @@ def test_stage_checkpoint_records_and_rebuilds_the_selection(tiny_config, tmp_pa
     assert StageCheckpoint.from_json(meta, "old.json").word_selection == "attention"
     with pytest.raises(CheckpointError, match="word_selection must be one of"):
         dataclasses.replace(loaded, word_selection="tail")
+
+
+def test_word_selection_flag_is_checked_before_tensorflow_work(tmp_path):
+    from power_bert.errors import UsageError
+    from power_bert.options import Options, validate
+    base = dict(task="sst-2", output_dir=str(tmp_path / "out"), data_dir=str(tmp_path),
+                vocab_path=__file__, checkpoint_path="retrain.hdf5", eval_only=True)
+    assert validate(Options(word_selection="Head", **base))[0].word_selection == "head"
+    assert validate(Options(**base))[0].word_selection is None  # eval: the model's own
+    with pytest.raises(UsageError, match="--WORD_SELECTION must be one of attention, head, "
+                                         "random, got 'first'"):
+        validate(Options(word_selection="first", **base))
