@@ -151,9 +151,9 @@ def random_priorities(seed: int, layer_index: int, max_len: int):
     """Rand-WS: the fixed random priority of each position of encoder ``layer_index``.
 
     A permutation of ``0..max_len - 1`` drawn by numpy from ``SeedSequence([seed,
-    layer_index])``: the same for every example and every run with the same seed (the
-    paper's static strategy), different per encoder, and independent of the batch's
-    padding, so fixed and dynamic padding keep the same words.
+    layer_index])``: the same for every example and every run with the same seed (a
+    static strategy, like Head-WS), different per encoder, and independent of the
+    batch's padding, so fixed and dynamic padding keep the same words.
 
     Returns:
       float32 numpy ``[max_len]``; a higher value is kept first.

@@ -10,8 +10,8 @@ import numpy as np
 from power_bert.errors import RetentionConfigError
 
 # --WORD_SELECTION: which l_j word vectors each Extract layer keeps. "attention" is
-# PoWER-BERT's significance; "head" (Head-WS) and "random" (Rand-WS) are the static
-# strategies of the paper's ablation (layers.Extract).
+# PoWER-BERT's significance; "head" (Head-WS) and "random" (Rand-WS) are the
+# input-independent strategies of the paper's ablation (layers.Extract).
 WORD_SELECTIONS = ("attention", "head", "random")
 
 
