@@ -86,8 +86,9 @@ class Ablation:
     def _fingerprint(self, finetuned) -> Dict:
         from power_bert.options import RESULT_OPTIONS
         options = {name: getattr(self.o, name) for name in RESULT_OPTIONS}
-        options.pop("lr_soft_extract")
+        options.pop("lr_soft_extract")  # (no search here)
         options.pop("lam")
+        options["max_eval_examples"] = self.o.max_eval_examples
         return {"options": options, "finetuned_sha256": finetuned.weights_sha256,
                 "retention_configuration": list(self.retention)}
 
