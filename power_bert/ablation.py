@@ -94,6 +94,7 @@ class Ablation:
 
     def run(self):
         from power_bert.backend import keras
+        from power_bert.checkpoint import StageCheckpoint
         from power_bert.outputs import OutputLock, RunRecord, read_json, write_json_atomically
         from power_bert.retention import validate_retention_configuration
         from power_bert.stages import ResumeState, prepare, run_stage
@@ -129,7 +130,6 @@ class Ablation:
                 folder = os.path.join(self.o.output_dir, selection)
                 done = state["finished"].get(selection)
                 if done:
-                    from power_bert.checkpoint import StageCheckpoint
                     kept[selection] = StageCheckpoint.load(os.path.join(folder,
                                                                         "retrain.hdf5"))
                     record.log("%s: re-trained earlier (epoch %d), skipped"
