@@ -15,7 +15,7 @@ Outputs (in ``--OUTPUT_DIR``):
 and the text table on the terminal.
 """
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import numpy as np
 
