@@ -32,10 +32,9 @@ COMMANDS = {
     "check-data": ("power_bert.check_data", "check a GLUE folder and show what is read"),
     "convert": ("power_bert.convert", "convert a Hugging Face BERT folder to Google's format"),
     "benchmark": ("power_bert.benchmark.cli", "time BERT against PoWER-BERT on a dev set"),
-    "ablation": ("power_bert.ablation", "re-train with attention, head and random word "
-                 "selection at one retention configuration; compare metric and speed"),
-    "elimination": ("power_bert.elimination", "which word pieces survive each encoder: "
-                    "text table, figure and survival frequencies"),
+    "ablation": ("power_bert.ablation", "word selection by attention, head or random: "
+                 "re-train and time each"),
+    "elimination": ("power_bert.elimination", "which word pieces survive each encoder"),
     "submit": ("power_bert.submission", "gather GLUE prediction files into one zip"),
 }
 
