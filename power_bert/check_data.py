@@ -23,8 +23,8 @@ from typing import List
 
 import numpy as np
 
-from power_bert.data import (LAYOUT_NAMES, PARQUET, DataParser, DataWarning, SplitData,
-                             detect_layout, read_split)
+from power_bert.data import (FOLDERS, LAYOUT_NAMES, PARQUET, DataParser, DataWarning,
+                             SplitData, detect_layout, read_split)
 from power_bert.errors import DataError, UsageError
 from power_bert.tasks import TASK_NAMES, TaskSpec, get_task
 
@@ -132,10 +132,13 @@ def run(args: argparse.Namespace) -> int:
                 errors.append(split)
                 continue
             more = len(data.paths) - 1
-            print("%-5s %s%s" % (split, data.path,
-                                 " (+%d more shards)" % more if more > 0 else ""))
+            if data.layout == FOLDERS:  # data.path is the split's folder
+                where = " (%d files)" % len(data.paths)
+            else:
+                where = " (+%d more shards)" % more if more > 0 else ""
+            print("%-5s %s%s" % (split, data.path, where))
             print("      rows: %d, %s" % (data.num_rows, _skipped_line(data)))
-            if split != "test":
+            if split != "test" or task.labelled_test:
                 print("      " + describe_labels(task, data))
             if tokenizer is not None:
                 print("      " + describe_lengths(tokenizer, data))

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from power_bert.config import BertConfig, ConfigError
 from power_bert.errors import CheckpointError, RetentionConfigError, UsageError
 from power_bert.outputs import write_json_atomically
-from power_bert.retention import validate_retention_configuration
+from power_bert.retention import WORD_SELECTIONS, validate_retention_configuration
 
 
 WEIGHTS_SUFFIX = ".hdf5"  # not ".weights.h5": tf-keras reads that name as the Keras 3 format
@@ -85,6 +85,9 @@ class StageCheckpoint:
       epoch: the epoch the weights come from (1-based).
       dev_metrics: dev metrics of these weights.
       extra: anything else recorded (the search's masses and lambda).
+      word_selection: which words the Extract layers keep (``retention.WORD_SELECTIONS``;
+        absent from older metadata: "attention").
+      selection_seed: the seed of "random" word selection.
       weights_sha256: checksum of the weights file, written with it and checked when
         it is loaded (None: not recorded, as by the first release).
       weights_path: the weights file this was loaded from (not saved).
@@ -102,12 +105,17 @@ class StageCheckpoint:
     epoch: Optional[int] = None
     dev_metrics: Optional[Dict[str, float]] = None
     extra: Dict = dataclasses.field(default_factory=dict)
+    word_selection: str = "attention"
+    selection_seed: int = 0
     weights_sha256: Optional[str] = dataclasses.field(default=None, compare=False)
     weights_path: Optional[str] = dataclasses.field(default=None, compare=False)
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise CheckpointError("mode must be one of %s, got %r" % (", ".join(MODES), self.mode))
+        if self.word_selection not in WORD_SELECTIONS:
+            raise CheckpointError("word_selection must be one of %s, got %r"
+                                  % (", ".join(WORD_SELECTIONS), self.word_selection))
         if self.retention is not None:
             object.__setattr__(self, "retention", tuple(validate_retention_configuration(
                 self.retention, self.seq_len, self.config.num_hidden_layers)))
@@ -129,7 +137,9 @@ class StageCheckpoint:
         with ``dynamic`` of any length up to it (each batch cut to its longest example)."""
         from power_bert.model import build_model
         return build_model(self.config, self.num_labels, None if dynamic else self.seq_len,
-                           self.mode, self.applied_retention, max_len=self.seq_len, name=name)
+                           self.mode, self.applied_retention, max_len=self.seq_len, name=name,
+                           word_selection=self.word_selection,
+                           selection_seed=self.selection_seed)
 
     def load_model(self, dynamic: bool = False, name: str = "PoWER-BERT"):
         """``build`` with this checkpoint's weights loaded."""
@@ -161,6 +171,7 @@ class StageCheckpoint:
                 "cased": self.cased, "vocab_size": self.vocab_size,
                 "vocab_sha256": self.vocab_sha256, "vocab_path": self.vocab_path,
                 "epoch": self.epoch, "dev_metrics": self.dev_metrics,
+                "word_selection": self.word_selection, "selection_seed": self.selection_seed,
                 "weights_sha256": self.weights_sha256}
         meta.update(self.extra)
         return meta
@@ -200,7 +211,8 @@ class StageCheckpoint:
             raise CheckpointError("model metadata %s: bert_config: %s" % (source, e)) from None
         known = {"format_version", "bert_config", "task", "num_labels", "seq_len", "mode",
                  "retention_configuration", "cased", "vocab_size", "vocab_sha256",
-                 "vocab_path", "epoch", "dev_metrics", "weights_sha256"}
+                 "vocab_path", "epoch", "dev_metrics", "weights_sha256", "word_selection",
+                 "selection_seed"}
         retention = meta.get("retention_configuration")
         if retention is not None and not isinstance(retention, list):
             raise CheckpointError("model metadata %s: 'retention_configuration' must be a list "
@@ -215,6 +227,8 @@ class StageCheckpoint:
                        vocab_path=field("vocab_path", str), epoch=field("epoch", int),
                        dev_metrics=field("dev_metrics", dict),
                        weights_sha256=field("weights_sha256", str),
+                       word_selection=field("word_selection", str) or "attention",
+                       selection_seed=field("selection_seed", int) or 0,
                        extra={k: v for k, v in meta.items() if k not in known},
                        weights_path=weights_path)
         except (RetentionConfigError, CheckpointError) as e:

@@ -6,6 +6,8 @@
     power-bert check-data  what the pipeline reads from a GLUE folder
     power-bert convert     a Hugging Face BERT folder into Google's format
     power-bert benchmark   inference time of BERT against PoWER-BERT, interleaved
+    power-bert ablation    word selection by attention, head or random, side by side
+    power-bert elimination which word pieces survive each encoder (pictures)
     power-bert submit      the GLUE files of several runs into one zip
     power-bert export      a trained model as a SavedModel (TF Serving) that reads raw text
     power-bert sweep       LAMBDA values x seeds from one fine-tuned model, benchmarked
@@ -33,6 +35,9 @@ COMMANDS = {
     "check-data": ("power_bert.check_data", "check a GLUE folder and show what is read"),
     "convert": ("power_bert.convert", "convert a Hugging Face BERT folder to Google's format"),
     "benchmark": ("power_bert.benchmark.cli", "time BERT against PoWER-BERT on a dev set"),
+    "ablation": ("power_bert.ablation", "word selection by attention, head or random: "
+                 "re-train and time each"),
+    "elimination": ("power_bert.elimination", "which word pieces survive each encoder"),
     "submit": ("power_bert.submission", "gather GLUE prediction files into one zip"),
     "export": ("power_bert.export", "a trained model as a SavedModel that serves raw text"),
     "sweep": ("power_bert.sweep", "trade-off sweep: LAMBDA values x seeds from one "

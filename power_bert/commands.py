@@ -6,6 +6,13 @@ from power_bert.tasks import TASK_NAMES
 ALL = ("train", "eval", "predict", "main")
 TRAIN = ("train", "main")
 TRAINED = ("eval", "predict", "main")
+# power-bert ablation (ablation.py): re-training from a fine-tuned model at a given
+# retention configuration takes these flags too
+ABLATION = ("--TASK", "--DATA_DIR", "--VOCAB_PATH", "--OUTPUT_DIR", "--EPOCH", "--BATCH_SIZE",
+            "--EVAL_BATCH_SIZE", "--LR_BERT", "--CASED", "--RETENTION_CONFIG",
+            "--DYNAMIC_PADDING", "--XLA", "--MIXED_PRECISION", "--SEED",
+            "--MAX_TRAIN_EXAMPLES", "--MAX_EVAL_EXAMPLES", "--FINETUNED_CHECKPOINT",
+            "--VERBOSE")
 
 # (flag, argparse keyword arguments, commands that take it)
 FLAGS = (
@@ -92,6 +99,18 @@ FLAGS = (
                                                "command on each, the chief writes "
                                                "OUTPUT_DIR)"),
      TRAIN),
+    ("--WORD_SELECTION", dict(help="which word vectors each encoder keeps: attention (PoWER-"
+                                   "BERT, default), head (the first l_j positions, Head-WS) "
+                                   "or random (a seeded random subset with [CLS], Rand-WS); "
+                                   "training: the re-training stage; eval/predict: default "
+                                   "the one saved with the model"), ALL),
+    ("--EVAL_SPLIT", dict(default="dev", help="dev (default) or test: the split evaluated; "
+                                              "test only for a task whose test set is "
+                                              "labelled (imdb)"), TRAINED),
+    ("--MAX_EVAL_EXAMPLES", dict(type=int, help="evaluate (and, in training, select epochs "
+                                                "on) the first N examples of the evaluated "
+                                                "split (quick runs on long documents)"),
+     ("train", "eval", "main")),
     ("--SEED", dict(type=int, default=42, help="seed of shuffling and initialisation "
                                                "(default 42)"), ALL),
     ("--MAX_TRAIN_EXAMPLES", dict(type=int, help="train on a seeded random subset of this "
@@ -125,7 +144,8 @@ def add_arguments(parser, command: str, exclude=()):
     except those in ``exclude`` (a command built on training, such as the sweep, sets
     them itself)."""
     for flag, kwargs, commands in FLAGS:
-        if command in commands and flag not in exclude:
+        if (command in commands and flag not in exclude) or (
+                command == "ablation" and flag in ABLATION):
             parser.add_argument(flag, *ALIASES.get(flag, ()), dest=flag[2:], **kwargs)
     parser.set_defaults(command=command)
 
@@ -137,7 +157,8 @@ def options_from_args(args):
     action = args.command
     return Options(
         task=args.TASK, output_dir=args.OUTPUT_DIR, data_dir=args.DATA_DIR,
-        bert_config_path=args.BERT_CONFIG_PATH, checkpoint_path=args.CHECKPOINT_PATH,
+        bert_config_path=given.get("BERT_CONFIG_PATH"),
+        checkpoint_path=given.get("CHECKPOINT_PATH"),
         vocab_path=args.VOCAB_PATH, epochs=given.get("EPOCH", 3),
         batch_size=args.BATCH_SIZE, lr_bert=given.get("LR_BERT"),
         lr_soft_extract=given.get("LR_SOFT_EXTRACT"), lam=given.get("LAMBDA"),
@@ -154,7 +175,10 @@ def options_from_args(args):
         tune_seed=given.get("TUNE_SEED", 0),
         input_path=given.get("INPUT"),
         input_format=given.get("INPUT_FORMAT"), output_path=given.get("OUTPUT"),
-        output_format=given.get("OUTPUT_FORMAT"), saved_model=given.get("SAVED_MODEL"))
+        output_format=given.get("OUTPUT_FORMAT"), saved_model=given.get("SAVED_MODEL"),
+        word_selection=given.get("WORD_SELECTION"),
+        eval_split=given.get("EVAL_SPLIT", "dev"),
+        max_eval_examples=given.get("MAX_EVAL_EXAMPLES"))
 
 
 def run(args):

@@ -10,7 +10,12 @@ content (``detect_layout``):
   folder per config holding ``<split>-00000-of-00001.parquet`` (read with pandas and
   pyarrow), with integer labels in the dataset card's order and an ``idx`` column.
 
-Both give the same ``Example``s: labels are this project's class indices (a
+A task with a ``FolderLayout`` (IMDB) is read from its own layout instead: one text
+file per example in a folder per class (``aclImdb/{train,test}/{neg,pos}/<id>_<rating>.txt``),
+the label from the folder, the dev set a seeded part of the training files, the test
+files labelled (``_read_folder_split``).
+
+Both GLUE layouts give the same ``Example``s: labels are this project's class indices (a
 parquet label is converted by its label string, ``HubLayout.labels``, since the
 card's order is not the project's, e.g. MNLI), and a test example's guid is the
 TSV's index column or the parquet ``idx`` (parquet rows are taken in ``idx``
@@ -70,11 +75,13 @@ _SHOWN_LINES = 5
 TaskLike = Union[str, TaskSpec]
 PathLike = Union[str, "os.PathLike[str]"]
 
-# The two layouts of a DATA_DIR, and how they are named to the user.
+# The layouts of a DATA_DIR, and how they are named to the user.
 TSV = "tsv"
 PARQUET = "parquet"
+FOLDERS = "folders"  # a text file per example in a folder per class (IMDB's aclImdb)
 LAYOUT_NAMES = {TSV: "GLUE download script (TSV files)",
-                PARQUET: "Hugging Face %s (parquet files)" % HUB_DATASET}
+                PARQUET: "Hugging Face %s (parquet files)" % HUB_DATASET,
+                FOLDERS: "one text file per example in a folder per class (aclImdb)"}
 # A parquet split's files: <split>-<shard>-of-<shards>.parquet, shards numbered from 0.
 _SHARD = re.compile(r"^(?P<split>.+)-(?P<shard>\d{5})-of-(?P<shards>\d{5})\.parquet$")
 
@@ -252,6 +259,9 @@ def detect_layout(task: TaskLike, data_dir: PathLike) -> str:
       ValueError: unknown task name.
     """
     task = get_task(task)
+    if task.folders is not None:
+        _folder_root(task, data_dir)  # (raises when there is none)
+        return FOLDERS
     tsv_tried: List[str] = []
     parquet_tried: List[str] = []
     tsv_found: List[str] = []
@@ -309,6 +319,9 @@ def locate_split(task: TaskLike, data_dir: PathLike, split: str) -> SplitSource:
         raise DataError("Task %s has no %s split; it has: %s%s"
                         % (task.name, split, ", ".join(task.splits), hint))
     layout = detect_layout(task, data_dir)
+    if layout == FOLDERS:
+        folder = _folder_split_folder(task, data_dir, split)
+        return SplitSource(FOLDERS, tuple(path for path, _ in _class_files(task, folder)))
     if layout == TSV:
         tried = _tsv_candidates(task, data_dir, split)
         for candidate in tried:
@@ -370,6 +383,8 @@ def read_split(task: TaskLike, data_dir: PathLike, split: str) -> SplitData:
     source = locate_split(task, data_dir, split)
     if source.layout == PARQUET:
         return _read_parquet_split(task, split, source.paths)
+    if source.layout == FOLDERS:
+        return _read_folder_split(task, data_dir, split)
     path = source.paths[0]
     is_test = split == "test"
     num_columns = task.split_num_columns(split)
@@ -416,6 +431,115 @@ def read_split(task: TaskLike, data_dir: PathLike, split: str) -> SplitData:
         raise DataError("%s: no usable %s example for task %s: %s"
                         % (path, split, task.name, reason))
     return SplitData(task, split, path, examples, num_rows, tuple(skipped), TSV, (path,))
+
+
+def _folder_root(task: TaskSpec, data_dir: PathLike) -> str:
+    """The folder holding a folder task's split folders (``aclImdb``).
+
+    Raises:
+      DataError: no search folder holds the train or test folder (lists where it looked).
+    """
+    layout = task.folders
+    tried = []
+    for folder in layout.search_dirs:
+        root = os.path.abspath(os.path.join(os.fspath(data_dir), folder))
+        tried.append(root)
+        if any(os.path.isdir(os.path.join(root, name))
+               for name in (layout.train_folder, layout.test_folder)):
+            return root
+    raise DataError("Task %s: no %s or %s folder in %s (expected the %s layout: "
+                    "<root>/{%s,%s}/{%s}/<id>_<rating>.txt)"
+                    % (task.name, layout.train_folder, layout.test_folder, ", ".join(tried),
+                       LAYOUT_NAMES[FOLDERS], layout.train_folder, layout.test_folder,
+                       ",".join(layout.classes)))
+
+
+def _folder_split_folder(task: TaskSpec, data_dir: PathLike, split: str) -> str:
+    """The folder of a split: the training folder for "train" and "dev", else the test
+    folder. Raises DataError when it is missing."""
+    layout = task.folders
+    name = layout.test_folder if split == "test" else layout.train_folder
+    folder = os.path.join(_folder_root(task, data_dir), name)
+    if not os.path.isdir(folder):
+        raise DataError("Task %s, %s split: folder not found: %s" % (task.name, split, folder))
+    return folder
+
+
+def _class_files(task: TaskSpec, folder: str) -> List[Tuple[str, int]]:
+    """(path, class index) of every example file of a split folder: class by class, by
+    the numeric id of the file name.
+
+    Raises:
+      DataError: a class folder is missing, a file name does not match the layout, or a
+        class folder holds no file.
+    """
+    layout = task.folders
+    pattern = re.compile(layout.file_pattern)
+    files = []
+    for index, name in enumerate(layout.classes):
+        class_folder = os.path.join(folder, name)
+        if not os.path.isdir(class_folder):
+            raise DataError("%s: no %s folder; a split folder of task %s holds one folder per "
+                            "class: %s" % (folder, name, task.name, ", ".join(layout.classes)))
+        found = []
+        for entry in os.listdir(class_folder):
+            if entry.startswith("."):  # (hidden files of file managers)
+                continue
+            match = pattern.fullmatch(entry)
+            if not match:
+                raise DataError("%s: the file name is not <id>_<rating>.txt"
+                                % os.path.join(class_folder, entry))
+            found.append((int(match.group("id")), entry))
+        if not found:
+            raise DataError("%s: no example file (<id>_<rating>.txt)" % class_folder)
+        files += [(os.path.join(class_folder, entry), index) for _, entry in sorted(found)]
+    return files
+
+
+def _read_text_file(path: str, strip_tags: str) -> str:
+    """One example's text, UTF-8, with ``strip_tags`` replaced by a space.
+
+    Raises:
+      DataError: not UTF-8 (the byte's offset), unreadable, or empty once stripped.
+    """
+    try:
+        with open(path, "rb") as reader:
+            raw = reader.read()
+    except OSError as e:
+        raise DataError("cannot read %s: %s" % (path, e.strerror or e)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError("%s: not valid UTF-8 (byte %d: %s); the reviews are UTF-8 text"
+                        % (path, e.start + 1, e.reason)) from None
+    text = " ".join(re.sub(strip_tags, " ", text).split())
+    if not text:
+        raise DataError("%s: the example is empty" % path)
+    return text
+
+
+def _read_folder_split(task: TaskSpec, data_dir: PathLike, split: str) -> SplitData:
+    """Reads a split of a folder task (IMDB): train and dev are the training files
+    divided by ``split_seed`` (``dev_fraction`` of them is dev), test the test files;
+    each split in an order shuffled by ``split_seed`` (the class folders are read one
+    after the other, so a first-N subset of file order would hold one class)."""
+    layout = task.folders
+    folder = _folder_split_folder(task, data_dir, split)
+    files = _class_files(task, folder)
+    order = np.random.RandomState(layout.split_seed).permutation(len(files))
+    if split != "test":
+        num_dev = int(round(layout.dev_fraction * len(files)))
+        order = order[:num_dev] if split == "dev" else order[num_dev:]
+    root = os.path.dirname(folder)
+    examples = []
+    for i in order:
+        path, label = files[i]
+        guid = os.path.relpath(path, root).replace(os.sep, "/")
+        examples.append(Example(guid, _read_text_file(path, layout.strip_tags), None, label))
+    if not examples:
+        raise DataError("%s: no usable %s example for task %s" % (folder, split, task.name))
+    return SplitData(task, split, folder, examples, len(examples), (), FOLDERS,
+                     tuple(files[i][0] for i in order))
 
 
 def read_examples(task: TaskLike, data_dir: PathLike, split: str) -> List[Example]:
@@ -887,7 +1011,28 @@ class DataParser:
           DataError: see ``read_examples``.
           ValueError: max_examples below 1.
         """
-        data = read_split(self.task, self.data_dir, "dev")
+        return self.get_labelled_data("dev", max_examples)
+
+    def get_labelled_data(self, split: str, max_examples: Optional[int] = None
+                          ) -> Tuple[List[np.ndarray], np.ndarray]:
+        """A labelled split in its reading order (never shuffled here): "dev", or "test"
+        for a task whose test set is labelled (``TaskSpec.labelled_test``: IMDB).
+
+        Args:
+          split: "dev" or "test".
+          max_examples: keep the first this many examples; None keeps all.
+
+        Returns:
+          ``([token_ids, segment_ids], y)`` as for ``get_train_data``.
+
+        Raises:
+          DataError: see ``read_examples``; or a test split without labels.
+          ValueError: max_examples below 1.
+        """
+        if split == "test" and not self.task.labelled_test:
+            raise DataError("Task %s has no labels on its test set; evaluate the dev set"
+                            % self.task.name)
+        data = read_split(self.task, self.data_dir, split)
         examples = data.examples
         if max_examples is not None:
             examples = examples[:_check_max_examples(max_examples)]
@@ -978,6 +1123,7 @@ def _check_max_examples(max_examples: int) -> int:
 
 __all__ = ["DataError", "DataWarning", "Example", "SplitSource", "SplitData", "SplitStats",
            "EncodedExamples", "DataParser", "DEFAULT_SEED", "REQUIRED_TOKENS", "SPLITS", "TSV",
-           "PARQUET", "LAYOUT_NAMES", "detect_layout", "locate_split", "find_split_file",
-           "read_split", "read_examples", "load_vocab", "count_vocab", "train_split",
+           "PARQUET", "FOLDERS", "LAYOUT_NAMES", "detect_layout", "locate_split",
+           "find_split_file", "read_split", "read_examples", "load_vocab", "count_vocab",
+           "train_split",
            "check_vocab"]

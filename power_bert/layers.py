@@ -13,6 +13,7 @@ can be rebuilt from ``model.get_config()``.
 import math
 
 from power_bert.backend import keras, tf
+from power_bert.retention import WORD_SELECTIONS
 
 _PACKAGE = "PowerBert"
 _MASK_ADDER = -10000.0  # Google BERT's additive attention mask for padded keys.
@@ -143,33 +144,90 @@ def _validate_triplet(input_shape, name):
                          % (name, len(input_shape)))
 
 
+_CLS_SCORE = 1e9  # above every significance, priority and padding score
+
+
+def random_priorities(seed: int, layer_index: int, max_len: int):
+    """Rand-WS: the fixed random priority of each position of encoder ``layer_index``.
+
+    A permutation of ``0..max_len - 1`` drawn by numpy from ``SeedSequence([seed,
+    layer_index])``: the same for every example and every run with the same seed (a
+    static strategy, like Head-WS), different per encoder, and independent of the
+    batch's padding, so fixed and dynamic padding keep the same words.
+
+    Returns:
+      float32 numpy ``[max_len]``; a higher value is kept first.
+    """
+    import numpy as np
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(layer_index)]))
+    return rng.permutation(int(max_len)).astype("float32")
+
+
 @keras.utils.register_keras_serializable(package=_PACKAGE)
 class Extract(keras.layers.Layer):
-    """Hard word-vector elimination: keeps [CLS] and the ``retain - 1`` most significant
-    other words, in their original order.
+    """Hard word-vector elimination: keeps [CLS] and ``retain - 1`` other words, in their
+    original order.
+
+    Which other words (``selection``, the paper's word-selection strategies):
+      * ``"attention"``: the most significant ones (PoWER-BERT);
+      * ``"head"`` (Head-WS): the first ones, positions 0..retain-1 of the current
+        sequence;
+      * ``"random"`` (Rand-WS): a fixed random subset, by ``random_priorities(seed,
+        layer_index, max_len)``.
+    Padding words always rank after real ones (by position among themselves, as top-k
+    breaks ties by the lower index), so every strategy keeps the same real words with
+    fixed and with dynamic padding. For ``"head"`` this is exactly positions
+    0..retain-1: real words come before padding.
 
     Call inputs: ``[x [B, T, H], probs [B, N, T, T], mask [B, T]]``.
-    Call outputs: ``[x' [B, K, H], mask' [B, K]]`` with K = min(retain, T); the mask is
-    gathered with the same indices as the vectors.
+    Call outputs: ``[x' [B, K, H], mask' [B, K], indices [B, K]]`` with K = min(retain,
+    T); ``indices`` (int32, increasing) are the kept positions of the current sequence,
+    and the mask is gathered with them as the vectors are.
     """
 
-    def __init__(self, retain: int, **kwargs):
+    def __init__(self, retain: int, selection: str = "attention", seed: int = 0,
+                 layer_index: int = 1, max_len: int = None, **kwargs):
         super().__init__(**kwargs)
         self.retain = int(retain)
         if self.retain < 1:
             raise ValueError("Extract must retain at least 1 word vector, got %d" % self.retain)
+        if selection not in WORD_SELECTIONS:
+            raise ValueError("word selection must be one of %s, got %r"
+                             % (", ".join(WORD_SELECTIONS), selection))
+        if selection == "random" and not max_len:
+            raise ValueError("random word selection needs max_len (the task's length)")
+        self.selection = selection
+        self.seed = int(seed)
+        self.layer_index = int(layer_index)
+        self.max_len = None if max_len is None else int(max_len)
+        self._priorities = (random_priorities(self.seed, self.layer_index, self.max_len)
+                            if selection == "random" else None)
 
     def get_config(self):
         config = super().get_config()
-        config.update(retain=self.retain)
+        config.update(retain=self.retain, selection=self.selection, seed=self.seed,
+                      layer_index=self.layer_index, max_len=self.max_len)
         return config
+
+    def _scores(self, probs, mask):
+        """[B, T] float32: a higher score is kept first; padding -1, [CLS] above all."""
+        mask = tf.cast(mask, tf.float32)
+        if self.selection == "attention":
+            scores = significance_scores(probs, mask)  # padding already -1
+        else:
+            length = tf.shape(mask)[1]
+            if self.selection == "head":  # earlier positions first: T, T-1, ..., 1
+                row = tf.cast(length - tf.range(length), tf.float32)
+            else:  # priorities are >= 0
+                row = tf.constant(self._priorities)[:length]
+            scores = tf.where(mask > 0, tf.broadcast_to(row[None], tf.shape(mask)),
+                              -tf.ones_like(mask))  # padding below every real word
+        cls_score = tf.fill([tf.shape(scores)[0], 1], tf.constant(_CLS_SCORE, scores.dtype))
+        return tf.concat([cls_score, scores[:, 1:]], axis=1)
 
     def call(self, inputs):
         x, probs, mask = inputs
-        scores = significance_scores(probs, mask)  # [B, T]
-        # [CLS] (position 0) is always kept: give it a score above every other word.
-        cls_score = tf.fill([tf.shape(scores)[0], 1], tf.constant(1e9, scores.dtype))
-        scores = tf.concat([cls_score, scores[:, 1:]], axis=1)
+        scores = self._scores(probs, mask)  # [B, T]
         keep = tf.minimum(self.retain, tf.shape(scores)[1])
         _, indices = tf.math.top_k(scores, k=keep, sorted=True)  # [B, K]
         indices = tf.sort(indices, axis=-1)  # original left-to-right order
@@ -180,14 +238,15 @@ class Extract(keras.layers.Layer):
             length = min(self.retain, static_len)
             kept = tf.ensure_shape(kept, [None, length, x.shape[-1]])
             kept_mask = tf.ensure_shape(kept_mask, [None, length])
-        return [kept, kept_mask]
+            indices = tf.ensure_shape(indices, [None, length])
+        return [kept, kept_mask, indices]
 
     def compute_output_shape(self, input_shape):
         x_shape = tf.TensorShape(input_shape[0])
         length = x_shape[1]
         length = None if length is None else min(self.retain, length)
         return [tf.TensorShape([x_shape[0], length, x_shape[2]]),
-                tf.TensorShape([x_shape[0], length])]
+                tf.TensorShape([x_shape[0], length]), tf.TensorShape([x_shape[0], length])]
 
 
 @keras.utils.register_keras_serializable(package=_PACKAGE)

@@ -4,7 +4,9 @@
 every encoder j between the attention block and the feed-forward block:
   * ``finetune``: nothing;
   * ``search``: a ``SoftExtract`` layer (retention parameters, mass regulariser);
-  * ``retrain``: an ``Extract`` layer keeping ``retention_configuration[j - 1]`` vectors.
+  * ``retrain``: an ``Extract`` layer keeping ``retention_configuration[j - 1]`` vectors,
+    chosen by attention (PoWER-BERT), or for the ablation by position (Head-WS) or at
+    random (Rand-WS): ``word_selection``.
 
 Layer names follow keras-bert (``Encoder-%d-MultiHeadSelfAttention``,
 ``Encoder-%d-FeedForward-Norm``, ...), so weights move between stages by name.
@@ -128,7 +130,8 @@ def _clip_mirrored(strategy, variables):
 
 def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
                 mode: str = "finetune", retention_configuration: Optional[Sequence[int]] = None,
-                max_len: Optional[int] = None, name: str = "PoWER-BERT") -> PowerBertModel:
+                max_len: Optional[int] = None, name: str = "PoWER-BERT",
+                word_selection: str = "attention", selection_seed: int = 0) -> PowerBertModel:
     """Builds the BERT classifier for one stage.
 
     Args:
@@ -138,7 +141,11 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
         padding; then ``max_len`` must be given for the search stage).
       mode: one of ``MODES``.
       retention_configuration: l_j per encoder, required for ``retrain``.
-      max_len: size of the Soft-Extract retention vectors; defaults to ``seq_len``.
+      max_len: size of the Soft-Extract retention vectors (and of Rand-WS's priorities);
+        defaults to ``seq_len``.
+      word_selection: which words the Extract layers keep (``layers.WORD_SELECTIONS``):
+        "attention" (default), "head" or "random".
+      selection_seed: the seed of "random" selection (``layers.random_priorities``).
 
     Returns:
       A ``PowerBertModel`` with inputs ``[Input-Token, Input-Segment]`` (int32
@@ -201,8 +208,9 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
             x = SoftExtract(max_len, j, dtype=FLOAT32,
                             name="Encoder-%d-Soft-Extract" % j)([x, probs, mask])
         elif mode == "retrain":
-            x, mask = Extract(retention_configuration[j - 1], dtype=FLOAT32,
-                              name="Encoder-%d-Extract" % j)([x, probs, mask])
+            x, mask, _ = Extract(retention_configuration[j - 1], word_selection,
+                                 selection_seed, j, max_len or seq_len, dtype=FLOAT32,
+                                 name="Encoder-%d-Extract" % j)([x, probs, mask])
         prefix = "Encoder-%d-FeedForward" % j
         feed_forward = FeedForward(units=config.intermediate_size, activation=gelu_exact,
                                    kernel_initializer=initializer(), name=prefix)

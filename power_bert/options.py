@@ -12,7 +12,7 @@ import os
 from typing import List, Mapping, Optional, Tuple
 
 from power_bert.errors import RetentionConfigError, UsageError
-from power_bert.retention import parse_retention_configuration
+from power_bert.retention import WORD_SELECTIONS, parse_retention_configuration
 from power_bert.tasks import TaskSpec, get_task
 
 MAX_SEED = 2 ** 31 - 1
@@ -79,6 +79,11 @@ class Options:
     output_path: Optional[str] = None
     output_format: Optional[str] = None
     saved_model: Optional[str] = None
+    # Extract's word selection (retention.WORD_SELECTIONS); None: attention for training,
+    # the model's own for eval/predict. "random" is seeded by ``seed``.
+    word_selection: Optional[str] = None
+    eval_split: str = "dev"  # "dev" or "test" (a task with a labelled test set: imdb)
+    max_eval_examples: Optional[int] = None  # the first N examples of the evaluated split
 
     @property
     def action(self) -> str:
@@ -169,6 +174,8 @@ def _check_numbers(o: Options):
         _check_int(o.eval_batch_size, "--EVAL_BATCH_SIZE", 1)
     if o.max_train_examples is not None:
         _check_int(o.max_train_examples, "--MAX_TRAIN_EXAMPLES", 1)
+    if o.max_eval_examples is not None:
+        _check_int(o.max_eval_examples, "--MAX_EVAL_EXAMPLES", 1)
     _check_int(o.seed, "--SEED", 0, MAX_SEED)
     _check_int(o.verbose, "--VERBOSE", 0, 2)
     if not isinstance(o.xla, bool):
@@ -183,6 +190,12 @@ def _check_numbers(o: Options):
         raise UsageError("--DISTRIBUTE must be one of %s, got %r"
                          % (", ".join(STRATEGIES), o.distribute))
     o.distribute = strategy
+    if o.word_selection is not None:
+        selection = o.word_selection.lower() if isinstance(o.word_selection, str) else None
+        if selection not in WORD_SELECTIONS:
+            raise UsageError("--WORD_SELECTION must be one of %s, got %r"
+                             % (", ".join(WORD_SELECTIONS), o.word_selection))
+        o.word_selection = selection
     _check_float(o.lr_bert, "--LR_BERT", positive=True)
     _check_float(o.lr_soft_extract, "--LR_SOFT_EXTRACT", positive=True)
     _check_float(o.lam, "--LAMBDA", positive=False)
@@ -289,6 +302,12 @@ def _check_combinations(o: Options, task: TaskSpec):
     if o.action == "train" and task.train_file is None:
         raise UsageError("--TASK %s has no training data; it is predicted with a %s model "
                          "(--PREDICT_ONLY)" % (task.name, task.label_task))
+    if o.eval_split not in ("dev", "test"):
+        raise UsageError("--EVAL_SPLIT must be dev or test, got %r" % (o.eval_split,))
+    if o.eval_split == "test" and (o.action != "eval" or not task.labelled_test):
+        raise UsageError("--EVAL_SPLIT test: %s" % (
+            "only evaluation (--EVAL_ONLY) reads a test split" if o.action != "eval" else
+            "task %s has no labels on its test set" % task.name))
     if o.action == "eval" and task.dev_file is None:
         raise UsageError("--TASK %s has no dev set to evaluate on" % task.name)
     if o.distribute == "multiworker" and o.action != "train":

@@ -106,7 +106,8 @@ class Pipeline:
             seq_len=seq_len, mode="finetune", cased=o.cased,
             vocab_size=vocab_size,
             vocab_sha256=ckpt.file_sha256(o.vocab_path),
-            vocab_path=os.path.abspath(o.vocab_path))
+            vocab_path=os.path.abspath(o.vocab_path),
+            word_selection=o.word_selection or "attention", selection_seed=o.seed)
         return template, given
 
     def _given_stages(self) -> Dict[str, StageCheckpoint]:
@@ -154,7 +155,7 @@ class Pipeline:
             else:
                 train_x, train_y = parser.get_train_data(max_examples=o.max_train_examples)
                 held = ()
-            dev_x, dev_y = parser.get_dev_data()
+            dev_x, dev_y = parser.get_dev_data(max_examples=o.max_eval_examples)
 
         def metrics_on(x, y):
             return lambda model: compute_metrics(self.task, y, self._predict(model, x))
@@ -195,6 +196,10 @@ class Pipeline:
         for name in ("mixed_precision", "distribute"):  # (absent when off: earlier runs
             if getattr(o, name) != "none":               # still resume)
                 options[name] = getattr(o, name)
+        if o.word_selection not in (None, "attention"):
+            options["word_selection"] = o.word_selection
+        if o.max_eval_examples is not None:
+            options["max_eval_examples"] = o.max_eval_examples
         inputs = {"vocab": template.vocab_sha256}
         for split in ("train", "dev"):
             inputs[split] = [ckpt.file_sha256(path)
@@ -420,6 +425,9 @@ class Pipeline:
                 spec = spec.with_retention(o.retention_config)
             except ValueError as e:
                 raise UsageError("--RETENTION_CONFIG: %s" % e) from None
+        if o.word_selection is not None:  # Rand-WS seeded by --SEED
+            spec = dataclasses.replace(spec, word_selection=o.word_selection,
+                                       selection_seed=o.seed)
         if o.model_format == "HDF5":
             return spec.load_model(o.dynamic_padding), spec
         model = spec.build(o.dynamic_padding)
@@ -429,18 +437,22 @@ class Pipeline:
 
     def evaluate(self) -> dict:
         model, spec = self.load_trained()
-        dev_x, dev_y = self._parser(spec.seq_len, spec.cased).get_dev_data()
+        split = self.o.eval_split
+        dev_x, dev_y = self._parser(spec.seq_len, spec.cased).get_labelled_data(
+            split, self.o.max_eval_examples)
         self._open()
         metrics = compute_metrics(self.task, dev_y, self._predict(model, dev_x))
         padding_name = "dynamic" if self.o.dynamic_padding else "fixed"
         retention = spec.applied_retention
         vectors = word_vectors(spec)
-        self.record.log("evaluation of %s on %s dev (%d examples, %s padding): %s; retention "
-                        "configuration %s; %d word vectors per example"
-                        % (self.o.checkpoint_path, self.task.name, len(dev_y), padding_name,
-                           format_metrics(metrics), retention or "none (all kept)", vectors))
-        result = {"checkpoint": self.o.checkpoint_path, "dev_metrics": metrics,
-                  "retention_configuration": retention, "word_vectors_per_example": vectors,
+        self.record.log("evaluation of %s on %s %s (%d examples, %s padding): %s; retention "
+                        "configuration %s (word selection %s); %d word vectors per example"
+                        % (self.o.checkpoint_path, self.task.name, split, len(dev_y),
+                           padding_name, format_metrics(metrics),
+                           retention or "none (all kept)", spec.word_selection, vectors))
+        result = {"checkpoint": self.o.checkpoint_path, "%s_metrics" % split: metrics,
+                  "split": split, "retention_configuration": retention,
+                  "word_selection": spec.word_selection, "word_vectors_per_example": vectors,
                   "num_examples": int(len(dev_y)), "padding": padding_name}
         self.record.update(evaluation=result)
         return result

@@ -9,6 +9,11 @@ import numpy as np
 
 from power_bert.errors import RetentionConfigError
 
+# --WORD_SELECTION: which l_j word vectors each Extract layer keeps. "attention" is
+# PoWER-BERT's significance; "head" (Head-WS) and "random" (Rand-WS) are the
+# input-independent strategies of the paper's ablation (layers.Extract).
+WORD_SELECTIONS = ("attention", "head", "random")
+
 
 def _is_integral(x) -> bool:
     if isinstance(x, (bool, np.bool_)):

@@ -159,9 +159,13 @@ def stage_template(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpo
     Args:
       kept: the checkpoints kept by the stages run so far, by stage name.
     """
-    retention = kept[stage.retention_from].retention if stage.retention_from else None
+    retention = (kept[stage.retention_from].retention if stage.retention_from
+                 else ctx.template.retention)
+    # only Extract layers (mode "retrain") select words; the other stages keep attention
+    selection = ctx.template.word_selection if stage.name == "retrain" else "attention"
     return dataclasses.replace(ctx.template, mode=stage.name, retention=retention,
-                               epoch=None, dev_metrics=None, extra={}, weights_path=None)
+                               word_selection=selection, epoch=None, dev_metrics=None,
+                               extra={}, weights_path=None)
 
 
 def prepare(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint],

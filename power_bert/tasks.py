@@ -145,6 +145,36 @@ class HubLayout:
 
 
 @dataclass(frozen=True)
+class FolderLayout:
+    """A task stored as one text file per example in a folder per class, as the IMDB
+    reviews (``aclImdb/{train,test}/{neg,pos}/<id>_<rating>.txt``, Maas et al. 2011).
+
+    The dev set is a seeded part of the training files (the PoWER-BERT paper holds out
+    20% of IMDB's training reviews for tuning); the test files are labelled (their class
+    folder) and are the reported set.
+
+    Attributes:
+      train_folder, test_folder: the split folders under the layout's root.
+      classes: the folder of each class, in class-index order (also the label strings).
+      dev_fraction: the share of the training files that is the dev set.
+      split_seed: seed of the train/dev split and of the order of every split (fixed,
+        not --SEED, so every run tunes on the same dev files).
+      file_pattern: regular expression an example's file name must match.
+      search_dirs: folders relative to DATA_DIR where the root is looked for, in order
+        (DATA_DIR is the ``aclImdb`` folder, or the folder it was extracted into).
+      strip_tags: HTML tags replaced by a space (the reviews' line breaks ``<br />``).
+    """
+    train_folder: str
+    test_folder: str
+    classes: Tuple[str, ...]
+    dev_fraction: float
+    split_seed: int
+    file_pattern: str
+    search_dirs: Tuple[str, ...]
+    strip_tags: str
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """How to read, score and submit one task.
 
@@ -180,6 +210,8 @@ class TaskSpec:
       reference: the task's reference hyper-parameters (None: the defaults).
       hub: where the task is in the Hugging Face ``nyu-mll/glue`` parquet layout and
         how its columns and integer labels read (None: TSV files only).
+      folders: the task is a folder of text files per class (``FolderLayout``: IMDB),
+        not TSV files; its column fields are None and its test set is labelled.
     """
 
     name: str
@@ -196,9 +228,9 @@ class TaskSpec:
     text_b: Optional[int]
     label: Optional[int]
     test_has_header: bool
-    test_num_columns: int
-    test_index: int
-    test_text_a: int
+    test_num_columns: Optional[int]
+    test_index: Optional[int]
+    test_text_a: Optional[int]
     test_text_b: Optional[int]
     dev_num_columns: Optional[int] = None
     score_range: Optional[Tuple[float, float]] = None
@@ -206,6 +238,12 @@ class TaskSpec:
     search_dirs: Tuple[str, ...] = ("",)
     reference: Optional[Hyperparameters] = None
     hub: Optional[HubLayout] = None
+    folders: Optional[FolderLayout] = None
+
+    @property
+    def labelled_test(self) -> bool:
+        """The test split has labels (it can be evaluated: ``--EVAL_SPLIT test``)."""
+        return self.folders is not None
 
     @property
     def hyperparameters(self) -> Hyperparameters:
@@ -230,7 +268,12 @@ class TaskSpec:
             problems.append("max_seq_len (%d) must be at least 3" % self.max_seq_len)
         if (self.train_file is None) != (self.dev_file is None):
             problems.append("train_file and dev_file must both be set or both None")
-        if self.train_file is not None:
+        if self.folders is not None:
+            if self.labels != self.folders.classes:
+                problems.append("labels must be the class folders %s" % (self.folders.classes,))
+            if self.hub is not None:
+                problems.append("a folder task has no hub layout")
+        elif self.train_file is not None:
             if self.num_columns is None or self.text_a is None or self.label is None:
                 problems.append("train/dev files need num_columns, text_a and label")
             else:
@@ -239,6 +282,9 @@ class TaskSpec:
                         "train/dev", count,
                         {"text_a": self.text_a, "text_b": self.text_b,
                          "label": self.label})
+        if self.folders is None and None in (self.test_num_columns, self.test_index,
+                                             self.test_text_a):
+            problems.append("the test file needs test_num_columns, test_index, test_text_a")
         problems += _column_problems(
             "test", self.test_num_columns,
             {"test_index": self.test_index, "test_text_a": self.test_text_a,
@@ -478,6 +524,18 @@ _TASK_LIST = (
         hub=HubLayout(config="ax", train_split=None, dev_split=None, test_split="test",
                       text_a="premise", text_b="hypothesis", label_names=_HUB_NLI_3,
                       labels=_HUB_NLI_3, search_dirs=("", "ax", "../ax"))),
+    # IMDB movie reviews (Maas et al., ACL 2011) as users download them (aclImdb_v1.tar.gz):
+    # long documents, so 512 word pieces, the most BERT takes.
+    TaskSpec(
+        name="imdb", glue_name=None, labels=("neg", "pos"), metrics=("accuracy",),
+        max_seq_len=512, train_file="train", dev_file="train", test_file="test",
+        has_header=False, num_columns=None, text_a=None, text_b=None, label=None,
+        test_has_header=False, test_num_columns=None, test_index=None, test_text_a=None,
+        test_text_b=None,
+        folders=FolderLayout(train_folder="train", test_folder="test", classes=("neg", "pos"),
+                             dev_fraction=0.2, split_seed=0,
+                             file_pattern=r"(?P<id>\d+)_(?P<rating>\d+)\.txt",
+                             search_dirs=("", "aclImdb"), strip_tags=r"<br\s*/?>")),
     # The project's embedded synthetic sentiment set, in SST-2's layout (TSV only).
     replace(_SST2, name="demo", glue_name=None, reference=None, hub=None),
 )
@@ -523,6 +581,6 @@ def get_task(name) -> TaskSpec:
     return TASKS[key]
 
 
-__all__ = ["TaskSpec", "HubLayout", "HUB_LABEL_COLUMN", "HUB_INDEX_COLUMN", "HUB_DATASET",
+__all__ = ["TaskSpec", "HubLayout", "FolderLayout", "HUB_LABEL_COLUMN", "HUB_INDEX_COLUMN", "HUB_DATASET",
            "HUB_CARD_URL", "Hyperparameters", "DEFAULT_HYPERPARAMETERS", "TASKS", "TASK_NAMES", "GLUE_SUBMISSION_NAMES", "SPLITS",
            "METRIC_NAMES", "get_task"]

@@ -102,7 +102,7 @@ def test_significance_ignores_diagonal_and_padded_query_rows():
 @pytest.mark.parametrize("retain", [1, 2, 4, 6, 8, 10, 12])
 def test_extract_matches_numpy_reference(retain):
     x, probs, mask = _inputs(seed=4)
-    kept, kept_mask = Extract(retain)([tf.constant(x), tf.constant(probs), tf.constant(mask)])
+    kept, kept_mask, _ = Extract(retain)([tf.constant(x), tf.constant(probs), tf.constant(mask)])
     positions = extract_positions(probs.astype(np.float64), mask, retain)  # [B, K]
     want_x = np.take_along_axis(x, positions[:, :, None], axis=1)  # [B, K, H]
     want_mask = np.take_along_axis(mask, positions, axis=1)  # [B, K]
@@ -114,7 +114,7 @@ def test_extract_matches_numpy_reference(retain):
 
 def test_extract_keeps_cls_and_all_real_words_when_retain_exceeds_them():
     x, probs, mask = _inputs(seed=5)
-    kept, kept_mask = Extract(7)([tf.constant(x), tf.constant(probs), tf.constant(mask)])
+    kept, kept_mask, _ = Extract(7)([tf.constant(x), tf.constant(probs), tf.constant(mask)])
     for b, n in enumerate(REAL):
         np.testing.assert_array_equal(kept[b, 0].numpy(), x[b, 0])  # [CLS] first
         # Every real word survives (in order) before any padding word.

@@ -67,7 +67,7 @@ def test_retrain_model_reproduces_numpy_bert_with_extraction(google_bert, make_t
     want = bert_forward(variables, config, tokens, segments, mask,
                         retention_configuration=RETENTION)
     np.testing.assert_allclose(outputs[0].numpy(), want["pooled_output"], atol=1e-4)
-    for j, (extracted, extracted_mask) in enumerate(outputs[1:]):
+    for j, (extracted, extracted_mask, _) in enumerate(outputs[1:]):
         assert extracted.shape == (4, RETENTION[j], 16)  # [B, l_j, H]
         np.testing.assert_array_equal(extracted_mask.numpy().sum(-1),
                                       np.minimum(RETENTION[j], [10, 8, 5, 2]))

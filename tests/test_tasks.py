@@ -6,9 +6,9 @@ import pytest
 from power_bert.tasks import (GLUE_SUBMISSION_NAMES, TASK_NAMES, TASKS, TaskSpec, get_task)
 
 
-def test_task_names_cover_glue_and_demo():
+def test_task_names_cover_glue_imdb_and_demo():
     assert TASK_NAMES == ("cola", "sst-2", "mrpc", "sts-b", "qqp", "mnli-m", "mnli-mm",
-                          "qnli", "rte", "wnli", "ax", "demo")
+                          "qnli", "rte", "wnli", "ax", "imdb", "demo")
     assert set(TASKS) == set(TASK_NAMES)
 
 
