@@ -7,7 +7,7 @@
     power-bert convert     a Hugging Face BERT folder into Google's format
     power-bert benchmark   inference time of BERT against PoWER-BERT, interleaved
     power-bert submit      the GLUE files of several runs into one zip
-    power-bert export      a trained model as a SavedModel (TF Serving) that reads raw text
+    power-bert export      a trained model as a SavedModel (TF Serving) or ONNX
 
 Every subcommand takes the upper-case flags of the original release. A subcommand is a
 module with ``add_arguments(parser)`` and ``run(args)``; ``run`` raises a
@@ -32,7 +32,8 @@ COMMANDS = {
     "convert": ("power_bert.convert", "convert a Hugging Face BERT folder to Google's format"),
     "benchmark": ("power_bert.benchmark.cli", "time BERT against PoWER-BERT on a dev set"),
     "submit": ("power_bert.submission", "gather GLUE prediction files into one zip"),
-    "export": ("power_bert.export", "a trained model as a SavedModel that serves raw text"),
+    "export": ("power_bert.export",
+               "a trained model as a SavedModel that serves raw text, or as ONNX"),
 }
 
 
