@@ -37,9 +37,18 @@ def test_onnx_with_xla_is_refused(tmp_path, capsys):
         "itself)")
 
 
+def test_unknown_format_is_refused(tmp_path, capsys):
+    assert cli.main(["export", "--FORMAT", "tflite", "--CHECKPOINT_PATH",
+                     str(tmp_path / "retrain.hdf5"), "--OUTPUT_DIR", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: argument --FORMAT: invalid choice: 'tflite' (choose from "), err
+    assert "savedmodel" in err and "onnx" in err and not (tmp_path / "out").exists()
+
+
 @pytest.fixture(scope="module")
 def onnx_exports(tmp_path_factory):
-    """Every EXPORTS entry of test_export exported as ONNX: {name: (model, predict)}."""
+    """Every EXPORTS entry of test_export exported as ONNX (its --XLA flag is not used):
+    {name: (Keras model, load_onnx's predict, export folder)}."""
     pytest.importorskip("tf2onnx")
     pytest.importorskip("onnxruntime")
     root = tmp_path_factory.mktemp("onnx")
