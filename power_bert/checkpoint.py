@@ -13,7 +13,8 @@ import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from power_bert.config import BertConfig, ConfigError
-from power_bert.errors import CheckpointError, RetentionConfigError
+from power_bert.errors import CheckpointError, RetentionConfigError, UsageError
+from power_bert.outputs import write_json_atomically
 from power_bert.retention import validate_retention_configuration
 
 
@@ -277,6 +278,25 @@ class StageCheckpoint:
             for tmp in (tmp_weights, tmp_meta):
                 if os.path.exists(tmp):
                     os.remove(tmp)
+        return saved
+
+
+    def save_metadata(self, **changes) -> "StageCheckpoint":
+        """Rewrites the metadata of a saved checkpoint with ``changes`` (its weights and
+        their checksum stay); returns the new checkpoint.
+
+        Raises:
+          CheckpointError: not loaded from or saved to a file, or the file cannot be
+            written.
+        """
+        if self.weights_path is None:
+            raise CheckpointError("this checkpoint was not saved to a file")
+        saved = dataclasses.replace(self, **changes)
+        meta_path = os.path.splitext(self.weights_path)[0] + META_SUFFIX
+        try:
+            write_json_atomically(meta_path, saved.to_json())
+        except UsageError as e:
+            raise CheckpointError(str(e)) from None
         return saved
 
 

@@ -2,12 +2,13 @@
 
     power-bert train       fine-tuning -> configuration search -> re-training
     power-bert eval        a trained model on the dev set
-    power-bert predict     a trained model on the test set (GLUE submission files)
+    power-bert predict     a trained model on the test set (GLUE files) or on raw text (--INPUT)
     power-bert check-data  what the pipeline reads from a GLUE folder
     power-bert convert     a Hugging Face BERT folder into Google's format
     power-bert benchmark   inference time of BERT against PoWER-BERT, interleaved
     power-bert submit      the GLUE files of several runs into one zip
     power-bert export      a trained model as a SavedModel (TF Serving) or ONNX
+    power-bert sweep       LAMBDA values x seeds from one fine-tuned model, benchmarked
 
 Every subcommand takes the upper-case flags of the original release. A subcommand is a
 module with ``add_arguments(parser)`` and ``run(args)``; ``run`` raises a
@@ -27,13 +28,16 @@ from power_bert.errors import Interrupted, PowerBertError
 COMMANDS = {
     "train": ("power_bert.commands", "fine-tune, search a retention configuration, re-train"),
     "eval": ("power_bert.commands", "evaluate a trained model on the dev set"),
-    "predict": ("power_bert.commands", "predict the test set with a trained model"),
+    "predict": ("power_bert.commands",
+                "predict the test set, or raw text (--INPUT), with a trained model"),
     "check-data": ("power_bert.check_data", "check a GLUE folder and show what is read"),
     "convert": ("power_bert.convert", "convert a Hugging Face BERT folder to Google's format"),
     "benchmark": ("power_bert.benchmark.cli", "time BERT against PoWER-BERT on a dev set"),
     "submit": ("power_bert.submission", "gather GLUE prediction files into one zip"),
     "export": ("power_bert.export",
                "a trained model as a SavedModel that serves raw text, or as ONNX"),
+    "sweep": ("power_bert.sweep", "trade-off sweep: LAMBDA values x seeds from one "
+                                  "fine-tuned model, then one benchmark of all"),
 }
 
 

@@ -20,7 +20,24 @@ FLAGS = (
     ("--DATA_DIR", dict(help="the task's GLUE folder: train/dev/test .tsv files of the "
                              "GLUE download, or the nyu-mll/glue parquet download (its root "
                              "or the task's config folder)"), ALL),
-    ("--OUTPUT_DIR", dict(required=True, help="folder for checkpoints, log and results"), ALL),
+    ("--OUTPUT_DIR", dict(required=True, help="folder for checkpoints, log and results"),
+     ("train", "eval", "main")),
+    ("--OUTPUT_DIR", dict(help="folder for the test-set predictions and the log (not with "
+                               "--INPUT)"), ("predict",)),
+    ("--INPUT", dict(help="predict raw text instead of the GLUE test set: a .tsv/.csv file "
+                          "with a header (columns sentence, sentence2), a .jsonl file "
+                          "(keys sentence, sentence2), a .txt file (one sentence per line), "
+                          "or - for standard input (default format txt)"), ("predict",)),
+    ("--INPUT_FORMAT", dict(choices=["tsv", "csv", "jsonl", "txt"],
+                            help="format of --INPUT (default: from its extension)"),
+     ("predict",)),
+    ("--OUTPUT", dict(help="with --INPUT: the predictions file (written atomically), or - "
+                           "for standard output (default)"), ("predict",)),
+    ("--OUTPUT_FORMAT", dict(choices=["tsv", "jsonl"],
+                             help="with --INPUT: tsv (default) or jsonl (default for a "
+                                  ".jsonl/.json --OUTPUT)"), ("predict",)),
+    ("--SAVED_MODEL", dict(help="with --INPUT: a folder written by power-bert export, "
+                                "instead of --CHECKPOINT_PATH"), ("predict",)),
     ("--EPOCH", dict(type=int, default=3, help="epochs of each training stage (default 3)"),
      TRAIN),
     ("--BATCH_SIZE", dict(type=int, help="training batch size (default: the task's "
@@ -68,7 +85,12 @@ FLAGS = (
     ("--DISTRIBUTE", dict(default="none", help="none (default), mirrored (tf.distribute."
                                                "MirroredStrategy over every GPU, else every "
                                                "logical CPU device; BATCH_SIZE is the global "
-                                               "batch) or auto (mirrored with 2+ GPUs)"),
+                                               "batch), auto (mirrored with 2+ GPUs) or "
+                                               "multiworker (tf.distribute.MultiWorker"
+                                               "MirroredStrategy over the machines of the "
+                                               "TF_CONFIG environment variable; run the same "
+                                               "command on each, the chief writes "
+                                               "OUTPUT_DIR)"),
      TRAIN),
     ("--SEED", dict(type=int, default=42, help="seed of shuffling and initialisation "
                                                "(default 42)"), ALL),
@@ -81,6 +103,15 @@ FLAGS = (
                                       "search-stage model (OUTPUT_DIR/latest/search.hdf5); the "
                                       "baseline is the finetune.hdf5 beside it or "
                                       "--FINETUNED_CHECKPOINT"), TRAIN),
+    ("--TUNE_FRACTION", dict(type=float, help="hold out this part of the training set "
+                                              "(e.g. 0.2; of MAX_TRAIN_EXAMPLES when given), "
+                                              "train without it and choose the epochs on "
+                                              "it; the dev set is measured only for the "
+                                              "chosen models (default: choose on dev)"),
+     TRAIN),
+    ("--TUNE_SEED", dict(type=int, default=0, help="seed of the held-out part of "
+                                                   "--TUNE_FRACTION, independent of --SEED "
+                                                   "(default 0)"), TRAIN),
     ("--FRESH", dict(action="store_true", help="start a new run even if an interrupted run "
                                                "of the same command could be resumed"), TRAIN),
     ("--VERBOSE", dict(type=int, default=1, help="Keras progress output: 0 none, 1 progress "
@@ -89,10 +120,12 @@ FLAGS = (
 ALIASES = {"--EPOCH": ("--EPOCHS",)}
 
 
-def add_arguments(parser, command: str):
-    """Adds the flags that ``command`` ("train", "eval", "predict" or "main") takes."""
+def add_arguments(parser, command: str, exclude=()):
+    """Adds the flags that ``command`` ("train", "eval", "predict" or "main") takes,
+    except those in ``exclude`` (a command built on training, such as the sweep, sets
+    them itself)."""
     for flag, kwargs, commands in FLAGS:
-        if command in commands:
+        if command in commands and flag not in exclude:
             parser.add_argument(flag, *ALIASES.get(flag, ()), dest=flag[2:], **kwargs)
     parser.set_defaults(command=command)
 
@@ -117,12 +150,21 @@ def options_from_args(args):
         search_checkpoint=given.get("SEARCH_CHECKPOINT"), fresh=given.get("FRESH", False),
         eval_batch_size=args.EVAL_BATCH_SIZE, dynamic_padding=args.DYNAMIC_PADDING,
         verbose=args.VERBOSE, xla=args.XLA, mixed_precision=args.MIXED_PRECISION,
-        distribute=given.get("DISTRIBUTE", "none"))
+        distribute=given.get("DISTRIBUTE", "none"), tune_fraction=given.get("TUNE_FRACTION"),
+        tune_seed=given.get("TUNE_SEED", 0),
+        input_path=given.get("INPUT"),
+        input_format=given.get("INPUT_FORMAT"), output_path=given.get("OUTPUT"),
+        output_format=given.get("OUTPUT_FORMAT"), saved_model=given.get("SAVED_MODEL"))
 
 
 def run(args):
     from power_bert.options import validate
     options = options_from_args(args)
-    validate(options)  # before TensorFlow loads: a bad flag costs no start-up time
+    # before TensorFlow loads: a bad flag (or --INPUT row) costs no start-up time
+    checked, task, _ = validate(options)
+    texts = None
+    if checked.input_path is not None:
+        from power_bert.rawtext import read_texts
+        texts = read_texts(checked.input_path, checked.input_format, task.text_b is not None)
     from power_bert.pipeline import run as run_pipeline
-    run_pipeline(options)
+    run_pipeline(options, texts=texts)

@@ -767,7 +767,7 @@ class DataParser:
       stats: per split, the SplitStats of the latest read.
     """
 
-    def __init__(self, vocab_path: PathLike, task: TaskLike, data_dir: PathLike,
+    def __init__(self, vocab_path: PathLike, task: TaskLike, data_dir: Optional[PathLike],
                  max_seq_len: Optional[int] = None, cased: bool = False,
                  seed: int = DEFAULT_SEED):
         """Build the tokenizer.
@@ -775,7 +775,7 @@ class DataParser:
         Args:
           vocab_path: BERT vocab.txt.
           task: task name or TaskSpec.
-          data_dir: the task's DATA_DIR.
+          data_dir: the task's DATA_DIR (None: only ``encode_examples`` is used).
           max_seq_len: sequence length; None uses the task's default.
           cased: keep case (cased checkpoints) instead of lower-casing.
           seed: seed of the numpy RandomState that shuffles the training set.
@@ -785,7 +785,7 @@ class DataParser:
           ValueError: unknown task, or max_seq_len below 3.
         """
         self.task = get_task(task)
-        self.data_dir = os.fspath(data_dir)
+        self.data_dir = None if data_dir is None else os.fspath(data_dir)
         self.max_seq_len = int(self.task.max_seq_len if max_seq_len is None else max_seq_len)
         if self.max_seq_len < 3:
             raise ValueError("max_seq_len (%d) must be at least 3 ([CLS] a [SEP] b [SEP])"
@@ -846,10 +846,32 @@ class DataParser:
           ValueError: max_examples below 1.
         """
         data = read_split(self.task, self.data_dir, "train")
-        order = np.random.RandomState(self.seed).permutation(len(data.examples))
-        if max_examples is not None:
-            order = order[:_check_max_examples(max_examples)]
+        order, _ = train_split(len(data.examples), self.seed, max_examples)
         return self._labelled(data, [data.examples[i] for i in order])
+
+    def get_train_and_tune_data(self, tune_fraction: float, tune_seed: int,
+                                max_examples: Optional[int] = None
+                                ) -> Tuple[Tuple[List[np.ndarray], np.ndarray],
+                                           Tuple[List[np.ndarray], np.ndarray], np.ndarray]:
+        """The training set without a held-out tuning part, and that part
+        (``train_split``): the tuning part depends only on ``tune_seed``, the fraction,
+        the cap and the file, never on ``seed``.
+
+        Returns:
+          (training ``(x, y)`` shuffled with ``seed``, tuning ``(x, y)`` in file order,
+          the tuning examples' row indices among the training file's examples).
+
+        Raises:
+          DataError: see ``read_examples``.
+          ValueError: a fraction that leaves no tuning or no training example.
+        """
+        data = read_split(self.task, self.data_dir, "train")
+        order, held = train_split(len(data.examples), self.seed, max_examples, tune_fraction,
+                                  tune_seed)
+        tune = self._labelled(data, [data.examples[i] for i in held])
+        # (encoded last, so that ``stats["train"]`` describes what is trained on)
+        train = self._labelled(data, [data.examples[i] for i in order])
+        return train, tune, held
 
     def get_dev_data(self, max_examples: Optional[int] = None
                      ) -> Tuple[List[np.ndarray], np.ndarray]:
@@ -905,6 +927,48 @@ class DataParser:
         return encoded
 
 
+def train_split(num_examples: int, seed: int, max_examples: Optional[int] = None,
+                tune_fraction: Optional[float] = None, tune_seed: int = 0
+                ) -> Tuple[np.ndarray, np.ndarray]:
+    """Which training-file examples are trained on, and which are held out for tuning.
+
+    Without ``tune_fraction``: a permutation seeded with ``seed``, cut to ``max_examples``
+    (nothing held out). With it, of the ``M = min(num_examples, max_examples)``
+    examples used, ``round(tune_fraction * M)`` are held out first: the head of a
+    permutation of the whole file seeded with ``tune_seed`` alone, so runs that differ
+    in ``seed`` hold out the same examples. The other ``M - held out`` are drawn from the
+    rest with ``seed``.
+
+    Args:
+      num_examples: examples in the training file.
+      seed: seed of the training subset and order.
+      max_examples: use at most this many examples (training + tuning); None: all.
+      tune_fraction: the part held out, in (0, 1); None or 0: none.
+      tune_seed: seed of the held-out part.
+
+    Returns:
+      (training indices in training order, held-out indices in file order), int64.
+
+    Raises:
+      ValueError: max_examples below 1, or a fraction that leaves no tuning or no
+        training example (naming the counts).
+    """
+    used = num_examples if max_examples is None else min(num_examples,
+                                                         _check_max_examples(max_examples))
+    if not tune_fraction:
+        order = np.random.RandomState(seed).permutation(num_examples)[:used]
+        return order.astype(np.int64), np.zeros((0,), dtype=np.int64)
+    held_count = int(round(tune_fraction * used))
+    if held_count < 1 or held_count >= used:
+        raise ValueError("holding out %g of %d training examples leaves %d to tune on and %d "
+                         "to train on; both need at least one"
+                         % (tune_fraction, used, held_count, used - held_count))
+    held = np.sort(np.random.RandomState(tune_seed).permutation(num_examples)[:held_count])
+    rest = np.setdiff1d(np.arange(num_examples), held)  # sorted, so the order below is
+    order = rest[np.random.RandomState(seed).permutation(len(rest))][:used - held_count]
+    return order.astype(np.int64), held.astype(np.int64)  # the same for any held-out set
+
+
 def _check_max_examples(max_examples: int) -> int:
     if int(max_examples) != max_examples or max_examples < 1:
         raise ValueError("max_examples must be a positive integer or None, got %r"
@@ -915,5 +979,5 @@ def _check_max_examples(max_examples: int) -> int:
 __all__ = ["DataError", "DataWarning", "Example", "SplitSource", "SplitData", "SplitStats",
            "EncodedExamples", "DataParser", "DEFAULT_SEED", "REQUIRED_TOKENS", "SPLITS", "TSV",
            "PARQUET", "LAYOUT_NAMES", "detect_layout", "locate_split", "find_split_file",
-           "read_split", "read_examples", "load_vocab", "count_vocab",
+           "read_split", "read_examples", "load_vocab", "count_vocab", "train_split",
            "check_vocab"]

@@ -6,9 +6,10 @@ take the task's reference hyper-parameters (``tasks.TaskSpec.hyperparameters``);
 run says which values it used.
 """
 import dataclasses
+import json
 import math
 import os
-from typing import List, Optional, Tuple
+from typing import List, Mapping, Optional, Tuple
 
 from power_bert.errors import RetentionConfigError, UsageError
 from power_bert.retention import parse_retention_configuration
@@ -17,7 +18,9 @@ from power_bert.tasks import TaskSpec, get_task
 MAX_SEED = 2 ** 31 - 1
 MODEL_FORMATS = ("HDF5", "CKPT")
 PRECISIONS = ("none", "float16", "bfloat16")  # --MIXED_PRECISION (precision.py)
-STRATEGIES = ("auto", "none", "mirrored")  # --DISTRIBUTE (distribute.py)
+STRATEGIES = ("auto", "none", "mirrored", "multiworker")  # --DISTRIBUTE (distribute.py)
+TF_CONFIG_EXAMPLE = ('{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                     '"task": {"type": "worker", "index": 0}}')
 # The options that decide a training run's result (with its input files' checksums):
 # the same command with the same inputs resumes an interrupted run of them.
 RESULT_OPTIONS = ("task", "epochs", "batch_size", "lr_bert", "lr_soft_extract", "lam", "cased",
@@ -64,7 +67,18 @@ class Options:
     verbose: int = 1
     xla: bool = False  # XLA for training steps and inference
     mixed_precision: str = "none"  # "none", "float16" or "bfloat16" (precision.PRECISIONS)
-    distribute: str = "none"  # "auto", "none" or "mirrored" (distribute.STRATEGIES)
+    distribute: str = "none"  # "auto", "none", "mirrored" or "multiworker" (STRATEGIES)
+    # Held-out model selection: this part of the (capped) training set is not trained on
+    # and chooses the epochs; the dev set is measured only for the chosen models.
+    tune_fraction: Optional[float] = None  # None or 0: choose on the dev set
+    tune_seed: int = 0  # seed of the held-out part (independent of ``seed``)
+    # prediction on raw text (rawtext.py): --INPUT, its format, --OUTPUT and its format,
+    # and the model as an exported SavedModel instead of --CHECKPOINT_PATH
+    input_path: Optional[str] = None
+    input_format: Optional[str] = None
+    output_path: Optional[str] = None
+    output_format: Optional[str] = None
+    saved_model: Optional[str] = None
 
     @property
     def action(self) -> str:
@@ -99,8 +113,22 @@ def validate(options: Options) -> Tuple[Options, TaskSpec, List[str]]:
         notes += ["warning: %s=%g is outside the paper's range [%g, %g]" % (flag, getattr(o, f),
                                                                             low, high)
                   for f, flag, low, high in PAPER_RANGES if not low <= getattr(o, f) <= high]
+    if o.input_path is not None:
+        _check_raw_text(o, task)
+        return o, task, notes
+    for value, flag in ((o.output_path, "--OUTPUT"), (o.input_format, "--INPUT_FORMAT"),
+                        (o.output_format, "--OUTPUT_FORMAT"), (o.saved_model, "--SAVED_MODEL")):
+        if value is not None:
+            raise UsageError("%s is used with --INPUT (prediction on raw text)" % flag)
     _check_paths(o)
     _check_combinations(o, task)
+    if o.distribute == "multiworker":
+        worker_task(os.environ)  # TF_CONFIG, read before TensorFlow starts
+        if o.action == "train" and not o.fresh:
+            o.fresh = True
+            notes.append("--DISTRIBUTE multiworker: a new run (an interrupted multi-worker "
+                         "run is not resumed, as the workers would restart from different "
+                         "states)")
     return o, task, notes
 
 
@@ -158,6 +186,13 @@ def _check_numbers(o: Options):
     _check_float(o.lr_bert, "--LR_BERT", positive=True)
     _check_float(o.lr_soft_extract, "--LR_SOFT_EXTRACT", positive=True)
     _check_float(o.lam, "--LAMBDA", positive=False)
+    if o.tune_fraction is not None:
+        _check_float(o.tune_fraction, "--TUNE_FRACTION", positive=False)
+        if o.tune_fraction >= 1:
+            raise UsageError("--TUNE_FRACTION must be in [0, 1) (the part of the training set "
+                             "held out for choosing epochs), got %r" % (o.tune_fraction,))
+        o.tune_fraction = float(o.tune_fraction) or None
+    _check_int(o.tune_seed, "--TUNE_SEED", 0, MAX_SEED)
     if isinstance(o.retention_config, str):
         o.retention_config = list(parse_retention_configuration(o.retention_config))
     if o.retention_config is not None:
@@ -215,6 +250,11 @@ def _check_paths(o: Options):
             _need_file(o.bert_config_path, "--BERT_CONFIG_PATH", why)
             _need_checkpoint(o.checkpoint_path, "--CHECKPOINT_PATH", why)
         return
+    _check_trained_model(o)
+
+
+def _check_trained_model(o: Options):
+    """--CHECKPOINT_PATH (and its format) of evaluation or prediction."""
     why = " with --EVAL_ONLY/--PREDICT_ONLY"
     if o.model_format is not None:
         o.model_format = o.model_format.upper()
@@ -240,6 +280,9 @@ def _check_combinations(o: Options, task: TaskSpec):
         if value and o.action != "train":
             raise UsageError("%s is for training; with --EVAL_ONLY or --PREDICT_ONLY give the "
                              "model as --CHECKPOINT_PATH" % flag)
+    if o.tune_fraction and o.action != "train":
+        raise UsageError("--TUNE_FRACTION is for training (it holds out part of the training "
+                         "set to choose epochs); evaluation always uses the dev set")
     if o.pred_glue and task.glue_name is None:
         raise UsageError("--PRED_GLUE: task %s has no GLUE submission file; drop the flag "
                          "to write OUTPUT_DIR/test_predictions.tsv" % task.name)
@@ -248,6 +291,123 @@ def _check_combinations(o: Options, task: TaskSpec):
                          "(--PREDICT_ONLY)" % (task.name, task.label_task))
     if o.action == "eval" and task.dev_file is None:
         raise UsageError("--TASK %s has no dev set to evaluate on" % task.name)
+    if o.distribute == "multiworker" and o.action != "train":
+        raise UsageError("--DISTRIBUTE multiworker is for training; evaluate or predict on "
+                         "one machine")
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerTask:
+    """This process's place in a multi-worker cluster (``TF_CONFIG``).
+
+    Attributes:
+      type: "chief" or "worker".
+      index: the task's index among the tasks of its type.
+      has_chief: the cluster names a "chief" task.
+      workers: the tasks that train (the chief and the workers).
+    """
+    type: str
+    index: int
+    has_chief: bool
+    workers: int
+
+    @property
+    def chief(self) -> bool:
+        """The task that writes OUTPUT_DIR: the "chief" task, or worker 0 when the cluster
+        has no chief (TensorFlow's rule, as in Keras' ModelCheckpoint)."""
+        return self.type == "chief" or (not self.has_chief and self.index == 0)
+
+
+def worker_task(environ: Mapping[str, str]) -> WorkerTask:
+    """Reads and checks the ``TF_CONFIG`` variable of ``environ`` (without TensorFlow).
+
+    Raises:
+      UsageError: TF_CONFIG missing, not JSON, without cluster.worker, or with a task
+        that is not in the cluster; the message names TF_CONFIG and shows an example.
+    """
+    text = environ.get("TF_CONFIG")
+    example = "; e.g. TF_CONFIG='%s' on the first machine" % TF_CONFIG_EXAMPLE
+    if not text:
+        raise UsageError("--DISTRIBUTE multiworker needs the TF_CONFIG environment variable "
+                         "(the cluster's workers and this process's task)" + example)
+    try:
+        config = json.loads(text)
+    except ValueError as e:
+        raise UsageError("TF_CONFIG is not JSON (%s)%s" % (e, example)) from None
+    cluster = config.get("cluster") if isinstance(config, dict) else None
+    if not isinstance(cluster, dict) or not _addresses(cluster.get("worker")):
+        raise UsageError("TF_CONFIG has no cluster.worker list of host:port addresses%s"
+                         % example)
+    sizes = {}
+    for kind in ("chief", "worker"):
+        if kind in cluster:
+            if not _addresses(cluster[kind]):
+                raise UsageError("TF_CONFIG cluster.%s must be a list of host:port addresses, "
+                                 "got %r" % (kind, cluster[kind]))
+            sizes[kind] = len(cluster[kind])
+    if sizes.get("chief", 0) > 1:
+        raise UsageError("TF_CONFIG cluster.chief has %d addresses; a cluster has at most one "
+                         "chief" % sizes["chief"])
+    task = config.get("task")
+    kind = task.get("type") if isinstance(task, dict) else None
+    index = task.get("index") if isinstance(task, dict) else None
+    if kind not in sizes:
+        raise UsageError("TF_CONFIG task.type must be one of %s (the cluster's task types), "
+                         "got %r" % (", ".join(sorted(sizes)), kind))
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < sizes[kind]:
+        raise UsageError("TF_CONFIG task.index must be an integer in [0, %d] (cluster.%s has "
+                         "%d addresses), got %r" % (sizes[kind] - 1, kind, sizes[kind], index))
+    return WorkerTask(kind, index, "chief" in sizes, sum(sizes.values()))
+
+
+def _addresses(value) -> bool:
+    """A non-empty list of "host:port" strings."""
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(a, str) and a.rpartition(":")[0] and a.rpartition(":")[2].isdigit()
+        for a in value)
+
+
+def _check_raw_text(o: Options, task: TaskSpec):
+    """``predict --INPUT``: the input, the output and the model (one of --CHECKPOINT_PATH
+    and --SAVED_MODEL). Every batch is padded to its longest example."""
+    from power_bert import rawtext
+    if o.action != "predict":
+        raise UsageError("--INPUT is used with predict (prediction on raw text)")
+    for flag, value in (("--OUTPUT_DIR", o.output_dir), ("--DATA_DIR", o.data_dir),
+                        ("--PRED_GLUE", o.pred_glue)):
+        if value:
+            raise UsageError("%s is for predicting the GLUE test set; with --INPUT the "
+                             "predictions go to --OUTPUT (a file, or standard output)" % flag)
+    if o.input_path != rawtext.STDIO:
+        _need_file(o.input_path, "--INPUT")
+    o.input_format = rawtext.input_format(o.input_path, o.input_format)
+    o.output_format = rawtext.output_format(o.output_path, o.output_format)
+    if o.output_path and o.output_path != rawtext.STDIO and os.path.isdir(o.output_path):
+        raise UsageError("--OUTPUT: %s is a folder, expected a file" % o.output_path)
+    o.dynamic_padding = True
+    if bool(o.checkpoint_path) == bool(o.saved_model):
+        raise UsageError("with --INPUT give the model as either --CHECKPOINT_PATH (a stage "
+                         "checkpoint) or --SAVED_MODEL (a folder of power-bert export)")
+    if o.checkpoint_path:
+        _check_trained_model(o)
+        if o.vocab_path or o.model_format == "CKPT":  # else the one the checkpoint records
+            _need_file(o.vocab_path, "--VOCAB_PATH", " with a Google checkpoint")
+        return
+    if not rawtext.is_saved_model(o.saved_model):
+        raise UsageError("--SAVED_MODEL: %s is not a folder written by power-bert export (no "
+                         "%s)" % (o.saved_model, " or ".join(rawtext.SAVED_MODEL_FILES)))
+    model_task = rawtext.read_saved_model_metadata(o.saved_model).get("task")
+    if model_task != (task.label_task or task.name):
+        raise UsageError("--SAVED_MODEL %s was exported for task %s; --TASK %s needs a %s "
+                         "model" % (o.saved_model, model_task, task.name,
+                                    task.label_task or task.name))
+    for flag, value in (("--RETENTION_CONFIG", o.retention_config), ("--XLA", o.xla),
+                        ("--MIXED_PRECISION", o.mixed_precision != "none"),
+                        ("--VOCAB_PATH", o.vocab_path), ("--BERT_CONFIG_PATH",
+                                                         o.bert_config_path)):
+        if value:
+            raise UsageError("%s does not apply to --SAVED_MODEL: the export fixed it (see "
+                             "power-bert export)" % flag)
 
 
 def looks_like_tf_checkpoint(path: str) -> bool:

@@ -57,6 +57,26 @@ def write_json_atomically(path: str, data: Dict):
             os.remove(tmp)
 
 
+def write_bytes_atomically(path: str, data: bytes) -> None:
+    """Writes ``data`` to ``path`` through a temporary file in the same folder (created
+    if needed), renamed over it: an interruption never leaves a partial file under the
+    final name. OSError propagates; the temporary file is removed."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temp_path = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path),
+                                         suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp_path, path)
+    except BaseException:
+        if os.path.exists(temp_path):
+            os.remove(temp_path)
+        raise
+
+
 def check_new_folder(output_dir: str, overwrite: bool, error: Type[PowerBertError]) -> str:
     """The absolute path of a folder a command creates (``convert``, ``export``): absent,
     empty, or replaced with ``--OVERWRITE``.
@@ -180,11 +200,9 @@ class RunFolder:
         one (``fresh``, or none to resume). Returns (the run, whether it is resumed)."""
         digest = fingerprint(options, inputs)
         if not fresh:
-            for state_path in sorted(glob.glob(os.path.join(output_dir, RUNS, "*", "run.json")),
-                                     reverse=True):
-                state = read_json(state_path)
-                if state and state.get("hash") == digest and state.get("status") != "complete":
-                    return cls(output_dir, os.path.basename(os.path.dirname(state_path))), True
+            unfinished = cls.find(output_dir, options, inputs, complete=False)
+            if unfinished is not None:
+                return unfinished, True
         run_id = "%s-%s" % (datetime.datetime.now().strftime("%Y%m%d-%H%M%S"), digest)
         run = cls(output_dir, run_id)
         suffix = 1
@@ -199,6 +217,20 @@ class RunFolder:
         run.write_state({"id": run.id, "hash": digest, "status": "running", "started": now(),
                          "options": options, "inputs": inputs, "stages": {}})
         return run, False
+
+    @classmethod
+    def find(cls, output_dir: str, options: Dict, inputs: Dict[str, str], complete: bool
+             ) -> Optional["RunFolder"]:
+        """The newest complete (or, with ``complete`` False, unfinished) run of these
+        options and inputs in ``output_dir``, or None."""
+        digest = fingerprint(options, inputs)
+        for state_path in sorted(glob.glob(os.path.join(output_dir, RUNS, "*", "run.json")),
+                                 reverse=True):
+            state = read_json(state_path)
+            if state and state.get("hash") == digest and (
+                    state.get("status") == "complete") == complete:
+                return cls(output_dir, os.path.basename(os.path.dirname(state_path)))
+        return None
 
     def state(self) -> Dict:
         return read_json(self.state_path) or {}

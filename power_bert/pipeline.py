@@ -7,7 +7,9 @@ OUTPUT_DIR receives:
   retrain.hdf5 / retrain.json     best re-trained PoWER-BERT model
   log.txt                         appended to, never truncated
   results.json                    baseline and PoWER-BERT metrics, retention
-                                  configuration, word vectors processed
+                                  configuration, word vectors processed, how epochs
+                                  were chosen ("selection": on dev, or with
+                                  --TUNE_FRACTION on a held-out part of train)
   glue/<Task>.tsv or test_predictions.tsv   test-set predictions
 Each .json beside a weights file is a ``checkpoint.StageCheckpoint``: what rebuilds
 that model (BERT config, task, labels, sequence length, mode, retention configuration,
@@ -15,11 +17,14 @@ casing, vocabulary size and checksum, epoch, dev metrics).
 """
 import dataclasses
 import os
+import sys
 import warnings
 from typing import Dict, List, Optional, Tuple
 
+import numpy as np
+
 from power_bert import checkpoint as ckpt
-from power_bert import google_ckpt, inference, training
+from power_bert import distribute, google_ckpt, inference, rawtext, training
 from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint
 from power_bert.config import BertConfig
@@ -29,7 +34,7 @@ from power_bert.metrics import compute_metrics, format_metrics
 from power_bert.options import RESULT_OPTIONS, Options, validate
 from power_bert.outputs import OutputLock, RunFolder, RunRecord
 from power_bert.stages import (STAGES, ResumeState, StageContext, prepare, record_entry,
-                               run_stage, word_vectors)
+                               run_stage, selection_record, word_vectors)
 from power_bert.submission import write_glue_predictions, write_predictions
 from power_bert.tasks import get_task
 
@@ -43,7 +48,8 @@ class Pipeline:
     def __init__(self, options: Options):
         self.o, self.task, self.notes = validate(options)
         self.label_task = get_task(self.task.label_task) if self.task.label_task else self.task
-        self.record = RunRecord(self.o.output_dir)
+        # (prediction on raw text writes no log: it has no OUTPUT_DIR)
+        self.record = RunRecord(self.o.output_dir) if self.o.output_dir else None
 
     # ----- shared helpers ------------------------------------------------------------
     def _parser(self, seq_len: int, cased: bool) -> DataParser:
@@ -136,18 +142,50 @@ class Pipeline:
         """The stages' shared context, and the warnings met while reading the data."""
         o = self.o
         parser = self._parser(template.seq_len, o.cased)
+        tune = None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
-            train_x, train_y = parser.get_train_data(max_examples=o.max_train_examples)
+            if o.tune_fraction:
+                try:
+                    (train_x, train_y), tune, held = parser.get_train_and_tune_data(
+                        o.tune_fraction, o.tune_seed, max_examples=o.max_train_examples)
+                except ValueError as e:
+                    raise UsageError("--TUNE_FRACTION %g: %s" % (o.tune_fraction, e)) from None
+            else:
+                train_x, train_y = parser.get_train_data(max_examples=o.max_train_examples)
+                held = ()
             dev_x, dev_y = parser.get_dev_data()
+
+        def metrics_on(x, y):
+            return lambda model: compute_metrics(self.task, y, self._predict(model, x))
+
         ctx = StageContext(
             options=o, task=self.task, template=template, train=(train_x, train_y),
-            dev=(dev_x, dev_y),
-            evaluate=lambda model: compute_metrics(self.task, dev_y, self._predict(model, dev_x)),
+            dev=(dev_x, dev_y), evaluate=metrics_on(*(tune or (dev_x, dev_y))),
             log=self.record.log,
-            steps=training.train_steps(len(train_y), o.batch_size, o.epochs))
+            steps=training.train_steps(len(train_y), o.batch_size, o.epochs),
+            report=metrics_on(dev_x, dev_y) if tune else None,
+            selection=selection_record(o.tune_fraction, o.tune_seed, held, len(train_y)))
         return ctx, ["warning: %s" % w.message for w in caught
                      if issubclass(w.category, DataWarning)]
+
+    def _check_given_selection(self, ctx: StageContext, given: Dict[str, StageCheckpoint]):
+        """With --TUNE_FRACTION, a model given on the command line must not have trained
+        on the held-out part: it must have held out the same examples."""
+        if not self.o.tune_fraction:
+            return
+        for stage, spec in given.items():
+            recorded = spec.extra.get("selection") or {}
+            if recorded.get("tune_indices_sha256") == ctx.selection["tune_indices_sha256"]:
+                continue
+            what = "fine-tuned" if stage == "finetune" else "search-stage"
+            raise UsageError(
+                "the given %s model %s was %s, so it may have trained on the %d examples "
+                "--TUNE_FRACTION %g --TUNE_SEED %d holds out; train it with the same "
+                "--TUNE_FRACTION, --TUNE_SEED and --MAX_TRAIN_EXAMPLES"
+                % (what, spec.weights_path,
+                   recorded.get("protocol", "selected and reported on dev"),
+                   ctx.selection["tune_examples"], self.o.tune_fraction, self.o.tune_seed))
 
     def _fingerprint(self, given: Dict[str, StageCheckpoint], template: StageCheckpoint
                      ) -> Tuple[Dict, Dict]:
@@ -161,6 +199,8 @@ class Pipeline:
         for split in ("train", "dev"):
             inputs[split] = [ckpt.file_sha256(path)
                              for path in locate_split(self.task, o.data_dir, split).paths]
+        if o.tune_fraction:  # (absent when off: earlier runs still resume)
+            options.update(tune_fraction=o.tune_fraction, tune_seed=o.tune_seed)
         for stage, spec in given.items():
             inputs[stage] = spec.weights_sha256 or ckpt.file_sha256(spec.weights_path)
         if not given:
@@ -169,15 +209,37 @@ class Pipeline:
             inputs["checkpoint"] = ckpt.file_sha256(prefix + ".index")  # holds each tensor's CRC
         return options, inputs
 
+    def completed_run(self) -> Optional[RunFolder]:
+        """A completed training run in OUTPUT_DIR of these same options and input files
+        (what ``train`` would compute again), or None. Reads no data set (checksums
+        only) and loads no model."""
+        template, given = self._start()
+        options, inputs = self._fingerprint(given, template)
+        return RunFolder.find(self.o.output_dir, options, inputs, complete=True)
+
     def train(self) -> dict:
+        """The three stages (those not given as checkpoints); under ``--DISTRIBUTE
+        multiworker`` every worker trains, only the chief writes OUTPUT_DIR."""
+        with distribute.output_dir(self.o.distribute, self.o.output_dir) as folder:
+            if folder != self.o.output_dir:
+                self.o = dataclasses.replace(self.o, output_dir=folder)
+                self.record = RunRecord(folder)
+            return self._train()
+
+    def _train(self) -> dict:
         template, given = self._start()
         ctx, data_warnings = self._context(template)
+        self._check_given_selection(ctx, given)
         keras.utils.set_random_seed(self.o.seed)
         kept = dict(given)
-        if "finetune" in kept:  # the baseline's dev metrics, measured as the stages measure
-            kept["finetune"] = dataclasses.replace(
-                kept["finetune"],
-                dev_metrics=ctx.evaluate(kept["finetune"].load_model(self.o.dynamic_padding)))
+        if "finetune" in kept:  # the baseline's metrics, measured as the stages measure
+            spec = kept["finetune"]
+            model = spec.load_model(self.o.dynamic_padding)
+            extra = dict(spec.extra, tune_metrics=ctx.evaluate(model)) if ctx.report else (
+                spec.extra)
+            kept["finetune"] = dataclasses.replace(spec, dev_metrics=ctx.dev_metrics(model),
+                                                   extra=extra)
+            del model
         # The first stage's model is built and loaded before anything is written, so a
         # checkpoint that does not fit leaves OUTPUT_DIR as it was.
         todo = [stage for stage in STAGES if stage.name not in kept]
@@ -194,6 +256,7 @@ class Pipeline:
             self.record.log("%s run %s in %s" % ("resuming" if resumed else "training:",
                                                   run.id, run.path))
             self._log_data(ctx)
+            self.record.update(selection=ctx.selection)
             try:
                 self._train_stages(ctx, run, kept, todo, first)
             except KeyboardInterrupt:
@@ -205,7 +268,7 @@ class Pipeline:
             for note in run.complete(self.record.results()):
                 self.record.log(note)
             self.record.log("run %s complete: %s (OUTPUT_DIR/latest)" % (run.id, run.path))
-        return self.record.results()
+        return dict(self.record.results(), run=run.id, run_dir=run.path)
 
     def _train_stages(self, ctx: StageContext, run: RunFolder, kept: Dict, todo: List,
                       first: Tuple):
@@ -230,7 +293,7 @@ class Pipeline:
             run.mark_stage(stage.name, kept[stage.name].weights_sha256, kept[stage.name].epoch)
             ResumeState(run.path, stage.name).clear()
             self._finish_stage(stage, kept[stage.name])
-        self._summarise(kept["finetune"], kept["retrain"])
+        self._summarise(kept["finetune"], kept["retrain"], ctx.selection)
         keras.backend.clear_session()
         try:  # a missing test file must not lose the trained models
             test_x, guids = self._parser(ctx.template.seq_len, self.o.cased).get_test_data()
@@ -266,6 +329,10 @@ class Pipeline:
         self.record.log("LR_BERT=%g LR_SOFT_EXTRACT=%g LAMBDA=%g BATCH_SIZE=%d EPOCH=%d"
                         % (self.o.lr_bert, self.o.lr_soft_extract, self.o.lam,
                            self.o.batch_size, self.o.epochs))
+        selection = ctx.selection
+        self.record.log("model selection: %s%s" % (selection["protocol"], "" if (
+            selection["set"] == "dev") else " (%d examples held out, %d trained on)"
+            % (selection["tune_examples"], selection["train_examples"])))
         if self.o.dynamic_padding:
             self.record.log("dynamic padding: each training and dev batch is cut to its "
                             "longest example (same loss and predictions as fixed padding, "
@@ -304,13 +371,13 @@ class Pipeline:
             self.record.log("Retention Configuration: %s" % ",".join(map(str, kept.retention)))
         self.record.update(**record_entry(stage, kept, self.o))
 
-    def _summarise(self, baseline: StageCheckpoint, power: StageCheckpoint):
+    def _summarise(self, baseline: StageCheckpoint, power: StageCheckpoint, selection: Dict):
         base_vectors, power_vectors = word_vectors(baseline), word_vectors(power)
         self.record.update(word_vector_reduction=round(base_vectors / float(power_vectors), 3))
         main = self.task.main_metric
         log = self.record.log
         log("")
-        log("Results on the dev set (%s):" % self.task.name)
+        log("Results on the dev set (%s; %s):" % (self.task.name, selection["protocol"]))
         log("  fine-tuned BERT : %s  (%d word vectors per example)"
             % (format_metrics(baseline.dev_metrics), base_vectors))
         log("  PoWER-BERT      : %s  (%d word vectors per example, %.2fx fewer)"
@@ -336,6 +403,11 @@ class Pipeline:
         o = self.o
         if o.model_format == "HDF5":
             spec = StageCheckpoint.load(o.checkpoint_path)
+            if not o.vocab_path:  # (--INPUT: the vocabulary the checkpoint records)
+                if not spec.vocab_path:
+                    raise UsageError("model %s does not record its vocabulary; give "
+                                     "--VOCAB_PATH" % o.checkpoint_path)
+                o.vocab_path = spec.vocab_path
             self._check_model(spec, "model %s" % o.checkpoint_path)
         else:
             spec = StageCheckpoint(
@@ -382,13 +454,49 @@ class Pipeline:
                         % (self.o.checkpoint_path, spec.applied_retention or "none (all kept)"))
         return self._write_test_predictions(model, test_x, guids, self.o.output_dir)
 
+    def predict_raw(self, texts: Optional[rawtext.Texts] = None) -> np.ndarray:
+        """Predicts the texts of --INPUT into --OUTPUT (``rawtext``); returns the
+        predictions (probabilities ``[N, C]`` or scores ``[N]``).
 
-def run(options: Options):
-    """Runs what the options ask for: training (three stages), evaluation or prediction."""
+        Args:
+          texts: --INPUT as ``rawtext.read_texts`` read it (the command reads it before
+            TensorFlow loads); None reads it here.
+        """
+        o = self.o
+        if texts is None:
+            texts = rawtext.read_texts(o.input_path, o.input_format,
+                                       self.task.text_b is not None)
+        if o.saved_model:
+            backend = rawtext.SavedModelBackend(o.saved_model)
+        else:
+            model, spec = self.load_trained()
+            parser = DataParser(o.vocab_path, self.task, None, max_seq_len=spec.seq_len,
+                                cased=spec.cased)
+            backend = rawtext.CheckpointBackend(model, parser, xla=o.xla)
+        from_file = o.input_path != rawtext.STDIO
+        progress = rawtext.Progress() if from_file and o.verbose else None
+        predictions = rawtext.predict_texts(backend, texts, o.inference_batch_size, progress)
+        rawtext.write_output(o.output_path, rawtext.format_rows(
+            self.label_task, texts, predictions, o.output_format))
+        if o.output_path and o.output_path != rawtext.STDIO:
+            print("%d predictions written to %s" % (len(predictions), o.output_path),
+                  file=sys.stderr)
+        return predictions
+
+
+def run(options: Options, texts: Optional[rawtext.Texts] = None):
+    """Runs what the options ask for: training (three stages), evaluation or prediction
+    (of the test set, or of raw text: ``texts``, or --INPUT read here when None)."""
     from power_bert.precision import policy
     pipeline = Pipeline(options)
+    if pipeline.o.distribute == "multiworker":
+        # before TensorFlow runs anything: the strategy configures the process's
+        # collective operations
+        distribute.make_strategy(pipeline.o.distribute)
     # every model of the run is built under the policy (and, for training, the stages
     # build their models and optimizers in the --DISTRIBUTE strategy's scope)
     with policy(pipeline.o.mixed_precision):
+        if pipeline.o.input_path is not None:
+            return pipeline.predict_raw(texts)
         return getattr(pipeline, {"train": "train", "eval": "evaluate",
                                   "predict": "predict"}[pipeline.o.action])()

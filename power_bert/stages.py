@@ -16,10 +16,13 @@ that the re-training stage applies.
 """
 import dataclasses
 import glob
+import hashlib
 import math
 import os
 import shutil
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
 
 from power_bert import distribute, training
 from power_bert.backend import tf
@@ -93,10 +96,14 @@ class StageContext:
       template: a finetune-mode StageCheckpoint with the run's config, task, labels,
         sequence length, casing and vocabulary (no weights).
       train: ``(x, y)`` training data; dev: ``(x, y)`` dev data.
-      evaluate: model -> dev metrics.
+      evaluate: model -> the metrics that choose epochs (``selection_set``'s).
       log: prints and appends a line to log.txt.
       steps: (total, warm-up) optimizer steps of a stage.
       run_dir: the run folder the stages write to.
+      report: model -> dev metrics, when epochs are chosen on a held-out part of the
+        training set (measured only for the kept epoch); None: ``evaluate`` is on dev.
+      selection: how epochs are chosen (``selection_record``), saved with every stage
+        checkpoint; its "set" is "dev" or "tune" (the held-out part).
     """
     options: object
     task: object
@@ -107,6 +114,42 @@ class StageContext:
     log: Callable[[str], None]
     steps: Tuple[int, int]
     run_dir: Optional[str] = None
+    report: Optional[Callable] = None
+    selection: Dict = dataclasses.field(default_factory=lambda: selection_record())
+
+    @property
+    def selection_set(self) -> str:
+        return self.selection["set"]
+
+    def dev_metrics(self, model) -> Dict[str, float]:
+        """The dev metrics of a model (to report, never to choose)."""
+        return (self.report or self.evaluate)(model)
+
+
+def selection_record(tune_fraction: Optional[float] = None, tune_seed: int = 0,
+                     held_out=(), num_train: Optional[int] = None) -> Dict:
+    """How a run chooses its epochs (and a sweep its LAMBDA), for results.json, the log
+    and every stage checkpoint.
+
+    Args:
+      tune_fraction: the part of the training set held out (None: choose on dev).
+      tune_seed: its seed.
+      held_out: the held-out examples' row indices in the training file.
+      num_train: examples trained on.
+
+    Returns:
+      {"protocol": one line, "set": "dev" or "tune"} and, when held out, the fraction,
+      seed, counts and a checksum of the held-out indices (equal checksums: the same
+      examples held out).
+    """
+    if not tune_fraction:
+        return {"protocol": "selected and reported on dev", "set": "dev"}
+    held = np.asarray(held_out, dtype=np.int64)
+    return {"protocol": "selected on %g%% of train held out (seed %d), reported on dev"
+                        % (100 * tune_fraction, tune_seed),
+            "set": "tune", "tune_fraction": tune_fraction, "tune_seed": tune_seed,
+            "tune_examples": int(len(held)), "train_examples": num_train,
+            "tune_indices_sha256": hashlib.sha256(held.tobytes()).hexdigest()}
 
 
 def stage_template(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint]
@@ -213,36 +256,60 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
                 % (stage.name, done, o.epochs,
                    ", ".join(format_metrics(m) for m in history)))
 
+    held_out = ctx.report is not None
+
     def after_epoch(epoch: int, logs: dict):
         metrics = ctx.evaluate(model)
+        # every worker keeps the epoch the chief keeps
+        metrics = dict(zip(metrics, distribute.from_chief(o.distribute,
+                                                          list(metrics.values()))))
         history.append(metrics)
         extra, described = {}, ""
         if stage.trains_retention:
             extra, described = _search_state(model, spec.seq_len, o.lam)
         summaries.epoch(epoch, model, logs, metrics, extra.get("masses"),
-                        extra.get("retention_configuration"))
+                        extra.get("retention_configuration"), split=ctx.selection_set)
         keep = stage.keep == "last" or select_best(
             history, ctx.task.main_metric) == len(history) - 1
         if keep:
-            extra["history"] = list(history)  # dev metrics of every epoch so far
+            extra["history"] = list(history)  # selection metrics of every epoch so far
+            extra["selection"] = ctx.selection
+            if held_out:  # dev is measured once the stage has chosen its epoch
+                extra["tune_metrics"] = metrics
             checkpoint = dataclasses.replace(
-                spec, epoch=epoch, dev_metrics=metrics, extra=extra,
+                spec, epoch=epoch, dev_metrics=None if held_out else metrics, extra=extra,
                 retention=extra.get("retention_configuration", spec.retention))
             kept["checkpoint"] = checkpoint.save(model, ctx.run_dir, stage.name)
         resume.save(model, epoch, history)
-        ctx.log("%s epoch %d/%d: train loss %.4f; dev %s%s%s"
+        ctx.log("%s epoch %d/%d: train loss %.4f; %s %s%s%s"
                 % (stage.name, epoch, o.epochs, logs.get("loss", float("nan")),
-                   format_metrics(metrics), described,
+                   "held-out" if held_out else "dev", format_metrics(metrics), described,
                    "" if not keep else "  (saved)" if stage.keep == "last"
                    else "  (best so far, saved)"))
 
     try:
-        training.fit(model, ctx.train[0], ctx.train[1], o.epochs, o.batch_size, o.seed,
-                     after_epoch, o.verbose, dynamic=o.dynamic_padding, initial_epoch=done,
-                     stage=stage.name)
+        if done < o.epochs:  # (all done: killed before the run recorded the stage)
+            training.fit(model, ctx.train[0], ctx.train[1], o.epochs, o.batch_size, o.seed,
+                         after_epoch, o.verbose, dynamic=o.dynamic_padding,
+                         initial_epoch=done, stage=stage.name)
     finally:
         summaries.close()
+    if held_out and kept["checkpoint"].dev_metrics is None:
+        kept["checkpoint"] = _report_dev(ctx, stage, kept["checkpoint"], model)
     return kept["checkpoint"]  # the resume state stays until the run records the stage
+
+
+def _report_dev(ctx: StageContext, stage: Stage, checkpoint: StageCheckpoint, model
+                ) -> StageCheckpoint:
+    """Measures the dev set once for the epoch a stage chose on held-out data, and
+    records it in the checkpoint's metadata (the weights are not rewritten)."""
+    if stage.keep != "last" or checkpoint.epoch != ctx.options.epochs:
+        load_stage_weights(model, checkpoint.weights_path)  # the kept epoch, not the last
+    metrics = ctx.report(model)
+    ctx.log("%s: epoch %d chosen on the held-out part (%s); dev %s"
+            % (stage.name, checkpoint.epoch, format_metrics(checkpoint.extra["tune_metrics"]),
+               format_metrics(metrics)))
+    return checkpoint.save_metadata(dev_metrics=metrics)
 
 
 def _search_state(model, seq_len: int, lam: float) -> Tuple[Dict, str]:
@@ -266,6 +333,8 @@ def record_entry(stage: Stage, checkpoint: StageCheckpoint, options) -> Dict:
     entry = {"dev_metrics": checkpoint.dev_metrics, "epoch": checkpoint.epoch,
              "checkpoint": checkpoint.weights_path,
              "history": checkpoint.extra.get("history")}
+    if "tune_metrics" in checkpoint.extra:  # chosen on the held-out part (--TUNE_FRACTION)
+        entry["tune_metrics"] = checkpoint.extra["tune_metrics"]
     if stage.trains_retention:
         entry.update({"lambda": options.lam, "lr_soft_extract": options.lr_soft_extract,
                       "masses": checkpoint.extra.get("masses")})

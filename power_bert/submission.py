@@ -14,7 +14,6 @@ zip with the files at its root:
 """
 import os
 import sys
-import tempfile
 import zipfile
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -22,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from power_bert.errors import SubmissionError
+from power_bert.outputs import write_bytes_atomically
 from power_bert.tasks import GLUE_SUBMISSION_NAMES, get_task
 
 HEADER = "index\tprediction"
@@ -147,27 +147,8 @@ def write_predictions(task, guids: Sequence[str], predictions: ArrayLike, path: 
             raise ValueError("%s: bad guid %r (empty, or has a tab or newline)"
                              % (task.name, guid))
     lines = [HEADER] + ["%s\t%s" % pair for pair in zip(guids, values)]
-    _write_atomically(path, ("\n".join(lines) + "\n").encode("utf-8"))
+    write_bytes_atomically(path, ("\n".join(lines) + "\n").encode("utf-8"))
     return path
-
-
-def _write_atomically(path: str, data: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temp_path = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path),
-                                         suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_path, path)
-    except BaseException:
-        if os.path.exists(temp_path):
-            os.remove(temp_path)
-        raise
-
-
 
 
 def collect_submission_files(output_dirs: Sequence[str]

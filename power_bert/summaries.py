@@ -5,6 +5,8 @@ One event file folder per stage, one point per epoch (step = the epoch, 1-based)
   train/<name>                 Keras' epoch averages: loss (the search stage: task loss
                                + LAMBDA * sum_j j * mass(j)), accuracy, mass_loss, ...
   dev/<metric>                 the task's dev metrics (accuracy, f1, mcc, spearman, ...)
+  tune/<metric>                instead of dev/, with --TUNE_FRACTION: the held-out part
+                               of the training set that chooses the epochs
   learning_rate/bert           the rate of the epoch's last update of the BERT weights
                                (LR_BERT's schedule at that step)
   learning_rate/soft_extract   the same for the retention parameters (search stage)
@@ -47,13 +49,14 @@ class StageSummaries:
 
     def epoch(self, epoch: int, model, train_logs: Mapping[str, float],
               dev_metrics: Mapping[str, float], masses: Optional[Sequence[float]] = None,
-              retention: Optional[Sequence[int]] = None):
-        """Writes the scalars of one finished epoch (1-based)."""
+              retention: Optional[Sequence[int]] = None, split: str = "dev"):
+        """Writes the scalars of one finished epoch (1-based); ``split`` names the set
+        ``dev_metrics`` were measured on ("tune": the held-out part of the training set)."""
         scalars: Dict[str, float] = {}
         for name, value in train_logs.items():
             scalars["train/%s" % name] = value
         for name, value in dev_metrics.items():
-            scalars["dev/%s" % name] = value
+            scalars["%s/%s" % (split, name)] = value
         rates = (("bert", getattr(model, "optimizer", None)),
                  ("soft_extract", getattr(model, "retention_optimizer", None)))
         for name, optimizer in rates:

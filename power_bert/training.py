@@ -68,6 +68,12 @@ def compile_for_stage(model, num_labels: int, lr_bert: float, total_steps: int,
         loss, metrics = "sparse_categorical_crossentropy", ["sparse_categorical_accuracy"]
     model.compile(optimizer=adam(lr_bert, total_steps, warmup_steps), loss=loss,
                   metrics=metrics, jit_compile=True if xla else None)  # None: Keras' default
+    # The logs of a training step (loss, metrics: results of variables synchronised over
+    # every replica; the mass term: the same on every replica) hold the global value on
+    # each replica: take the first, as Keras does on TPUs. Keras' default ("auto": a sum
+    # under a multi-worker strategy) logged twice the search stage's loss, accuracy and
+    # mass term on two workers.
+    model.distribute_reduction_method = "first"
     if lr_soft_extract is not None:
         model.configure_search(mass_lambda, adam(lr_soft_extract, total_steps, warmup_steps))
 
@@ -103,7 +109,14 @@ def make_dataset(x, y, batch_size: int, seed: int, shuffle: bool = True,
 
     batches = tf.data.Dataset.from_tensor_slices(orders).flat_map(
         lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
-    return batches.map(gather).prefetch(2)
+    # Under a multi-worker strategy Keras splits every global batch into one slice per
+    # replica and each worker keeps its own slices (sharding by data: the data is in
+    # memory, there are no files to share out), so the replicas together see exactly the
+    # batches of one-device training.
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.DATA)
+    return batches.map(gather).prefetch(2).with_options(options)
 
 
 def steps_per_epoch(num_examples: int, batch_size: int) -> int:

@@ -5,7 +5,7 @@ Trains each stage a few steps on one device and with ``MirroredStrategy`` over 2
 CPU devices (the same global batch, dropout off, the same starting weights) and prints,
 as JSON, the largest difference of any weight; for the search also the difference from
 one-device training with lambda x 2, which is what counting the mass term once per
-replica would give.
+replica would give, and the training logs (loss, accuracy, mass term) of both.
 """
 import json
 import sys
@@ -50,20 +50,21 @@ def main():
                               lr_soft_extract=0.05 if mode == "search" else None,
                               mass_lambda=mass_lambda)
         dataset = make_dataset(x, y, batch, seed=0, epochs=1)
-        model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
-        return replicas, model.get_weights()
+        history = model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0).history
+        return replicas, model.get_weights(), {k: v[-1] for k, v in history.items()}
 
     def largest(a, b):
         return max(float(np.max(np.abs(u - v))) for u, v in zip(a, b))
 
     report = {}
     for mode in ("finetune", "search", "retrain"):
-        _, single = train(mode, "none", lam)
-        replicas, mirrored = train(mode, "mirrored", lam)
+        _, single, single_logs = train(mode, "none", lam)
+        replicas, mirrored, mirrored_logs = train(mode, "mirrored", lam)
         report[mode] = {"replicas": replicas, "difference": largest(single, mirrored),
-                        "moved": largest(single, start[mode])}
+                        "moved": largest(single, start[mode]),
+                        "logs": [single_logs, mirrored_logs]}
         if mode == "search":
-            _, doubled = train(mode, "none", 2 * lam)
+            _, doubled, _ = train(mode, "none", 2 * lam)
             report[mode]["difference_from_lambda_x2"] = largest(doubled, mirrored)
             retention_index = [i for i, w in enumerate(start[mode]) if w.shape == (seq_len,)
                                and np.all(w == 1.0)]

@@ -82,6 +82,31 @@ def test_shape_benchmark_writes_timings_and_ideal_speedups(config_path, tmp_path
     assert table.startswith("Timing only, random weights") and "| dynamic | PoWER-BERT |" in table
 
 
+@pytest.mark.slow
+def test_shape_benchmark_builds_its_models_under_the_mixed_precision_policy(
+        config_path, tmp_path, monkeypatch):
+    built = []
+
+    def build_models(shape, dynamic):
+        models = real_build_models(shape, dynamic)
+        built.extend(model.dtype_policy.name for _, model in models)
+        return models
+
+    real_build_models = shapes.build_models
+    monkeypatch.setattr(shapes, "build_models", build_models)
+    output = tmp_path / "benchmark.json"
+    argv = _argv(config_path, "--MIXED_PRECISION", "BFloat16", "--OUTPUT", str(output))
+    for flag, value in (("--NUM_EXAMPLES", "2"), ("--BATCH_SIZE", "2"), ("--RUNS", "1")):
+        argv[argv.index(flag) + 1] = value  # the smallest run: the policy is what counts
+    assert _exit_code(argv + ["--WARMUP", "0"]) == 0
+    assert built == ["mixed_bfloat16", "mixed_bfloat16"]
+    result = json.loads(output.read_text())
+    assert result["mixed_precision"] == "bfloat16" and result["runs"][0]["speedup"] > 0
+    assert ", mixed precision bfloat16;" in (tmp_path / "benchmark.md").read_text()
+    from power_bert.backend import keras
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored afterwards
+
+
 @pytest.mark.parametrize("flags,message", [
     (["--DATA_DIR", "."], "--DATA_DIR is for benchmarking checkpoints"),
     (["--BASELINE", "f.hdf5"], "--BASELINE is for benchmarking checkpoints"),
@@ -92,6 +117,7 @@ def test_shape_benchmark_writes_timings_and_ideal_speedups(config_path, tmp_path
     (["--RETENTION_CONFIG", "20,12"], "--RETENTION_CONFIG"),
     (["--RETENTION_CONFIG", "20,24,4"], "--RETENTION_CONFIG"),
     (["--RUNS", "0"], "--RUNS must be at least 1"),
+    (["--MIXED_PRECISION", "half"], "argument --MIXED_PRECISION: invalid choice: 'half'"),
 ])
 def test_bad_shape_flags_exit_2(config_path, tmp_path, capsys, monkeypatch, flags, message):
     monkeypatch.chdir(tmp_path)

@@ -21,6 +21,7 @@ from power_bert.benchmark import shapes
 from power_bert.benchmark.report import (BASELINE, DEFINITIONS, LABELS, POWER, markdown_path,
                                          plot_formats, write_outputs)
 from power_bert.errors import BenchmarkError, CheckpointError
+from power_bert.options import PRECISIONS
 
 if TYPE_CHECKING:
     from power_bert.checkpoint import StageCheckpoint
@@ -53,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str = "benchmark"):
                         "batch cut to its longest example; both (default fixed)")
     p.add_argument("--XLA", action="store_true",
                    help="compile the inference functions with XLA (jit_compile=True)")
+    p.add_argument("--MIXED_PRECISION", type=str.lower, choices=PRECISIONS, default="none",
+                   help="none (default), float16 or bfloat16: build the models under the Keras "
+                        "mixed-precision policy (as training's --MIXED_PRECISION)")
     p.add_argument("--MAX_EXAMPLES", type=int, help="use the first N dev examples, >= 1")
     p.add_argument("--OUTPUT", default="benchmark.json",
                    help="results file (default benchmark.json); a .md table is written beside it")
@@ -77,6 +81,7 @@ class BenchmarkOptions:
       paddings: "fixed" and/or "dynamic", in the order they run.
       output: benchmark.json; the Markdown table goes beside it.
       plot: image of metric against time per example, or None.
+      mixed_precision: "none", "float16" or "bfloat16" (``precision.policy``).
     """
     models: Tuple[Tuple[str, str, str], ...]
     data_dir: str
@@ -91,6 +96,7 @@ class BenchmarkOptions:
     output: str = "benchmark.json"
     plot: Optional[str] = None
     verbose: int = 1
+    mixed_precision: str = "none"
 
 
 # flag -> smallest value
@@ -147,7 +153,7 @@ def options_from_args(args: argparse.Namespace) -> BenchmarkOptions:
         batch_size=args.BATCH_SIZE, runs=args.RUNS, warmup=args.WARMUP,
         paddings=PADDINGS if args.PADDING == "both" else (args.PADDING,), xla=bool(args.XLA),
         max_examples=args.MAX_EXAMPLES, output=args.OUTPUT, plot=args.PLOT,
-        verbose=args.VERBOSE)
+        verbose=args.VERBOSE, mixed_precision=args.MIXED_PRECISION)
     check_paths(options)
     return options
 
@@ -391,6 +397,7 @@ def result_document(options: BenchmarkOptions, task: "TaskSpec", seq_len: int,
         "num_runs": options.runs,
         "warmup": options.warmup,
         "xla": bool(options.xla),
+        **precision_entry(options),
         "machine": machine_info(),
         "retention_configuration": models[1].checkpoint.applied_retention,
         "padding": first["padding"],
@@ -404,6 +411,14 @@ def result_document(options: BenchmarkOptions, task: "TaskSpec", seq_len: int,
         "runs": runs,
         "definitions": dict(DEFINITIONS),
     }
+
+
+def precision_entry(options: BenchmarkOptions) -> Dict[str, str]:
+    """``{"mixed_precision": ...}`` in benchmark.json under a mixed-precision policy; none
+    for float32, so float32 results keep the keys of those written before the flag."""
+    if options.mixed_precision == "none":
+        return {}
+    return {"mixed_precision": options.mixed_precision}
 
 
 def benchmark(options: BenchmarkOptions, say: Callable[[str], None] = print) -> Dict:
@@ -443,7 +458,7 @@ def shape_benchmark_options(args: argparse.Namespace
                 (POWER, shape.config_path, "--RETENTION_CONFIG")),
         data_dir="", batch_size=args.BATCH_SIZE, runs=args.RUNS, warmup=args.WARMUP,
         paddings=PADDINGS if args.PADDING == "both" else (args.PADDING,), xla=bool(args.XLA),
-        output=args.OUTPUT, verbose=args.VERBOSE)
+        output=args.OUTPUT, verbose=args.VERBOSE, mixed_precision=args.MIXED_PRECISION)
     if os.path.abspath(markdown_path(options.output)) == os.path.abspath(options.output):
         raise BenchmarkError("--OUTPUT %s: the Markdown table goes beside it as .md; give a "
                              ".json file name" % options.output)
@@ -459,13 +474,18 @@ def run(args: argparse.Namespace) -> int:
     """
     if args.BERT_CONFIG is not None:
         shape, options = shape_benchmark_options(args)
-        shapes.benchmark(shape, options)
-        return 0
-    benchmark(options_from_args(args))
+        timed = lambda: shapes.benchmark(shape, options)  # noqa: E731
+    else:
+        options = options_from_args(args)
+        timed = lambda: benchmark(options)  # noqa: E731
+    from power_bert.precision import policy
+    with policy(options.mixed_precision):  # every model is built under it
+        timed()
     return 0
 
 
 __all__ = ["PADDINGS", "add_arguments", "BenchmarkOptions", "options_from_args",
            "check_paths", "TimedModel", "load_checkpoints", "check_same_task", "check_vocab",
            "load_dev_data", "time_padding", "model_entry", "run_padding", "result_document",
+           "precision_entry",
            "benchmark", "shape_benchmark_options", "run"]

@@ -31,6 +31,14 @@ def _models(run: Dict) -> List[Dict]:
     return [run[BASELINE], run[POWER]] + list(run["extra"].values())
 
 
+def _settings(result: Dict) -> str:
+    """", XLA" and ", mixed precision <type>" as they apply (results written before
+    --MIXED_PRECISION have no entry: float32)."""
+    precision = result.get("mixed_precision", "none")
+    return "%s%s" % (", XLA" if result["xla"] else "",
+                     "" if precision == "none" else ", mixed precision %s" % precision)
+
+
 def markdown_table(result: Dict) -> str:
     """One row per model and padding mode."""
     if result.get("timing_only"):
@@ -39,7 +47,7 @@ def markdown_table(result: Dict) -> str:
     head = ("Inference on the %s dev set (%d examples), batch %d, median of %d runs%s; %s, "
             "%d CPUs, TensorFlow %s.\n\n"
             % (result["task"], result["num_examples"], result["batch_size"], result["num_runs"],
-               ", XLA" if result["xla"] else "", result["machine"]["platform"],
+               _settings(result), result["machine"]["platform"],
                result["machine"]["cpu_count"], result["machine"]["tensorflow"]))
     rows = ["| Padding | Model | %s | ms / example | Word vectors / example | Speed-up "
             "| Ideal | Measured / ideal |" % metric,
@@ -66,7 +74,7 @@ def _timing_table(result: Dict) -> str:
             % (result["note"].capitalize(), config["num_hidden_layers"], config["hidden_size"],
                config["num_attention_heads"], config["intermediate_size"],
                result["num_examples"], result["lengths"], result["seq_len"],
-               result["batch_size"], result["num_runs"], ", XLA" if result["xla"] else "",
+               result["batch_size"], result["num_runs"], _settings(result),
                ",".join(map(str, result["retention_configuration"])),
                result["machine"]["platform"], result["machine"]["cpu_count"],
                result["machine"]["tensorflow"]))

@@ -241,6 +241,7 @@ def benchmark(shape: ShapeOptions, options, say: Callable[[str], None] = print) 
     Returns:
       The content of benchmark.json.
     """
+    from power_bert.benchmark.cli import precision_entry
     from power_bert.benchmark.report import write_outputs
     from power_bert.benchmark.timing import machine_info
     config = shape.config
@@ -259,7 +260,7 @@ def benchmark(shape: ShapeOptions, options, say: Callable[[str], None] = print) 
         "batch_size": options.batch_size, "num_examples": shape.num_examples,
         "seq_len": shape.seq_len, "lengths": shape.lengths_text, "seed": shape.seed,
         "num_runs": options.runs, "warmup": options.warmup, "xla": bool(options.xla),
-        "machine": machine_info(), "retention_configuration": list(shape.retention),
+        **precision_entry(options), "machine": machine_info(), "retention_configuration": list(shape.retention),
         "padding": first["padding"], "speedup": first["speedup"],
         "ideal_speedup": first["ideal_speedup"],
         "speedup_over_ideal": first["speedup_over_ideal"],

@@ -1,0 +1,353 @@
+"""Prediction on raw text (``power-bert predict --INPUT``): sentences from a file or
+standard input, a stage checkpoint or an exported SavedModel, predictions as TSV or
+JSON lines.
+
+Input formats (``--INPUT_FORMAT``, else from the file's extension; standard input
+defaults to ``txt``):
+
+* ``tsv`` (``.tsv``) and ``csv`` (``.csv``): a header row naming the columns; the texts
+  are in ``sentence`` (and ``sentence2`` for a pair task), other columns are ignored.
+  TSV is read as the GLUE files are (no quoting), CSV with Python's default dialect.
+* ``jsonl`` (``.jsonl``, ``.json``): one JSON object per line with string ``sentence``
+  (and ``sentence2``); blank lines are skipped.
+* ``txt`` (``.txt``): one sentence per line, blank lines skipped (single-sentence
+  tasks only).
+
+Output formats (``--OUTPUT_FORMAT``, else ``jsonl`` for an ``.jsonl``/``.json`` file and
+``tsv`` otherwise): one row per input row, in input order, with the text(s), the label
+and the probability of every label, or the score for a regression task (STS-B: the
+model's output, not clipped, as the SavedModel gives it). In TSV a tab, newline or
+carriage return inside a text is written as a space (the tokeniser treats them as spaces
+anyway); JSON lines keep the texts exactly.
+
+Both backends tokenise as training does (``power_bert.tokenization``) and pad every
+batch to its longest example only (dynamic padding), so they give the same predictions,
+and the same as the GLUE test-set path of the same checkpoint.
+"""
+import csv
+import io
+import json
+import os
+import sys
+import time
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from power_bert.errors import DataError, UsageError
+
+INPUT_FORMATS = ("tsv", "csv", "jsonl", "txt")
+OUTPUT_FORMATS = ("tsv", "jsonl")
+EXTENSIONS = {".tsv": "tsv", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".txt": "txt"}
+STDIO = "-"
+TEXT_COLUMNS = ("sentence", "sentence2")  # (first, second) text of a row
+SAVED_MODEL_FILES = ("saved_model.pb", os.path.join("assets", "power_bert.json"))
+
+Texts = Tuple[List[str], Optional[List[str]]]  # (first texts, second texts or None)
+
+
+def input_format(path: str, given: Optional[str]) -> str:
+    """The input's format: ``given`` (``--INPUT_FORMAT``), else the file's extension,
+    else ``txt`` for standard input.
+
+    Raises:
+      UsageError: an unknown format, or a file whose extension names none.
+    """
+    if given is not None:
+        if given.lower() not in INPUT_FORMATS:
+            raise UsageError("--INPUT_FORMAT must be one of %s, got %r"
+                             % (", ".join(INPUT_FORMATS), given))
+        return given.lower()
+    if path == STDIO:
+        return "txt"
+    found = EXTENSIONS.get(os.path.splitext(path)[1].lower())
+    if found is None:
+        raise UsageError("--INPUT %s: cannot tell the format from its extension (%s); give "
+                         "--INPUT_FORMAT %s" % (path, ", ".join(EXTENSIONS),
+                                                "|".join(INPUT_FORMATS)))
+    return found
+
+
+def output_format(path: Optional[str], given: Optional[str]) -> str:
+    """The output's format: ``given`` (``--OUTPUT_FORMAT``), else ``jsonl`` for a
+    ``.jsonl``/``.json`` file and ``tsv`` otherwise (standard output included).
+
+    Raises:
+      UsageError: an unknown format.
+    """
+    if given is not None:
+        if given.lower() not in OUTPUT_FORMATS:
+            raise UsageError("--OUTPUT_FORMAT must be one of %s, got %r"
+                             % (", ".join(OUTPUT_FORMATS), given))
+        return given.lower()
+    if path and path != STDIO and EXTENSIONS.get(os.path.splitext(path)[1].lower()) == "jsonl":
+        return "jsonl"
+    return "tsv"
+
+
+def is_saved_model(path: str) -> bool:
+    """A folder written by ``power-bert export``."""
+    return all(os.path.isfile(os.path.join(path, f)) for f in SAVED_MODEL_FILES)
+
+
+def read_saved_model_metadata(path: str) -> dict:
+    """``assets/power_bert.json`` of an exported SavedModel (task, labels, pair, ...)."""
+    with open(os.path.join(path, SAVED_MODEL_FILES[1]), encoding="utf-8") as reader:
+        return json.load(reader)
+
+
+# ----- reading ---------------------------------------------------------------------------
+def read_texts(path: str, fmt: str, pair: bool, stdin=None) -> Texts:
+    """The texts of an input file (or of standard input for ``-``).
+
+    Args:
+      path: the file, or ``-`` for standard input.
+      fmt: one of ``INPUT_FORMATS``.
+      pair: whether the task takes a second text (``sentence2``).
+      stdin: a binary stream read for ``-`` (default ``sys.stdin.buffer``).
+
+    Returns:
+      (first texts, second texts or None), in input order.
+
+    Raises:
+      DataError: naming the input and line: not UTF-8, a JSON line that does not parse or
+        is not an object of strings, a missing column or key, a pair task's row without
+        ``sentence2``, ``txt`` for a pair task, or no rows at all.
+    """
+    name = "standard input" if path == STDIO else path
+    if fmt == "txt" and pair:
+        raise DataError("%s: a pair task needs two texts per row; give them as tsv, csv or "
+                        "jsonl with columns %s (--INPUT_FORMAT)" % (name, " and ".join(
+                            TEXT_COLUMNS)))
+    if path == STDIO:
+        raw = (stdin or sys.stdin.buffer).read()
+    else:
+        try:
+            with open(path, "rb") as reader:
+                raw = reader.read()
+        except OSError as e:
+            raise DataError("--INPUT %s: %s" % (path, e.strerror or e)) from None
+    text = _decode(raw, name)
+    columns = TEXT_COLUMNS if pair else TEXT_COLUMNS[:1]
+    if fmt == "txt":
+        rows = [[value] for _, value in _lines(text) if value.strip()]
+    elif fmt == "jsonl":
+        rows = _json_rows(text, name, columns)
+    else:
+        rows = _table_rows(text, name, columns, delimiter="\t" if fmt == "tsv" else ",",
+                           quoting=csv.QUOTE_NONE if fmt == "tsv" else csv.QUOTE_MINIMAL)
+    if not rows:
+        raise DataError("%s: no %s to predict" % (name, "rows" if fmt != "txt" else "sentences"))
+    first = [row[0] for row in rows]
+    return first, ([row[1] for row in rows] if pair else None)
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise DataError("%s, line %d: not valid UTF-8 (byte %d of the line: %s)"
+                        % (name, line, column, e.reason)) from None
+
+
+def _lines(text: str):
+    """(1-based line number, line without its line break): only ``\\n`` ends a line (a
+    ``\\r`` before it is dropped), so line numbers are those of an editor and of
+    ``_decode``; other Unicode line breaks stay inside the text."""
+    for number, line in enumerate(text.split("\n"), 1):
+        yield number, line[:-1] if line.endswith("\r") else line
+
+
+def _json_rows(text: str, name: str, columns: Sequence[str]) -> List[List[str]]:
+    rows = []
+    for number, line in _lines(text):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as e:
+            raise DataError("%s, line %d: not a JSON object (%s)" % (name, number, e)) from None
+        if not isinstance(row, dict):
+            raise DataError("%s, line %d: expected a JSON object with %s, got %s"
+                            % (name, number, _names(columns), type(row).__name__))
+        for column in columns:
+            if not isinstance(row.get(column), str):
+                raise DataError("%s, line %d: %s %r (expected a string)" % (
+                    name, number, "no key" if column not in row else "a non-string", column))
+        rows.append([row[column] for column in columns])
+    return rows
+
+
+def _table_rows(text: str, name: str, columns: Sequence[str], delimiter: str,
+                quoting: int) -> List[List[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
+    header, where, rows = None, None, []
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue  # blank lines
+            if header is None:
+                header = [cell.strip() for cell in row]
+                missing = [c for c in columns if c not in header]
+                if missing:
+                    raise DataError("%s, line %d: the header %s has no column %s (the texts "
+                                    "are read from %s)" % (name, reader.line_num, header,
+                                                           _names(missing), _names(columns)))
+                where = [header.index(c) for c in columns]
+                continue
+            short = [c for c, i in zip(columns, where) if i >= len(row)]
+            if short:
+                raise DataError("%s, line %d: %d columns, no %s (the header has %d)"
+                                % (name, reader.line_num, len(row), _names(short),
+                                   len(header)))
+            rows.append([row[i] for i in where])
+    except csv.Error as e:
+        raise DataError("%s, line %d: %s" % (name, reader.line_num, e)) from None
+    if header is None:
+        raise DataError("%s: empty; expected a header row with %s" % (name, _names(columns)))
+    return rows
+
+
+def _names(columns: Sequence[str]) -> str:
+    return " and ".join(repr(c) for c in columns)
+
+
+# ----- predicting ------------------------------------------------------------------------
+class SavedModelBackend:
+    """An exported SavedModel's ``serving_default``: strings in, probabilities or scores
+    out. Needs TensorFlow and tensorflow_text only."""
+
+    def __init__(self, path: str):
+        from power_bert.backend import tf
+        import tensorflow_text  # noqa: F401  (registers the tokeniser's ops)
+        self.metadata = read_saved_model_metadata(path)
+        self._serve = tf.saved_model.load(path).signatures["serving_default"]
+        self._tf = tf
+
+    def __call__(self, first: Sequence[str], second: Optional[Sequence[str]]) -> np.ndarray:
+        texts = {"sentence": self._tf.constant(list(first), self._tf.string)}
+        if second is not None:
+            texts["sentence2"] = self._tf.constant(list(second), self._tf.string)
+        out = self._serve(**texts)
+        return (out["probabilities"] if "probabilities" in out else out["score"]).numpy()
+
+
+class CheckpointBackend:
+    """A Keras model rebuilt from a stage checkpoint (built for any length), fed by the
+    training path's tokeniser; each batch cut to its longest example."""
+
+    def __init__(self, model, parser, xla: bool = False):
+        from power_bert import inference
+        self._parser = parser
+        self._infer = inference.inference_function(model, xla)
+        self._model = model  # the inference function holds it weakly
+
+    def __call__(self, first: Sequence[str], second: Optional[Sequence[str]]) -> np.ndarray:
+        from power_bert.backend import tf
+        from power_bert.data import Example
+        from power_bert.inference import dynamic_batches
+        examples = [Example(str(i), a, None if second is None else second[i], None)
+                    for i, a in enumerate(first)]
+        encoded = self._parser.encode_examples(examples)
+        (tokens, segments), _ = next(dynamic_batches([encoded.token_ids, encoded.segment_ids],
+                                                     len(examples)))
+        out = self._infer(tf.constant(tokens), tf.constant(segments)).numpy()  # [B, C]
+        return out[:, 0] if out.shape[-1] == 1 else out
+
+
+def predict_texts(backend: Callable, texts: Texts, batch_size: int,
+                  progress: Optional[Callable[[int, int], None]] = None) -> np.ndarray:
+    """Predictions of all texts in order, ``batch_size`` at a time.
+
+    Returns:
+      Probabilities ``[N, C]``, or scores ``[N]`` for a regression model.
+    """
+    first, second = texts
+    outputs = []
+    for start in range(0, len(first), batch_size):
+        stop = min(start + batch_size, len(first))
+        outputs.append(np.asarray(backend(first[start:stop],
+                                          None if second is None else second[start:stop])))
+        if progress is not None:
+            progress(stop, len(first))
+    return np.concatenate(outputs, axis=0)
+
+
+class Progress:
+    """A one-line progress bar on standard error (never on standard output, which may
+    hold the predictions), redrawn at most every ``interval`` seconds and at the end."""
+
+    def __init__(self, stream=None, interval: float = 0.5, width: int = 30):
+        self.stream = stream or sys.stderr
+        self.interval, self.width = interval, width
+        self.started = self.shown = time.time()
+
+    def __call__(self, done: int, total: int):
+        now = time.time()
+        if done < total and now - self.shown < self.interval:
+            return
+        self.shown = now
+        filled = self.width * done // max(total, 1)
+        self.stream.write("\r[%s%s] %d/%d examples, %.1fs" % (
+            "=" * filled, "." * (self.width - filled), done, total, now - self.started))
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+# ----- writing ---------------------------------------------------------------------------
+def format_rows(task, texts: Texts, predictions: np.ndarray, fmt: str) -> str:
+    """The output file's text: a TSV with a header, or one JSON object per line.
+
+    Columns: ``sentence`` (``sentence2``), then ``label`` and ``prob_<label>`` for each
+    label (JSON: ``probabilities`` as an object label -> probability), or ``score``.
+    """
+    first, second = texts
+    columns = list(TEXT_COLUMNS if second is not None else TEXT_COLUMNS[:1])
+    rows = [[a] if second is None else [a, second[i]] for i, a in enumerate(first)]
+    if task.is_regression:
+        values = np.asarray(predictions, np.float64).reshape(-1)
+        records = [{"score": float(v)} for v in values]
+    else:
+        values = np.asarray(predictions, np.float64)
+        records = [{"label": task.labels[int(np.argmax(p))],
+                    "probabilities": {label: float(x) for label, x in zip(task.labels, p)}}
+                   for p in values]
+    if fmt == "jsonl":
+        return "".join(json.dumps(dict(zip(columns, row), **record), ensure_ascii=False) + "\n"
+                       for row, record in zip(rows, records))
+    if task.is_regression:
+        header = columns + ["score"]
+        cells = [["%.6f" % r["score"]] for r in records]
+    else:
+        header = columns + ["label"] + ["prob_%s" % label for label in task.labels]
+        cells = [[r["label"]] + ["%.6f" % r["probabilities"][label] for label in task.labels]
+                 for r in records]
+    lines = ["\t".join(header)] + ["\t".join([_tsv_cell(t) for t in row] + more)
+                                   for row, more in zip(rows, cells)]
+    return "\n".join(lines) + "\n"
+
+
+def _tsv_cell(text: str) -> str:
+    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+
+def write_output(path: Optional[str], content: str, stdout=None):
+    """Writes the predictions to ``path`` atomically (a temporary file renamed into
+    place: an interrupted run leaves no partial file), or to standard output.
+
+    Raises:
+      UsageError: the file cannot be written.
+    """
+    if not path or path == STDIO:
+        stream = stdout or sys.stdout
+        stream.write(content)
+        stream.flush()
+        return
+    from power_bert.outputs import write_bytes_atomically
+    try:
+        write_bytes_atomically(path, content.encode("utf-8"))
+    except OSError as e:
+        raise UsageError("--OUTPUT: cannot write %s: %s" % (path, e.strerror or e)) from None

@@ -1,0 +1,289 @@
+"""power-bert predict --INPUT: raw text from TSV, CSV, JSON lines or standard input, with a
+stage checkpoint or an exported SavedModel; the same predictions as the GLUE path.
+
+Tiny stage checkpoints of random weights (test_export's helper) are made once per
+module (each when first needed); the SavedModel tests export the pair model once and
+are slow-marked.
+"""
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from power_bert import cli, inference
+from power_bert.data import DataParser, Example
+from test_export import SECONDS, SENTENCES, SEQ_LEN, VOCAB, _checkpoint
+
+# (name, task, mode, retention)
+MODELS = (("sst2", "sst-2", "finetune", None), ("mrpc", "mrpc", "retrain", (12, 5, 2)),
+          ("stsb", "sts-b", "retrain", (9, 6, 4)))
+# a tab and a quote inside texts (JSON keeps them; TSV output turns the tab into a space)
+ODD = ['said "no"\tthen left', "plot , actors"]
+
+
+class Models(dict):
+    """name -> (weights path, task, expected predictions of the GLUE path on
+    SENTENCES/SECONDS (fixed padding, the stage model), vocabulary path); each model is
+    made when a test first asks for it (the fast tests need one)."""
+
+    def __init__(self, root: Path):
+        super().__init__()
+        self.root = root
+        self.vocab_path = str(root / "vocab.txt")
+        Path(self.vocab_path).write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+
+    def __missing__(self, name):
+        seed = [m[0] for m in MODELS].index(name)
+        _, task, mode, retention = MODELS[seed]
+        saved, model = _checkpoint(self.root, self.vocab_path, name, task, mode, retention,
+                                   seed)
+        parser = DataParser(self.vocab_path, task, None, max_seq_len=SEQ_LEN)
+        pair = parser.task.text_b is not None
+        encoded = parser.encode_examples([Example(str(i), a, b if pair else None, None)
+                                          for i, (a, b) in enumerate(zip(SENTENCES, SECONDS))])
+        # what `power-bert predict` (GLUE test set) computes for these texts
+        expected = inference.predict(model, [encoded.token_ids, encoded.segment_ids], 3,
+                                     dynamic=False)
+        self[name] = (saved.weights_path, parser.task, expected, self.vocab_path)
+        return self[name]
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    return Models(tmp_path_factory.mktemp("rawtext"))
+
+
+def write_input(folder: Path, fmt: str, pair: bool, first=SENTENCES, second=SECONDS) -> Path:
+    path = folder / ("input." + fmt)
+    if fmt == "jsonl":
+        rows = [dict(sentence=a, **({"sentence2": b} if pair else {}))
+                for a, b in zip(first, second)]
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    else:
+        sep = "\t" if fmt == "tsv" else ","
+        lines = ["id%ssentence%s" % (sep, sep + "sentence2" if pair else "")]
+        for i, (a, b) in enumerate(zip(first, second)):
+            cells = [str(i), a] + ([b] if pair else [])
+            if fmt == "csv":
+                cells = ['"%s"' % c.replace('"', '""') for c in cells]
+            lines.append(sep.join(cells))
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def predict(args, capsys):
+    status = cli.main(["predict", "--BATCH_SIZE", "3"] + [str(a) for a in args])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def read_jsonl(path: Path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def probabilities(rows, task):
+    if task.is_regression:
+        return np.array([r["score"] for r in rows])
+    return np.array([[r["probabilities"][label] for label in task.labels] for r in rows])
+
+
+@pytest.mark.parametrize("name,fmt", [("sst2", "tsv"),
+                                      pytest.param("stsb", "jsonl", marks=pytest.mark.slow)])
+def test_checkpoint_predictions_equal_the_glue_path(models, name, fmt, tmp_path, capsys):
+    weights, task, expected, _ = models[name]
+    pair = task.text_b is not None
+    source = write_input(tmp_path, fmt, pair)
+    out = tmp_path / "predictions.jsonl"
+    status, stdout, stderr = predict(["--TASK", task.name, "--INPUT", source,
+                                      "--CHECKPOINT_PATH", weights, "--OUTPUT", out], capsys)
+    assert status == 0, stderr
+    rows = read_jsonl(out)
+    assert [r["sentence"] for r in rows] == SENTENCES
+    assert [r.get("sentence2") for r in rows] == (SECONDS if pair else [None] * len(SENTENCES))
+    np.testing.assert_allclose(probabilities(rows, task), expected, atol=1e-5)
+    if not task.is_regression:
+        assert [r["label"] for r in rows] == [task.labels[i] for i in expected.argmax(axis=1)]
+    # the progress bar went to standard error, reaching every example
+    assert stdout == "" and "%d/%d examples" % (len(SENTENCES), len(SENTENCES)) in stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp
+
+
+def test_stdin_one_sentence_per_line_to_stdout_tsv(models, monkeypatch, capsys):
+    weights, task, expected, _ = models["sst2"]
+    text = "\n".join(SENTENCES[1:]) + "\n\n"  # blank lines are skipped
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
+    status, stdout, stderr = predict(["--TASK", "sst-2", "--INPUT", "-",
+                                      "--CHECKPOINT_PATH", weights], capsys)
+    assert status == 0, stderr
+    lines = stdout.splitlines()
+    assert lines[0].split("\t") == ["sentence", "label"] + ["prob_%s" % l for l in task.labels]
+    cells = [line.split("\t") for line in lines[1:]]
+    assert [c[0] for c in cells] == SENTENCES[1:]
+    assert [c[1] for c in cells] == [task.labels[i] for i in expected[1:].argmax(axis=1)]
+    np.testing.assert_allclose(np.array([c[2:] for c in cells], float), expected[1:], atol=2e-6)
+    assert "examples" not in stderr  # no progress bar for standard input
+
+
+@pytest.mark.slow
+def test_tsv_output_of_texts_with_tabs_and_quotes(models, tmp_path, capsys):
+    weights, task, _, _ = models["mrpc"]
+    source = write_input(tmp_path, "jsonl", True, first=ODD, second=ODD[::-1])
+    out = tmp_path / "out.tsv"
+    status, _, stderr = predict(["--TASK", "mrpc", "--INPUT", source, "--CHECKPOINT_PATH",
+                                 weights, "--OUTPUT", out, "--VERBOSE", "0"], capsys)
+    assert status == 0, stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "sentence\tsentence2\tlabel\tprob_0\tprob_1"
+    assert [line.split("\t")[:2] for line in lines[1:]] == [
+        ['said "no" then left', "plot , actors"], ["plot , actors", 'said "no" then left']]
+    assert "examples" not in stderr  # --VERBOSE 0: no progress bar
+
+
+# (task, file name, content, the error's expected text after "error: <file>")
+BAD_INPUTS = (
+    ("sst-2", "a.jsonl", '{"sentence": "good"}\n{"sentence": "bad"\n', ", line 2: not a JSON"),
+    ("mrpc", "b.jsonl", '{"sentence": "a", "sentence2": "b"}\n{"sentence": "c"}\n',
+     ", line 2: no key 'sentence2'"),
+    ("sst-2", "c.jsonl", '["good"]\n', ", line 1: expected a JSON object with 'sentence', "
+                                       "got list"),
+    ("mrpc", "d.tsv", "sentence\tsentence2\na\tb\nc\n", ", line 3: 1 columns, no 'sentence2'"),
+    ("sst-2", "e.csv", "text,label\ngood,1\n", ", line 1: the header ['text', 'label'] has "
+                                              "no column 'sentence'"),
+    ("sst-2", "f.txt", b"good\nfine\nbad \xff film\n", ", line 3: not valid UTF-8 (byte 5"),
+    ("mrpc", "g.txt", "a\n", ": a pair task needs two texts per row"),
+    ("sst-2", "h.tsv", "sentence\n\n", ": no rows to predict"),
+)
+
+
+@pytest.mark.parametrize("task,name,content,expected", BAD_INPUTS)
+def test_malformed_input_names_file_and_line(models, tmp_path, capsys, task, name, content,
+                                             expected):
+    weights = models["sst2"][0]  # (the input is read, and refused, before the model)
+    source = tmp_path / name
+    (source.write_bytes if isinstance(content, bytes) else source.write_text)(content)
+    out = tmp_path / "out.tsv"
+    out.write_text("earlier results\n")
+    status, stdout, stderr = predict(["--TASK", task, "--INPUT", source, "--CHECKPOINT_PATH",
+                                      weights, "--OUTPUT", out], capsys)
+    assert status == 2 and stdout == ""
+    assert stderr.startswith("error: %s%s" % (source, expected)), stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert out.read_text() == "earlier results\n"  # untouched
+
+
+def test_bad_input_is_refused_before_tensorflow_loads(tmp_path):
+    """The command reads --INPUT right after the flags: a bad row costs no start-up."""
+    source = tmp_path / "pairs.tsv"
+    source.write_text("sentence\tsentence2\na\n")
+    script = ("import sys; from power_bert import cli; status = cli.main(%r); "
+              "print(status, 'tensorflow' in sys.modules)"
+              % ["predict", "--TASK", "mrpc", "--INPUT", str(source), "--CHECKPOINT_PATH",
+                 str(tmp_path / "retrain.hdf5")])
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert run.stdout.split() == ["2", "False"], run.stderr
+    assert run.stderr == "error: %s, line 2: 1 columns, no 'sentence2' (the header has 2)\n" % (
+        source)
+
+
+@pytest.mark.parametrize("extra,expected", [
+    (["--OUTPUT_DIR", "out"], "--OUTPUT_DIR is for predicting the GLUE test set"),
+    (["--SAVED_MODEL", "."], "with --INPUT give the model as either --CHECKPOINT_PATH"),
+    (["--INPUT_FORMAT", "jsonl", "--OUTPUT", "."], "--OUTPUT: . is a folder"),
+])
+def test_flag_errors(models, tmp_path, capsys, extra, expected):
+    source = write_input(tmp_path, "tsv", False)
+    status, _, stderr = predict(["--TASK", "sst-2", "--INPUT", source, "--CHECKPOINT_PATH",
+                                 models["sst2"][0]] + extra, capsys)
+    assert status == 2 and stderr.startswith("error: " + expected), stderr
+
+
+def test_format_from_extension_or_flag(tmp_path, capsys):
+    source = tmp_path / "input.dat"
+    source.write_text("sentence\ngood\n")
+    status, _, stderr = predict(["--TASK", "sst-2", "--INPUT", source, "--SAVED_MODEL",
+                                 tmp_path], capsys)
+    assert status == 2 and "cannot tell the format from its extension" in stderr
+    status, _, stderr = predict(["--TASK", "sst-2", "--INPUT", source, "--INPUT_FORMAT", "tsv",
+                                 "--SAVED_MODEL", tmp_path], capsys)
+    assert status == 2 and "is not a folder written by power-bert export" in stderr
+
+
+@pytest.fixture(scope="module")
+def saved_model(models, tmp_path_factory):
+    """The pair model with word-vector elimination, exported once."""
+    from power_bert.export import export_model
+    folder = tmp_path_factory.mktemp("saved") / "mrpc"
+    export_model(models["mrpc"][0], str(folder))
+    return folder
+
+
+@pytest.mark.slow
+def test_saved_model_and_checkpoint_give_the_same_predictions(models, saved_model, tmp_path,
+                                                              capsys):
+    weights, task, expected, _ = models["mrpc"]
+    source = write_input(tmp_path, "csv", task.text_b is not None)
+    got = {}
+    for backend, flag in ((weights, "--CHECKPOINT_PATH"), (saved_model, "--SAVED_MODEL")):
+        out = tmp_path / ("%s.jsonl" % flag[2:])
+        status, _, stderr = predict(["--TASK", task.name, "--INPUT", source, flag, backend,
+                                     "--OUTPUT", out], capsys)
+        assert status == 0, stderr
+        got[flag] = read_jsonl(out)
+    np.testing.assert_allclose(probabilities(got["--SAVED_MODEL"], task),
+                               probabilities(got["--CHECKPOINT_PATH"], task), atol=1e-5)
+    np.testing.assert_allclose(probabilities(got["--CHECKPOINT_PATH"], task), expected,
+                               atol=1e-5)
+    assert [r["label"] for r in got["--SAVED_MODEL"]] == [
+        r["label"] for r in got["--CHECKPOINT_PATH"]] == [
+        task.labels[i] for i in expected.argmax(axis=1)]
+    assert [(r["sentence"], r["sentence2"]) for r in got["--SAVED_MODEL"]] == list(
+        zip(SENTENCES, SECONDS))
+
+
+@pytest.mark.slow
+def test_saved_model_of_another_task_is_refused(saved_model, tmp_path, capsys):
+    source = write_input(tmp_path, "tsv", False)
+    status, _, stderr = predict(["--TASK", "cola", "--INPUT", source, "--SAVED_MODEL",
+                                 saved_model], capsys)
+    assert status == 2 and "was exported for task mrpc; --TASK cola needs a cola model" in stderr
+
+
+def test_fine_tuned_google_checkpoint(google_bert, tmp_path, capsys):
+    """--MODEL_FORMAT CKPT (run_classifier's output_weights [C, H]) with --INPUT: the
+    vocabulary and BERT config are given, as for the test set."""
+    from power_bert.checkpoint import StageCheckpoint
+    from power_bert.config import BertConfig
+    from power_bert.google_ckpt import load_google_checkpoint, write_checkpoint
+    variables = dict(google_bert.variables)
+    rng = np.random.default_rng(3)
+    variables["output_weights"] = rng.normal(
+        0, 0.5, (2, google_bert.config["hidden_size"])).astype(np.float32)
+    variables["output_bias"] = np.array([0.1, -0.1], np.float32)
+    prefix = str(tmp_path / "clf.ckpt")
+    write_checkpoint(variables, prefix)
+    source = tmp_path / "input.txt"
+    source.write_text("\n".join(SENTENCES[1:]) + "\n")
+    out = tmp_path / "out.jsonl"
+    status, _, stderr = predict(["--TASK", "sst-2", "--INPUT", source, "--CHECKPOINT_PATH",
+                                 prefix, "--BERT_CONFIG_PATH", google_bert.config_path,
+                                 "--VOCAB_PATH", google_bert.vocab_path, "--OUTPUT", out],
+                                capsys)
+    assert status == 0, stderr
+    config = BertConfig.from_dict(google_bert.config)
+    parser = DataParser(google_bert.vocab_path, "sst-2", None)
+    spec = StageCheckpoint(config=config, task="sst-2", num_labels=2,
+                           seq_len=parser.max_seq_len, mode="finetune")
+    model = spec.build()
+    load_google_checkpoint(model, config, prefix, load_classifier="required")
+    encoded = parser.encode_examples([Example(str(i), a, None, None)
+                                      for i, a in enumerate(SENTENCES[1:])])
+    expected = inference.predict(model, [encoded.token_ids, encoded.segment_ids], 4, False)
+    np.testing.assert_allclose(probabilities(read_jsonl(out), parser.task), expected,
+                               atol=1e-5)
