@@ -9,7 +9,7 @@
     power-bert ablation    word selection by attention, head or random, side by side
     power-bert elimination which word pieces survive each encoder (pictures)
     power-bert submit      the GLUE files of several runs into one zip
-    power-bert export      a trained model as a SavedModel (TF Serving) that reads raw text
+    power-bert export      a trained model as a SavedModel (TF Serving) or ONNX
     power-bert sweep       LAMBDA values x seeds from one fine-tuned model, benchmarked
 
 Every subcommand takes the upper-case flags of the original release. A subcommand is a
@@ -39,7 +39,8 @@ COMMANDS = {
                  "re-train and time each"),
     "elimination": ("power_bert.elimination", "which word pieces survive each encoder"),
     "submit": ("power_bert.submission", "gather GLUE prediction files into one zip"),
-    "export": ("power_bert.export", "a trained model as a SavedModel that serves raw text"),
+    "export": ("power_bert.export",
+               "a trained model as a SavedModel that serves raw text, or as ONNX"),
     "sweep": ("power_bert.sweep", "trade-off sweep: LAMBDA values x seeds from one "
                                   "fine-tuned model, then one benchmark of all"),
 }

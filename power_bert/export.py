@@ -33,12 +33,19 @@ configuration, maximum sequence length, casing, the project's version, ...),
 
 The folder is written to a temporary sibling and renamed into place; a non-empty
 OUTPUT_DIR is refused unless ``--OVERWRITE``.
+
+``--FORMAT onnx`` (optional dependencies: ``pip install -r requirements-onnx.txt``, i.e.
+tf2onnx and onnxruntime) writes the model part instead, as ONNX (opset ``ONNX_OPSET``):
+``model.onnx`` (``input_ids``, ``segment_ids`` int32 ``[B, T]`` -> float32
+``probabilities`` ``[B, C]`` or ``score`` ``[B]``; B and T dynamic, top-k and the batched
+gather of the Extract layers inside) with ``power_bert.json`` and ``vocab.txt`` beside
+it; tokenisation stays outside the graph. ``load_onnx`` runs it with onnxruntime.
 """
 import json
 import os
 import shutil
 import sys
-from typing import Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 from power_bert import __version__
 from power_bert.errors import CheckpointError, DataError, ExportError
@@ -46,7 +53,14 @@ from power_bert.outputs import check_new_folder, new_folder
 
 METADATA_FILE = "power_bert.json"
 VOCAB_FILE = "vocab.txt"
+ONNX_FILE = "model.onnx"
 FORMAT_VERSION = 1
+FORMATS = ("savedmodel", "onnx")
+# The lowest opset that converts and runs the model (TopK with a tensor K, GatherND with
+# batch_dims; opsets 13-18 were checked); older runtimes read it too.
+ONNX_OPSET = 13
+ONNX_MISSING = ("--FORMAT onnx needs the optional packages tf2onnx and onnxruntime "
+                "(pip install -r requirements-onnx.txt): %s")
 
 
 def add_arguments(parser, command: str = "export"):
@@ -58,8 +72,11 @@ def add_arguments(parser, command: str = "export"):
     parser.add_argument("--VOCAB_PATH",
                         help="vocab.txt the model was trained with (default: the one the "
                              "checkpoint records; its checksum is checked)")
+    parser.add_argument("--FORMAT", default="savedmodel", choices=FORMATS,
+                        help="savedmodel (default: TF Serving, raw text in) or onnx (the "
+                             "model part, token ids in; needs requirements-onnx.txt)")
     parser.add_argument("--XLA", action="store_true",
-                        help="compile the model part with XLA (jit_compile)")
+                        help="compile the model part with XLA (jit_compile; savedmodel only)")
     parser.add_argument("--OVERWRITE", action="store_true", help="replace a non-empty OUTPUT_DIR")
 
 
@@ -70,8 +87,9 @@ def run(args) -> int:
       ExportError: the checkpoint, vocabulary or OUTPUT_DIR cannot be used.
     """
     metadata = export_model(args.CHECKPOINT_PATH, args.OUTPUT_DIR, vocab_path=args.VOCAB_PATH,
-                            xla=args.XLA, overwrite=args.OVERWRITE)
-    print("Exported %s -> %s" % (metadata["source_checkpoint"], os.path.abspath(args.OUTPUT_DIR)))
+                            xla=args.XLA, overwrite=args.OVERWRITE, fmt=args.FORMAT)
+    print("Exported %s -> %s (%s)" % (metadata["source_checkpoint"],
+                                      os.path.abspath(args.OUTPUT_DIR), metadata["format"]))
     print("  task %s, %s model, retention %s, max_seq_len %d, %s, XLA %s"
           % (metadata["task"], metadata["mode"], metadata["retention_configuration"],
              metadata["max_seq_len"], "cased" if metadata["cased"] else "uncased",
@@ -82,8 +100,8 @@ def run(args) -> int:
 
 
 def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str] = None,
-                 xla: bool = False, overwrite: bool = False) -> Dict:
-    """Writes the SavedModel of a stage checkpoint.
+                 xla: bool = False, overwrite: bool = False, fmt: str = "savedmodel") -> Dict:
+    """Writes the SavedModel (or ONNX model) of a stage checkpoint.
 
     Args:
       checkpoint_path: the stage's ``.hdf5`` or ``.json``.
@@ -91,14 +109,22 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
       vocab_path: the vocabulary (default: the one the checkpoint records).
       xla: jit-compile the model part.
       overwrite: replace a non-empty ``output_dir``.
+      fmt: ``savedmodel`` or ``onnx``.
 
     Returns:
-      The metadata written to ``assets/power_bert.json``.
+      The metadata written to ``assets/power_bert.json`` (ONNX: ``power_bert.json``).
 
     Raises:
       ExportError: the checkpoint (or a search-stage one), vocabulary or output folder
-        cannot be used.
+        cannot be used; ``onnx`` with ``xla``, or without tf2onnx and onnxruntime.
     """
+    if fmt not in FORMATS:
+        raise ExportError("--FORMAT must be one of %s, got %r" % (", ".join(FORMATS), fmt))
+    if fmt == "onnx":
+        if xla:
+            raise ExportError("--XLA applies to --FORMAT savedmodel only (ONNX Runtime "
+                              "optimises the graph itself)")
+        _onnx_modules()  # before anything is read or written
     from power_bert.checkpoint import StageCheckpoint
     from power_bert.data import check_vocab, load_vocab
     from power_bert.tasks import get_task
@@ -124,7 +150,8 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
         raise ExportError("--VOCAB_PATH: %s" % e) from None
     task = get_task(spec.task)
     metadata = {
-        "format": "power-bert SavedModel", "format_version": FORMAT_VERSION,
+        "format": "power-bert ONNX" if fmt == "onnx" else "power-bert SavedModel",
+        "format_version": FORMAT_VERSION,
         "power_bert_version": __version__, "task": task.name,
         "labels": None if task.labels is None else list(task.labels),
         "output": "score" if task.is_regression else "probabilities",
@@ -137,6 +164,10 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
         "signatures": {"serving_default": ["sentence", "sentence2"] if task.text_b is not None
                        else ["sentence"], "token_ids": ["input_ids", "segment_ids"]},
     }
+    if fmt == "onnx":
+        metadata["signatures"] = {ONNX_FILE: ["input_ids", "segment_ids"]}
+        metadata["onnx_opset"] = ONNX_OPSET
+        return _export_onnx(spec.load_model(dynamic=True), metadata, vocab_path, out)
     from power_bert.backend import tf
     try:
         with new_folder(out) as tmp:
@@ -180,10 +211,7 @@ def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str
                         ("retention_configuration", metadata["retention_configuration"] or [])):
         setattr(module, name, tf.Variable(value, trainable=False, name=name))
 
-    @tf.function(jit_compile=bool(metadata["xla"]))
-    def classify(input_ids, segment_ids):
-        return model([input_ids, segment_ids], training=False)  # [B, C] or [B, 1]
-
+    predict = _model_part(model, regression=labels is None, xla=bool(metadata["xla"]))
     label_strings = tf.constant(labels or [""], tf.string)
 
     def outputs(input_ids, segment_ids):
@@ -192,15 +220,12 @@ def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str
             message="input_ids has more positions than the model's max_seq_len %d" % max_len)
         tf.debugging.assert_equal(tf.shape(input_ids), tf.shape(segment_ids),
                                   message="input_ids and segment_ids must have one shape")
-        # A batch of zero has no columns either; the model needs one ([CLS]).
-        width = tf.maximum(tf.shape(input_ids)[1], 1)
-        input_ids = tf.pad(input_ids, [[0, 0], [0, width - tf.shape(input_ids)[1]]])
-        segment_ids = tf.pad(segment_ids, [[0, 0], [0, width - tf.shape(segment_ids)[1]]])
-        predicted = classify(input_ids, segment_ids)
+        predicted = predict(input_ids, segment_ids)
         if labels is None:
-            return {"score": predicted[:, 0]}  # [B]
-        return {"label": tf.gather(label_strings, tf.argmax(predicted, axis=-1)),  # [B]
-                "probabilities": predicted}  # [B, C]
+            return predicted
+        return {"label": tf.gather(label_strings,  # [B]
+                                   tf.argmax(predicted["probabilities"], axis=-1)),
+                **predicted}
 
     ids_spec = tf.TensorSpec([None, None], tf.int32)
     text_spec = tf.TensorSpec([None], tf.string)
@@ -224,6 +249,122 @@ def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str
     # Only as signatures: as attributes too, saving would trace them once more.
     return module, {"serving_default": serve.get_concrete_function(),
                     "token_ids": token_ids.get_concrete_function()}
+
+
+def _model_part(model, regression: bool, xla: bool = False):
+    """The model on token ids, shared by the SavedModel and ONNX: ``(input_ids,
+    segment_ids)`` int32 ``[B, T]`` -> ``{"probabilities": [B, C]}`` or ``{"score": [B]}``."""
+    from power_bert.backend import tf
+
+    @tf.function(jit_compile=xla)
+    def classify(input_ids, segment_ids):
+        return model([input_ids, segment_ids], training=False)  # [B, C] or [B, 1]
+
+    def predict(input_ids, segment_ids):
+        # A batch of zero has no columns either; the model needs one ([CLS]).
+        width = tf.maximum(tf.shape(input_ids)[1], 1)
+        input_ids = tf.pad(input_ids, [[0, 0], [0, width - tf.shape(input_ids)[1]]])
+        segment_ids = tf.pad(segment_ids, [[0, 0], [0, width - tf.shape(segment_ids)[1]]])
+        predicted = classify(input_ids, segment_ids)
+        return {"score": predicted[:, 0]} if regression else {"probabilities": predicted}
+
+    return predict
+
+
+def _onnx_modules():
+    """(tf2onnx, onnxruntime), imported.
+
+    Raises:
+      ExportError: either is not installed.
+    """
+    try:
+        import onnxruntime
+        import tf2onnx
+    except ImportError as e:
+        raise ExportError(ONNX_MISSING % e) from None
+    return tf2onnx, onnxruntime
+
+
+def _export_onnx(model, metadata: Dict, vocab_path: str, out: str) -> Dict:
+    """Writes ``model.onnx``, ``power_bert.json`` and ``vocab.txt`` into ``out`` (through
+    a temporary sibling) and returns the metadata."""
+    from power_bert.backend import tf
+    tf2onnx, _ = _onnx_modules()
+    predict = _model_part(model, regression=metadata["labels"] is None)
+    ids_specs = [tf.TensorSpec([None, None], tf.int32, name=name)
+                 for name in ("input_ids", "segment_ids")]
+    try:
+        with new_folder(out) as tmp:
+            # tf2onnx traces ``predict`` itself with these named specs; opset as the
+            # module says. Its Assert ops would be dropped, so the checks of the SavedModel
+            # signature are done by load_onnx instead.
+            tf2onnx.convert.from_function(tf.function(predict), input_signature=ids_specs,
+                                          opset=ONNX_OPSET,
+                                          output_path=os.path.join(tmp, ONNX_FILE))
+            with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as writer:
+                json.dump(metadata, writer, indent=2)
+                writer.write("\n")
+            shutil.copyfile(vocab_path, os.path.join(tmp, VOCAB_FILE))
+    except OSError as e:
+        raise ExportError("cannot write OUTPUT_DIR %s: %s" % (out, e.strerror or e)) from None
+    return metadata
+
+
+def load_onnx(path: str, threads: int = 0) -> Callable:
+    """An ONNX export (``--FORMAT onnx``) ready to call, with onnxruntime.
+
+    Args:
+      path: the export's folder (or its ``model.onnx``).
+      threads: onnxruntime's intra-op threads (0: its default, every core).
+
+    Returns:
+      ``predict(input_ids, segment_ids)``: int ``[B, T]`` arrays (0-padded, T at most
+      the model's ``max_seq_len``) -> float32 numpy ``[B, C]`` probabilities, or ``[B]``
+      scores for a regression task (STS-B). ``predict.metadata`` is the export's
+      ``power_bert.json``.
+
+    Raises:
+      ExportError: onnxruntime is missing, or the folder is not an ONNX export.
+      ValueError: (from ``predict``) arrays of two shapes, not 2-D, or longer than
+        ``max_seq_len``.
+    """
+    import numpy as np
+    try:
+        import onnxruntime
+    except ImportError as e:
+        raise ExportError(ONNX_MISSING % e) from None
+    folder = os.path.dirname(path) if path.endswith(".onnx") else path
+    try:
+        with open(os.path.join(folder, METADATA_FILE), encoding="utf-8") as reader:
+            metadata = json.load(reader)
+    except (OSError, ValueError) as e:
+        raise ExportError("%s is not an ONNX export of power-bert (its %s: %s)"
+                          % (folder, METADATA_FILE, e)) from None
+    if metadata.get("format") != "power-bert ONNX":
+        raise ExportError("%s holds a %s, not an ONNX export (--FORMAT onnx)"
+                          % (folder, metadata.get("format")))
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = int(threads)
+    # Idle threads spinning for work cost 20% here on 2 shared cores (B 32, T 128).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = onnxruntime.InferenceSession(os.path.join(folder, ONNX_FILE), options,
+                                           providers=["CPUExecutionProvider"])
+    output = session.get_outputs()[0].name
+    max_len = int(metadata["max_seq_len"])
+
+    def predict(input_ids, segment_ids):
+        input_ids = np.asarray(input_ids, np.int32)
+        segment_ids = np.asarray(segment_ids, np.int32)
+        if input_ids.ndim != 2 or input_ids.shape != segment_ids.shape:
+            raise ValueError("input_ids and segment_ids must be [B, T] arrays of one shape, "
+                             "got %s and %s" % (input_ids.shape, segment_ids.shape))
+        if input_ids.shape[1] > max_len:
+            raise ValueError("input_ids has %d positions, more than the model's max_seq_len "
+                             "%d" % (input_ids.shape[1], max_len))
+        return session.run([output], {"input_ids": input_ids, "segment_ids": segment_ids})[0]
+
+    predict.metadata = metadata
+    return predict
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
