@@ -73,5 +73,9 @@ def test_xla_flag_reaches_the_options(tmp_path):
         parser = argparse.ArgumentParser()
         commands.add_arguments(parser, command)
         base = ["--TASK", "demo", "--OUTPUT_DIR", str(tmp_path)]
-        assert commands.options_from_args(parser.parse_args(base + ["--XLA"])).xla is True
-        assert commands.options_from_args(parser.parse_args(base)).xla is False
+        assert commands.options_from_args(parser.parse_args(base + ["--XLA"])).xla == "true"
+        assert commands.options_from_args(parser.parse_args(
+            base + ["--XLA", "false"])).xla == "false"
+        assert commands.options_from_args(parser.parse_args(base)).xla is None  # the default
+        assert commands.options_from_args(parser.parse_args(
+            base + ["--PADDING_BUCKETS", "32"])).padding_buckets == 32
