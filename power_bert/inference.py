@@ -250,6 +250,7 @@ def predict(model, x: Sequence[np.ndarray], batch_size: int, dynamic: bool,
     return run_batches(model, batches, xla=xla, verbose=verbose)
 
 
-__all__ = ["real_lengths", "batch_slices", "bucket_length", "padding_bucket", "batch_lengths", "dynamic_batches",
+__all__ = ["real_lengths", "batch_slices", "bucket_length", "padding_bucket", "batch_lengths",
+           "dynamic_batches",
            "fixed_batches", "prepare_batches", "model_seq_len", "inference_function",
            "run_batches", "predict"]

@@ -183,7 +183,7 @@ def test_first_release_checkpoints_with_the_recorded_vocabulary(setup, tmp_path)
     output = tmp_path / "out" / "benchmark.json"
     argv = ["--BASELINE", paths["baseline"], "--POWER", paths["power"], "--DATA_DIR",
             setup["data_dir"], "--BATCH_SIZE", str(BATCH), "--RUNS", "1", "--WARMUP", "0",
-            "--VERBOSE", "0", "--OUTPUT", str(output)]
+            "--VERBOSE", "0", "--OUTPUT", str(output), "--XLA", "false"]
     assert cli.run_command("benchmark", argv) == 0
     with open(output, encoding="utf-8") as f:
         result = json.load(f)
