@@ -357,3 +357,12 @@ def test_peers_without_torch_say_how_to_install_it(setup, capsys, tmp_path):
     assert code == 2 and "--PEERS hf needs PyTorch and transformers" in err
     assert "pip install -r requirements-peers.txt" in err
     assert os.listdir(tmp_path) == []
+
+
+def test_peers_need_a_model_that_drops_vectors(setup, capsys, tmp_path):
+    code = _exit_code(_argv(setup, "--PEERS", "hf", "--OUTPUT", str(tmp_path / "p.json"),
+                            power=setup["baseline"]))
+    err = _one_error_line(capsys.readouterr().err)
+    assert code == 2 and "--POWER %s drops no word vectors (mode finetune)" % setup[
+        "baseline"] in err
+    assert os.listdir(tmp_path) == []

@@ -502,6 +502,10 @@ def peer_benchmark(options: BenchmarkOptions, say: Callable[[str], None] = print
         except (ValueError, CheckpointError) as e:
             raise BenchmarkError("--RETENTION_CONFIG: %s" % e) from None
         models.append(TimedModel(POWER, "--RETENTION_CONFIG", power))
+    if models[1].checkpoint.applied_retention is None:
+        raise BenchmarkError("--POWER %s drops no word vectors (mode %s): give a re-trained "
+                             "model (retrain.hdf5) or --RETENTION_CONFIG"
+                             % (models[1].path, models[1].checkpoint.mode))
     task, seq_len, cased = check_same_task(models, options.task)
     vocab_path = check_vocab(models, options.vocab_path)
     if "hf" in options.peers:
