@@ -364,7 +364,7 @@ def write_peer_outputs(result: Dict, output: str, say=print):
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """``python -m power_bert.benchmark.peers a.json b.json ... > table.md``: one table
-    of several runs (e.g. two tasks at three batch sizes)."""
+    of several runs (e.g. two tasks at three batch sizes), rows by task and batch size."""
     paths = list(sys.argv[1:] if argv is None else argv)
     if not paths:
         print("usage: python -m power_bert.benchmark.peers RESULT.json ... > table.md",
@@ -374,6 +374,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for path in paths:
         with open(path, encoding="utf-8") as reader:
             results.append(json.load(reader))
+    results.sort(key=lambda r: (r["task"], r["batch_size"]))
     sys.stdout.write(markdown_table(results))
     return 0
 
