@@ -22,8 +22,8 @@ STRATEGIES = ("auto", "none", "mirrored")  # --DISTRIBUTE (distribute.py)
 # project's 2-core CPU machine: dynamic padding (exact, 1.7x less time than fixed padding
 # on MRPC dev, issue 9) but no XLA. XLA runs a warm model faster (the benchmark, which
 # times warm passes, uses it by default: benchmark.cli.BENCHMARK_XLA), but it compiles
-# once per input shape, 13-19 s a shape here even for a 2-layer model, more than a whole
-# dev pass costs without it; --XLA true is for long test sets. With XLA, dynamic padding
+# once per input shape (MiniLM at [128, T]: 2.4-3.8 s a shape here when the machine was
+# quiet), more than it saves on a dev set; --XLA true is for long test sets. With XLA, dynamic padding
 # rounds each batch's length up to a multiple of PADDING_BUCKETS to bound the shapes.
 # Training keeps fixed padding and no XLA unless asked (XLA training steps were slower).
 INFERENCE_XLA = False
