@@ -13,7 +13,7 @@ run() {  # name config retention batch examples padding
   python -m power_bert.cli benchmark --BERT_CONFIG "benchmarks/configs/$2.json" \
     --RETENTION_CONFIG "$3" --SEQ_LEN 256 --BATCH_SIZE "$4" --NUM_EXAMPLES "$5" \
     --LENGTHS 32-160 --PADDING "$6" --RUNS 3 --WARMUP 1 --VERBOSE 0 \
-    --OUTPUT "$OUT/$1/benchmark.json"
+    --XLA "${XLA:-false}" --OUTPUT "$OUT/$1/benchmark.json"  # committed runs: no XLA
 }
 run base-b32 bert_base "$RTE12" 32 128 both
 run base-b128 bert_base "$RTE12" 128 128 both

@@ -1,6 +1,7 @@
 """``power-bert train``, ``eval`` and ``predict``, and ``main.py`` (all three in one, with
 the original release's ``--EVAL_ONLY``/``--PREDICT_ONLY``): the upper-case flags of the
 original release, mapped onto ``options.Options`` and run by ``pipeline.run``."""
+from power_bert.options import PADDING_BUCKETS
 from power_bert.tasks import TASK_NAMES
 
 ALL = ("train", "eval", "predict", "main")
@@ -75,14 +76,22 @@ FLAGS = (
     ("--PRED_GLUE", dict(action="store_true", help="write test predictions as "
                                                    "OUTPUT_DIR/glue/<Task>.tsv for the GLUE "
                                                    "server"), ("train", "predict", "main")),
-    ("--DYNAMIC_PADDING", dict(action="store_true", help="pad each batch (training, dev and "
-                                                         "test) to its longest example: the "
-                                                         "same loss and predictions as fixed "
-                                                         "padding, faster on short sentences"),
+    ("--DYNAMIC_PADDING", dict(nargs="?", const="true", metavar="true|false",
+                               help="pad each batch to its longest example (rounded up to "
+                                    "PADDING_BUCKETS): the same loss and predictions as "
+                                    "fixed padding, faster on short sentences (default: "
+                                    "true for eval/predict, false for training; the flag "
+                                    "alone means true)"), ALL),
+    ("--PADDING_BUCKETS", dict(type=int, default=None,
+                               help="with dynamic padding, round each batch's length up to "
+                                    "a multiple of this (>= 1; 1: exact lengths), so XLA "
+                                    "compiles a few shapes (default %d)" % PADDING_BUCKETS),
      ALL),
-    ("--XLA", dict(action="store_true", help="compile training steps (model.compile("
-                                             "jit_compile=True)) and dev/test inference "
-                                             "with XLA (default off)"), ALL),
+    ("--XLA", dict(nargs="?", const="true", metavar="true|false",
+                   help="true: compile training steps (model.compile(jit_compile=True)) "
+                        "and dev/test inference with XLA; false (default): neither. XLA "
+                        "compiles once per input shape: worth it for long test sets; the "
+                        "flag alone means true"), ALL),
     ("--MIXED_PRECISION", dict(default="none", help="none (default), float16 or bfloat16: "
                                                     "the Keras mixed-precision policy for "
                                                     "training and inference (softmax, "
@@ -175,7 +184,10 @@ def options_from_args(args):
         search_checkpoint=given.get("SEARCH_CHECKPOINT"), fresh=given.get("FRESH", False),
         eval_batch_size=args.EVAL_BATCH_SIZE, dynamic_padding=args.DYNAMIC_PADDING,
         verbose=args.VERBOSE, xla=args.XLA, mixed_precision=args.MIXED_PRECISION,
-        distribute=given.get("DISTRIBUTE", "none"), tune_fraction=given.get("TUNE_FRACTION"),
+        distribute=given.get("DISTRIBUTE", "none"),
+        padding_buckets=(PADDING_BUCKETS if given.get("PADDING_BUCKETS") is None
+                         else given["PADDING_BUCKETS"]),
+        tune_fraction=given.get("TUNE_FRACTION"),
         tune_seed=given.get("TUNE_SEED", 0),
         input_path=given.get("INPUT"),
         input_format=given.get("INPUT_FORMAT"), output_path=given.get("OUTPUT"),

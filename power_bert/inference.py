@@ -17,6 +17,13 @@ Both kinds of padding give the same predictions (up to float rounding):
     length nothing real is dropped, exactly as when the fixed-length model keeps
     l_j vectors of which some are padding.
 
+With XLA (``jit_compile``), which compiles once per input shape, the dynamic lengths
+are rounded up to a multiple of a bucket (``bucket_length``; ``--PADDING_BUCKETS``,
+default 16), so a dev or test set costs at most N / bucket compilations per batch size;
+the added columns are padding and change no prediction. Without XLA lengths stay exact.
+Evaluation and prediction use dynamic padding and XLA by default
+(``options.INFERENCE_XLA``, ``options.INFERENCE_DYNAMIC_PADDING``).
+
 The real length of an example is the position of its last non-zero token id plus
 one (not the number of non-zero ids: an id 0 inside an example would otherwise cut
 it short).
@@ -68,18 +75,41 @@ def batch_slices(num_examples: int, batch_size: int) -> List[slice]:
             for start in range(0, num_examples, int(batch_size))]
 
 
-def batch_lengths(x: Sequence[np.ndarray], batch_size: int, dynamic: bool) -> List[int]:
-    """Input length of every batch: the longest real example (at least 1) when dynamic,
-    else the full width of the arrays."""
+def bucket_length(length: int, bucket: int, width: int) -> int:
+    """``length`` rounded up to a multiple of ``bucket``, at most ``width``.
+
+    Args:
+      length: the longest real example of a batch (>= 1).
+      bucket: the rounding step; 1 keeps the exact length.
+      width: the arrays' full width N (the model's maximum length).
+    """
+    if int(bucket) != bucket or bucket < 1:
+        raise ValueError("bucket must be a positive integer, got %r" % (bucket,))
+    return min(int(width), -(-int(length) // int(bucket)) * int(bucket))
+
+
+def padding_bucket(bucket: int, xla: bool) -> int:
+    """The rounding step dynamic padding uses: ``bucket`` with XLA, which compiles once
+    per input shape; 1 (exact lengths) without, where any length costs no compilation
+    and rounding up would only add work."""
+    return int(bucket) if xla else 1
+
+
+def batch_lengths(x: Sequence[np.ndarray], batch_size: int, dynamic: bool,
+                  bucket: int = 1) -> List[int]:
+    """Input length of every batch: the longest real example (at least 1) rounded up to
+    a multiple of ``bucket`` (at most the arrays' width) when dynamic, else the full
+    width of the arrays."""
     token_ids = np.asarray(x[0])
     slices = batch_slices(len(token_ids), batch_size)
+    width = int(token_ids.shape[1])
     if not dynamic:
-        return [int(token_ids.shape[1])] * len(slices)
+        return [width] * len(slices)
     lengths = real_lengths(token_ids)
-    return [max(1, int(lengths[s].max())) for s in slices]
+    return [bucket_length(max(1, int(lengths[s].max())), bucket, width) for s in slices]
 
 
-def dynamic_batches(x: Sequence[np.ndarray], batch_size: int
+def dynamic_batches(x: Sequence[np.ndarray], batch_size: int, bucket: int = 1
                     ) -> Iterator[Tuple[Inputs, slice]]:
     """Yields ``([token_ids, segment_ids] cut to the batch's longest real example,
     slice of the batch)`` for consecutive batches, in the original order.
@@ -87,12 +117,15 @@ def dynamic_batches(x: Sequence[np.ndarray], batch_size: int
     Args:
       x: ``[token_ids, segment_ids]``, int arrays ``[N, T]`` padded with 0.
       batch_size: examples per batch (the last batch may be smaller).
+      bucket: round each batch's length up to a multiple of this (at most N), so that
+        XLA, which compiles once per input shape, sees at most ceil(N / bucket) lengths;
+        the extra columns are padding and change no prediction.
     """
     token_ids, segment_ids = np.asarray(x[0]), np.asarray(x[1])
     if token_ids.shape != segment_ids.shape:
         raise ValueError("token_ids %s and segment_ids %s differ in shape"
                          % (token_ids.shape, segment_ids.shape))
-    lengths = batch_lengths([token_ids], batch_size, dynamic=True)
+    lengths = batch_lengths([token_ids], batch_size, dynamic=True, bucket=bucket)
     for part, length in zip(batch_slices(len(token_ids), batch_size), lengths):
         yield [token_ids[part, :length], segment_ids[part, :length]], part
 
@@ -105,9 +138,12 @@ def fixed_batches(x: Sequence[np.ndarray], batch_size: int
         yield [token_ids[part], segment_ids[part]], part
 
 
-def prepare_batches(x: Sequence[np.ndarray], batch_size: int, dynamic: bool) -> List[Inputs]:
-    """All batches as contiguous int32 arrays, ready for timing without data work."""
-    batches = dynamic_batches(x, batch_size) if dynamic else fixed_batches(x, batch_size)
+def prepare_batches(x: Sequence[np.ndarray], batch_size: int, dynamic: bool,
+                    bucket: int = 1) -> List[Inputs]:
+    """All batches as contiguous int32 arrays, ready for timing without data work
+    (``bucket``: see ``dynamic_batches``)."""
+    batches = (dynamic_batches(x, batch_size, bucket) if dynamic
+               else fixed_batches(x, batch_size))
     return [[np.ascontiguousarray(tokens, dtype=np.int32),
              np.ascontiguousarray(segments, dtype=np.int32)]
             for (tokens, segments), _ in batches]
@@ -186,7 +222,7 @@ def run_batches(model, batches: Sequence[Inputs], xla: bool = False, verbose: in
 
 
 def predict(model, x: Sequence[np.ndarray], batch_size: int, dynamic: bool,
-            verbose: int = 0, xla: bool = False) -> np.ndarray:
+            verbose: int = 0, xla: bool = False, bucket: int = 1) -> np.ndarray:
     """Predicts in the original order, with dynamic or fixed padding.
 
     Args:
@@ -196,6 +232,8 @@ def predict(model, x: Sequence[np.ndarray], batch_size: int, dynamic: bool,
       dynamic: cut every batch to its longest real example.
       verbose: 1 shows a Keras progress bar (``keras.utils.Progbar``).
       xla: compile the inference function with XLA.
+      bucket: with ``dynamic``, round each batch's length up to a multiple of this
+        (``dynamic_batches``); 1 keeps the exact lengths.
 
     Returns:
       The same as ``model.predict`` stacked: class probabilities ``[N, C]``, or
@@ -205,13 +243,14 @@ def predict(model, x: Sequence[np.ndarray], batch_size: int, dynamic: bool,
       ValueError: a fixed-length model with ``dynamic=True``, or data whose width is
         not the model's length.
     """
-    batches = prepare_batches(x, batch_size, dynamic)
+    batches = prepare_batches(x, batch_size, dynamic, bucket)
     if not batches:
         raise ValueError("no examples to predict")
     _check_model_for(model, batches, dynamic)
     return run_batches(model, batches, xla=xla, verbose=verbose)
 
 
-__all__ = ["real_lengths", "batch_slices", "batch_lengths", "dynamic_batches",
+__all__ = ["real_lengths", "batch_slices", "bucket_length", "padding_bucket", "batch_lengths",
+           "dynamic_batches",
            "fixed_batches", "prepare_batches", "model_seq_len", "inference_function",
            "run_batches", "predict"]

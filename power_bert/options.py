@@ -21,6 +21,19 @@ PRECISIONS = ("none", "float16", "bfloat16")  # --MIXED_PRECISION (precision.py)
 STRATEGIES = ("auto", "none", "mirrored", "multiworker")  # --DISTRIBUTE (distribute.py)
 TF_CONFIG_EXAMPLE = ('{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
                      '"task": {"type": "worker", "index": 0}}')
+# The inference path's defaults for evaluation and prediction, chosen by timing on this
+# project's 2-core CPU machine: dynamic padding (exact, 1.7x less time than fixed padding
+# on MRPC dev, issue 9) but no XLA. XLA runs a warm model faster (the benchmark, which
+# times warm passes, uses it by default: benchmark.cli.BENCHMARK_XLA), but it compiles
+# once per input shape (MiniLM at [128, T]: 2.4-3.8 s a shape here when the machine was
+# quiet), more than it saves on a dev set; --XLA true is for long test sets. With XLA, dynamic padding
+# rounds each batch's length up to a multiple of PADDING_BUCKETS to bound the shapes.
+# Training keeps fixed padding and no XLA unless asked (XLA training steps were slower).
+INFERENCE_XLA = False
+INFERENCE_DYNAMIC_PADDING = True
+PADDING_BUCKETS = 16
+_SWITCH = {"true": True, "1": True, "yes": True, "on": True,
+           "false": False, "0": False, "no": False, "off": False}
 # The options that decide a training run's result (with its input files' checksums):
 # the same command with the same inputs resumes an interrupted run of them.
 RESULT_OPTIONS = ("task", "epochs", "batch_size", "lr_bert", "lr_soft_extract", "lam", "cased",
@@ -63,9 +76,12 @@ class Options:
     search_checkpoint: Optional[str] = None
     fresh: bool = False
     eval_batch_size: Optional[int] = None
-    dynamic_padding: bool = False
+    # None: the action's default (training: fixed padding and no XLA; evaluation and
+    # prediction: INFERENCE_DYNAMIC_PADDING and INFERENCE_XLA); validate() decides.
+    dynamic_padding: Optional[bool] = None
     verbose: int = 1
-    xla: bool = False  # XLA for training steps and inference
+    xla: Optional[bool] = None  # True: training steps and inference; False: neither
+    padding_buckets: int = PADDING_BUCKETS  # dynamic padding: lengths rounded up to these
     mixed_precision: str = "none"  # "none", "float16" or "bfloat16" (precision.PRECISIONS)
     distribute: str = "none"  # "auto", "none", "mirrored" or "multiworker" (STRATEGIES)
     # Held-out model selection: this part of the (capped) training set is not trained on
@@ -92,6 +108,34 @@ class Options:
     @property
     def inference_batch_size(self) -> int:
         return self.eval_batch_size or self.batch_size
+
+    @property
+    def training_xla(self) -> bool:
+        """XLA for training steps: only when --XLA true was given."""
+        return self.xla is True
+
+    @property
+    def inference_xla(self) -> bool:
+        """XLA for dev/test inference: --XLA, else INFERENCE_XLA for evaluation and
+        prediction (a training run's dev evaluations stay as training: no XLA)."""
+        if self.xla is None:
+            return INFERENCE_XLA and self.action != "train"
+        return bool(self.xla)
+
+
+def parse_switch(value, flag: str) -> Optional[bool]:
+    """A switch flag's value: a bool, None (not given), or true/false, yes/no, on/off,
+    1/0 (any case).
+
+    Raises:
+      UsageError: anything else, naming the flag.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    switch = _SWITCH.get(str(value).strip().lower()) if isinstance(value, str) else None
+    if switch is None:
+        raise UsageError("%s is a switch: true or false, got %r" % (flag, value))
+    return switch
 
 
 def validate(options: Options) -> Tuple[Options, TaskSpec, List[str]]:
@@ -178,8 +222,11 @@ def _check_numbers(o: Options):
         _check_int(o.max_eval_examples, "--MAX_EVAL_EXAMPLES", 1)
     _check_int(o.seed, "--SEED", 0, MAX_SEED)
     _check_int(o.verbose, "--VERBOSE", 0, 2)
-    if not isinstance(o.xla, bool):
-        raise UsageError("--XLA is a switch (true or false), got %r" % (o.xla,))
+    _check_int(o.padding_buckets, "--PADDING_BUCKETS", 1)
+    o.xla = parse_switch(o.xla, "--XLA")
+    o.dynamic_padding = parse_switch(o.dynamic_padding, "--DYNAMIC_PADDING")
+    if o.dynamic_padding is None:  # the action's default (the same resume key as before)
+        o.dynamic_padding = INFERENCE_DYNAMIC_PADDING if o.action != "train" else False
     precision = o.mixed_precision.lower() if isinstance(o.mixed_precision, str) else None
     if precision not in PRECISIONS:
         raise UsageError("--MIXED_PRECISION must be one of %s, got %r"

@@ -60,7 +60,10 @@ class Pipeline:
         """Predictions in file order; padded per batch when the model has no fixed length."""
         dynamic = inference.model_seq_len(model) is None
         return inference.predict(model, x, self.o.inference_batch_size, dynamic,
-                                 verbose=1 if self.o.verbose == 1 else 0, xla=self.o.xla)
+                                 verbose=1 if self.o.verbose == 1 else 0,
+                                 xla=self.o.inference_xla,
+                                 bucket=inference.padding_bucket(self.o.padding_buckets,
+                                                                 self.o.inference_xla))
 
     def _open(self):
         self.record.open(dataclasses.asdict(self.o))

@@ -250,7 +250,7 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
     with distribute.scope(o.distribute):  # the optimizers beside the model's variables
         training.compile_for_stage(model, spec.num_labels, o.lr_bert, total, warmup,
                                    lr_soft_extract=o.lr_soft_extract if stage.trains_retention
-                                   else None, mass_lambda=o.lam, xla=o.xla)
+                                   else None, mass_lambda=o.lam, xla=o.training_xla)
         done, history = resume.restore(model)
     summaries = StageSummaries(ctx.run_dir, stage.name)
     kept: Dict[str, StageCheckpoint] = {}

@@ -70,7 +70,8 @@ def setup(tmp_path_factory):
 def _argv(setup, *extra, baseline=None, power=None):
     return ["--BASELINE", baseline or setup["baseline"], "--POWER", power or setup["power"],
             "--TASK", "demo", "--DATA_DIR", setup["data_dir"], "--VOCAB_PATH", setup["vocab"],
-            "--BATCH_SIZE", str(BATCH), "--RUNS", "2", "--VERBOSE", "0"] + list(extra)
+            "--BATCH_SIZE", str(BATCH), "--RUNS", "2", "--VERBOSE", "0",
+            "--XLA", "false"] + list(extra)  # (XLA compiles per shape: slow for a test)
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +183,7 @@ def test_first_release_checkpoints_with_the_recorded_vocabulary(setup, tmp_path)
     output = tmp_path / "out" / "benchmark.json"
     argv = ["--BASELINE", paths["baseline"], "--POWER", paths["power"], "--DATA_DIR",
             setup["data_dir"], "--BATCH_SIZE", str(BATCH), "--RUNS", "1", "--WARMUP", "0",
-            "--VERBOSE", "0", "--OUTPUT", str(output)]
+            "--VERBOSE", "0", "--OUTPUT", str(output), "--XLA", "false"]
     assert cli.run_command("benchmark", argv) == 0
     with open(output, encoding="utf-8") as f:
         result = json.load(f)
@@ -309,6 +310,14 @@ def test_a_vocabulary_of_another_model_is_refused(setup, capsys, tmp_path):
     (["--VOCAB_PATH", "no/vocab.txt"], "--VOCAB_PATH: vocabulary not found"),
     (["--OUTPUT", "results.md"], "give a .json file name"),
     (["--PLOT", "plot.unknown"], "--PLOT plot.unknown: the file name must end in one of"),
+    (["--XLA", "maybe"], "--XLA is a switch: true or false, got 'maybe'"),
+    (["--PADDING_BUCKETS", "0"], "--PADDING_BUCKETS must be at least 1, got 0"),
+    (["--PEERS", "onnx"], "argument --PEERS: invalid choice: 'onnx'"),
+    (["--PEERS", "hf", "--RETENTION_CONFIG", "8,4"],
+     "--PEERS needs the PoWER-BERT model: give either --POWER (retrain.hdf5) or "
+     "--RETENTION_CONFIG (applied to --BASELINE), not both"),
+    (["--PEERS", "hf", "--EXTRA", "big=x.hdf5"], "--EXTRA cannot be used with --PEERS"),
+    (["--PEERS", "hf", "--SEQ_LEN", "8"], "--SEQ_LEN is for timing at a shape"),
 ])
 def test_bad_flags_exit_2(setup, capsys, tmp_path, monkeypatch, flags, message):
     monkeypatch.chdir(tmp_path)
@@ -334,3 +343,26 @@ def test_python_m_benchmark_fails_with_one_line(setup, tmp_path, flags, message)
         assert message in _one_error_line(proc.stderr)
         assert "Traceback" not in proc.stderr and proc.stdout == ""
         assert os.listdir(tmp_path) == []
+
+
+def _torch_missing():
+    import importlib.util
+    return any(importlib.util.find_spec(name) is None for name in ("torch", "transformers"))
+
+
+@pytest.mark.skipif(not _torch_missing(), reason="torch and transformers are installed")
+def test_peers_without_torch_say_how_to_install_it(setup, capsys, tmp_path):
+    code = _exit_code(_argv(setup, "--PEERS", "hf", "--OUTPUT", str(tmp_path / "p.json")))
+    err = _one_error_line(capsys.readouterr().err)
+    assert code == 2 and "--PEERS hf needs PyTorch and transformers" in err
+    assert "pip install -r requirements-peers.txt" in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_peers_need_a_model_that_drops_vectors(setup, capsys, tmp_path):
+    code = _exit_code(_argv(setup, "--PEERS", "hf", "--OUTPUT", str(tmp_path / "p.json"),
+                            power=setup["baseline"]))
+    err = _one_error_line(capsys.readouterr().err)
+    assert code == 2 and "--POWER %s drops no word vectors (mode finetune)" % setup[
+        "baseline"] in err
+    assert os.listdir(tmp_path) == []

@@ -28,7 +28,7 @@ def config_path(tmp_path_factory):
 def _argv(config_path, *extra):
     return ["--BERT_CONFIG", config_path, "--RETENTION_CONFIG", "20,12,4", "--SEQ_LEN", "32",
             "--NUM_EXAMPLES", "18", "--BATCH_SIZE", "8", "--RUNS", "2",
-            "--VERBOSE", "0"] + list(extra)
+            "--VERBOSE", "0", "--XLA", "false"] + list(extra)  # (XLA: a compilation per shape)
 
 
 def _exit_code(argv):

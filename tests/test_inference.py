@@ -74,6 +74,31 @@ def test_dynamic_padding_matches_fixed_padding(num_labels, mode, retention, retr
         assert np.abs(inference.predict(keep_all, x, BATCH, dynamic=False) - want).max() > 1e-3
 
 
+def test_bucketed_lengths_round_up_to_the_bucket_and_stop_at_the_width():
+    x = make_inputs(LENGTHS)  # batch lengths 4, 7, 12 of width 12
+    assert inference.batch_lengths(x, BATCH, dynamic=True, bucket=5) == [5, 10, 12]
+    assert inference.batch_lengths(x, BATCH, dynamic=True, bucket=1) == BATCH_LENGTHS
+    assert inference.batch_lengths(x, BATCH, dynamic=False, bucket=5) == [SEQ_LEN] * 3
+    shapes = [b[0].shape for b in inference.prepare_batches(x, BATCH, True, bucket=8)]
+    assert shapes == [(4, 8), (4, 8), (3, 12)]
+    # buckets are for XLA (one compilation per shape); without it lengths stay exact
+    assert (inference.padding_bucket(16, xla=True), inference.padding_bucket(16, False)) == (
+        16, 1)
+    with pytest.raises(ValueError, match="bucket must be a positive integer, got 0"):
+        inference.bucket_length(3, 0, SEQ_LEN)
+
+
+@pytest.mark.parametrize("bucket", [5, 8])
+def test_bucketed_dynamic_padding_predicts_as_fixed_padding(retrain_pair, bucket):
+    fixed, dynamic = retrain_pair
+    x = make_inputs(LENGTHS)
+    want = inference.predict(fixed, x, BATCH, dynamic=False)
+    got = inference.predict(dynamic, x, BATCH, dynamic=True, bucket=bucket)
+    exact = inference.predict(dynamic, x, BATCH, dynamic=True)
+    np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(got, exact, atol=1e-5, rtol=0)
+
+
 def test_dynamic_padding_needs_a_model_of_any_length(retrain_pair):
     fixed, _ = retrain_pair
     with pytest.raises(ValueError, match="seq_len=None"):

@@ -57,3 +57,31 @@ def test_eval_needs_no_training_flags_and_checks_the_combination(paths):
                          finetuned_checkpoint=str(paths / "vocab.txt")))
     with pytest.raises(UsageError, match="--TASK ax has no training data"):
         validate(options(paths, "ax"))
+
+
+def test_inference_defaults_to_the_fast_path_and_training_stays_as_it_was(paths):
+    from power_bert.options import INFERENCE_DYNAMIC_PADDING, INFERENCE_XLA, PADDING_BUCKETS
+    trained, _, _ = validate(options(paths, "mrpc"))
+    assert trained.dynamic_padding is False  # the resume key of earlier runs
+    assert (trained.training_xla, trained.inference_xla) == (False, False)
+    for action in ("eval_only", "predict_only"):
+        o, _, _ = validate(options(paths, "mrpc", **{action: True}))
+        assert o.dynamic_padding is INFERENCE_DYNAMIC_PADDING
+        assert (o.training_xla, o.inference_xla) == (False, INFERENCE_XLA)
+        assert o.padding_buckets == PADDING_BUCKETS
+        off, _, _ = validate(options(paths, "mrpc", xla="false", dynamic_padding="no",
+                                     **{action: True}))
+        assert (off.inference_xla, off.dynamic_padding) == (False, False)
+    on, _, _ = validate(options(paths, "mrpc", xla="TRUE", dynamic_padding=True))
+    assert (on.training_xla, on.inference_xla, on.dynamic_padding) == (True, True, True)
+
+
+@pytest.mark.parametrize("given,message", [
+    (dict(xla="maybe"), "--XLA is a switch: true or false, got 'maybe'"),
+    (dict(dynamic_padding="2"), "--DYNAMIC_PADDING is a switch: true or false, got '2'"),
+    (dict(padding_buckets=0), "--PADDING_BUCKETS must be an integer >= 1, got 0"),
+])
+def test_bad_fast_path_flags_name_the_flag(paths, given, message):
+    with pytest.raises(UsageError) as error:
+        validate(options(paths, "mrpc", eval_only=True, **given))
+    assert str(error.value) == message

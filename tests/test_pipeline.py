@@ -127,14 +127,16 @@ def test_eval_only_uses_saved_retention_and_flag_overrides(trained):
     assert cli.main(base + common) == 0
     evaluation = read_results(out)["evaluation"]
     assert evaluation["retention_configuration"] == retention
+    assert evaluation["padding"] == "dynamic"  # the default of evaluation
     best = json.loads((out / "retrain.json").read_text())["dev_metrics"]
     assert evaluation["dev_metrics"]["accuracy"] == pytest.approx(best["accuracy"], abs=1e-9)
 
-    # Dynamic padding: same predictions, so the same metric.
-    assert cli.main(base + common + ["--DYNAMIC_PADDING", "--EVAL_BATCH_SIZE", "8"]) == 0
-    dynamic = read_results(out)["evaluation"]
-    assert dynamic["padding"] == "dynamic"
-    assert dynamic["dev_metrics"]["accuracy"] == pytest.approx(best["accuracy"], abs=1e-9)
+    # Fixed padding: same predictions, so the same metric.
+    assert cli.main(base + common + ["--DYNAMIC_PADDING", "false", "--EVAL_BATCH_SIZE",
+                                     "8"]) == 0
+    fixed = read_results(out)["evaluation"]
+    assert fixed["padding"] == "fixed"
+    assert fixed["dev_metrics"]["accuracy"] == pytest.approx(best["accuracy"], abs=1e-9)
 
     assert cli.main(base + common + ["--RETENTION_CONFIG", "64,8,2"]) == 0
     evaluation = read_results(out)["evaluation"]

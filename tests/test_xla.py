@@ -63,7 +63,9 @@ def test_xla_predictions_equal_plain_predictions(bert_config, make_token_batch, 
                         max_len=batch.token_ids.shape[1])
     x = [batch.token_ids, batch.segment_ids]
     plain = inference.predict(model, x, batch_size=5, dynamic=dynamic)
-    compiled = inference.predict(model, x, batch_size=5, dynamic=dynamic, xla=True)
+    # with dynamic padding, XLA's lengths rounded up to buckets (--PADDING_BUCKETS)
+    compiled = inference.predict(model, x, batch_size=5, dynamic=dynamic, xla=True,
+                                 bucket=4 if dynamic else 1)
     np.testing.assert_allclose(plain, compiled, atol=1e-5)
 
 
@@ -73,5 +75,9 @@ def test_xla_flag_reaches_the_options(tmp_path):
         parser = argparse.ArgumentParser()
         commands.add_arguments(parser, command)
         base = ["--TASK", "demo", "--OUTPUT_DIR", str(tmp_path)]
-        assert commands.options_from_args(parser.parse_args(base + ["--XLA"])).xla is True
-        assert commands.options_from_args(parser.parse_args(base)).xla is False
+        assert commands.options_from_args(parser.parse_args(base + ["--XLA"])).xla == "true"
+        assert commands.options_from_args(parser.parse_args(
+            base + ["--XLA", "false"])).xla == "false"
+        assert commands.options_from_args(parser.parse_args(base)).xla is None  # the default
+        assert commands.options_from_args(parser.parse_args(
+            base + ["--PADDING_BUCKETS", "32"])).padding_buckets == 32

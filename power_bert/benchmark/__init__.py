@@ -38,4 +38,7 @@ Modules:
   cli      flags, their validation, ``benchmark()`` (models, data, each padding mode).
   timing   warm-up and interleaved timed passes (``time_models``), ``machine_info``.
   report   the result's keys, ``markdown_table``, ``plot``, ``write_outputs``.
+  shapes   ``--BERT_CONFIG``: timing at a model's shape with random weights.
+  peers    ``--PEERS hf``: against Hugging Face transformers on PyTorch (optional
+           packages), same weights and token ids, engines checked to agree first.
 """

@@ -17,17 +17,22 @@ from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Se
 
 import numpy as np
 
-from power_bert.benchmark import shapes
+from power_bert.benchmark import peers, shapes
 from power_bert.benchmark.report import (BASELINE, DEFINITIONS, LABELS, POWER, markdown_path,
                                          plot_formats, write_outputs)
-from power_bert.errors import BenchmarkError, CheckpointError
-from power_bert.options import PRECISIONS
+from power_bert.errors import BenchmarkError, CheckpointError, UsageError
+from power_bert.options import PADDING_BUCKETS, PRECISIONS, parse_switch
 
 if TYPE_CHECKING:
     from power_bert.checkpoint import StageCheckpoint
     from power_bert.tasks import TaskSpec
 
 PADDINGS = ("fixed", "dynamic")
+# The benchmark times warm passes (after a warm-up that compiles), as a served model runs:
+# there XLA is the faster path (issue 9: 1.6x for BERT on MRPC dev, batch 128), so it is
+# the default; eval/predict, which pay the compilation, default to no XLA
+# (options.INFERENCE_XLA).
+BENCHMARK_XLA = True
 _EXTRA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -52,8 +57,17 @@ def add_arguments(parser: argparse.ArgumentParser, command: str = "benchmark"):
     p.add_argument("--PADDING", choices=("fixed", "dynamic", "both"), default="fixed",
                    help="fixed: every batch at the task's max length (paper); dynamic: every "
                         "batch cut to its longest example; both (default fixed)")
-    p.add_argument("--XLA", action="store_true",
-                   help="compile the inference functions with XLA (jit_compile=True)")
+    p.add_argument("--XLA", nargs="?", const="true", metavar="true|false",
+                   help="compile the inference functions with XLA (jit_compile=True); "
+                        "default true: warm passes are timed (the flag alone means true)")
+    p.add_argument("--PADDING_BUCKETS", type=int, default=PADDING_BUCKETS,
+                   help="dynamic padding with XLA: round each batch's length up to a "
+                        "multiple of this, >= 1 (default %d)" % PADDING_BUCKETS)
+    p.add_argument("--PEERS", nargs="+", choices=peers.PEERS, default=[],
+                   help="also time what users run otherwise: hf (Hugging Face "
+                        "transformers on PyTorch, requirements-peers.txt) against this "
+                        "project's BERT (--BASELINE) and PoWER-BERT (--POWER, or "
+                        "--RETENTION_CONFIG applied to the baseline)")
     p.add_argument("--MIXED_PRECISION", type=str.lower, choices=PRECISIONS, default="none",
                    help="none (default), float16 or bfloat16: build the models under the Keras "
                         "mixed-precision policy (as training's --MIXED_PRECISION)")
@@ -91,16 +105,20 @@ class BenchmarkOptions:
     runs: int = 5
     warmup: int = 1
     paddings: Tuple[str, ...] = ("fixed",)
-    xla: bool = False
+    xla: bool = BENCHMARK_XLA
     max_examples: Optional[int] = None
     output: str = "benchmark.json"
     plot: Optional[str] = None
     verbose: int = 1
     mixed_precision: str = "none"
+    padding_buckets: int = PADDING_BUCKETS
+    peers: Tuple[str, ...] = ()
+    retention: Optional[Tuple[int, ...]] = None  # --PEERS: PoWER-BERT from the baseline
 
 
 # flag -> smallest value
-_LOWEST = {"--BATCH_SIZE": 1, "--RUNS": 1, "--WARMUP": 0, "--MAX_EXAMPLES": 1}
+_LOWEST = {"--BATCH_SIZE": 1, "--RUNS": 1, "--WARMUP": 0, "--MAX_EXAMPLES": 1,
+           "--PADDING_BUCKETS": 1}
 
 
 def _check_numbers(args: argparse.Namespace):
@@ -109,6 +127,12 @@ def _check_numbers(args: argparse.Namespace):
         value = getattr(args, flag[2:])
         if value is not None and value < low:
             raise BenchmarkError("%s must be at least %d, got %d" % (flag, low, value))
+    try:
+        args.XLA = parse_switch(args.XLA, "--XLA")
+    except UsageError as e:
+        raise BenchmarkError(str(e)) from None
+    if args.XLA is None:
+        args.XLA = BENCHMARK_XLA
 
 
 def _extra_models(items: Sequence[str]) -> List[Tuple[str, str, str]]:
@@ -140,22 +164,54 @@ def options_from_args(args: argparse.Namespace) -> BenchmarkOptions:
         missing or of the wrong kind; the message names the flag.
     """
     _check_numbers(args)
+    retention = peer_retention(args) if args.PEERS else None
     if args.BERT_CONFIG is None:
-        shapes.refuse_shape_flags(args)
+        if not args.PEERS:
+            shapes.refuse_shape_flags(args)
         for flag in ("--BASELINE", "--POWER", "--DATA_DIR"):
+            if flag == "--POWER" and retention is not None:
+                continue
             if not getattr(args, flag[2:]):
                 raise BenchmarkError("%s is required (or time random-weight models of a "
                                      "shape with --BERT_CONFIG and --RETENTION_CONFIG)" % flag)
-    models = ((BASELINE, args.BASELINE, "--BASELINE"), (POWER, args.POWER, "--POWER"),
+    models = ((BASELINE, args.BASELINE, "--BASELINE"),
+              *(() if retention is not None else ((POWER, args.POWER, "--POWER"),)),
               *_extra_models(args.EXTRA))
     options = BenchmarkOptions(
         models=models, data_dir=args.DATA_DIR, task=args.TASK, vocab_path=args.VOCAB_PATH,
         batch_size=args.BATCH_SIZE, runs=args.RUNS, warmup=args.WARMUP,
         paddings=PADDINGS if args.PADDING == "both" else (args.PADDING,), xla=bool(args.XLA),
         max_examples=args.MAX_EXAMPLES, output=args.OUTPUT, plot=args.PLOT,
-        verbose=args.VERBOSE, mixed_precision=args.MIXED_PRECISION)
+        verbose=args.VERBOSE, mixed_precision=args.MIXED_PRECISION,
+        padding_buckets=args.PADDING_BUCKETS, peers=tuple(args.PEERS),
+        retention=retention)
     check_paths(options)
     return options
+
+
+def peer_retention(args: argparse.Namespace) -> Optional[Tuple[int, ...]]:
+    """With --PEERS: the --RETENTION_CONFIG to apply to the baseline (None: --POWER is
+    the PoWER-BERT model); the flags that mean nothing there are refused."""
+    from power_bert.retention import parse_retention_configuration
+    for flag, why in (("--BERT_CONFIG", "times checkpoints"), ("--EXTRA", "times one "
+                      "PoWER-BERT model"), ("--PLOT", "writes no plot")):
+        if shapes.given(args, flag):
+            raise BenchmarkError("%s cannot be used with --PEERS, which %s" % (flag, why))
+    for flag in shapes.SHAPE_FLAGS[1:]:
+        if shapes.given(args, flag):
+            raise BenchmarkError("%s is for timing at a shape without checkpoints; with "
+                                 "--PEERS give --BASELINE and --RETENTION_CONFIG or --POWER"
+                                 % flag)
+    if bool(args.RETENTION_CONFIG) == bool(args.POWER):
+        raise BenchmarkError("--PEERS needs the PoWER-BERT model: give either --POWER "
+                             "(retrain.hdf5) or --RETENTION_CONFIG (applied to --BASELINE), "
+                             "not both")
+    if not args.RETENTION_CONFIG:
+        return None
+    try:
+        return tuple(parse_retention_configuration(args.RETENTION_CONFIG))
+    except ValueError as e:
+        raise BenchmarkError("--RETENTION_CONFIG: %s" % e) from None
 
 
 def _check_writable(flag: str, path: str):
@@ -352,10 +408,11 @@ def run_padding(models: Sequence[TimedModel], padding: str, x, y: np.ndarray,
     """Builds, warms up and times every model with one padding mode; returns its entry
     of benchmark.json."""
     from power_bert.flops import model_cost
-    from power_bert.inference import batch_lengths, batch_slices, prepare_batches
+    from power_bert.inference import batch_lengths, batch_slices, padding_bucket, prepare_batches
     dynamic = padding == "dynamic"
-    batches = prepare_batches(x, options.batch_size, dynamic)
-    lengths = batch_lengths(x, options.batch_size, dynamic)
+    bucket = padding_bucket(options.padding_buckets, options.xla)
+    batches = prepare_batches(x, options.batch_size, dynamic, bucket)
+    lengths = batch_lengths(x, options.batch_size, dynamic, bucket)
     sizes = [s.stop - s.start for s in batch_slices(len(y), options.batch_size)]
     average = float(np.dot(lengths, sizes)) / len(y)
     say("%s padding: %d batches of up to %d examples, average input length %.1f tokens "
@@ -444,6 +501,40 @@ def benchmark(options: BenchmarkOptions, say: Callable[[str], None] = print) -> 
     return result
 
 
+def peer_benchmark(options: BenchmarkOptions, say: Callable[[str], None] = print) -> Dict:
+    """``--PEERS``: this project's BERT and PoWER-BERT against the peers' engines on the
+    dev set (``peers.run_peers``); writes OUTPUT and its table.
+
+    Raises:
+      PowerBertError: unusable flags or files, an optional package missing, or engines of
+        one model that disagree (nothing is timed then).
+    """
+    models = load_checkpoints(options)
+    baseline = models[0].checkpoint
+    if options.retention is not None:
+        try:
+            power = baseline.with_retention(options.retention)
+        except (ValueError, CheckpointError) as e:
+            raise BenchmarkError("--RETENTION_CONFIG: %s" % e) from None
+        models.append(TimedModel(POWER, "--RETENTION_CONFIG", power))
+    if models[1].checkpoint.applied_retention is None:
+        raise BenchmarkError("--POWER %s drops no word vectors (mode %s): give a re-trained "
+                             "model (retrain.hdf5) or --RETENTION_CONFIG"
+                             % (models[1].path, models[1].checkpoint.mode))
+    task, seq_len, cased = check_same_task(models, options.task)
+    vocab_path = check_vocab(models, options.vocab_path)
+    if "hf" in options.peers:
+        peers.import_torch()  # before the dev set is read
+    x, y = load_dev_data(options, task, vocab_path, seq_len, cased)
+    say("%s dev: %d examples of up to %d tokens, batch %d; PoWER-BERT retention "
+        "configuration %s" % (task.name, len(y), seq_len, options.batch_size,
+                              ",".join(map(str, models[1].checkpoint.applied_retention))))
+    result = peers.run_peers(options, options.peers, baseline, models[1].checkpoint, x, y,
+                             task, options.padding_buckets, say)
+    peers.write_peer_outputs(result, options.output, say)
+    return result
+
+
 def shape_benchmark_options(args: argparse.Namespace
                             ) -> Tuple["shapes.ShapeOptions", BenchmarkOptions]:
     """The checked flags of ``--BERT_CONFIG`` timing (random weights, synthetic inputs).
@@ -458,7 +549,8 @@ def shape_benchmark_options(args: argparse.Namespace
                 (POWER, shape.config_path, "--RETENTION_CONFIG")),
         data_dir="", batch_size=args.BATCH_SIZE, runs=args.RUNS, warmup=args.WARMUP,
         paddings=PADDINGS if args.PADDING == "both" else (args.PADDING,), xla=bool(args.XLA),
-        output=args.OUTPUT, verbose=args.VERBOSE, mixed_precision=args.MIXED_PRECISION)
+        output=args.OUTPUT, verbose=args.VERBOSE, mixed_precision=args.MIXED_PRECISION,
+        padding_buckets=args.PADDING_BUCKETS)
     if os.path.abspath(markdown_path(options.output)) == os.path.abspath(options.output):
         raise BenchmarkError("--OUTPUT %s: the Markdown table goes beside it as .md; give a "
                              ".json file name" % options.output)
@@ -472,12 +564,16 @@ def run(args: argparse.Namespace) -> int:
     Raises:
       PowerBertError: anything the user can fix (one ``error:`` line, exit status 2).
     """
-    if args.BERT_CONFIG is not None:
+    if args.BERT_CONFIG is not None and not args.PEERS:
         shape, options = shape_benchmark_options(args)
         timed = lambda: shapes.benchmark(shape, options)  # noqa: E731
     else:
         options = options_from_args(args)
-        timed = lambda: benchmark(options)  # noqa: E731
+        if options.peers and options.mixed_precision != "none":
+            raise UsageError("--PEERS compares float32 models (HF transformers runs in "
+                             "float32); leave out --MIXED_PRECISION")
+        timed = (lambda: peer_benchmark(options)) if options.peers else (  # noqa: E731
+            lambda: benchmark(options))
     from power_bert.precision import policy
     with policy(options.mixed_precision):  # every model is built under it
         timed()
@@ -487,5 +583,5 @@ def run(args: argparse.Namespace) -> int:
 __all__ = ["PADDINGS", "add_arguments", "BenchmarkOptions", "options_from_args",
            "check_paths", "TimedModel", "load_checkpoints", "check_same_task", "check_vocab",
            "load_dev_data", "time_padding", "model_entry", "run_padding", "result_document",
-           "precision_entry",
-           "benchmark", "shape_benchmark_options", "run"]
+           "precision_entry", "benchmark", "peer_retention", "peer_benchmark",
+           "shape_benchmark_options", "run"]

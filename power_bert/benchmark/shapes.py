@@ -194,10 +194,11 @@ def run_padding(shape: ShapeOptions, padding: str, x, options, say) -> Dict:
     """Times both models with one padding mode; its entry of benchmark.json."""
     from power_bert.benchmark.timing import time_models
     from power_bert.flops import model_cost
-    from power_bert.inference import batch_lengths, batch_slices, prepare_batches
+    from power_bert.inference import batch_lengths, batch_slices, padding_bucket, prepare_batches
     dynamic = padding == "dynamic"
-    batches = prepare_batches(x, options.batch_size, dynamic)
-    lengths = batch_lengths(x, options.batch_size, dynamic)
+    bucket = padding_bucket(options.padding_buckets, options.xla)
+    batches = prepare_batches(x, options.batch_size, dynamic, bucket)
+    lengths = batch_lengths(x, options.batch_size, dynamic, bucket)
     sizes = [s.stop - s.start for s in batch_slices(shape.num_examples, options.batch_size)]
     average = float(np.dot(lengths, sizes)) / shape.num_examples
     say("%s padding: %d batches of up to %d examples, average input length %.1f tokens "

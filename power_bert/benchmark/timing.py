@@ -2,41 +2,72 @@
 import os
 import platform
 import time
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
 
 from power_bert.backend import tf
 from power_bert.inference import Inputs, run_batches
 
 
+# One whole pass over the prepared data: verbose (0 or 1) -> the outputs of the pass.
+Runner = Callable[[int], np.ndarray]
+
+
+def keras_runner(model, batches: Sequence[Inputs], xla: bool) -> Runner:
+    """The runner of a Keras model over prepared batches (``inference.run_batches``)."""
+    return lambda verbose=0: run_batches(model, batches, xla=xla, verbose=verbose)
+
+
 def time_models(models: Sequence[Tuple[str, object]], batches: Sequence[Inputs], runs: int,
                 warmup: int, xla: bool, verbose: int = 1,
                 say: Callable[[str], None] = print) -> Dict[str, Dict]:
-    """Warms every model up, then times whole passes, alternating the models.
+    """``time_runners`` for Keras models that all take the same batches.
 
     Args:
       models: (name, Keras model) in the order they take turns.
       batches: prepared batches (``inference.prepare_batches``), the same for every model.
-      runs: timed rounds; each round times one pass of every model.
-      warmup: untimed passes per model before the first round.
       xla: compile the inference functions with XLA.
+      runs, warmup, verbose, say: as for ``time_runners``.
+    """
+    return time_runners([(name, keras_runner(model, batches, xla)) for name, model in models],
+                        runs, warmup, verbose, say)
+
+
+def time_runners(runners: Sequence[Tuple[str, Runner]], runs: int, warmup: int,
+                 verbose: int = 1, say: Callable[[str], None] = print,
+                 after_warmup: Optional[Callable[[Dict[str, np.ndarray]], None]] = None
+                 ) -> Dict[str, Dict]:
+    """Warms every runner up, then times whole passes, alternating the runners.
+
+    Args:
+      runners: (name, runner) in the order they take turns.
+      runs: timed rounds; each round times one pass of every runner.
+      warmup: untimed passes per runner before the first round.
       verbose: 0 silent; 1 progress bars in the warm-up and one line per round.
       say: where the lines go.
+      after_warmup: called with name -> outputs of the last warm-up pass before anything
+        is timed (at least one warm-up pass is made then); it may refuse to go on by
+        raising.
 
     Returns:
       name -> {"times": [seconds of each timed pass], "predictions": outputs of the
       first timed pass}.
     """
-    results = {name: {"times": [], "predictions": None} for name, _ in models}
-    for name, model in models:
-        for _ in range(warmup):
+    results = {name: {"times": [], "predictions": None} for name, _ in runners}
+    warm = {}
+    for name, runner in runners:
+        for _ in range(max(warmup, 1 if after_warmup else 0)):
             if verbose:
                 say("warm-up: %s" % name)
-            run_batches(model, batches, xla=xla, verbose=verbose)
+            warm[name] = runner(verbose)
+    if after_warmup is not None:
+        after_warmup(warm)
     for round_index in range(runs):
         line = []
-        for name, model in models:
+        for name, runner in runners:
             start = time.perf_counter()
-            out = run_batches(model, batches, xla=xla)
+            out = runner(0)
             elapsed = time.perf_counter() - start
             results[name]["times"].append(elapsed)
             if results[name]["predictions"] is None:
@@ -68,4 +99,4 @@ def machine_info() -> Dict:
     }
 
 
-__all__ = ["time_models", "machine_info"]
+__all__ = ["Runner", "keras_runner", "time_models", "time_runners", "machine_info"]

@@ -1,0 +1,389 @@
+"""Benchmark against peers: ``power-bert benchmark --PEERS hf``.
+
+  power-bert benchmark --PEERS hf --BASELINE out/mrpc/finetune.hdf5 \
+      --RETENTION_CONFIG 67,51,44,13,3,1 --DATA_DIR glue/MRPC --BATCH_SIZE 32 \
+      --OUTPUT peers/mrpc-b32.json
+
+What a user would run otherwise, timed beside this project's models on the same dev
+set, the same token ids and the same weights:
+
+  hf_fixed / hf_dynamic      Hugging Face transformers' ``BertForSequenceClassification``
+                             on PyTorch (CPU), every batch padded to the task's length
+                             (``run_glue.py``'s default, ``pad_to_max_length``) or to its
+                             longest example (``DataCollatorWithPadding``).
+  bert_fixed / bert_dynamic  the --BASELINE model on this project's inference path
+                             (``inference.run_batches``), fixed padding or dynamic padding
+                             with lengths rounded up to multiples of --PADDING_BUCKETS.
+  power_fixed / power_dynamic  PoWER-BERT: --POWER, or --RETENTION_CONFIG applied to the
+                             baseline's weights (``StageCheckpoint.with_retention``; the
+                             work per batch is that of a trained model of that
+                             configuration).
+
+The Hugging Face model is not read from a hub folder: it is built from the baseline's
+own weights through the one table of BERT variables (``google_ckpt.variable_table``),
+classifier head included, so it is the same model whether the baseline is a converted
+checkpoint or fine-tuned here. Before anything is timed, every engine runs the whole
+dev set once (the warm-up) and engines of the same model must give the same outputs to
+``AGREEMENT_TOLERANCE`` (probabilities, or STS-B scores); otherwise the command stops
+with an error and times nothing, since the comparison would not be of one model.
+
+Timing is ``timing.time_runners``: the engines take turns A B C ... for --RUNS rounds
+after the warm-up; reported are medians and speed-ups relative to ``REFERENCE`` (HF
+transformers with dynamic padding, what a careful user runs today).
+
+An engine is a small record (``Engine``): a name, the model it computes, its padding
+and a runner (one whole pass -> outputs). Another way of serving the same models (an
+exported SavedModel, ONNX Runtime) joins the rotation as another factory of engines
+appended in ``build_engines``.
+
+PyTorch and transformers are optional (``requirements-peers.txt``); they are imported
+only here, only when --PEERS hf is given.
+"""
+import dataclasses
+import json
+import os
+import sys
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from power_bert.errors import BenchmarkError
+
+PEERS = ("hf",)
+AGREEMENT_TOLERANCE = 1e-4
+REFERENCE = "hf_dynamic"
+BERT, POWER = "bert", "power_bert"  # the two models engines compute
+MODEL_LABELS = {BERT: "BERT", POWER: "PoWER-BERT"}
+# Environment variables that set the engines' threads (recorded with the results).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                    "TF_NUM_INTEROP_THREADS")
+INSTALL_HINT = ("pip install -r requirements-peers.txt (PyPI's torch pulls CUDA; the CPU "
+                "build is torch==<version>+cpu)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Engine:
+    """One way of running one model over the dev set.
+
+    Attributes:
+      name: key in the results, e.g. ``hf_dynamic``.
+      label: column title, e.g. ``HF transformers``.
+      model: which model it computes (``BERT`` or ``POWER``); engines of one model must
+        agree (``check_agreement``).
+      padding: "fixed" or "dynamic".
+      run: one whole pass: verbose (0/1) -> outputs ``[N, C]`` probabilities or ``[N]``
+        scores, in dev-set order.
+      lengths: the input length of every batch it feeds.
+    """
+    name: str
+    label: str
+    model: str
+    padding: str
+    run: Callable[[int], np.ndarray]
+    lengths: Sequence[int]
+
+
+# ----- engines -------------------------------------------------------------------------
+
+def keras_engines(checkpoint, model: str, label: str, x, batch_size: int, bucket: int,
+                  xla: bool, prefix: str) -> List[Engine]:
+    """This project's model of ``checkpoint`` with fixed and with (bucketed) dynamic
+    padding, on the default inference path (``inference.run_batches``)."""
+    from power_bert.benchmark.timing import keras_runner
+    from power_bert.inference import batch_lengths, padding_bucket, prepare_batches
+    bucket = padding_bucket(bucket, xla)
+    engines = []
+    for padding in ("fixed", "dynamic"):
+        dynamic = padding == "dynamic"
+        keras_model = checkpoint.load_model(dynamic=dynamic, name="%s_%s" % (prefix, padding))
+        batches = prepare_batches(x, batch_size, dynamic, bucket)
+        engines.append(Engine("%s_%s" % (prefix, padding), label, model, padding,
+                              keras_runner(keras_model, batches, xla),
+                              batch_lengths(x, batch_size, dynamic, bucket)))
+    return engines
+
+
+def import_torch():
+    """(torch, transformers), or a BenchmarkError saying how to install them."""
+    try:
+        import torch
+        import transformers
+    except ImportError as e:
+        raise BenchmarkError("--PEERS hf needs PyTorch and transformers (%s): %s"
+                             % (e, INSTALL_HINT)) from None
+    return torch, transformers
+
+
+def hf_state_dict(keras_model, config, num_labels: int) -> Dict[str, np.ndarray]:
+    """The weights of a model of ``build_model`` under the names of transformers'
+    ``BertForSequenceClassification`` (Linear weights transposed to [out, in])."""
+    from power_bert.google_ckpt import CLASSIFIER_LAYER, variable_table
+    state = {}
+    for row in variable_table(config, num_labels=num_labels):
+        value = keras_model.get_layer(row.layer).get_weights()[row.index]
+        if row.layer == CLASSIFIER_LAYER:  # Output: kernel [H, C] -> classifier.weight [C, H]
+            name = "classifier." + ("weight" if row.index == 0 else "bias")
+            state[name] = value.T if row.index == 0 else value
+        else:
+            state["bert." + row.hf[0]] = value.T if row.hf_transposed else value
+    return state
+
+
+def hf_model(keras_model, config, num_labels: int):
+    """transformers' ``BertForSequenceClassification`` holding ``keras_model``'s weights,
+    in evaluation mode."""
+    torch, transformers = import_torch()
+    hf_config = transformers.BertConfig(
+        vocab_size=config.vocab_size, hidden_size=config.hidden_size,
+        num_hidden_layers=config.num_hidden_layers,
+        num_attention_heads=config.num_attention_heads,
+        intermediate_size=config.intermediate_size, hidden_act="gelu",  # exact erf GELU
+        max_position_embeddings=config.max_position_embeddings,
+        type_vocab_size=config.type_vocab_size, layer_norm_eps=1e-12, num_labels=num_labels)
+    model = transformers.BertForSequenceClassification(hf_config)
+    state = {k: torch.from_numpy(np.ascontiguousarray(v))
+             for k, v in hf_state_dict(keras_model, config, num_labels).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    # position_ids/token_type_ids buffers are made by the model itself
+    missing = [k for k in missing if not k.endswith(("position_ids", "token_type_ids"))]
+    if missing or unexpected:
+        raise BenchmarkError("the Hugging Face model does not take the baseline's weights: "
+                             "missing %s, unexpected %s" % (missing, unexpected))
+    return model.eval()
+
+
+def hf_runner(model, batches, num_labels: int):
+    """One pass of a transformers model over prepared int32 batches; the attention mask
+    is the project's (token id != 0)."""
+    torch, _ = import_torch()
+
+    def run(verbose: int = 0) -> np.ndarray:
+        outputs = []
+        with torch.inference_mode():
+            for tokens, segments in batches:
+                ids = torch.from_numpy(tokens).long()
+                logits = model(input_ids=ids, token_type_ids=torch.from_numpy(segments).long(),
+                               attention_mask=(ids != 0).long()).logits
+                out = logits[:, 0] if num_labels == 1 else torch.softmax(logits, dim=-1)
+                outputs.append(out.numpy())
+        return np.concatenate(outputs, axis=0)
+    return run
+
+
+def hf_engines(keras_model, config, num_labels: int, x, batch_size: int) -> List[Engine]:
+    """HF transformers with fixed padding and with exact dynamic padding (the longest
+    example of each batch, as ``DataCollatorWithPadding``)."""
+    from power_bert.inference import batch_lengths, prepare_batches
+    model = hf_model(keras_model, config, num_labels)
+    engines = []
+    for padding in ("fixed", "dynamic"):
+        dynamic = padding == "dynamic"
+        batches = prepare_batches(x, batch_size, dynamic)
+        engines.append(Engine("hf_" + padding, "HF transformers", BERT, padding,
+                              hf_runner(model, batches, num_labels),
+                              batch_lengths(x, batch_size, dynamic)))
+    return engines
+
+
+# ----- the agreement check -------------------------------------------------------------
+
+def check_agreement(engines: Sequence[Engine], outputs: Dict[str, np.ndarray],
+                    tolerance: float = AGREEMENT_TOLERANCE) -> Dict[str, Dict]:
+    """Engines of the same model must give the same outputs.
+
+    Args:
+      engines: the rotation; within each model the first engine is the reference.
+      outputs: engine name -> outputs of a whole pass.
+      tolerance: the largest allowed absolute difference.
+
+    Returns:
+      engine name -> {"reference": engine compared with, "max_abs_difference": float}.
+
+    Raises:
+      BenchmarkError: an engine differs from its model's reference by more than
+        ``tolerance`` (nothing is timed then).
+    """
+    first, report = {}, {}
+    for engine in engines:
+        reference = first.setdefault(engine.model, engine)
+        if reference is engine:
+            continue
+        want, got = np.asarray(outputs[reference.name]), np.asarray(outputs[engine.name])
+        if want.shape != got.shape:
+            raise BenchmarkError("refusing to time: %s gives outputs of shape %s but %s gives "
+                                 "%s" % (engine.name, got.shape, reference.name, want.shape))
+        difference = np.abs(got.astype(np.float64) - want)
+        worst = float(difference.max()) if difference.size else 0.0
+        if not worst <= tolerance:  # also refuses NaN
+            example = int(np.argwhere(~(difference <= tolerance))[0][0])
+            raise BenchmarkError(
+                "refusing to time: %s and %s do not compute the same %s model (max |difference| "
+                "%.3g > %g, first at dev example %d)" % (engine.name, reference.name,
+                                                 MODEL_LABELS.get(engine.model, engine.model),
+                                                 worst, tolerance, example))
+        report[engine.name] = {"reference": reference.name, "max_abs_difference": worst}
+    return report
+
+
+# ----- one run -------------------------------------------------------------------------
+
+def build_engines(peers: Sequence[str], baseline, power, x, batch_size: int, bucket: int,
+                  xla: bool) -> List[Engine]:
+    """The rotation: each peer's engines, then this project's BERT and PoWER-BERT.
+
+    Args:
+      peers: names from ``PEERS``.
+      baseline, power: ``StageCheckpoint`` of the baseline and of PoWER-BERT.
+    """
+    engines = []
+    if "hf" in peers:
+        import_torch()  # before any model is built: a missing install costs nothing
+        source = baseline.load_model(dynamic=True, name="hf_source")
+        engines += hf_engines(source, baseline.config, baseline.num_labels, x, batch_size)
+    engines += keras_engines(baseline, BERT, "this project, BERT", x, batch_size, bucket, xla,
+                             "bert")
+    engines += keras_engines(power, POWER, "this project, PoWER-BERT", x, batch_size, bucket,
+                             xla, "power")
+    return engines
+
+
+def engine_entry(engine: Engine, timing: Dict, num_examples: int, batch_size: int,
+                 reference_time: Optional[float], metrics: Dict[str, float]) -> Dict:
+    """An engine's entry in the results."""
+    from power_bert.inference import batch_slices
+    median = float(np.median(timing["times"]))
+    sizes = [s.stop - s.start for s in batch_slices(num_examples, batch_size)]
+    return {
+        "label": engine.label, "model": engine.model, "padding": engine.padding,
+        "seconds_total_median": median, "seconds_per_example": median / num_examples,
+        "all_times": [float(t) for t in timing["times"]],
+        "average_batch_length": float(np.dot(engine.lengths, sizes)) / num_examples,
+        "speedup_vs_reference": None if reference_time is None else reference_time / median,
+        "metrics": {k: round(100.0 * v, 2) for k, v in metrics.items()},
+    }
+
+
+def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket: int,
+              say=print) -> Dict:
+    """Builds the engines, checks that they agree, times them and returns the results
+    document (``write_peer_outputs`` writes it)."""
+    from power_bert.benchmark.timing import machine_info, time_runners
+    from power_bert.inference import padding_bucket
+    from power_bert.metrics import compute_metrics
+    engines = build_engines(peers, baseline, power, x, options.batch_size, bucket,
+                            options.xla)
+    agreement = {}
+
+    def check(outputs):
+        agreement.update(check_agreement(engines, outputs))
+        say("agreement: %s" % ", ".join("%s = %s to %.2g" % (name, a["reference"],
+                                                             a["max_abs_difference"])
+                                        for name, a in agreement.items()))
+    timings = time_runners([(e.name, e.run) for e in engines], options.runs, options.warmup,
+                           options.verbose, say, after_warmup=check)
+    names = [e.name for e in engines]
+    reference = REFERENCE if REFERENCE in names else None
+    reference_time = float(np.median(timings[reference]["times"])) if reference else None
+    machine = machine_info()
+    machine["thread_environment"] = {name: os.environ[name] for name in THREAD_VARIABLES
+                                     if name in os.environ}
+    if "hf" in peers:
+        torch, transformers = import_torch()
+        machine.update(torch=torch.__version__, transformers=transformers.__version__,
+                       torch_threads=torch.get_num_threads())
+    return {
+        "peers": list(peers), "task": task.name, "batch_size": options.batch_size,
+        "num_examples": int(len(y)), "seq_len": baseline.seq_len,
+        "padding_bucket": padding_bucket(bucket, options.xla),
+        "num_runs": options.runs, "warmup": max(options.warmup, 1), "xla": bool(options.xla),
+        "machine": machine, "retention_configuration": power.applied_retention,
+        "reference": reference, "agreement_tolerance": AGREEMENT_TOLERANCE,
+        "agreement": agreement,
+        "engines": {e.name: engine_entry(e, timings[e.name], len(y), options.batch_size,
+                                         reference_time,
+                                         compute_metrics(task, y, timings[e.name]["predictions"]))
+                    for e in engines},
+    }
+
+
+# ----- report --------------------------------------------------------------------------
+
+def _cell(entry: Dict) -> str:
+    speedup = entry["speedup_vs_reference"]
+    return "%.2f s%s" % (entry["seconds_total_median"],
+                         "" if speedup is None else " (%.2fx)" % speedup)
+
+
+def markdown_table(results: Sequence[Dict]) -> str:
+    """One row per results document (task and batch size), one column per engine:
+    median seconds per dev pass and the speed-up over ``REFERENCE``."""
+    if not results:
+        return ""
+    first = results[0]
+    names = list(first["engines"])
+    titles = ["%s, %s" % (first["engines"][n]["label"], first["engines"][n]["padding"])
+              for n in names]
+    machine = first["machine"]
+    head = ("Seconds per dev pass (median of %d interleaved passes after a warm-up); in "
+            "brackets the speed-up over %s. PoWER-BERT retention configuration per row; "
+            "this project's dynamic padding rounds lengths up to multiples of %d%s. %s, %s "
+            "CPUs, TensorFlow %s (%s intra-op threads)%s.\n\n"
+            % (first["num_runs"], first["reference"] or "nothing", first["padding_bucket"],
+               ", XLA" if first["xla"] else ", no XLA", machine["platform"],
+               machine["cpu_count"], machine["tensorflow"],
+               machine["thread_environment"].get("TF_NUM_INTRAOP_THREADS")
+               or machine["intra_op_threads"] or "default",
+               ", PyTorch %s (%d threads), transformers %s" % (
+                   machine["torch"], machine["torch_threads"], machine["transformers"])
+               if "torch" in machine else ""))
+    rows = ["| task (examples) | batch | retention | %s |" % " | ".join(titles),
+            "|---|---:|---|%s" % ("---:|" * len(names))]
+    for result in results:
+        rows.append("| %s (%d) | %d | %s | %s |" % (
+            result["task"], result["num_examples"], result["batch_size"],
+            ",".join(map(str, result["retention_configuration"] or [])) or "-",
+            " | ".join(_cell(result["engines"][n]) if n in result["engines"] else ""
+                       for n in names)))
+    return head + "\n".join(rows) + "\n"
+
+
+def write_peer_outputs(result: Dict, output: str, say=print):
+    """Writes the results as JSON to ``output`` and their table beside it (.md)."""
+    from power_bert.benchmark.report import markdown_path
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    with open(output, "w", encoding="utf-8") as writer:
+        json.dump(result, writer, indent=2)
+        writer.write("\n")
+    table = markdown_table([result])
+    with open(markdown_path(output), "w", encoding="utf-8") as writer:
+        writer.write(table)
+    say("")
+    say(table)
+    say("results written to %s and %s" % (output, markdown_path(output)))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m power_bert.benchmark.peers a.json b.json ... > table.md``: one table
+    of several runs (e.g. two tasks at three batch sizes), rows by task and batch size."""
+    paths = list(sys.argv[1:] if argv is None else argv)
+    if not paths:
+        print("usage: python -m power_bert.benchmark.peers RESULT.json ... > table.md",
+              file=sys.stderr)
+        return 2
+    results = []
+    for path in paths:
+        with open(path, encoding="utf-8") as reader:
+            results.append(json.load(reader))
+    results.sort(key=lambda r: (r["task"], r["batch_size"]))
+    sys.stdout.write(markdown_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["PEERS", "AGREEMENT_TOLERANCE", "REFERENCE", "Engine", "keras_engines",
+           "import_torch", "hf_state_dict", "hf_model", "hf_runner", "hf_engines",
+           "check_agreement", "build_engines", "engine_entry", "run_peers", "markdown_table",
+           "write_peer_outputs", "main"]
