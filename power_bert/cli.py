@@ -69,8 +69,10 @@ def fail(message: str) -> int:
 
 def run_guarded(run: Callable, args) -> int:
     """Runs a subcommand; user errors become one line and exit status 2."""
+    from power_bert import interrupts
     try:
-        status = run(args)
+        with interrupts.watched():
+            status = run(args)
     except PowerBertError as e:
         return fail(str(e))
     except Interrupted as e:

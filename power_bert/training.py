@@ -4,7 +4,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from power_bert import inference
+from power_bert import inference, interrupts
 from power_bert.backend import keras, tf
 from power_bert.errors import TrainingDiverged
 
@@ -135,6 +135,17 @@ class EpochEnd(keras.callbacks.Callback):
         self.handler(epoch + 1, dict(logs or {}))
 
 
+class StopOnCtrlC(keras.callbacks.Callback):
+    """Raises KeyboardInterrupt after the step or epoch in which Ctrl-C was pressed, in
+    case the one Python raised was swallowed on the way (``interrupts``)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        interrupts.check()
+
+    def on_epoch_end(self, epoch, logs=None):
+        interrupts.check()
+
+
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
     """Stops training at the first step whose loss is NaN or infinite, with
     ``TrainingDiverged`` before the epoch ends, so nothing of it is evaluated or saved."""
@@ -172,4 +183,5 @@ def fit(model, train_x, train_y, epochs: int, batch_size: int, seed: int,
                            initial_epoch=initial_epoch)
     return model.fit(dataset, epochs=epochs, initial_epoch=initial_epoch, verbose=verbose,
                      steps_per_epoch=steps_per_epoch(len(train_y), batch_size),
-                     callbacks=[StopOnNonFiniteLoss(stage), EpochEnd(on_epoch_end)])
+                     callbacks=[StopOnCtrlC(), StopOnNonFiniteLoss(stage),
+                                EpochEnd(on_epoch_end)])

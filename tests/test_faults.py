@@ -382,8 +382,11 @@ def test_ctrl_c_says_what_was_saved_and_the_rerun_resumes(world, tmp_path):
     out = tmp_path / "out"
     argv = [sys.executable, "main.py"] + train_flags(world["bert"], world["data"], out,
                                                      **{"--EPOCH": "3"})
+    # Ctrl-C as in a terminal: a parent that ignores SIGINT (pytest-xdist's workers do)
+    # would pass the ignoring on, and Python then installs no KeyboardInterrupt handler.
     proc = subprocess.Popen(argv, cwd=str(ROOT), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 600  # generous: a loaded machine is slow, not wrong
     reached = False
     while time.time() < deadline and proc.poll() is None and not reached:

@@ -69,3 +69,42 @@ def test_dynamic_padding_trains_like_fixed_padding(mode, retention):
     np.testing.assert_allclose(inference.predict(dynamic, x, BATCH, dynamic=True),
                                inference.predict(fixed, x, BATCH, dynamic=False),
                                atol=1e-4, rtol=0)
+
+
+def test_a_swallowed_ctrl_c_stops_training_at_the_next_step():
+    """SIGINT sets a flag besides raising KeyboardInterrupt; if the exception is lost on
+    its way (swallowed by code in between), the training callback raises it again."""
+    import os
+    import signal
+    import time
+
+    from power_bert import interrupts
+    from power_bert.training import StopOnCtrlC
+
+    callback = StopOnCtrlC()
+    with interrupts.watched():
+        callback.on_train_batch_end(0)  # nothing pressed: nothing raised
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here
+        except KeyboardInterrupt:
+            pass  # the exception lost on the way
+        assert interrupts.requested()
+        with pytest.raises(KeyboardInterrupt):
+            callback.on_train_batch_end(1)
+        with pytest.raises(KeyboardInterrupt):
+            callback.on_epoch_end(0)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_handling_leaves_an_ignored_sigint_alone():
+    import signal
+
+    from power_bert import interrupts
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interrupts.watched():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
