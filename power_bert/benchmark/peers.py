@@ -1,6 +1,6 @@
-"""Benchmark against peers: ``power-bert benchmark --PEERS hf``.
+"""Benchmark against peers: ``power-bert benchmark --PEERS hf savedmodel onnx``.
 
-  power-bert benchmark --PEERS hf --BASELINE out/mrpc/finetune.hdf5 \
+  power-bert benchmark --PEERS hf savedmodel --BASELINE out/mrpc/finetune.hdf5 \
       --RETENTION_CONFIG 67,51,44,13,3,1 --DATA_DIR glue/MRPC --BATCH_SIZE 32 \
       --OUTPUT peers/mrpc-b32.json
 
@@ -18,6 +18,16 @@ set, the same token ids and the same weights:
                              baseline's weights (``StageCheckpoint.with_retention``; the
                              work per batch is that of a trained model of that
                              configuration).
+  power_savedmodel           (--PEERS savedmodel) the PoWER-BERT model exported as a
+                             SavedModel (``export.export_checkpoint``, XLA as --XLA),
+                             called through its ``token_ids`` signature with the batches
+                             of power_dynamic.
+  power_onnx                 (--PEERS onnx) the PoWER-BERT model exported with --FORMAT
+                             onnx and run by ONNX Runtime (``export.load_onnx``), every
+                             batch cut to its longest example.
+
+The exports are written once into a temporary folder that is deleted when the run ends;
+they are the PoWER-BERT model, so they must agree with power_fixed like power_dynamic.
 
 The Hugging Face model is not read from a hub folder: it is built from the baseline's
 own weights through the one table of BERT variables (``google_ckpt.variable_table``),
@@ -30,17 +40,6 @@ with an error and times nothing, since the comparison would not be of one model.
 Timing is ``timing.time_runners``: the engines take turns A B C ... for --RUNS rounds
 after the warm-up; reported are medians and speed-ups relative to ``REFERENCE`` (HF
 transformers with dynamic padding, what a careful user runs today).
-
-  power_savedmodel           (--PEERS savedmodel) the PoWER-BERT model exported as a
-                             SavedModel (``export.export_checkpoint``, XLA as --XLA),
-                             called through its ``token_ids`` signature with the batches
-                             of power_dynamic.
-  power_onnx                 (--PEERS onnx) the PoWER-BERT model exported with --FORMAT
-                             onnx and run by ONNX Runtime (``export.load_onnx``), every
-                             batch cut to its longest example.
-
-The exports are written once into a temporary folder that is deleted when the run ends;
-they are the PoWER-BERT model, so they must agree with power_fixed like power_dynamic.
 
 An engine is a small record (``Engine``): a name, the model it computes, its padding
 and a runner (one whole pass -> outputs). Another way of serving the same models joins
