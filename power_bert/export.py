@@ -59,7 +59,7 @@ FORMATS = ("savedmodel", "onnx")
 # The lowest opset that converts and runs the model (TopK with a tensor K, GatherND with
 # batch_dims; opsets 13-18 were checked); older runtimes read it too.
 ONNX_OPSET = 13
-ONNX_MISSING = ("--FORMAT onnx needs the optional packages tf2onnx and onnxruntime "
+ONNX_MISSING = ("%s needs the optional packages tf2onnx and onnxruntime "
                 "(pip install -r requirements-onnx.txt): %s")
 
 
@@ -101,10 +101,48 @@ def run(args) -> int:
 
 def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str] = None,
                  xla: bool = False, overwrite: bool = False, fmt: str = "savedmodel") -> Dict:
-    """Writes the SavedModel (or ONNX model) of a stage checkpoint.
+    """Writes the SavedModel (or ONNX model) of a stage checkpoint file.
 
     Args:
       checkpoint_path: the stage's ``.hdf5`` or ``.json``.
+      output_dir, vocab_path, xla, overwrite, fmt: as for ``export_checkpoint``.
+
+    Returns:
+      The metadata written to ``assets/power_bert.json`` (ONNX: ``power_bert.json``).
+
+    Raises:
+      ExportError: as ``export_checkpoint``, or the checkpoint cannot be read.
+    """
+    _check_format(fmt, xla)  # before anything is read or written
+    from power_bert.checkpoint import StageCheckpoint
+    check_new_folder(output_dir, overwrite, ExportError)
+    try:
+        spec = StageCheckpoint.load(checkpoint_path)
+    except CheckpointError as e:
+        raise ExportError(str(e)) from None
+    return export_checkpoint(spec, output_dir, vocab_path, xla, overwrite, fmt)
+
+
+def _check_format(fmt: str, xla: bool):
+    """Raises ExportError for an unknown format, ``onnx`` with ``xla``, or ``onnx``
+    without tf2onnx and onnxruntime."""
+    if fmt not in FORMATS:
+        raise ExportError("--FORMAT must be one of %s, got %r" % (", ".join(FORMATS), fmt))
+    if fmt == "onnx":
+        if xla:
+            raise ExportError("--XLA applies to --FORMAT savedmodel only (ONNX Runtime "
+                              "optimises the graph itself)")
+        onnx_modules()
+
+
+def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
+                      xla: bool = False, overwrite: bool = False,
+                      fmt: str = "savedmodel") -> Dict:
+    """Writes the SavedModel (or ONNX model) of a loaded stage checkpoint.
+
+    Args:
+      spec: a ``StageCheckpoint`` with weights on disk (loaded from a file, or one of
+        ``with_retention``, as the peer benchmark exports it).
       output_dir: the SavedModel folder to create.
       vocab_path: the vocabulary (default: the one the checkpoint records).
       xla: jit-compile the model part.
@@ -115,25 +153,13 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
       The metadata written to ``assets/power_bert.json`` (ONNX: ``power_bert.json``).
 
     Raises:
-      ExportError: the checkpoint (or a search-stage one), vocabulary or output folder
-        cannot be used; ``onnx`` with ``xla``, or without tf2onnx and onnxruntime.
+      ExportError: a search-stage checkpoint, a vocabulary or output folder that cannot
+        be used; ``onnx`` with ``xla``, or without tf2onnx and onnxruntime.
     """
-    if fmt not in FORMATS:
-        raise ExportError("--FORMAT must be one of %s, got %r" % (", ".join(FORMATS), fmt))
-    if fmt == "onnx":
-        if xla:
-            raise ExportError("--XLA applies to --FORMAT savedmodel only (ONNX Runtime "
-                              "optimises the graph itself)")
-        _onnx_modules()  # before anything is read or written
-    from power_bert.checkpoint import StageCheckpoint
+    _check_format(fmt, xla)
     from power_bert.data import check_vocab, load_vocab
-    from power_bert.tasks import get_task
 
     out = check_new_folder(output_dir, overwrite, ExportError)
-    try:
-        spec = StageCheckpoint.load(checkpoint_path)
-    except CheckpointError as e:
-        raise ExportError(str(e)) from None
     if spec.mode == "search":
         raise ExportError("%s is a configuration-search checkpoint (Soft-Extract); export the "
                           "fine-tuned or re-trained model (finetune.hdf5, retrain.hdf5)"
@@ -148,6 +174,7 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
         spec.check_vocab(vocab_path)
     except (DataError, CheckpointError) as e:
         raise ExportError("--VOCAB_PATH: %s" % e) from None
+    from power_bert.tasks import get_task
     task = get_task(spec.task)
     metadata = {
         "format": "power-bert ONNX" if fmt == "onnx" else "power-bert SavedModel",
@@ -271,8 +298,11 @@ def _model_part(model, regression: bool, xla: bool = False):
     return predict
 
 
-def _onnx_modules():
+def onnx_modules(flag: str = "--FORMAT onnx"):
     """(tf2onnx, onnxruntime), imported.
+
+    Args:
+      flag: what needs them, for the error (``--PEERS onnx`` in the benchmark).
 
     Raises:
       ExportError: either is not installed.
@@ -281,7 +311,7 @@ def _onnx_modules():
         import onnxruntime
         import tf2onnx
     except ImportError as e:
-        raise ExportError(ONNX_MISSING % e) from None
+        raise ExportError(ONNX_MISSING % (flag, e)) from None
     return tf2onnx, onnxruntime
 
 
@@ -289,7 +319,7 @@ def _export_onnx(model, metadata: Dict, vocab_path: str, out: str) -> Dict:
     """Writes ``model.onnx``, ``power_bert.json`` and ``vocab.txt`` into ``out`` (through
     a temporary sibling) and returns the metadata."""
     from power_bert.backend import tf
-    tf2onnx, _ = _onnx_modules()
+    tf2onnx, _ = onnx_modules()
     predict = _model_part(model, regression=metadata["labels"] is None)
     ids_specs = [tf.TensorSpec([None, None], tf.int32, name=name)
                  for name in ("input_ids", "segment_ids")]
@@ -332,7 +362,7 @@ def load_onnx(path: str, threads: int = 0) -> Callable:
     try:
         import onnxruntime
     except ImportError as e:
-        raise ExportError(ONNX_MISSING % e) from None
+        raise ExportError(ONNX_MISSING % ("load_onnx", e)) from None
     folder = os.path.dirname(path) if path.endswith(".onnx") else path
     try:
         with open(os.path.join(folder, METADATA_FILE), encoding="utf-8") as reader:

@@ -12,13 +12,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
 
 from power_bert import cli, flops, inference, synthetic
 from power_bert.backend import keras
-from power_bert.benchmark import report
+from power_bert.benchmark import peers, report
 from power_bert.checkpoint import StageCheckpoint, file_sha256
 from power_bert.config import BertConfig
 from power_bert.data import DataParser
@@ -312,7 +313,7 @@ def test_a_vocabulary_of_another_model_is_refused(setup, capsys, tmp_path):
     (["--PLOT", "plot.unknown"], "--PLOT plot.unknown: the file name must end in one of"),
     (["--XLA", "maybe"], "--XLA is a switch: true or false, got 'maybe'"),
     (["--PADDING_BUCKETS", "0"], "--PADDING_BUCKETS must be at least 1, got 0"),
-    (["--PEERS", "onnx"], "argument --PEERS: invalid choice: 'onnx'"),
+    (["--PEERS", "tensorrt"], "argument --PEERS: invalid choice: 'tensorrt'"),
     (["--PEERS", "hf", "--RETENTION_CONFIG", "8,4"],
      "--PEERS needs the PoWER-BERT model: give either --POWER (retrain.hdf5) or "
      "--RETENTION_CONFIG (applied to --BASELINE), not both"),
@@ -366,3 +367,52 @@ def test_peers_need_a_model_that_drops_vectors(setup, capsys, tmp_path):
     assert code == 2 and "--POWER %s drops no word vectors (mode finetune)" % setup[
         "baseline"] in err
     assert os.listdir(tmp_path) == []
+
+
+def _onnx_missing():
+    import importlib.util
+    return any(importlib.util.find_spec(name) is None for name in ("tf2onnx", "onnxruntime"))
+
+
+@pytest.mark.skipif(not _onnx_missing(), reason="tf2onnx and onnxruntime are installed")
+def test_peers_onnx_without_its_packages_names_the_requirements_file(setup, capsys, tmp_path):
+    code = _exit_code(_argv(setup, "--PEERS", "savedmodel", "onnx",
+                            "--OUTPUT", str(tmp_path / "p.json")))
+    err = _one_error_line(capsys.readouterr().err)
+    assert code == 2 and err.startswith("error: --PEERS onnx needs the optional packages "
+                                        "tf2onnx and onnxruntime (pip install -r "
+                                        "requirements-onnx.txt)")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("exported", [
+    ["savedmodel"],
+    pytest.param(["savedmodel", "onnx"], marks=pytest.mark.skipif(
+        _onnx_missing(), reason="needs requirements-onnx.txt")),
+], ids=["savedmodel", "savedmodel+onnx"])
+def test_exported_engines_join_the_peer_rotation_and_agree(setup, tmp_path, monkeypatch,
+                                                           exported):
+    """The PoWER-BERT model exported into a temporary folder (gone afterwards) is timed
+    beside the in-process models, fed the same token ids, and agrees with them; no torch
+    is needed."""
+    exports = tmp_path / "tmp"
+    exports.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(exports))
+    output = tmp_path / "peers.json"
+    assert _exit_code(_argv(setup, "--PEERS", *exported, "--OUTPUT", str(output))) == 0
+    with open(output, encoding="utf-8") as reader:
+        result = json.load(reader)
+    names = ["power_" + name for name in exported]
+    assert list(result["engines"]) == ["bert_fixed", "bert_dynamic", "power_fixed",
+                                       "power_dynamic"] + names
+    assert result["reference"] is None  # no HF transformers: no speed-ups
+    dynamic = result["engines"]["power_dynamic"]
+    for name in names:
+        entry = result["engines"][name]
+        assert result["agreement"][name]["reference"] == "power_fixed"
+        assert result["agreement"][name]["max_abs_difference"] < 1e-5
+        assert (entry["model"], entry["padding"]) == (peers.POWER, "dynamic")
+        assert entry["metrics"] == dynamic["metrics"] and len(entry["all_times"]) == 2
+        # the batches of power_dynamic (without XLA: exact lengths), not the full width
+        assert entry["average_batch_length"] == dynamic["average_batch_length"] < SEQ_LEN
+    assert glob.glob(str(exports / "power-bert-peers-*")) == []  # the exports were deleted

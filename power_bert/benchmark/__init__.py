@@ -39,6 +39,7 @@ Modules:
   timing   warm-up and interleaved timed passes (``time_models``), ``machine_info``.
   report   the result's keys, ``markdown_table``, ``plot``, ``write_outputs``.
   shapes   ``--BERT_CONFIG``: timing at a model's shape with random weights.
-  peers    ``--PEERS hf``: against Hugging Face transformers on PyTorch (optional
+  peers    ``--PEERS hf savedmodel onnx``: against Hugging Face transformers on
+           PyTorch and the exported PoWER-BERT (SavedModel, ONNX Runtime; optional
            packages), same weights and token ids, engines checked to agree first.
 """

@@ -65,7 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str = "benchmark"):
                         "multiple of this, >= 1 (default %d)" % PADDING_BUCKETS)
     p.add_argument("--PEERS", nargs="+", choices=peers.PEERS, default=[],
                    help="also time what users run otherwise: hf (Hugging Face "
-                        "transformers on PyTorch, requirements-peers.txt) against this "
+                        "transformers on PyTorch, requirements-peers.txt), savedmodel (the "
+                        "PoWER-BERT model exported as a SavedModel), onnx (exported to ONNX "
+                        "Runtime, requirements-onnx.txt), any of them, against this "
                         "project's BERT (--BASELINE) and PoWER-BERT (--POWER, or "
                         "--RETENTION_CONFIG applied to the baseline)")
     p.add_argument("--MIXED_PRECISION", type=str.lower, choices=PRECISIONS, default="none",
@@ -523,14 +525,13 @@ def peer_benchmark(options: BenchmarkOptions, say: Callable[[str], None] = print
                              % (models[1].path, models[1].checkpoint.mode))
     task, seq_len, cased = check_same_task(models, options.task)
     vocab_path = check_vocab(models, options.vocab_path)
-    if "hf" in options.peers:
-        peers.import_torch()  # before the dev set is read
+    peers.check_peer_packages(options.peers)  # before the dev set is read
     x, y = load_dev_data(options, task, vocab_path, seq_len, cased)
     say("%s dev: %d examples of up to %d tokens, batch %d; PoWER-BERT retention "
         "configuration %s" % (task.name, len(y), seq_len, options.batch_size,
                               ",".join(map(str, models[1].checkpoint.applied_retention))))
     result = peers.run_peers(options, options.peers, baseline, models[1].checkpoint, x, y,
-                             task, options.padding_buckets, say)
+                             task, options.padding_buckets, say, vocab_path)
     peers.write_peer_outputs(result, options.output, say)
     return result
 

@@ -1,6 +1,6 @@
-"""Benchmark against peers: ``power-bert benchmark --PEERS hf``.
+"""Benchmark against peers: ``power-bert benchmark --PEERS hf savedmodel onnx``.
 
-  power-bert benchmark --PEERS hf --BASELINE out/mrpc/finetune.hdf5 \
+  power-bert benchmark --PEERS hf savedmodel --BASELINE out/mrpc/finetune.hdf5 \
       --RETENTION_CONFIG 67,51,44,13,3,1 --DATA_DIR glue/MRPC --BATCH_SIZE 32 \
       --OUTPUT peers/mrpc-b32.json
 
@@ -18,6 +18,16 @@ set, the same token ids and the same weights:
                              baseline's weights (``StageCheckpoint.with_retention``; the
                              work per batch is that of a trained model of that
                              configuration).
+  power_savedmodel           (--PEERS savedmodel) the PoWER-BERT model exported as a
+                             SavedModel (``export.export_checkpoint``, XLA as --XLA),
+                             called through its ``token_ids`` signature with the batches
+                             of power_dynamic.
+  power_onnx                 (--PEERS onnx) the PoWER-BERT model exported with --FORMAT
+                             onnx and run by ONNX Runtime (``export.load_onnx``), every
+                             batch cut to its longest example.
+
+The exports are written once into a temporary folder that is deleted when the run ends;
+they are the PoWER-BERT model, so they must agree with power_fixed like power_dynamic.
 
 The Hugging Face model is not read from a hub folder: it is built from the baseline's
 own weights through the one table of BERT variables (``google_ckpt.variable_table``),
@@ -32,24 +42,25 @@ after the warm-up; reported are medians and speed-ups relative to ``REFERENCE`` 
 transformers with dynamic padding, what a careful user runs today).
 
 An engine is a small record (``Engine``): a name, the model it computes, its padding
-and a runner (one whole pass -> outputs). Another way of serving the same models (an
-exported SavedModel, ONNX Runtime) joins the rotation as another factory of engines
-appended in ``build_engines``.
+and a runner (one whole pass -> outputs). Another way of serving the same models joins
+the rotation as another factory of engines appended in ``build_engines``.
 
-PyTorch and transformers are optional (``requirements-peers.txt``); they are imported
-only here, only when --PEERS hf is given.
+PyTorch and transformers (``requirements-peers.txt``, --PEERS hf) and tf2onnx and
+onnxruntime (``requirements-onnx.txt``, --PEERS onnx) are optional; they are imported
+only when their peer is given (``check_peer_packages``).
 """
 import dataclasses
 import json
 import os
 import sys
+import tempfile
 from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
 from power_bert.errors import BenchmarkError
 
-PEERS = ("hf",)
+PEERS = ("hf", "savedmodel", "onnx")
 AGREEMENT_TOLERANCE = 1e-4
 REFERENCE = "hf_dynamic"
 BERT, POWER = "bert", "power_bert"  # the two models engines compute
@@ -185,6 +196,63 @@ def hf_engines(keras_model, config, num_labels: int, x, batch_size: int) -> List
     return engines
 
 
+def savedmodel_engine(power, x, batch_size: int, bucket: int, xla: bool, folder: str,
+                      vocab_path: Optional[str] = None) -> Engine:
+    """PoWER-BERT exported as a SavedModel into ``folder`` and loaded back (as a user
+    serving it would), fed power_dynamic's batches through its ``token_ids`` signature."""
+    from power_bert.backend import tf
+    from power_bert.export import export_checkpoint
+    from power_bert.inference import batch_lengths, padding_bucket, prepare_batches
+    metadata = export_checkpoint(power, folder, vocab_path=vocab_path, xla=xla)
+    signature = tf.saved_model.load(folder).signatures["token_ids"]  # holds the model
+    output = metadata["output"]  # "probabilities" or "score", as the Keras engines give
+    bucket = padding_bucket(bucket, xla)
+    batches = prepare_batches(x, batch_size, True, bucket)
+
+    def run(verbose: int = 0) -> np.ndarray:
+        return np.concatenate([signature(input_ids=tf.constant(tokens),
+                                         segment_ids=tf.constant(segments))[output].numpy()
+                               for tokens, segments in batches], axis=0)
+    return Engine("power_savedmodel", "PoWER-BERT SavedModel", POWER, "dynamic", run,
+                  batch_lengths(x, batch_size, True, bucket))
+
+
+def onnx_engine(power, x, batch_size: int, folder: str,
+                vocab_path: Optional[str] = None) -> Engine:
+    """PoWER-BERT exported as ONNX into ``folder`` and run by ONNX Runtime with TensorFlow's
+    intra-op thread count, every batch cut to its longest example (no compilation per
+    shape, so no rounding up)."""
+    from power_bert.backend import tf
+    from power_bert.export import export_checkpoint, load_onnx
+    from power_bert.inference import batch_lengths, prepare_batches
+    export_checkpoint(power, folder, vocab_path=vocab_path, fmt="onnx")
+    predict = load_onnx(folder, threads=tf.config.threading.get_intra_op_parallelism_threads())
+    batches = prepare_batches(x, batch_size, True)
+
+    def run(verbose: int = 0) -> np.ndarray:
+        return np.concatenate([predict(tokens, segments) for tokens, segments in batches],
+                              axis=0)
+    return Engine("power_onnx", "PoWER-BERT ONNX Runtime", POWER, "dynamic", run,
+                  batch_lengths(x, batch_size, True))
+
+
+def check_peer_packages(peers: Sequence[str]):
+    """Imports the optional packages of ``peers``, before anything is read or built.
+
+    Raises:
+      BenchmarkError: a package is missing; names its requirements file.
+    """
+    from power_bert.errors import ExportError
+    from power_bert.export import onnx_modules
+    if "hf" in peers:
+        import_torch()
+    if "onnx" in peers:
+        try:
+            onnx_modules("--PEERS onnx")
+        except ExportError as e:
+            raise BenchmarkError(str(e)) from None
+
+
 # ----- the agreement check -------------------------------------------------------------
 
 def check_agreement(engines: Sequence[Engine], outputs: Dict[str, np.ndarray],
@@ -228,22 +296,32 @@ def check_agreement(engines: Sequence[Engine], outputs: Dict[str, np.ndarray],
 # ----- one run -------------------------------------------------------------------------
 
 def build_engines(peers: Sequence[str], baseline, power, x, batch_size: int, bucket: int,
-                  xla: bool) -> List[Engine]:
-    """The rotation: each peer's engines, then this project's BERT and PoWER-BERT.
+                  xla: bool, folder: Optional[str] = None,
+                  vocab_path: Optional[str] = None) -> List[Engine]:
+    """The rotation: HF transformers, this project's BERT and PoWER-BERT, then the
+    exported PoWER-BERT (SavedModel, ONNX Runtime).
 
     Args:
       peers: names from ``PEERS``.
       baseline, power: ``StageCheckpoint`` of the baseline and of PoWER-BERT.
+      folder: an empty folder for the exports (needed with savedmodel or onnx).
+      vocab_path: the vocabulary the exports record (default: the checkpoint's).
     """
+    check_peer_packages(peers)  # before any model is built: a missing install costs nothing
     engines = []
     if "hf" in peers:
-        import_torch()  # before any model is built: a missing install costs nothing
         source = baseline.load_model(dynamic=True, name="hf_source")
         engines += hf_engines(source, baseline.config, baseline.num_labels, x, batch_size)
     engines += keras_engines(baseline, BERT, "this project, BERT", x, batch_size, bucket, xla,
                              "bert")
     engines += keras_engines(power, POWER, "this project, PoWER-BERT", x, batch_size, bucket,
                              xla, "power")
+    if "savedmodel" in peers:
+        engines.append(savedmodel_engine(power, x, batch_size, bucket, xla,
+                                         os.path.join(folder, "savedmodel"), vocab_path))
+    if "onnx" in peers:
+        engines.append(onnx_engine(power, x, batch_size, os.path.join(folder, "onnx"),
+                                   vocab_path))
     return engines
 
 
@@ -264,23 +342,25 @@ def engine_entry(engine: Engine, timing: Dict, num_examples: int, batch_size: in
 
 
 def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket: int,
-              say=print) -> Dict:
-    """Builds the engines, checks that they agree, times them and returns the results
-    document (``write_peer_outputs`` writes it)."""
+              say=print, vocab_path: Optional[str] = None) -> Dict:
+    """Builds the engines (the exports in a temporary folder, deleted at the end),
+    checks that they agree, times them and returns the results document
+    (``write_peer_outputs`` writes it)."""
     from power_bert.benchmark.timing import machine_info, time_runners
     from power_bert.inference import padding_bucket
     from power_bert.metrics import compute_metrics
-    engines = build_engines(peers, baseline, power, x, options.batch_size, bucket,
-                            options.xla)
     agreement = {}
+    with tempfile.TemporaryDirectory(prefix="power-bert-peers-") as folder:
+        engines = build_engines(peers, baseline, power, x, options.batch_size, bucket,
+                                options.xla, folder, vocab_path)
 
-    def check(outputs):
-        agreement.update(check_agreement(engines, outputs))
-        say("agreement: %s" % ", ".join("%s = %s to %.2g" % (name, a["reference"],
-                                                             a["max_abs_difference"])
-                                        for name, a in agreement.items()))
-    timings = time_runners([(e.name, e.run) for e in engines], options.runs, options.warmup,
-                           options.verbose, say, after_warmup=check)
+        def check(outputs):
+            agreement.update(check_agreement(engines, outputs))
+            say("agreement: %s" % ", ".join("%s = %s to %.2g" % (name, a["reference"],
+                                                                 a["max_abs_difference"])
+                                            for name, a in agreement.items()))
+        timings = time_runners([(e.name, e.run) for e in engines], options.runs,
+                               options.warmup, options.verbose, say, after_warmup=check)
     names = [e.name for e in engines]
     reference = REFERENCE if REFERENCE in names else None
     reference_time = float(np.median(timings[reference]["times"])) if reference else None
@@ -291,6 +371,11 @@ def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket
         torch, transformers = import_torch()
         machine.update(torch=torch.__version__, transformers=transformers.__version__,
                        torch_threads=torch.get_num_threads())
+    if "onnx" in peers:
+        from power_bert.export import ONNX_OPSET, onnx_modules
+        tf2onnx, onnxruntime = onnx_modules("--PEERS onnx")
+        machine.update(onnxruntime=onnxruntime.__version__, tf2onnx=tf2onnx.__version__,
+                       onnx_opset=ONNX_OPSET)
     return {
         "peers": list(peers), "task": task.name, "batch_size": options.batch_size,
         "num_examples": int(len(y)), "seq_len": baseline.seq_len,
@@ -327,7 +412,7 @@ def markdown_table(results: Sequence[Dict]) -> str:
     head = ("Seconds per dev pass (median of %d interleaved passes after a warm-up); in "
             "brackets the speed-up over %s. PoWER-BERT retention configuration per row; "
             "this project's dynamic padding rounds lengths up to multiples of %d%s. %s, %s "
-            "CPUs, TensorFlow %s (%s intra-op threads)%s.\n\n"
+            "CPUs, TensorFlow %s (%s intra-op threads)%s%s.\n\n"
             % (first["num_runs"], first["reference"] or "nothing", first["padding_bucket"],
                ", XLA" if first["xla"] else ", no XLA", machine["platform"],
                machine["cpu_count"], machine["tensorflow"],
@@ -335,7 +420,9 @@ def markdown_table(results: Sequence[Dict]) -> str:
                or machine["intra_op_threads"] or "default",
                ", PyTorch %s (%d threads), transformers %s" % (
                    machine["torch"], machine["torch_threads"], machine["transformers"])
-               if "torch" in machine else ""))
+               if "torch" in machine else "",
+               ", ONNX Runtime %s (opset %d)" % (machine["onnxruntime"], machine["onnx_opset"])
+               if "onnxruntime" in machine else ""))
     rows = ["| task (examples) | batch | retention | %s |" % " | ".join(titles),
             "|---|---:|---|%s" % ("---:|" * len(names))]
     for result in results:
@@ -385,5 +472,6 @@ if __name__ == "__main__":
 
 __all__ = ["PEERS", "AGREEMENT_TOLERANCE", "REFERENCE", "Engine", "keras_engines",
            "import_torch", "hf_state_dict", "hf_model", "hf_runner", "hf_engines",
+           "savedmodel_engine", "onnx_engine", "check_peer_packages",
            "check_agreement", "build_engines", "engine_entry", "run_peers", "markdown_table",
            "write_peer_outputs", "main"]
