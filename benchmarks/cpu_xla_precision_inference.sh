@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Inference at MiniLM shape (random weights, synthetic ids, 128 tokens, real lengths
+# 32-128), the MRPC retention configuration, fixed and dynamic padding, batch 32 and 128:
+# one `power-bert benchmark` run per (precision, XLA) pair, run one after the other
+# (the benchmark times BERT against PoWER-BERT interleaved within a run; --XLA and
+# --MIXED_PRECISION hold for the whole run).
+# Results: benchmarks/results/cpu-xla-precision/inference-<prec>-<xla>-b<batch>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=benchmarks/results/cpu-xla-precision
+for batch in 32 128; do
+  for prec in none bfloat16; do
+    for xla in noxla xla; do
+      flag=(); [ "$xla" = xla ] && flag=(--XLA)
+      python -m power_bert.cli benchmark --BERT_CONFIG benchmarks/configs/minilm.json \
+        --RETENTION_CONFIG 67,51,44,13,3,1 --SEQ_LEN 128 --BATCH_SIZE "$batch" \
+        --NUM_EXAMPLES 128 --LENGTHS 32-128 --PADDING both --RUNS 3 --WARMUP 1 \
+        --VERBOSE 0 --MIXED_PRECISION "$prec" "${flag[@]}" \
+        --OUTPUT "$OUT/inference-$prec-$xla-b$batch/benchmark.json"
+    done
+  done
+done
