@@ -20,3 +20,30 @@ for batch in 32 128; do
     done
   done
 done
+# One table of every run: ms per example, and the ratio to the float32, no-XLA run of
+# the same batch size, padding and model (separate runs: a ratio across runs, not
+# interleaved).
+python - "$OUT" <<'PY' | tee "$OUT/inference.md"
+import json, os, sys
+out = sys.argv[1]
+rows = ["| batch | padding | model | float32 | float32 + XLA | bfloat16 | bfloat16 + XLA |",
+        "|---:|---|---|---:|---:|---:|---:|"]
+for batch in (32, 128):
+    docs = {}
+    for prec in ("none", "bfloat16"):
+        for xla in ("noxla", "xla"):
+            with open(os.path.join(out, "inference-%s-%s-b%d" % (prec, xla, batch),
+                                   "benchmark.json")) as f:
+                docs[prec, xla] = {run["padding"]: run for run in json.load(f)["runs"]}
+    for padding in ("fixed", "dynamic"):
+        for model in ("baseline", "power_bert"):
+            base = docs["none", "noxla"][padding][model]["seconds_per_example"]
+            cells = []
+            for key in (("none", "noxla"), ("none", "xla"), ("bfloat16", "noxla"),
+                        ("bfloat16", "xla")):
+                s = docs[key][padding][model]["seconds_per_example"]
+                cells.append("%.2f ms (%.2f)" % (1000 * s, s / base))
+            rows.append("| %d | %s | %s | %s |" % (batch, padding, docs["none", "noxla"][
+                padding][model]["label"], " | ".join(cells)))
+print("\n".join(rows))
+PY
