@@ -152,14 +152,11 @@ def add_arguments(parser, command: str, exclude=()):
     """Adds the flags that ``command`` ("train", "eval", "predict" or "main") takes,
     except those in ``exclude`` (a command built on training, such as the sweep, sets
     them itself)."""
-    added = set()
     for flag, kwargs, commands in FLAGS:
-        if flag in added:  # (a flag with per-command variants: the first that applies)
-            continue
+        # the ablation takes its flags as main.py defines them (one variant each)
         if (command in commands and flag not in exclude) or (
-                command == "ablation" and flag in ABLATION):
+                command == "ablation" and flag in ABLATION and "main" in commands):
             parser.add_argument(flag, *ALIASES.get(flag, ()), dest=flag[2:], **kwargs)
-            added.add(flag)
     parser.set_defaults(command=command)
 
 
