@@ -569,7 +569,7 @@ def sweep_document(sweep: SweepOptions, results: Sequence[Dict], bench: Optional
         baseline["padding"] = {padding: _timing(entry)
                                for padding, entry in _timings(bench, BASELINE).items()}
     document = {
-        "task": first["task"], "metric_name": main,
+        "task": first["task"], "metric_name": main, "seq_len": finetuned.seq_len,
         "finetuned_checkpoint": os.path.abspath(o.finetuned_checkpoint),
         "lambdas": sorted({c.lam for c in sweep.cells}),
         "lr_soft_extracts": sorted({c.lr_soft_extract for c in sweep.cells}),

@@ -308,3 +308,33 @@ def test_a_fine_tuned_model_that_saw_the_held_out_part_is_refused(swept, capsys)
             "--TUNE_FRACTION 0.25 --TUNE_SEED 4 holds out; train it with the same "
             "--TUNE_FRACTION, --TUNE_SEED and --MAX_TRAIN_EXAMPLES" % swept["finetuned"]) in err
     assert not (out / "cells").exists() or not list((out / "cells").rglob("results.json"))
+
+
+@pytest.mark.slow
+def test_the_readme_results_table_reads_the_sweep(swept, capsys):
+    """benchmarks/results_table.py: the chosen row's numbers are sweep.json's."""
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "results_table.py")
+    spec = importlib.util.spec_from_file_location("results_table", path)
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    sweep_json = swept["out"] / "sweep.json"
+    document = json.loads(sweep_json.read_text())
+    assert document["seq_len"] == 64
+    assert table.main([str(sweep_json)]) == 0
+    header, rule, row = capsys.readouterr().out.strip().split("\n")
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    (chosen,) = document["rows"]
+    base = document["baseline"]["dev_metric"]
+    assert cells[1] == PROTOCOL
+    assert cells[2] == "%.2f" % base
+    assert cells[3] == "%.2f ± %.2f (%+.2f)" % (chosen["dev_metric_mean"],
+                                                chosen["dev_metric_std"],
+                                                chosen["dev_metric_mean"] - base)
+    assert cells[5] == "; ".join("%s: %s" % (seed, ",".join(map(str, retention))) for seed,
+                                 retention in chosen["retention_configurations"].items())
+    assert cells[6].endswith("/ %d" % (64 * len(document["cells"][0]["retention_configuration"])))
+    fixed = chosen["padding"]["fixed"]["speedup"]
+    assert cells[7].startswith("%.2fx (" % fixed)
+    assert table.main([str(swept["out"] / "missing.json")]) == 2
