@@ -153,9 +153,9 @@ def plot_pictures(records: Sequence[Dict], path: str):
     import matplotlib.pyplot as plt
     layers = len(records[0]["kept"])
     longest = max(len(r["tokens"]) for r in records)
+    height = len(records) * (0.28 * layers + 1.3)
     fig, axes = plt.subplots(len(records), 1, squeeze=False,
-                             figsize=(max(6.0, 0.32 * longest + 1.5),
-                                      len(records) * (0.28 * layers + 1.3)))
+                             figsize=(max(6.0, 0.32 * longest + 1.5), height))
     for ax, record in zip(axes[:, 0], records):
         grid = np.zeros((layers, len(record["tokens"])))
         for j, kept in enumerate(record["kept"]):
@@ -172,7 +172,7 @@ def plot_pictures(records: Sequence[Dict], path: str):
         ax.tick_params(which="minor", length=0)
     fig.suptitle("Word pieces kept by each encoder (filled), retention configuration %s"
                  % ",".join(map(str, records[0]["retention_configuration"])), fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / height))  # (room for the title)
     fig.savefig(path)
     plt.close(fig)
 
