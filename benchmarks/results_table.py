@@ -19,16 +19,14 @@ import json
 import sys
 from typing import Dict, List, Optional
 
+from power_bert.sweep import mean_std
+
 # The paper's speed-ups at batch 128 (BERT-Base on a K80, DESIGN.md item 13).
 PAPER_SPEEDUP = {"cola": 4.5, "rte": 3.4, "qqp": 4.5, "mrpc": 2.7, "sst-2": 2.4,
                  "mnli-m": 2.6, "mnli-mm": 2.1, "qnli": 2.0, "sts-b": 2.0}
 NAMES = {"cola": "CoLA", "sst-2": "SST-2", "mrpc": "MRPC", "sts-b": "STS-B", "imdb": "IMDB"}
 MAX_DROP = 1.0
 MIN_FRACTION_OF_IDEAL = 0.85
-
-
-def mean(values: List[float]) -> float:
-    return sum(values) / len(values)
 
 
 def cells_of(document: Dict, row: Dict) -> List[Dict]:
@@ -41,7 +39,7 @@ def padding_columns(document: Dict, row: Dict, padding: str) -> Optional[Dict]:
     if padding not in (row.get("padding") or {}):
         return None
     cells = cells_of(document, row)
-    ideal = mean([c["padding"][padding]["ideal_speedup"] for c in cells])
+    ideal = mean_std([c["padding"][padding]["ideal_speedup"] for c in cells])[0]
     measured = row["padding"][padding]["speedup"]
     return {"measured": measured, "ideal": ideal, "fraction": measured / ideal}
 

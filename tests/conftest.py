@@ -180,3 +180,14 @@ def google_bert(tmp_path_factory) -> GoogleBert:
     with open(bert.config_path, encoding="utf-8") as f:
         assert json.load(f) == TINY_CONFIG
     return bert
+
+
+def load_benchmark_script(name: str):
+    """A script of benchmarks/ (not a package) imported as a module, e.g.
+    ``load_benchmark_script("results_table")``."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", name + ".py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -313,12 +313,8 @@ def test_a_fine_tuned_model_that_saw_the_held_out_part_is_refused(swept, capsys)
 @pytest.mark.slow
 def test_the_readme_results_table_reads_the_sweep(swept, capsys):
     """benchmarks/results_table.py: the chosen row's numbers are sweep.json's."""
-    import importlib.util
-    import os
-    path = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "results_table.py")
-    spec = importlib.util.spec_from_file_location("results_table", path)
-    table = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(table)
+    from conftest import load_benchmark_script
+    table = load_benchmark_script("results_table")
     sweep_json = swept["out"] / "sweep.json"
     document = json.loads(sweep_json.read_text())
     assert document["seq_len"] == 64

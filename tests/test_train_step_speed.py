@@ -1,24 +1,17 @@
 """benchmarks/train_step_speed.py: its flag errors (one line, exit 2) and the shape of
 its JSON and Markdown on the tiny config."""
-import importlib.util
 import json
-import os
 
 import pytest
 
 from power_bert.config import write_bert_config
 
-SCRIPT = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks",
-                      "train_step_speed.py")
-
+from conftest import load_benchmark_script
 
 @pytest.fixture(scope="module")
 def speed():
     """The script as a module (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("train_step_speed", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark_script("train_step_speed")
 
 
 @pytest.fixture
