@@ -8,6 +8,7 @@ from power_bert.config import write_bert_config
 
 from conftest import load_benchmark_script
 
+
 @pytest.fixture(scope="module")
 def speed():
     """The script as a module (benchmarks/ is not a package)."""
