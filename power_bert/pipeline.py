@@ -169,7 +169,8 @@ class Pipeline:
             log=self.record.log,
             steps=training.train_steps(len(train_y), o.batch_size, o.epochs),
             report=metrics_on(dev_x, dev_y) if tune else None,
-            selection=selection_record(o.tune_fraction, o.tune_seed, held, len(train_y)))
+            selection=selection_record(o.tune_fraction, o.tune_seed, held, len(train_y),
+                                       self.task))
         return ctx, ["warning: %s" % w.message for w in caught
                      if issubclass(w.category, DataWarning)]
 
@@ -394,6 +395,10 @@ class Pipeline:
         log("  %s change: %+.2f points" % (
             main, 100 * (power.dev_metrics[main] - baseline.dev_metrics[main])))
         log("  Retention Configuration: %s" % ",".join(str(v) for v in power.retention))
+        if self.task.labelled_test and selection["set"] == "dev":
+            log("  the reported set is test: evaluate each model with power-bert eval "
+                "--EVAL_SPLIT test --CHECKPOINT_PATH %s (and %s)"
+                % (power.weights_path, baseline.weights_path))
 
     def _write_test_predictions(self, model, test_x, guids, folder: str) -> str:
         predictions = self._predict(model, test_x)

@@ -34,6 +34,7 @@ from power_bert.metrics import format_metrics
 from power_bert.outputs import read_json, write_json_atomically
 from power_bert.retention import retention_configuration_from_masses
 from power_bert.summaries import StageSummaries
+from power_bert.tasks import TaskSpec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +128,8 @@ class StageContext:
 
 
 def selection_record(tune_fraction: Optional[float] = None, tune_seed: int = 0,
-                     held_out=(), num_train: Optional[int] = None) -> Dict:
+                     held_out=(), num_train: Optional[int] = None,
+                     task: Optional[TaskSpec] = None) -> Dict:
     """How a run chooses its epochs (and a sweep its LAMBDA), for results.json, the log
     and every stage checkpoint.
 
@@ -136,6 +138,8 @@ def selection_record(tune_fraction: Optional[float] = None, tune_seed: int = 0,
       tune_seed: its seed.
       held_out: the held-out examples' row indices in the training file.
       num_train: examples trained on.
+      task: the task; one whose dev set is a seeded part of its training files and whose
+        test set is labelled (IMDB) is reported on test, and the protocol says so.
 
     Returns:
       {"protocol": one line, "set": "dev" or "tune"} and, when held out, the fraction,
@@ -143,6 +147,11 @@ def selection_record(tune_fraction: Optional[float] = None, tune_seed: int = 0,
       examples held out).
     """
     if not tune_fraction:
+        if task is not None and task.folders is not None and task.labelled_test:
+            return {"protocol": "selected on dev (%g%% of the training files, split seed %d), "
+                                "reported on test" % (100 * task.folders.dev_fraction,
+                                                      task.folders.split_seed),
+                    "set": "dev"}
         return {"protocol": "selected and reported on dev", "set": "dev"}
     held = np.asarray(held_out, dtype=np.int64)
     return {"protocol": "selected on %g%% of train held out (seed %d), reported on dev"

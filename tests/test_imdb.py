@@ -140,3 +140,42 @@ def test_real_archive(tmp_path):
         rating = int(example.guid.rsplit("_", 1)[1][:-4])
         assert (rating >= 7) if example.label == 1 else (rating <= 4)
         assert "<br" not in example.text_a and len(example.text_a) > 20
+
+
+@pytest.mark.slow
+def test_train_selects_on_dev_and_points_at_test(imdb, tmp_path):
+    """A whole run on the folder layout: chosen on the dev part of the training reviews,
+    predictions for every test review, and the log and results.json say that the
+    reported set is test (then ``eval --EVAL_SPLIT test`` reports it)."""
+    import csv
+    import json
+
+    import main as cli
+    from test_pipeline import flags, make_bert
+
+    bert = make_bert(tmp_path / "bert", max_position_embeddings=512)
+    out = tmp_path / "out"
+    argv = flags(bert, imdb, out, "--EPOCH", "1", "--BATCH_SIZE", "4", "--LR_BERT", "1e-3",
+                 "--LR_SOFT_EXTRACT", "0.2", "--LAMBDA", "0.05", "--DYNAMIC_PADDING")
+    argv[argv.index("--TASK") + 1] = "imdb"
+    assert cli.main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    protocol = "selected on dev (20% of the training files, split seed 0), reported on test"
+    assert results["selection"] == {"protocol": protocol, "set": "dev"}
+    assert results["seq_len"] == 512
+    log = (out / "log.txt").read_text()
+    assert "model selection: " + protocol in log
+    assert "the reported set is test: evaluate each model with power-bert eval" in log
+    with open(out / "latest" / "test_predictions.tsv", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t"))[1:]
+    want = {"test/%s/%d_%d.txt" % (label, i, r) for label, items in TEST.items()
+            for i, r in items}
+    assert {r[0] for r in rows} == want and {r[1] for r in rows} <= {"neg", "pos"}
+    evaluated = tmp_path / "eval"
+    assert cli.main(["--TASK", "imdb", "--EVAL_ONLY", "--DATA_DIR", str(imdb),
+                     "--CHECKPOINT_PATH", str(out / "retrain.hdf5"), "--EVAL_SPLIT", "test",
+                     "--VOCAB_PATH", str(bert / "vocab.txt"),
+                     "--OUTPUT_DIR", str(evaluated), "--VERBOSE", "0"]) == 0
+    report = json.loads((evaluated / "results.json").read_text())["evaluation"]
+    assert report["split"] == "test" and report["num_examples"] == len(want)
+    assert 0.0 <= report["test_metrics"]["accuracy"] <= 1.0
