@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from power_bert.config import BertConfig, ConfigError
 from power_bert.errors import CheckpointError, RetentionConfigError, UsageError
-from power_bert.outputs import write_json_atomically
+from power_bert.outputs import commit_step, read_json, write_json_atomically
 from power_bert.retention import WORD_SELECTIONS, validate_retention_configuration
 
 
@@ -265,35 +265,49 @@ class StageCheckpoint:
 
     def save(self, model, output_dir: str, stage: str) -> "StageCheckpoint":
         """Saves the model's weights and this metadata (with the weights' checksum) as
-        ``output_dir/<stage>.*``, atomically (temporary files, then rename; nothing is
-        left behind when writing fails). Returns the saved checkpoint.
+        ``output_dir/<stage>.*``: ``write_pending`` then ``commit_pending``. Returns the
+        saved checkpoint.
 
         Raises:
           CheckpointError: the files cannot be written (full disk, no permission).
         """
-        weights_path, meta_path = stage_paths(output_dir, stage)
-        tmp_weights = weights_path + ".tmp.hdf5"
-        tmp_meta = meta_path + ".tmp"
+        saved = self.write_pending(model, output_dir, stage)
+        commit_pending(output_dir, stage, saved.weights_sha256)
+        return saved
+
+    def write_pending(self, model, output_dir: str, stage: str) -> "StageCheckpoint":
+        """Writes the model's weights and this metadata (with the weights' checksum) as
+        ``output_dir/<stage>.pending.*``, flushed to disk, to be renamed onto
+        ``<stage>.*`` by ``commit_pending`` once the caller has recorded the checksum
+        (nothing is left behind when writing fails). Returns the checkpoint as it will be
+        once committed.
+
+        Raises:
+          CheckpointError: the files cannot be written (full disk, no permission).
+        """
+        weights_path, _ = stage_paths(output_dir, stage)
+        pending_weights, pending_meta = pending_paths(output_dir, stage)
         try:
             os.makedirs(output_dir, exist_ok=True)
             _check_free_space(model, output_dir)
-            model.save_weights(tmp_weights)
-            saved = dataclasses.replace(self, weights_sha256=file_sha256(tmp_weights),
+            model.save_weights(pending_weights)
+            _fsync(pending_weights)
+            saved = dataclasses.replace(self, weights_sha256=file_sha256(pending_weights),
                                         weights_path=weights_path)
-            with open(tmp_meta, "w", encoding="utf-8") as writer:
+            with open(pending_meta, "w", encoding="utf-8") as writer:
                 json.dump(saved.to_json(), writer, indent=2)
                 writer.write("\n")
-            os.replace(tmp_weights, weights_path)
-            os.replace(tmp_meta, meta_path)
-        except OSError as e:
-            raise CheckpointError("cannot write the %s checkpoint %s: %s"
-                                  % (stage, weights_path, e.strerror or e)) from None
-        finally:
-            for tmp in (tmp_weights, tmp_meta):
+                writer.flush()
+                os.fsync(writer.fileno())
+        except BaseException as e:
+            for tmp in (pending_weights, pending_meta):
                 if os.path.exists(tmp):
                     os.remove(tmp)
+            if isinstance(e, OSError):
+                raise CheckpointError("cannot write the %s checkpoint %s: %s"
+                                      % (stage, weights_path, e.strerror or e)) from None
+            raise
         return saved
-
 
     def save_metadata(self, **changes) -> "StageCheckpoint":
         """Rewrites the metadata of a saved checkpoint with ``changes`` (its weights and
@@ -312,6 +326,53 @@ class StageCheckpoint:
         except UsageError as e:
             raise CheckpointError(str(e)) from None
         return saved
+
+
+def pending_paths(output_dir: str, stage: str) -> Tuple[str, str]:
+    """(weights, metadata) paths of a stage checkpoint written but not yet committed."""
+    base = os.path.join(output_dir, stage + ".pending")
+    return base + WEIGHTS_SUFFIX, base + META_SUFFIX
+
+
+def commit_pending(output_dir: str, stage: str, weights_sha256: Optional[str],
+                   verify: bool = False):
+    """Renames the pending files of ``stage`` (``write_pending``) onto ``<stage>.*`` when
+    they belong to the weights with checksum ``weights_sha256`` (the kept epoch the
+    caller recorded), and removes pending files of any other weights (written by a
+    process killed before it recorded them). ``verify``: check the pending weights'
+    checksum (after a restart); otherwise they are the ones just written. Renaming the
+    weights first and the metadata second is safe to interrupt: the next call finishes it.
+
+    Raises:
+      CheckpointError: a file cannot be renamed or removed.
+    """
+    weights, meta = stage_paths(output_dir, stage)
+    pending_weights, pending_meta = pending_paths(output_dir, stage)
+    try:
+        if os.path.exists(pending_weights):
+            if weights_sha256 and (not verify or file_sha256(pending_weights) == weights_sha256):
+                commit_step(weights)
+                os.replace(pending_weights, weights)
+            else:
+                os.remove(pending_weights)
+        if os.path.exists(pending_meta):
+            recorded = read_json(pending_meta) or {}
+            if weights_sha256 and recorded.get("weights_sha256") == weights_sha256:
+                commit_step(meta)
+                os.replace(pending_meta, meta)
+            else:
+                os.remove(pending_meta)
+    except OSError as e:
+        raise CheckpointError("cannot commit the %s checkpoint %s: %s"
+                              % (stage, weights, e.strerror or e)) from None
+
+
+def _fsync(path: str):
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _check_free_space(model, folder: str):

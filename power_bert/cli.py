@@ -21,6 +21,7 @@ command with one ``error: ...`` line and exit status 2 (no traceback). ``main.py
 import argparse
 import importlib
 import sys
+import traceback
 from typing import Callable, Optional, Sequence
 
 from power_bert import __version__
@@ -68,19 +69,28 @@ def fail(message: str) -> int:
 
 
 def run_guarded(run: Callable, args) -> int:
-    """Runs a subcommand; user errors become one line and exit status 2."""
-    from power_bert import interrupts
+    """Runs a subcommand; user errors become one line and exit status 2; Ctrl-C and
+    SIGTERM end it with 130 and 143. The error line, the interruption or an unexpected
+    traceback also goes to the log.txt the command was writing, if any."""
+    from power_bert import interrupts, outputs
+    outputs.forget_active_log()
     try:
         with interrupts.watched():
             status = run(args)
     except PowerBertError as e:
+        outputs.log_to_active("error: %s" % e)
         return fail(str(e))
-    except Interrupted as e:
+    except Interrupted as e:  # (the pipeline has logged what was saved)
         print("\ninterrupted: %s" % e, file=sys.stderr)
-        return 130
+        return interrupts.exit_status()
     except KeyboardInterrupt:
+        outputs.log_to_active("interrupted (%s)" % interrupts.signal_name())
         print("\ninterrupted", file=sys.stderr)
-        return 130
+        return interrupts.exit_status()
+    except Exception:
+        outputs.log_to_active("unexpected error (a bug; please report it with this log):\n%s"
+                              % traceback.format_exc().rstrip())
+        raise
     return int(status or 0)
 
 

@@ -10,7 +10,10 @@ All layers receive tensors (attention probabilities, masks) as call inputs and
 carry only plain Python values in their configuration, so a model built from them
 can be rebuilt from ``model.get_config()``.
 """
+import contextlib
 import math
+import threading
+import zlib
 
 from power_bert.backend import keras, tf
 from power_bert.retention import WORD_SELECTIONS
@@ -23,6 +26,52 @@ _MASK_ADDER = -10000.0  # Google BERT's additive attention mask for padded keys.
 def gelu_exact(x):
     """Google BERT's GELU, exact erf form: 0.5 x (1 + erf(x / sqrt(2)))."""
     return 0.5 * x * (1.0 + tf.math.erf(x / math.sqrt(2.0)))
+
+
+_dropout_keys = threading.local()
+
+
+@contextlib.contextmanager
+def dropout_key(key):
+    """Within the block, every ``StepDropout`` draws its mask from ``key`` (an int64
+    ``[2]`` tensor) and its own name. The key belongs to the thread: under a mirrored
+    strategy each replica's thread sets its own (``PowerBertModel.train_step``)."""
+    previous = getattr(_dropout_keys, "key", None)
+    _dropout_keys.key = key
+    try:
+        yield
+    finally:
+        _dropout_keys.key = previous
+
+
+@keras.utils.register_keras_serializable(package=_PACKAGE)
+class StepDropout(keras.layers.Dropout):
+    """Dropout whose masks are a function of the training step, not of a random state.
+
+    Inside ``dropout_key(key)`` (a PowerBertModel training step: the key folds the run's
+    seed, the stage and the optimizer's step count) the mask is
+    ``stateless_dropout(seed=fold_in(key, crc32(layer name)))``: the same step of the same
+    run draws the same mask in any process, so a run resumed from its saved state trains
+    exactly as if it had never stopped. Outside such a block (a model trained by plain
+    ``fit``), it is Keras' Dropout.
+    """
+
+    def call(self, inputs, training=None):
+        key = getattr(_dropout_keys, "key", None)
+        if key is None or self.rate == 0:
+            return super().call(inputs, training=training)
+        if training is None:
+            training = keras.backend.learning_phase()
+
+        def dropped():
+            seed = tf.random.experimental.stateless_fold_in(
+                key, zlib.crc32(self.name.encode("utf-8")) & 0x7FFFFFFF)
+            return tf.nn.experimental.stateless_dropout(
+                inputs, rate=self.rate, seed=seed, noise_shape=self._get_noise_shape(inputs))
+
+        if isinstance(training, bool) or isinstance(training, int):
+            return dropped() if training else tf.identity(inputs)
+        return tf.cond(tf.cast(training, tf.bool), dropped, lambda: tf.identity(inputs))
 
 
 @keras.utils.register_keras_serializable(package=_PACKAGE)
@@ -55,7 +104,7 @@ class SelfAttention(keras.layers.Layer):
         self.head_num = int(head_num)
         self.attention_dropout = float(attention_dropout)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.dropout = keras.layers.Dropout(self.attention_dropout)
+        self.dropout = StepDropout(self.attention_dropout, name=self.name + "-Attention-Dropout")
 
     def get_config(self):
         config = super().get_config()

@@ -11,6 +11,7 @@ every encoder j between the attention block and the feed-forward block:
 Layer names follow keras-bert (``Encoder-%d-MultiHeadSelfAttention``,
 ``Encoder-%d-FeedForward-Norm``, ...), so weights move between stages by name.
 """
+import zlib
 from typing import Optional, Sequence
 
 import numpy as np
@@ -23,8 +24,8 @@ from power_bert.backend import keras, tf
 from power_bert.config import BertConfig
 from power_bert.precision import FLOAT32, loss_scaled, needs_loss_scaling
 from power_bert.retention import validate_retention_configuration
-from power_bert.layers import (Extract, PaddingMask, SelfAttention, SoftExtract, gelu_exact,
-                               mass_regularizer, soft_extract_layers)
+from power_bert.layers import (Extract, PaddingMask, SelfAttention, SoftExtract, StepDropout,
+                               dropout_key, gelu_exact, mass_regularizer, soft_extract_layers)
 
 MODES = ("finetune", "search", "retrain")
 LAYER_NORM_EPSILON = 1e-12  # Google BERT's value.
@@ -47,6 +48,27 @@ class PowerBertModel(keras.Model):
         if needs_loss_scaling(self):
             retention_optimizer = loss_scaled(retention_optimizer)
         self.retention_optimizer = retention_optimizer
+
+    def configure_dropout(self, seed: int, stream: str):
+        """Makes every dropout mask of a training step a function of (``seed``, ``stream``,
+        the optimizer's step count, the replica, the layer) (``layers.StepDropout``), so
+        that training restored from a saved state (weights, optimizer moments and step)
+        continues exactly as it would have. ``stream``: e.g. the stage's name."""
+        self.dropout_seed = (int(seed) & 0x7FFFFFFFFFFFFFFF,
+                             zlib.crc32(stream.encode("utf-8")) & 0x7FFFFFFF)
+
+    def _dropout_key(self):
+        """The step's dropout key (None: Keras' own dropout)."""
+        seed = getattr(self, "dropout_seed", None)
+        if seed is None:
+            return None
+        key = tf.random.experimental.stateless_fold_in(
+            tf.constant(seed, tf.int64), tf.cast(self.optimizer.iterations, tf.int64))
+        replica = tf.distribute.get_replica_context()
+        if replica is not None and replica.num_replicas_in_sync > 1:
+            key = tf.random.experimental.stateless_fold_in(
+                key, tf.cast(replica.replica_id_in_sync_group, tf.int64))
+        return key
 
     def build_optimizers(self):
         """Creates the optimizers' variables (moments, step) for the variables each one
@@ -72,7 +94,7 @@ class PowerBertModel(keras.Model):
         if retention and optimizer is None:
             raise RuntimeError("search-stage model needs configure_search() before fit()")
         scaled = needs_loss_scaling(self)
-        with tf.GradientTape(persistent=scaled) as tape:
+        with tf.GradientTape(persistent=scaled) as tape, dropout_key(self._dropout_key()):
             y_pred = self(x, training=True)
             task_loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
             regulariser = mass_regularizer(self, lam, soft)
@@ -192,14 +214,14 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
                           embeddings_initializer=initializer(), name="Embedding-Position")(x)
     # Google BERT: LayerNorm, then dropout.
     x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, dtype=FLOAT32, name="Embedding-Norm")(x)
-    x = keras.layers.Dropout(config.hidden_dropout_prob, name="Embedding-Dropout")(x)
+    x = StepDropout(config.hidden_dropout_prob, name="Embedding-Dropout")(x)
 
     for j in range(1, config.num_hidden_layers + 1):
         prefix = "Encoder-%d-MultiHeadSelfAttention" % j
         attended, probs = SelfAttention(config.num_attention_heads,
                                         config.attention_probs_dropout_prob,
                                         kernel_initializer=initializer(), name=prefix)([x, mask])
-        attended = keras.layers.Dropout(config.hidden_dropout_prob,
+        attended = StepDropout(config.hidden_dropout_prob,
                                         name=prefix + "-Dropout")(attended)
         x = keras.layers.Add(name=prefix + "-Add")([x, attended])
         x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, dtype=FLOAT32,
@@ -218,7 +240,7 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
         # keras-position-wise-feed-forward draws W1 and W2 from one initializer instance,
         # which repeats its values: give W2 its own draw.
         feed_forward.W2.assign(initializer()(feed_forward.W2.shape))
-        ffn = keras.layers.Dropout(config.hidden_dropout_prob, name=prefix + "-Dropout")(ffn)
+        ffn = StepDropout(config.hidden_dropout_prob, name=prefix + "-Dropout")(ffn)
         x = keras.layers.Add(name=prefix + "-Add")([x, ffn])
         x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, dtype=FLOAT32,
                                name=prefix + "-Norm")(x)
@@ -226,7 +248,7 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
     cls = _take_first(x)  # [B, H]
     pooled = keras.layers.Dense(config.hidden_size, activation="tanh",
                                 kernel_initializer=initializer(), name="Pooler-Dense")(cls)
-    pooled = keras.layers.Dropout(config.hidden_dropout_prob, name="Output-Dropout")(pooled)
+    pooled = StepDropout(config.hidden_dropout_prob, name="Output-Dropout")(pooled)
     if num_labels == 1:
         output = keras.layers.Dense(1, kernel_initializer=initializer(), dtype=FLOAT32,
                                     name="Output")(pooled)

@@ -38,6 +38,13 @@ _SWITCH = {"true": True, "1": True, "yes": True, "on": True,
 # the same command with the same inputs resumes an interrupted run of them.
 RESULT_OPTIONS = ("task", "epochs", "batch_size", "lr_bert", "lr_soft_extract", "lam", "cased",
                   "seed", "max_train_examples", "dynamic_padding")
+
+
+def flag_of(field: str) -> str:
+    """The command-line flag of an ``Options`` field (``lam`` -> ``--LAMBDA``)."""
+    return {"lam": "--LAMBDA", "epochs": "--EPOCH"}.get(field, "--" + field.upper())
+
+
 # The paper's ranges (a warning outside them).
 PAPER_RANGES = (("lr_bert", "--LR_BERT", 2e-5, 6e-5),
                 ("lr_soft_extract", "--LR_SOFT_EXTRACT", 1e-4, 1e-2))

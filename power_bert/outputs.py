@@ -23,10 +23,11 @@ import json
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
-from typing import Dict, Iterator, Optional, Tuple, Type
+from typing import Dict, Iterator, List, Optional, Tuple, Type
 
 from power_bert.errors import PowerBertError, RunLocked, UsageError
 
@@ -37,8 +38,33 @@ STAGE_FILES = ("finetune.hdf5", "finetune.json", "search.hdf5", "search.json",
                "retrain.hdf5", "retrain.json")
 
 
+# Test hook (the fault-injection tests): "<name>:<n>" makes the process kill itself
+# (SIGKILL) just before the n-th commit step on a path that ends with "/<name>".
+KILL_BEFORE_ENV = "POWER_BERT_TEST_KILL_BEFORE"
+_commit_steps: Dict[str, int] = {}
+
+
+def commit_step(path: str):
+    """Called just before each step that makes a written file valid under its final
+    name (a rename, a link, the write of a resume state): the points where a kill must
+    leave something a rerun can finish or discard. Does nothing unless the test hook
+    ``POWER_BERT_TEST_KILL_BEFORE`` names ``path`` (see ``KILL_BEFORE_ENV``)."""
+    target = os.environ.get(KILL_BEFORE_ENV)
+    if not target:
+        return
+    name, _, count = target.rpartition(":")
+    if not (path == name or path.endswith(os.sep + name)):
+        return
+    _commit_steps[name] = _commit_steps.get(name, 0) + 1
+    if _commit_steps[name] == int(count):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def write_json_atomically(path: str, data: Dict):
-    """Writes ``data`` as indented JSON to ``path`` through a temporary file.
+    """Writes ``data`` as indented JSON to ``path`` through a temporary file (flushed to
+    disk, then renamed over ``path``: a reader sees the old file or the new one).
 
     Raises:
       UsageError: the file cannot be written (no permission, full disk), naming it;
@@ -49,6 +75,9 @@ def write_json_atomically(path: str, data: Dict):
         with open(tmp, "w", encoding="utf-8") as writer:
             json.dump(data, writer, indent=2)
             writer.write("\n")
+            writer.flush()
+            os.fsync(writer.fileno())
+        commit_step(path)
         os.replace(tmp, path)
     except OSError as e:
         raise UsageError("cannot write %s: %s" % (path, e.strerror or e)) from None
@@ -70,6 +99,7 @@ def write_bytes_atomically(path: str, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        commit_step(path)
         os.replace(temp_path, path)
     except BaseException:
         if os.path.exists(temp_path):
@@ -155,13 +185,11 @@ class RunRecord:
         self.log("options: %s" % json.dumps(options, sort_keys=True))
 
     def log(self, message: str):
-        stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
         try:
-            with open(self.log_path, "a", encoding="utf-8") as writer:
-                for line in str(message).splitlines() or [""]:
-                    writer.write("[%s] %s\n" % (stamp, line))
+            _append_log(self.log_path, message)
         except OSError as e:
             raise UsageError("cannot write %s: %s" % (self.log_path, e.strerror or e)) from None
+        _active_log["path"] = self.log_path
         print(message, flush=True)
 
     def results(self) -> Dict:
@@ -175,6 +203,32 @@ class RunRecord:
         results["updated"] = now()
         write_json_atomically(self.results_path, results)
         return results
+
+
+_active_log: Dict[str, Optional[str]] = {"path": None}
+
+
+def _append_log(path: str, message: str):
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    with open(path, "a", encoding="utf-8") as writer:
+        for line in str(message).splitlines() or [""]:
+            writer.write("[%s] %s\n" % (stamp, line))
+
+
+def forget_active_log():
+    """Starts a command: no log.txt written to yet."""
+    _active_log["path"] = None
+
+
+def log_to_active(message: str):
+    """Appends ``message`` (not printed) to the log.txt the command last wrote to, if
+    any: the command line's ``error:`` lines, tracebacks and signals reach the log of
+    the run they ended. Never raises."""
+    if _active_log["path"]:
+        try:
+            _append_log(_active_log["path"], message)
+        except OSError:
+            pass
 
 
 def fingerprint(options: Dict, inputs: Dict[str, str]) -> str:
@@ -194,15 +248,19 @@ class RunFolder:
         self.state_path = os.path.join(self.path, "run.json")
 
     @classmethod
-    def open(cls, output_dir: str, options: Dict, inputs: Dict[str, str], fresh: bool
-             ) -> Tuple["RunFolder", bool]:
+    def open(cls, output_dir: str, options: Dict, inputs: Dict[str, str], fresh: bool,
+             flag_of=lambda name: "--" + name.upper()
+             ) -> Tuple["RunFolder", bool, List[str]]:
         """The newest unfinished run with the same options and inputs (resumed), or a new
-        one (``fresh``, or none to resume). Returns (the run, whether it is resumed)."""
+        one (``fresh``, or none to resume). Returns (the run, whether it is resumed, notes
+        for the log: an interrupted run of other options or inputs that is not resumed,
+        and what differs; ``flag_of`` names an option)."""
         digest = fingerprint(options, inputs)
         if not fresh:
             unfinished = cls.find(output_dir, options, inputs, complete=False)
             if unfinished is not None:
-                return unfinished, True
+                return unfinished, True, []
+        notes = [] if fresh else cls._not_resumed(output_dir, options, inputs, flag_of)
         run_id = "%s-%s" % (datetime.datetime.now().strftime("%Y%m%d-%H%M%S"), digest)
         run = cls(output_dir, run_id)
         suffix = 1
@@ -216,20 +274,54 @@ class RunFolder:
                              ) from None
         run.write_state({"id": run.id, "hash": digest, "status": "running", "started": now(),
                          "options": options, "inputs": inputs, "stages": {}})
-        return run, False
+        return run, False, notes
+
+    @classmethod
+    def _not_resumed(cls, output_dir: str, options: Dict, inputs: Dict, flag_of) -> List[str]:
+        """One line about the newest interrupted run in ``output_dir`` (of other options
+        or inputs, since it is not resumed): which run, and what differs."""
+        for state_path in sorted(glob.glob(os.path.join(output_dir, RUNS, "*", "run.json")),
+                                 reverse=True):
+            state = read_json(state_path)
+            if not state or state.get("status") != "running":
+                continue
+            differs = ["%s %s -> %s" % (flag_of(name),
+                                        json.dumps(state.get("options", {}).get(name)),
+                                        json.dumps(options.get(name)))
+                       for name in sorted(set(options) | set(state.get("options", {})))
+                       if options.get(name) != state.get("options", {}).get(name)]
+            differs += ["input %s changed" % name
+                        for name in sorted(set(inputs) | set(state.get("inputs", {})))
+                        if inputs.get(name) != state.get("inputs", {}).get(name)]
+            return ["note: the interrupted run %s (started %s) is not resumed: it differs in "
+                    "%s; run its own command again to resume it"
+                    % (state.get("id"), state.get("started"), "; ".join(differs) or "its hash")]
+        return []
 
     @classmethod
     def find(cls, output_dir: str, options: Dict, inputs: Dict[str, str], complete: bool
              ) -> Optional["RunFolder"]:
-        """The newest complete (or, with ``complete`` False, unfinished) run of these
-        options and inputs in ``output_dir``, or None."""
+        """The newest complete (or, with ``complete`` False, unfinished: interrupted, not
+        failed) run of these options and inputs in ``output_dir``, or None."""
         digest = fingerprint(options, inputs)
         for state_path in sorted(glob.glob(os.path.join(output_dir, RUNS, "*", "run.json")),
                                  reverse=True):
             state = read_json(state_path)
-            if state and state.get("hash") == digest and (
-                    state.get("status") == "complete") == complete:
+            if not state or state.get("hash") != digest:
+                continue
+            status = state.get("status")
+            if (status == "complete") if complete else (status == "running"):
                 return cls(output_dir, os.path.basename(os.path.dirname(state_path)))
+        return None
+
+    @classmethod
+    def find_unpublished(cls, output_dir: str, options: Dict, inputs: Dict[str, str]
+                         ) -> Optional["RunFolder"]:
+        """A complete run of these options and inputs whose publication (``complete``)
+        was interrupted, or None."""
+        run = cls.find(output_dir, options, inputs, complete=True)
+        if run is not None and run.state().get("published", True) is False:
+            return run
         return None
 
     def state(self) -> Dict:
@@ -257,22 +349,41 @@ class RunFolder:
             if not os.path.lexists(link):
                 os.symlink(base + suffix, link)
 
-    def complete(self, results: Dict) -> list:
-        """Marks the run complete and publishes it: ``latest``, the top-level
-        results.json and links to the stage files. Returns notes for the log."""
+    def remove_leftovers(self):
+        """Removes the temporary files of writers killed in the middle (``*.tmp``) from
+        the run folder (a resumed run writes them anew)."""
+        for name in os.listdir(self.path):
+            path = os.path.join(self.path, name)
+            if name.endswith(".tmp") and (os.path.isfile(path) or os.path.islink(path)):
+                os.remove(path)
+
+    def mark_failed(self, error: str):
+        """Records that the run failed (a diverged loss): it is not resumed."""
         state = self.state()
-        state.update(status="complete", finished=now())
+        state.update(status="failed", failed=now(), error=error)
         self.write_state(state)
+
+    def complete(self, results: Dict) -> list:
+        """Marks the run complete (the commit point: it is never trained again) and
+        publishes it: ``latest``, the top-level results.json and links to the stage files;
+        the run is marked published last, so a rerun after a kill in between publishes it
+        (``find_unpublished``). Returns notes for the log."""
+        state = self.state()
+        if state.get("status") != "complete":
+            state.update(status="complete", finished=now(), published=False)
+            self.write_state(state)
         notes = []
         try:
             tmp = os.path.join(self.output_dir, LATEST + ".tmp")
             if os.path.lexists(tmp):
                 os.remove(tmp)
             os.symlink(os.path.join(RUNS, self.id), tmp)
+            commit_step(os.path.join(self.output_dir, LATEST))
             os.replace(tmp, os.path.join(self.output_dir, LATEST))
             for name in STAGE_FILES:
                 link = os.path.join(self.output_dir, name)
                 if not os.path.lexists(link):
+                    commit_step(link)
                     os.symlink(os.path.join(LATEST, name), link)
                 elif not os.path.islink(link):
                     notes.append("%s is a file of an earlier release's run: left as it is; this "
@@ -282,6 +393,9 @@ class RunFolder:
                              % (self.id, self.output_dir, e.strerror or e)) from None
         write_json_atomically(os.path.join(self.output_dir, "results.json"),
                               dict(results, run=self.id, run_dir=self.path))
+        state = self.state()
+        state["published"] = True
+        self.write_state(state)
         return notes
 
 

@@ -24,14 +24,14 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from power_bert import checkpoint as ckpt
-from power_bert import distribute, google_ckpt, inference, rawtext, training
+from power_bert import distribute, google_ckpt, inference, interrupts, rawtext, training
 from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint
 from power_bert.config import BertConfig
 from power_bert.data import DataError, DataParser, DataWarning, check_vocab, locate_split
-from power_bert.errors import CheckpointError, Interrupted, UsageError
+from power_bert.errors import CheckpointError, Interrupted, TrainingDiverged, UsageError
 from power_bert.metrics import compute_metrics, format_metrics
-from power_bert.options import RESULT_OPTIONS, Options, validate
+from power_bert.options import RESULT_OPTIONS, Options, flag_of, validate
 from power_bert.outputs import OutputLock, RunFolder, RunRecord
 from power_bert.stages import (STAGES, ResumeState, StageContext, prepare, record_entry,
                                run_stage, selection_record, word_vectors)
@@ -205,9 +205,14 @@ class Pipeline:
         if o.max_eval_examples is not None:
             options["max_eval_examples"] = o.max_eval_examples
         inputs = {"vocab": template.vocab_sha256}
-        for split in ("train", "dev"):
-            inputs[split] = [ckpt.file_sha256(path)
-                             for path in locate_split(self.task, o.data_dir, split).paths]
+        for split in ("train", "dev", "test"):
+            try:
+                paths = locate_split(self.task, o.data_dir, split).paths
+            except DataError:
+                if split != "test":  # (a missing test set: the run writes no predictions)
+                    raise
+                continue
+            inputs[split] = [ckpt.file_sha256(path) for path in paths]
         if o.tune_fraction:  # (absent when off: earlier runs still resume)
             options.update(tune_fraction=o.tune_fraction, tune_seed=o.tune_seed)
         for stage, spec in given.items():
@@ -256,14 +261,20 @@ class Pipeline:
                         lambda model: self._load_pretrained(model, template.config))
         options, inputs = self._fingerprint(given, template)
         with OutputLock(self.o.output_dir) as lock:
-            run, resumed = RunFolder.open(self.o.output_dir, options, inputs, self.o.fresh)
+            unpublished = RunFolder.find_unpublished(self.o.output_dir, options, inputs)
+            if unpublished is not None:
+                return self._publish(unpublished, lock)
+            run, resumed, notes = RunFolder.open(self.o.output_dir, options, inputs,
+                                                 self.o.fresh, flag_of)
             self.record = RunRecord(self.o.output_dir, os.path.join(run.path, "results.json"))
             ctx.log, ctx.run_dir = self.record.log, run.path
             self._open()
-            for line in ([lock.note] if lock.note else []) + data_warnings:
+            for line in ([lock.note] if lock.note else []) + notes + data_warnings:
                 self.record.log(line)
             self.record.log("%s run %s in %s" % ("resuming" if resumed else "training:",
                                                   run.id, run.path))
+            if resumed:
+                run.remove_leftovers()
             self._log_data(ctx)
             self.record.update(selection=ctx.selection)
             try:
@@ -272,11 +283,29 @@ class Pipeline:
                 message = ("the finished stages and the last completed epoch are saved in %s; "
                            "run the same command again to resume (add --FRESH to start over)"
                            % run.path)
-                self.record.log("interrupted: " + message)
+                self.record.log("interrupted (%s): %s" % (interrupts.signal_name(), message))
                 raise Interrupted(message) from None
+            except TrainingDiverged as e:
+                run.mark_failed(str(e))
+                self.record.log("run %s failed (it will not be resumed): %s" % (run.id, e))
+                raise
             for note in run.complete(self.record.results()):
                 self.record.log(note)
             self.record.log("run %s complete: %s (OUTPUT_DIR/latest)" % (run.id, run.path))
+        return dict(self.record.results(), run=run.id, run_dir=run.path)
+
+    def _publish(self, run: RunFolder, lock: OutputLock) -> dict:
+        """Publishes a complete run whose publication was interrupted (nothing is
+        trained again)."""
+        self.record = RunRecord(self.o.output_dir, os.path.join(run.path, "results.json"))
+        self._open()
+        if lock.note:
+            self.record.log(lock.note)
+        self.record.log("run %s finished training earlier but was not published: publishing "
+                        "it (nothing is trained again)" % run.id)
+        for note in run.complete(self.record.results()):
+            self.record.log(note)
+        self.record.log("run %s complete: %s (OUTPUT_DIR/latest)" % (run.id, run.path))
         return dict(self.record.results(), run=run.id, run_dir=run.path)
 
     def _train_stages(self, ctx: StageContext, run: RunFolder, kept: Dict, todo: List,

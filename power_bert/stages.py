@@ -15,7 +15,6 @@ the retention parameters with their own optimizer (LR_SOFT_EXTRACT) under the lo
 that the re-training stage applies.
 """
 import dataclasses
-import glob
 import hashlib
 import math
 import os
@@ -26,12 +25,13 @@ import numpy as np
 
 from power_bert import distribute, training
 from power_bert.backend import tf
-from power_bert.checkpoint import StageCheckpoint, load_stage_weights, stage_paths
+from power_bert.checkpoint import (StageCheckpoint, commit_pending, load_stage_weights,
+                                   stage_paths)
 from power_bert.errors import CheckpointError
 from power_bert.flops import word_vectors_processed
 from power_bert.layers import SoftExtract, soft_extract_layers
 from power_bert.metrics import format_metrics
-from power_bert.outputs import read_json, write_json_atomically
+from power_bert.outputs import commit_step, read_json, write_json_atomically
 from power_bert.retention import retention_configuration_from_masses
 from power_bert.summaries import StageSummaries
 from power_bert.tasks import TaskSpec
@@ -198,14 +198,22 @@ def prepare(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint],
 
 class ResumeState:
     """``<run>/<stage>.resume/``: written after every epoch of a stage (the model, its
-    optimizers' moments and step count, and the dev metrics so far), so that a run
-    interrupted in the stage restarts from its last completed epoch with the same
-    learning-rate step, data order and best-so-far record. Removed once the run has
-    recorded the stage as finished (``RunFolder.mark_stage``), so no kill in between
-    loses it.
+    optimizers' moments and step count, the dev metrics so far and the checksum of the
+    kept epoch's weights), so that a run interrupted in the stage restarts from its last
+    completed epoch with the same learning-rate step, data order, dropout masks
+    (``layers.StepDropout``, drawn from the step count) and best-so-far record: it ends
+    exactly as an uninterrupted run. Removed once the run has recorded the stage as
+    finished (``RunFolder.mark_stage``), so no kill in between loses it.
+
+    One epoch's save has one commit point, the atomic write of ``state.json``: before
+    it, the kept epoch's new checkpoint files are only pending (``<stage>.pending.*``)
+    and the TensorFlow checkpoint of the epoch is not referenced; after it, ``recover``
+    finishes what a kill left (renames the pending files, removes leftovers).
     """
 
     def __init__(self, run_dir: str, stage: str):
+        self.run_dir = run_dir
+        self.stage = stage
         self.folder = os.path.join(run_dir, stage + ".resume")
         self.state_path = os.path.join(self.folder, "state.json")
 
@@ -216,23 +224,53 @@ class ResumeState:
             objects["retention_optimizer"] = model.retention_optimizer
         return tf.train.Checkpoint(**objects)
 
-    def save(self, model, epoch: int, history: List[Dict]):
+    def save(self, model, epoch: int, history: List[Dict], kept: StageCheckpoint):
+        """Saves the state after ``epoch``; ``kept``: the stage's kept checkpoint so far,
+        whose files may still be pending (they are committed here, after the state)."""
         try:
             os.makedirs(self.folder, exist_ok=True)
+            commit_step(os.path.join(self.folder, "checkpoint"))
             path = self._checkpoint(model).write(os.path.join(self.folder, "epoch-%d" % epoch))
         except (OSError, tf.errors.OpError) as e:
             raise CheckpointError("cannot write the resume state %s: %s"
                                   % (self.folder, getattr(e, "strerror", None) or e)) from None
-        write_json_atomically(self.state_path, {"epoch": epoch, "history": history,
-                                                "checkpoint": os.path.basename(path)})
-        for old in glob.glob(os.path.join(self.folder, "epoch-*")):
-            if not os.path.basename(old).startswith("epoch-%d." % epoch):
-                os.remove(old)
+        write_json_atomically(self.state_path, {
+            "epoch": epoch, "history": history, "checkpoint": os.path.basename(path),
+            "kept_epoch": kept.epoch, "kept_weights_sha256": kept.weights_sha256})
+        commit_pending(self.run_dir, self.stage, kept.weights_sha256)
+        self._remove_leftovers(os.path.basename(path))
+
+    def _remove_leftovers(self, keep: Optional[str]):
+        """Removes everything in the folder but state.json and the files of checkpoint
+        ``keep`` (earlier epochs; what a writer killed in the middle left)."""
+        for entry in os.listdir(self.folder):
+            if entry == "state.json" or (keep and entry.startswith(keep + ".")):
+                continue
+            path = os.path.join(self.folder, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.remove(path)
+
+    def recover(self) -> Optional[Dict]:
+        """Finishes or discards what an interrupted save left, and returns the last saved
+        state (None: nothing to resume, and nothing of the stage is left to use)."""
+        state = read_json(self.state_path)
+        if state is None:  # killed before the first epoch's commit point
+            if os.path.isdir(self.folder):
+                self.clear()
+            commit_pending(self.run_dir, self.stage, None)  # removes pending files
+            return None
+        # (a state of an earlier release records no kept checksum: its files were final)
+        commit_pending(self.run_dir, self.stage, state.get("kept_weights_sha256"), verify=True)
+        self._remove_leftovers(state["checkpoint"])
+        return state
 
     def restore(self, model) -> Tuple[int, List[Dict]]:
-        """Restores the state saved last into a compiled model; returns (the epochs
-        completed, their dev metrics), (0, []) when there is nothing to resume."""
-        state = read_json(self.state_path)
+        """Restores the state saved last into a compiled model (after ``recover``);
+        returns (the epochs completed, their dev metrics), (0, []) when there is nothing
+        to resume."""
+        state = self.recover()
         if not state:
             return 0, []
         model.build_optimizers()  # the optimizers' moments must exist to be restored
@@ -259,7 +297,8 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
     with distribute.scope(o.distribute):  # the optimizers beside the model's variables
         training.compile_for_stage(model, spec.num_labels, o.lr_bert, total, warmup,
                                    lr_soft_extract=o.lr_soft_extract if stage.trains_retention
-                                   else None, mass_lambda=o.lam, xla=o.training_xla)
+                                   else None, mass_lambda=o.lam, xla=o.training_xla,
+                                   dropout_seed=o.seed, stage=stage.name)
         done, history = resume.restore(model)
     summaries = StageSummaries(ctx.run_dir, stage.name)
     kept: Dict[str, StageCheckpoint] = {}
@@ -292,8 +331,8 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
             checkpoint = dataclasses.replace(
                 spec, epoch=epoch, dev_metrics=None if held_out else metrics, extra=extra,
                 retention=extra.get("retention_configuration", spec.retention))
-            kept["checkpoint"] = checkpoint.save(model, ctx.run_dir, stage.name)
-        resume.save(model, epoch, history)
+            kept["checkpoint"] = checkpoint.write_pending(model, ctx.run_dir, stage.name)
+        resume.save(model, epoch, history, kept["checkpoint"])
         ctx.log("%s epoch %d/%d: train loss %.4f; %s %s%s%s"
                 % (stage.name, epoch, o.epochs, logs.get("loss", float("nan")),
                    "held-out" if held_out else "dev", format_metrics(metrics), described,

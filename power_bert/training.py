@@ -58,10 +58,14 @@ def adam(peak_lr: float, total_steps: int, warmup_steps: int):
 
 def compile_for_stage(model, num_labels: int, lr_bert: float, total_steps: int,
                       warmup_steps: int, lr_soft_extract: Optional[float] = None,
-                      mass_lambda: float = 0.0, xla: bool = False):
+                      mass_lambda: float = 0.0, xla: bool = False,
+                      dropout_seed: Optional[int] = None, stage: str = "training"):
     """Compiles with Adam (BERT schedule); in the search stage also gives the retention
     parameters their own Adam at ``lr_soft_extract`` and sets lambda. ``xla`` compiles
-    the training step with XLA (``jit_compile=True``; off: Keras' default, no XLA)."""
+    the training step with XLA (``jit_compile=True``; off: Keras' default, no XLA).
+    ``dropout_seed``: dropout masks drawn from (this seed, ``stage``, the step)
+    (``PowerBertModel.configure_dropout``), so a resumed stage trains as an uninterrupted
+    one; None: Keras' own dropout."""
     if num_labels == 1:
         loss, metrics = "mean_squared_error", []
     else:
@@ -74,6 +78,8 @@ def compile_for_stage(model, num_labels: int, lr_bert: float, total_steps: int,
     # under a multi-worker strategy) logged twice the search stage's loss, accuracy and
     # mass term on two workers.
     model.distribute_reduction_method = "first"
+    if dropout_seed is not None:
+        model.configure_dropout(dropout_seed, stage)
     if lr_soft_extract is not None:
         model.configure_search(mass_lambda, adam(lr_soft_extract, total_steps, warmup_steps))
 

@@ -118,3 +118,58 @@ def test_training_raises_a_remembered_ctrl_c_at_the_next_step():
             callback.on_epoch_end(0)
     finally:
         interrupts._requested.clear()
+
+
+def test_each_epoch_has_its_own_order_and_a_resumed_dataset_continues_it():
+    """Epoch k's batches depend on (seed, k) only: a stage resumed at epoch 1 sees the
+    batches the uninterrupted stage saw in epochs 1 and 2, not epoch 0's again."""
+    n = 23
+    orders = [training.epoch_order(n, seed=5, epoch=e) for e in range(3)]
+    assert all(sorted(o) == list(range(n)) for o in orders)
+    assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
+    x = make_inputs([3 + i % 5 for i in range(n)])
+    y = np.arange(n)
+
+    def labels(dataset):
+        return [list(batch[1].numpy()) for batch in dataset]
+
+    whole = labels(training.make_dataset(x, y, 4, seed=5, epochs=3))
+    per_epoch = training.steps_per_epoch(n, 4)
+    assert [v for batch in whole[:per_epoch] for v in batch] == list(orders[0])
+    resumed = labels(training.make_dataset(x, y, 4, seed=5, epochs=3, initial_epoch=1))
+    assert resumed == whole[per_epoch:]
+
+
+def test_dropout_masks_are_a_function_of_the_step():
+    """With ``dropout_seed`` (what every stage uses) a training step's dropout masks come
+    from (seed, stage, step count): two models in the same state take the same step
+    whatever random numbers were drawn before, and another step count draws other masks."""
+    from power_bert.backend import tf
+
+    x = make_inputs(LENGTHS)
+    y = np.arange(len(LENGTHS)) % 2
+
+    def one_step(iterations, draw_before):
+        keras.utils.set_random_seed(0)
+        model = build_model(CONFIG, 2, SEQ_LEN, mode="finetune")
+        training.compile_for_stage(model, 2, 1e-2, total_steps=100, warmup_steps=0,
+                                   dropout_seed=11, stage="finetune")
+        model.build_optimizers()
+        model.optimizer.iterations.assign(iterations)
+        tf.random.uniform([draw_before])  # other random draws of the process
+        model.train_on_batch(x, y)
+        return model.get_weights()
+
+    for a, b in zip(one_step(7, 1), one_step(7, 5)):
+        np.testing.assert_array_equal(a, b)
+
+    from power_bert.layers import StepDropout, dropout_key
+    layer, ones = StepDropout(0.5, name="Some-Dropout"), tf.ones([4, 32])
+    masks = []
+    for step in (7, 7, 8):
+        with dropout_key(tf.constant([11, step], tf.int64)):
+            masks.append(layer(ones, training=True).numpy())
+    np.testing.assert_array_equal(masks[0], masks[1])
+    assert (masks[0] != masks[2]).any() and set(np.unique(masks[0])) == {0.0, 2.0}
+    with dropout_key(tf.constant([11, 7], tf.int64)):
+        np.testing.assert_array_equal(layer(ones, training=False), ones)
