@@ -157,6 +157,11 @@ BAD_INPUTS = (
     ("sst-2", "f.txt", b"good\nfine\nbad \xff film\n", ", line 3: not valid UTF-8 (byte 5"),
     ("mrpc", "g.txt", "a\n", ": a pair task needs two texts per row"),
     ("sst-2", "h.tsv", "sentence\n\n", ": no rows to predict"),
+    ("sst-2", "i.csv", 'sentence\n"fine"\n\n"never closed,\nmore\nrows\n',
+     ", line 4: unterminated quote: the quoted field that starts on this line is never "
+     "closed"),
+    ("sst-2", "j.txt", b"good\rfine\rbad \xff film\r", ", line 3: not valid UTF-8 (byte 5"),
+    ("sst-2", "k.txt", "\u200b\r\n\ufeff\r\u2060 \u00a0\n", ": no sentences to predict"),
 )
 
 
@@ -174,6 +179,47 @@ def test_malformed_input_names_file_and_line(models, tmp_path, capsys, task, nam
     assert stderr.startswith("error: %s%s" % (source, expected)), stderr
     assert len(stderr.strip().splitlines()) == 1
     assert out.read_text() == "earlier results\n"  # untouched
+
+
+# What a line of each format looks like; "{}" is the sentence (all single-sentence).
+LINE_FORMATS = {"txt": "{}", "tsv": "7\t{}", "csv": '7,"{}"', "jsonl": '{{"sentence": "{}"}}'}
+HEADERS = {"txt": None, "tsv": "id\tsentence", "csv": "id,sentence", "jsonl": None}
+# Lines that are blank: empty, Unicode whitespace, zero-width characters and mixtures.
+BLANKS = ("", "   ", "\u00a0\u3000", "\u200b", "\ufeff", "\u2060\u200c", " \u200d\t")
+
+
+@pytest.mark.parametrize("fmt", sorted(LINE_FORMATS))
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_every_line_end_ends_a_line_and_blank_lines_are_skipped(tmp_path, fmt, end):
+    from power_bert.rawtext import read_texts
+    sentences = ["good film", "a \u200bzero-width inside", "the end"]
+    lines = [LINE_FORMATS[fmt].format(sentences[0])] + list(BLANKS) + [
+        LINE_FORMATS[fmt].format(s) for s in sentences[1:]] + list(BLANKS[3:])
+    if fmt == "tsv":  # a table row whose every cell is blank is blank too
+        lines.insert(2, "\u200b\t ")
+    if HEADERS[fmt]:
+        lines.insert(0, HEADERS[fmt])
+    source = tmp_path / ("input." + fmt)
+    source.write_bytes(end.join(lines).encode("utf-8") + end.encode())
+    assert read_texts(str(source), fmt, pair=False) == (sentences, None)
+
+
+def test_tsv_is_read_without_quote_processing(tmp_path):
+    """Quotes are characters of the text in TSV (as in the GLUE files): they stay, and an
+    unmatched one does not swallow the rows after it."""
+    from power_bert.rawtext import read_texts
+    source = tmp_path / "quotes.tsv"
+    source.write_text('sentence\tsentence2\n"No" he said\tfine\n"open\tb\nnext\t"c"d"\n'
+                      'last\t""\n', encoding="utf-8")
+    assert read_texts(str(source), "tsv", pair=True) == (
+        ['"No" he said', '"open', "next", "last"], ["fine", "b", '"c"d"', '""'])
+
+
+def test_csv_keeps_line_breaks_inside_quoted_fields(tmp_path):
+    from power_bert.rawtext import read_texts
+    source = tmp_path / "quoted.csv"
+    source.write_bytes(b'sentence\r"one\rtwo"\r"say ""hi"""\r')
+    assert read_texts(str(source), "csv", pair=False) == (["one\rtwo", 'say "hi"'], None)
 
 
 def test_bad_input_is_refused_before_tensorflow_loads(tmp_path):
