@@ -12,6 +12,7 @@ import os
 from typing import List, Mapping, Optional, Tuple
 
 from power_bert.errors import RetentionConfigError, UsageError
+from power_bert.outputs import check_file_writable
 from power_bert.retention import WORD_SELECTIONS, parse_retention_configuration
 from power_bert.tasks import TaskSpec, get_task
 
@@ -465,8 +466,8 @@ def _check_raw_text(o: Options, task: TaskSpec):
         _need_file(o.input_path, "--INPUT")
     o.input_format = rawtext.input_format(o.input_path, o.input_format)
     o.output_format = rawtext.output_format(o.output_path, o.output_format)
-    if o.output_path and o.output_path != rawtext.STDIO and os.path.isdir(o.output_path):
-        raise UsageError("--OUTPUT: %s is a folder, expected a file" % o.output_path)
+    if o.output_path and o.output_path != rawtext.STDIO:  # before the model is loaded
+        check_file_writable(o.output_path, "--OUTPUT")
     o.dynamic_padding = True
     if bool(o.checkpoint_path) == bool(o.saved_model):
         raise UsageError("with --INPUT give the model as either --CHECKPOINT_PATH (a stage "

@@ -57,15 +57,25 @@ def write_json_atomically(path: str, data: Dict):
             os.remove(tmp)
 
 
+def umask() -> int:
+    """The process's file mode creation mask (read by setting it and back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_bytes_atomically(path: str, data: bytes) -> None:
     """Writes ``data`` to ``path`` through a temporary file in the same folder (created
     if needed), renamed over it: an interruption never leaves a partial file under the
-    final name. OSError propagates; the temporary file is removed."""
+    final name. The file gets the mode a plain ``open(path, "w")`` gives a new file
+    (0o666 less the umask), not mkstemp's 0o600. OSError propagates; the temporary file
+    is removed."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temp_path = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path),
                                          suffix=".tmp")
     try:
+        os.fchmod(handle, 0o666 & ~umask())
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
@@ -75,6 +85,27 @@ def write_bytes_atomically(path: str, data: bytes) -> None:
         if os.path.exists(temp_path):
             os.remove(temp_path)
         raise
+
+
+def check_file_writable(path: str, flag: str):
+    """Checks, before any work, that a file can be written at ``path`` as
+    ``write_bytes_atomically`` writes it: not a folder, and the nearest existing folder on
+    its way is a folder that this process can write (missing folders are created).
+
+    Raises:
+      UsageError: naming ``flag``, the path and why.
+    """
+    if os.path.isdir(path):
+        raise UsageError("%s: %s is a folder, expected a file" % (flag, path))
+    existing = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UsageError("%s: cannot write %s: %s is a file, not a folder"
+                         % (flag, path, existing))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError("%s: cannot write %s: the folder %s is not writable"
+                         % (flag, path, existing))
 
 
 def check_new_folder(output_dir: str, overwrite: bool, error: Type[PowerBertError]) -> str:
@@ -102,9 +133,7 @@ def new_folder(out: str) -> Iterator[str]:
     parent = os.path.dirname(out)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".%s.tmp-" % os.path.basename(out), dir=parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700; give the usual folder mode
+    os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes it 0700; give the usual folder mode
     try:
         yield tmp
         if os.path.exists(out):

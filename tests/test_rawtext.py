@@ -250,6 +250,71 @@ def test_flag_errors(models, tmp_path, capsys, extra, expected):
     assert status == 2 and stderr.startswith("error: " + expected), stderr
 
 
+@pytest.fixture
+def no_model(monkeypatch):
+    """Makes loading a model (the pipeline's run) fail the test."""
+    from power_bert import pipeline
+
+    def loaded(*args, **kwargs):
+        raise AssertionError("the model was loaded before --OUTPUT was checked")
+    monkeypatch.setattr(pipeline, "run", loaded)
+
+
+def _read_only_folder(tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    return folder / "out.tsv"
+
+
+@pytest.mark.parametrize("output,expected", [
+    (lambda tmp: tmp / "input.tsv" / "out.tsv", "--OUTPUT: cannot write {out}: {tmp}/input.tsv "
+                                                "is a file, not a folder"),
+    (lambda tmp: tmp / "input.tsv" / "more" / "out.tsv", "--OUTPUT: cannot write {out}: "
+                                                         "{tmp}/input.tsv is a file, not a "
+                                                         "folder"),
+    (lambda tmp: tmp, "--OUTPUT: {tmp} is a folder, expected a file"),
+    pytest.param(_read_only_folder, "--OUTPUT: cannot write {out}: the folder {tmp}/read-only "
+                                    "is not writable",
+                 marks=pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")),
+], ids=["under-a-file", "deeper-under-a-file", "a-folder", "read-only-folder"])
+def test_output_is_checked_before_the_model_is_loaded(tmp_path, capsys, no_model, output,
+                                                       expected):
+    source = write_input(tmp_path, "tsv", False)
+    out = output(tmp_path)
+    status, stdout, stderr = predict(["--TASK", "sst-2", "--INPUT", source, "--CHECKPOINT_PATH",
+                                      tmp_path / "retrain.hdf5", "--OUTPUT", out], capsys)
+    assert status == 2 and stdout == ""
+    assert stderr == "error: %s\n" % expected.format(out=out, tmp=tmp_path)
+
+
+def test_predictions_file_has_the_usual_mode(models, tmp_path, capsys):
+    """0o666 less the umask, as any new file: not mkstemp's 0o600."""
+    weights = models["sst2"][0]
+    source = write_input(tmp_path, "tsv", False)
+    before = os.umask(0o022)
+    try:
+        status, _, stderr = predict(["--TASK", "sst-2", "--INPUT", source, "--CHECKPOINT_PATH",
+                                     weights, "--OUTPUT", tmp_path / "new" / "out.tsv"], capsys)
+    finally:
+        os.umask(before)
+    assert status == 0, stderr
+    assert (tmp_path / "new" / "out.tsv").stat().st_mode & 0o777 == 0o644
+    assert len((tmp_path / "new" / "out.tsv").read_text().splitlines()) == 1 + len(SENTENCES)
+
+
+@pytest.mark.parametrize("mask,mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_atomic_writes_follow_the_umask(tmp_path, mask, mode):
+    from power_bert.outputs import write_bytes_atomically
+    before = os.umask(mask)
+    try:
+        write_bytes_atomically(str(tmp_path / "a.txt"), b"x\n")
+    finally:
+        os.umask(before)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
 def test_format_from_extension_or_flag(tmp_path, capsys):
     source = tmp_path / "input.dat"
     source.write_text("sentence\ngood\n")
