@@ -22,7 +22,10 @@ Signatures (B = batch, T = the longest example of the batch, C = classes):
 Bad inputs: an empty string is ``[CLS] [SEP]``; a batch of zero gives empty outputs;
 for a pair task a missing ``sentence2`` is refused by the signature (a TypeError naming
 the argument) and a ``sentence2`` of another batch size by an InvalidArgumentError
-naming both sizes.
+naming both sizes. An input of another rank (a scalar string, a [2, 2] batch of strings,
+1-D token ids) is refused by an InvalidArgumentError that names the input, the shape
+expected and the rank and shape received: a loaded signature does not check the shapes
+it declares, and the tokeniser would otherwise flatten what it is given.
 
 Stored with the model: ``assets/power_bert.json`` (task, labels, retention
 configuration, maximum sequence length, casing, the project's version, ...),
@@ -275,6 +278,8 @@ def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str
     label_strings = tf.constant(labels or [""], tf.string)
 
     def outputs(input_ids, segment_ids):
+        input_ids = _checked_rank(input_ids, "input_ids", 2, "[batch, length] of int32")
+        segment_ids = _checked_rank(segment_ids, "segment_ids", 2, "[batch, length] of int32")
         tf.debugging.assert_less_equal(
             tf.shape(input_ids)[1], max_len,
             message="input_ids has more positions than the model's max_seq_len %d" % max_len)
@@ -297,6 +302,8 @@ def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str
     if metadata["pair"]:
         @tf.function(input_signature=[text_spec, text_spec])
         def serve(sentence, sentence2):
+            sentence = _checked_rank(sentence, "sentence", 1, "[batch] of strings")
+            sentence2 = _checked_rank(sentence2, "sentence2", 1, "[batch] of strings")
             tf.debugging.assert_equal(
                 tf.size(sentence), tf.size(sentence2),
                 message="sentence and sentence2 must hold as many strings")
@@ -304,11 +311,30 @@ def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str
     else:
         @tf.function(input_signature=[text_spec])
         def serve(sentence):
+            sentence = _checked_rank(sentence, "sentence", 1, "[batch] of strings")
             return outputs(*tokenizer(sentence))
 
     # Only as signatures: as attributes too, saving would trace them once more.
     return module, {"serving_default": serve.get_concrete_function(),
                     "token_ids": token_ids.get_concrete_function()}
+
+
+def _checked_rank(tensor, name: str, rank: int, expected: str):
+    """``tensor``, once a run-time check says it has ``rank`` dimensions: an
+    InvalidArgumentError "<name> must be a tensor of shape <expected> (rank <rank>), got
+    rank R (shape [...])" otherwise.
+
+    The rank is counted from the run-time shape: ``tf.rank`` (and the size of
+    ``tf.shape``) is folded into the rank the signature declares when the graph is
+    built, so it would never see another one."""
+    from power_bert.backend import tf
+    shape = tf.shape(tensor)
+    received = tf.reduce_sum(tf.cast(shape >= 0, tf.int32))  # the entries of the shape
+    check = tf.debugging.Assert(tf.equal(received, rank), [tf.strings.format(
+        "%s must be a tensor of shape %s (rank %d), got rank {} (shape {})"
+        % (name, expected, rank), (received, shape))])
+    with tf.control_dependencies([check]):
+        return tf.identity(tensor)
 
 
 def _model_part(model, regression: bool, xla: bool = False):

@@ -59,10 +59,19 @@ for name in names:
     errors = {}
     too_long = tf.ones([1, meta["max_seq_len"] + 1], tf.int32)
     bad = {"too_long": lambda: by_ids(input_ids=too_long, segment_ids=too_long)}
+    # inputs of another rank than the signature declares ([B] strings, [B, T] ids)
+    bad["scalar"] = lambda: serve(**{k: tf.constant("a good film") for k in texts})
+    bad["matrix"] = lambda: serve(**{k: tf.constant([["a", "b"], ["c", "d"]]) for k in texts})
+    bad["ids_1d"] = lambda: by_ids(input_ids=tf.constant([2, 9, 3]),
+                                   segment_ids=tf.constant([0, 0, 0]))
+    bad["ids_3d"] = lambda: by_ids(input_ids=tf.ones([1, 2, 3], tf.int32),
+                                   segment_ids=tf.ones([1, 2, 3], tf.int32))
     if meta["pair"]:
         bad["missing"] = lambda: serve(sentence=tf.constant(["a"]))
         bad["ragged"] = lambda: serve(sentence=tf.constant(["a", "b"]),
                                       sentence2=tf.constant(["c"]))
+        bad["second_matrix"] = lambda: serve(sentence=tf.constant(["a", "b"]),
+                                             sentence2=tf.constant([["c"], ["d"]]))
     for what, call in bad.items():
         try:
             call()
@@ -193,6 +202,26 @@ def test_bad_inputs_give_clear_errors_and_the_model_still_serves(exported):
 
 
 @pytest.mark.slow
+def test_inputs_of_another_rank_are_refused(exported):
+    """A loaded signature does not check the shapes it declares: the export does."""
+    strings = "must be a tensor of shape [batch] of strings (rank 1), got rank %d (shape %s)"
+    ids = "input_ids must be a tensor of shape [batch, length] of int32 (rank 2), got rank %d "
+    for name, _, _, _, _ in EXPORTS:
+        got = exported["loaded"][name]
+        errors = got["errors"]
+        for what, expected in (("scalar", "sentence " + strings % (0, "[]")),
+                               ("matrix", "sentence " + strings % (2, "[2 2]")),
+                               ("ids_1d", ids % 1 + "(shape [3])"),
+                               ("ids_3d", ids % 3 + "(shape [1 2 3])")):
+            assert errors[what] is not None, (name, what, "accepted")
+            assert errors[what].startswith("InvalidArgumentError"), (name, what, errors[what])
+            assert expected in errors[what], (name, what, errors[what])
+        assert got["still_serves"] == len(SENTENCES)  # the right call still works
+    pair = exported["loaded"]["mrpc-retrain-xla"]["errors"]
+    assert "sentence2 " + strings % (2, "[2 1]") in pair["second_matrix"]
+
+
+@pytest.mark.slow
 def test_overwrite_replaced_the_folder_atomically(exported):
     models = exported["root"] / "models"
     first = models / EXPORTS[0][0]
@@ -226,6 +255,45 @@ def test_export_refuses_a_non_empty_output_dir_and_leaves_it(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (
         "error: OUTPUT_DIR %s exists and is not empty; pass --OVERWRITE to replace it" % out)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.slow
+def test_a_cased_export_keeps_the_case(tmp_path):
+    """Every other export here is uncased: this one would not see an export that always
+    lower-cases. The served model must predict what the cased ids give."""
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (registers the tokeniser's ops)
+    vocab_path = tmp_path / "cased_vocab.txt"
+    vocab_path.write_text("\n".join(VOCAB + ["Hello", "WORLD", "hello"]) + "\n",
+                          encoding="utf-8")
+    from power_bert.backend import keras
+    keras.utils.set_random_seed(7)
+    config = BertConfig.from_dict(dict(TINY_CONFIG, vocab_size=len(VOCAB) + 3))
+    stage = StageCheckpoint(config=config, task="sst-2", num_labels=2, seq_len=SEQ_LEN,
+                            mode="finetune", cased=True, vocab_path=str(vocab_path),
+                            vocab_sha256=file_sha256(str(vocab_path)))
+    saved = stage.save(stage.build(), str(tmp_path / "cased"), "finetune")
+    out = tmp_path / "export"
+    assert cli.main(["export", "--CHECKPOINT_PATH", saved.weights_path,
+                     "--OUTPUT_DIR", str(out)]) == 0
+    ids = {}
+    for cased in (True, False):
+        parser = DataParser(str(vocab_path), "sst-2", None, max_seq_len=SEQ_LEN, cased=cased)
+        encoded = parser.encode_examples([Example("0", "Hello WORLD", None, None)])
+        ids[cased] = encoded.token_ids[:, :4]  # [CLS] Hello WORLD [SEP]
+    token = {piece: i for i, piece in enumerate(VOCAB + ["Hello", "WORLD", "hello"])}
+    assert ids[True].tolist() == [[token[p] for p in ("[CLS]", "Hello", "WORLD", "[SEP]")]]
+    assert ids[False].tolist() == [[token[p] for p in ("[CLS]", "hello", "world", "[SEP]")]]
+    served = tf.saved_model.load(str(out))
+    assert bool(served.cased.numpy()) is True
+    got = served.signatures["serving_default"](sentence=tf.constant(["Hello WORLD"]))
+    by_ids = {cased: served.signatures["token_ids"](
+        input_ids=tf.constant(ids[cased], tf.int32),
+        segment_ids=tf.zeros(ids[cased].shape, tf.int32))["probabilities"].numpy()
+        for cased in ids}
+    # (the control: the lower-cased ids give other probabilities)
+    assert np.abs(by_ids[True] - by_ids[False]).max() > 1e-3
+    np.testing.assert_allclose(got["probabilities"].numpy(), by_ids[True], atol=1e-6)
 
 
 def _fake_stage(folder: Path) -> Path:
