@@ -34,7 +34,9 @@ Decisions (documented here because they change what is accepted):
 * The output is first written to a hidden temporary folder next to
   ``OUTPUT_DIR`` and renamed into place at the end, so a failed run leaves
   nothing behind. An existing non-empty ``OUTPUT_DIR`` is refused unless
-  ``--OVERWRITE``.
+  ``--OVERWRITE``, which replaces only an earlier conversion (its ``conversion.json``
+  written by this converter, and none but the files listed above), never a folder
+  holding anything else, nor HF_DIR, a folder holding it or one inside it.
 
 Command line::
 
@@ -61,7 +63,7 @@ from power_bert.data import check_vocab
 from power_bert.errors import ConversionError, DataError
 from power_bert.google_ckpt import (POOLER_LAYER, BertVariable, as_bert_config, variable_table,
                                     write_checkpoint)
-from power_bert.outputs import check_new_folder, new_folder
+from power_bert.outputs import check_new_folder, entries_besides, new_folder, read_json
 
 __all__ = [
     "ConversionError",
@@ -87,6 +89,10 @@ _APPROXIMATE_GELU = ("gelu_new", "gelu_fast", "gelu_pytorch_tanh", "gelu_accurat
 GOOGLE_LAYER_NORM_EPS = 1e-12
 
 _BODY_ROOTS = ("embeddings.", "encoder.", "pooler.")
+RECORD_FILE = "conversion.json"
+#: What a conversion's folder holds (``fnmatch`` patterns).
+OUTPUT_FILES = ("bert_config.json", "vocab.txt", "bert_model.ckpt.index",
+                "bert_model.ckpt.data-*", RECORD_FILE)
 _BUFFERS = ("embeddings.position_ids", "embeddings.token_type_ids")
 
 
@@ -453,10 +459,13 @@ def convert_hf_to_google(hf_dir: str, output_dir: str, allow_missing_pooler: boo
     hf_dir = os.path.abspath(hf_dir)
     if not os.path.isdir(hf_dir):
         raise ConversionError("HF_DIR %s is not a folder" % hf_dir)
-    out = check_new_folder(output_dir, overwrite, ConversionError)
-    if out == hf_dir or hf_dir.startswith(out + os.sep):
-        raise ConversionError("OUTPUT_DIR %s must not be HF_DIR %s or contain it"
-                              % (out, hf_dir))
+    out = os.path.abspath(output_dir)
+    for folder, source in ((out, hf_dir), (os.path.realpath(out), os.path.realpath(hf_dir))):
+        if folder == source or source.startswith(folder + os.sep):
+            raise ConversionError("OUTPUT_DIR %s must not be HF_DIR %s or contain it"
+                                  % (out, hf_dir))
+    out = check_new_folder(output_dir, overwrite, ConversionError, earlier=_not_a_conversion,
+                           what="conversion", reads=(hf_dir,))
     config_path = _require_file(hf_dir, "config.json")
     vocab_path = _require_file(hf_dir, "vocab.txt", " (BERT's WordPiece vocabulary is needed)")
     hf_config = _read_json(config_path)
@@ -514,10 +523,19 @@ def convert_hf_to_google(hf_dir: str, output_dir: str, allow_missing_pooler: boo
         write_bert_config(bert_config, os.path.join(tmp, "bert_config.json"))
         shutil.copyfile(vocab_path, os.path.join(tmp, "vocab.txt"))
         write_checkpoint(variables, os.path.join(tmp, "bert_model.ckpt"))
-        with open(os.path.join(tmp, "conversion.json"), "w", encoding="utf-8") as f:
+        with open(os.path.join(tmp, RECORD_FILE), "w", encoding="utf-8") as f:
             json.dump(record, f, indent=2)
             f.write("\n")
     return record
+
+
+def _not_a_conversion(folder: str) -> Optional[str]:
+    """None when ``folder`` holds an earlier conversion and nothing else; otherwise why
+    not."""
+    record = read_json(os.path.join(folder, RECORD_FILE)) or {}
+    if not str(record.get("converter", "")).startswith("power_bert.convert"):
+        return "it holds no %s of power-bert convert" % RECORD_FILE
+    return entries_besides(folder, OUTPUT_FILES)
 
 
 # ----------------------------------------------------------------------------- CLI

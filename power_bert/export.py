@@ -22,7 +22,10 @@ Signatures (B = batch, T = the longest example of the batch, C = classes):
 Bad inputs: an empty string is ``[CLS] [SEP]``; a batch of zero gives empty outputs;
 for a pair task a missing ``sentence2`` is refused by the signature (a TypeError naming
 the argument) and a ``sentence2`` of another batch size by an InvalidArgumentError
-naming both sizes.
+naming both sizes. An input of another rank (a scalar string, a [2, 2] batch of strings,
+1-D token ids) is refused by an InvalidArgumentError that names the input, the shape
+expected and the rank and shape received: a loaded signature does not check the shapes
+it declares, and the tokeniser would otherwise flatten what it is given.
 
 Stored with the model: ``assets/power_bert.json`` (task, labels, retention
 configuration, maximum sequence length, casing, the project's version, ...),
@@ -32,7 +35,10 @@ configuration, maximum sequence length, casing, the project's version, ...),
 ``tf.saved_model.save`` does not save ``tf.constant`` attributes of a ``tf.Module``.
 
 The folder is written to a temporary sibling and renamed into place; a non-empty
-OUTPUT_DIR is refused unless ``--OVERWRITE``.
+OUTPUT_DIR is refused unless ``--OVERWRITE``, which replaces only an earlier export
+(SavedModel or ONNX: its ``power_bert.json`` is there and nothing else is), never a
+folder holding other files (a training OUTPUT_DIR) nor one that holds the checkpoint or
+vocabulary being exported. The folder is checked before the model is built.
 
 ``--FORMAT onnx`` (optional dependencies: ``pip install -r requirements-onnx.txt``, i.e.
 tf2onnx and onnxruntime) writes the model part instead, as ONNX (opset ``ONNX_OPSET``):
@@ -49,11 +55,15 @@ from typing import Callable, Dict, Optional, Sequence
 
 from power_bert import __version__
 from power_bert.errors import CheckpointError, DataError, ExportError
-from power_bert.outputs import check_new_folder, new_folder
+from power_bert.outputs import check_new_folder, entries_besides, new_folder, read_json
 
 METADATA_FILE = "power_bert.json"
 VOCAB_FILE = "vocab.txt"
 ONNX_FILE = "model.onnx"
+# What an export folder holds: (metadata file, its "format", the folder's entries).
+EXPORT_LAYOUTS = ((os.path.join("assets", METADATA_FILE), "power-bert SavedModel",
+                   ("saved_model.pb", "fingerprint.pb", "variables", "assets")),
+                  (METADATA_FILE, "power-bert ONNX", (ONNX_FILE, METADATA_FILE, VOCAB_FILE)))
 FORMAT_VERSION = 1
 FORMATS = ("savedmodel", "onnx")
 # The lowest opset that converts and runs the model (TopK with a tensor K, GatherND with
@@ -114,13 +124,36 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
       ExportError: as ``export_checkpoint``, or the checkpoint cannot be read.
     """
     _check_format(fmt, xla)  # before anything is read or written
-    from power_bert.checkpoint import StageCheckpoint
-    check_new_folder(output_dir, overwrite, ExportError)
+    from power_bert.checkpoint import StageCheckpoint, resolve_stage_checkpoint
     try:
+        files = resolve_stage_checkpoint(checkpoint_path)
+        check_output_dir(output_dir, overwrite, (checkpoint_path,) + files + (
+            (vocab_path,) if vocab_path else ()))
         spec = StageCheckpoint.load(checkpoint_path)
     except CheckpointError as e:
         raise ExportError(str(e)) from None
     return export_checkpoint(spec, output_dir, vocab_path, xla, overwrite, fmt)
+
+
+def check_output_dir(output_dir: str, overwrite: bool, reads=()) -> str:
+    """``outputs.check_new_folder`` for an export: its absolute path.
+
+    Raises:
+      ExportError: as ``check_new_folder``: among others, ``overwrite`` of a folder that
+        is not an earlier export or that holds one of ``reads``.
+    """
+    return check_new_folder(output_dir, overwrite, ExportError, earlier=_not_an_export,
+                            what="export", reads=reads)
+
+
+def _not_an_export(folder: str) -> Optional[str]:
+    """None when ``folder`` holds an earlier export (SavedModel or ONNX) and nothing
+    else; otherwise why not."""
+    for metadata, fmt, entries in EXPORT_LAYOUTS:
+        if (read_json(os.path.join(folder, metadata)) or {}).get("format") == fmt:
+            return entries_besides(folder, entries)
+    return "it holds no %s of power-bert export" % " or ".join(
+        layout[0] for layout in EXPORT_LAYOUTS)
 
 
 def _check_format(fmt: str, xla: bool):
@@ -159,12 +192,15 @@ def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
     _check_format(fmt, xla)
     from power_bert.data import check_vocab, load_vocab
 
-    out = check_new_folder(output_dir, overwrite, ExportError)
+    vocab_path = vocab_path or spec.vocab_path
+    reads = [path for path in (spec.weights_path, vocab_path) if path]
+    if spec.weights_path:  # the metadata beside the weights
+        reads.append(os.path.splitext(spec.weights_path)[0] + ".json")
+    out = check_output_dir(output_dir, overwrite, tuple(reads))
     if spec.mode == "search":
         raise ExportError("%s is a configuration-search checkpoint (Soft-Extract); export the "
                           "fine-tuned or re-trained model (finetune.hdf5, retrain.hdf5)"
                           % spec.weights_path)
-    vocab_path = vocab_path or spec.vocab_path
     if not vocab_path:
         raise ExportError("checkpoint %s does not record its vocabulary; pass --VOCAB_PATH"
                           % spec.weights_path)
@@ -242,6 +278,8 @@ def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str
     label_strings = tf.constant(labels or [""], tf.string)
 
     def outputs(input_ids, segment_ids):
+        input_ids = _checked_rank(input_ids, "input_ids", 2, "[batch, length] of int32")
+        segment_ids = _checked_rank(segment_ids, "segment_ids", 2, "[batch, length] of int32")
         tf.debugging.assert_less_equal(
             tf.shape(input_ids)[1], max_len,
             message="input_ids has more positions than the model's max_seq_len %d" % max_len)
@@ -264,6 +302,8 @@ def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str
     if metadata["pair"]:
         @tf.function(input_signature=[text_spec, text_spec])
         def serve(sentence, sentence2):
+            sentence = _checked_rank(sentence, "sentence", 1, "[batch] of strings")
+            sentence2 = _checked_rank(sentence2, "sentence2", 1, "[batch] of strings")
             tf.debugging.assert_equal(
                 tf.size(sentence), tf.size(sentence2),
                 message="sentence and sentence2 must hold as many strings")
@@ -271,11 +311,30 @@ def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str
     else:
         @tf.function(input_signature=[text_spec])
         def serve(sentence):
+            sentence = _checked_rank(sentence, "sentence", 1, "[batch] of strings")
             return outputs(*tokenizer(sentence))
 
     # Only as signatures: as attributes too, saving would trace them once more.
     return module, {"serving_default": serve.get_concrete_function(),
                     "token_ids": token_ids.get_concrete_function()}
+
+
+def _checked_rank(tensor, name: str, rank: int, expected: str):
+    """``tensor``, once a run-time check says it has ``rank`` dimensions: an
+    InvalidArgumentError "<name> must be a tensor of shape <expected> (rank <rank>), got
+    rank R (shape [...])" otherwise.
+
+    The rank is counted from the run-time shape: ``tf.rank`` (and the size of
+    ``tf.shape``) is folded into the rank the signature declares when the graph is
+    built, so it would never see another one."""
+    from power_bert.backend import tf
+    shape = tf.shape(tensor)
+    received = tf.reduce_sum(tf.cast(shape >= 0, tf.int32))  # the entries of the shape
+    check = tf.debugging.Assert(tf.equal(received, rank), [tf.strings.format(
+        "%s must be a tensor of shape %s (rank %d), got rank {} (shape {})"
+        % (name, expected, rank), (received, shape))])
+    with tf.control_dependencies([check]):
+        return tf.identity(tensor)
 
 
 def _model_part(model, regression: bool, xla: bool = False):

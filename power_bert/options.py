@@ -12,10 +12,15 @@ import os
 from typing import List, Mapping, Optional, Tuple
 
 from power_bert.errors import RetentionConfigError, UsageError
+from power_bert.outputs import check_file_writable
 from power_bert.retention import WORD_SELECTIONS, parse_retention_configuration
 from power_bert.tasks import TaskSpec, get_task
 
 MAX_SEED = 2 ** 31 - 1
+# The largest float32 (numpy.finfo(numpy.float32).max): every float flag ends up in
+# float32 arithmetic, where a larger value is inf.
+FLOAT32_MAX = 3.4028234663852886e38
+FLOAT32_MIN_POSITIVE = 2.0 ** -149  # the smallest float32 above 0 (smaller rounds to 0)
 MODEL_FORMATS = ("HDF5", "CKPT")
 PRECISIONS = ("none", "float16", "bfloat16")  # --MIXED_PRECISION (precision.py)
 STRATEGIES = ("auto", "none", "mirrored", "multiworker")  # --DISTRIBUTE (distribute.py)
@@ -211,11 +216,24 @@ def _check_int(value, flag: str, low: int, high: Optional[int] = None):
 
 
 def _check_float(value, flag: str, positive: bool):
+    """A number that the model's float32 arithmetic can hold.
+
+    Raises:
+      UsageError: not a finite number, not > 0 (``positive``) or >= 0, larger than
+        FLOAT32_MAX (it would become inf in float32 and fail only after training), or a
+        positive value that float32 rounds to 0.
+    """
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(
         value) and (value > 0 if positive else value >= 0)
     if not ok:
         raise UsageError("%s must be a finite number %s, got %r"
                          % (flag, "> 0" if positive else ">= 0", value))
+    if abs(value) > FLOAT32_MAX:
+        raise UsageError("%s must be at most %.7g (the largest float32, the precision the "
+                         "model computes in), got %r" % (flag, FLOAT32_MAX, value))
+    if positive and value < FLOAT32_MIN_POSITIVE:
+        raise UsageError("%s must be at least %.7g (the smallest float32 above 0; less is 0 in "
+                         "the model's precision), got %r" % (flag, FLOAT32_MIN_POSITIVE, value))
 
 
 def _check_numbers(o: Options):
@@ -455,8 +473,8 @@ def _check_raw_text(o: Options, task: TaskSpec):
         _need_file(o.input_path, "--INPUT")
     o.input_format = rawtext.input_format(o.input_path, o.input_format)
     o.output_format = rawtext.output_format(o.output_path, o.output_format)
-    if o.output_path and o.output_path != rawtext.STDIO and os.path.isdir(o.output_path):
-        raise UsageError("--OUTPUT: %s is a folder, expected a file" % o.output_path)
+    if o.output_path and o.output_path != rawtext.STDIO:  # before the model is loaded
+        check_file_writable(o.output_path, "--OUTPUT")
     o.dynamic_padding = True
     if bool(o.checkpoint_path) == bool(o.saved_model):
         raise UsageError("with --INPUT give the model as either --CHECKPOINT_PATH (a stage "

@@ -21,13 +21,14 @@ import glob
 import hashlib
 import json
 import contextlib
+import fnmatch
 import os
 import shutil
 import signal
 import socket
 import sys
 import tempfile
-from typing import Dict, Iterator, List, Optional, Tuple, Type
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
 from power_bert.errors import PowerBertError, RunLocked, UsageError
 
@@ -86,15 +87,25 @@ def write_json_atomically(path: str, data: Dict):
             os.remove(tmp)
 
 
+def umask() -> int:
+    """The process's file mode creation mask (read by setting it and back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_bytes_atomically(path: str, data: bytes) -> None:
     """Writes ``data`` to ``path`` through a temporary file in the same folder (created
     if needed), renamed over it: an interruption never leaves a partial file under the
-    final name. OSError propagates; the temporary file is removed."""
+    final name. The file gets the mode a plain ``open(path, "w")`` gives a new file
+    (0o666 less the umask), not mkstemp's 0o600. OSError propagates; the temporary file
+    is removed."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temp_path = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path),
                                          suffix=".tmp")
     try:
+        os.fchmod(handle, 0o666 & ~umask())
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
@@ -107,21 +118,93 @@ def write_bytes_atomically(path: str, data: bytes) -> None:
         raise
 
 
-def check_new_folder(output_dir: str, overwrite: bool, error: Type[PowerBertError]) -> str:
-    """The absolute path of a folder a command creates (``convert``, ``export``): absent,
-    empty, or replaced with ``--OVERWRITE``.
+def check_file_writable(path: str, flag: str):
+    """Checks, before any work, that a file can be written at ``path`` as
+    ``write_bytes_atomically`` writes it: not a folder, and the nearest existing folder on
+    its way is a folder that this process can write (missing folders are created).
 
     Raises:
-      error: the path is a file, or a non-empty folder without ``overwrite``.
+      UsageError: naming ``flag``, the path and why.
+    """
+    if os.path.isdir(path):
+        raise UsageError("%s: %s is a folder, expected a file" % (flag, path))
+    existing = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UsageError("%s: cannot write %s: %s is a file, not a folder"
+                         % (flag, path, existing))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError("%s: cannot write %s: the folder %s is not writable"
+                         % (flag, path, existing))
+
+
+def check_new_folder(output_dir: str, overwrite: bool, error: Type[PowerBertError],
+                     earlier: Callable[[str], Optional[str]], what: str,
+                     reads: Sequence[str] = ()) -> str:
+    """The absolute path of a folder a command creates (``convert``, ``export``) through
+    ``new_folder``, checked before any work: absent or empty, or with ``overwrite`` an
+    earlier output of the same command, and never a folder that holds what the command
+    reads.
+
+    Args:
+      output_dir: the folder (``--OUTPUT_DIR``).
+      overwrite: ``--OVERWRITE`` was given.
+      error: the command's error class.
+      earlier: ``earlier(folder)`` is None when ``folder`` holds an earlier output of
+        the command and nothing else, and otherwise says why not.
+      what: the command's output, for messages ("export", "conversion").
+      reads: the files and folders the command reads (symbolic links are resolved).
+
+    Raises:
+      error: the path is a file; the nearest existing folder on its way is a file or not
+        writable; a non-empty folder without ``overwrite``; with it, a folder that holds
+        (or is inside) something in ``reads``, or that is not an earlier output.
+        Nothing is deleted.
     """
     out = os.path.abspath(output_dir)
-    if os.path.exists(out):
-        if not os.path.isdir(out):
-            raise error("OUTPUT_DIR %s exists and is not a folder" % out)
-        if os.listdir(out) and not overwrite:
-            raise error("OUTPUT_DIR %s exists and is not empty; pass --OVERWRITE to replace it"
-                        % out)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise error("OUTPUT_DIR %s exists and is not a folder" % out)
+    existing = os.path.dirname(out)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise error("OUTPUT_DIR %s cannot be created: %s is a file, not a folder"
+                    % (out, existing))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise error("OUTPUT_DIR %s cannot be written: the folder %s is not writable"
+                    % (out, existing))
+    if not os.path.isdir(out) or not os.listdir(out):
+        return out
+    if not overwrite:
+        raise error("OUTPUT_DIR %s exists and is not empty; pass --OVERWRITE to replace it"
+                    % out)
+    for read in reads:
+        for folder, path in ((out, os.path.abspath(read)),
+                             (os.path.realpath(out), os.path.realpath(read))):
+            if path == folder or path.startswith(folder + os.sep):
+                raise error("OUTPUT_DIR %s holds %s, which this command reads; --OVERWRITE "
+                            "would delete it: give another OUTPUT_DIR" % (out, read))
+            if os.path.isdir(path) and folder.startswith(path + os.sep):
+                raise error("OUTPUT_DIR %s is inside %s, which this command reads; give "
+                            "another OUTPUT_DIR" % (out, read))
+    why = earlier(out)
+    if why is not None:
+        raise error("OUTPUT_DIR %s is not an earlier %s (%s); --OVERWRITE replaces only an "
+                    "empty folder or an earlier %s: give another OUTPUT_DIR, or empty it "
+                    "yourself" % (out, what, why, what))
     return out
+
+
+def entries_besides(folder: str, expected: Sequence[str]) -> Optional[str]:
+    """None when every entry of ``folder`` matches one of the ``expected`` names
+    (``fnmatch`` patterns), else "it also holds <the others>"."""
+    others = sorted(name for name in os.listdir(folder)
+                    if not any(fnmatch.fnmatchcase(name, pattern) for pattern in expected))
+    if not others:
+        return None
+    shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+    return "it also holds %s" % shown
 
 
 @contextlib.contextmanager
@@ -132,9 +215,7 @@ def new_folder(out: str) -> Iterator[str]:
     parent = os.path.dirname(out)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".%s.tmp-" % os.path.basename(out), dir=parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700; give the usual folder mode
+    os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes it 0700; give the usual folder mode
     try:
         yield tmp
         if os.path.exists(out):

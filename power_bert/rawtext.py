@@ -7,11 +7,18 @@ defaults to ``txt``):
 
 * ``tsv`` (``.tsv``) and ``csv`` (``.csv``): a header row naming the columns; the texts
   are in ``sentence`` (and ``sentence2`` for a pair task), other columns are ignored.
-  TSV is read as the GLUE files are (no quoting), CSV with Python's default dialect.
+  TSV is read as the GLUE files are: no quoting (``"No" he said`` keeps its quotes, and a
+  lone quote is a character like any other). CSV is read with Python's default dialect,
+  strictly: a quoted field that is never closed is refused, naming the line it opens on.
 * ``jsonl`` (``.jsonl``, ``.json``): one JSON object per line with string ``sentence``
   (and ``sentence2``); blank lines are skipped.
 * ``txt`` (``.txt``): one sentence per line, blank lines skipped (single-sentence
   tasks only).
+
+In every format a line ends at LF, CRLF or a lone CR (old Mac files), and a blank line
+is one that holds nothing but whitespace (Unicode's, as ``str.isspace``) and zero-width
+characters (``ZERO_WIDTH``, the byte-order mark included); a table row is blank when
+every cell is.
 
 Output formats (``--OUTPUT_FORMAT``, else ``jsonl`` for an ``.jsonl``/``.json`` file and
 ``tsv`` otherwise): one row per input row, in input order, with the text(s), the label
@@ -28,6 +35,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import time
 from typing import Callable, List, Optional, Sequence, Tuple
@@ -42,6 +50,13 @@ EXTENSIONS = {".tsv": "tsv", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl",
 STDIO = "-"
 TEXT_COLUMNS = ("sentence", "sentence2")  # (first, second) text of a row
 SAVED_MODEL_FILES = ("saved_model.pb", os.path.join("assets", "power_bert.json"))
+# Invisible characters that are not whitespace to str.isspace: zero-width space,
+# non-joiner and joiner, word joiner, byte-order mark (zero-width no-break space), and the
+# Mongolian vowel separator (a space before Unicode 6.3).
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u180e"
+_NO_ZERO_WIDTH = {ord(c): None for c in ZERO_WIDTH}
+LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what ends a line of the input
+_LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
 
 Texts = Tuple[List[str], Optional[List[str]]]  # (first texts, second texts or None)
 
@@ -130,40 +145,48 @@ def read_texts(path: str, fmt: str, pair: bool, stdin=None) -> Texts:
     text = _decode(raw, name)
     columns = TEXT_COLUMNS if pair else TEXT_COLUMNS[:1]
     if fmt == "txt":
-        rows = [[value] for _, value in _lines(text) if value.strip()]
+        rows = [[value] for _, value in _lines(text) if not is_blank(value)]
     elif fmt == "jsonl":
         rows = _json_rows(text, name, columns)
+    elif fmt == "tsv":
+        rows = _table_rows(text, name, columns, delimiter="\t", quoting=csv.QUOTE_NONE)
     else:
-        rows = _table_rows(text, name, columns, delimiter="\t" if fmt == "tsv" else ",",
-                           quoting=csv.QUOTE_NONE if fmt == "tsv" else csv.QUOTE_MINIMAL)
+        rows = _table_rows(text, name, columns, delimiter=",", quoting=csv.QUOTE_MINIMAL,
+                           strict=True)
     if not rows:
         raise DataError("%s: no %s to predict" % (name, "rows" if fmt != "txt" else "sentences"))
     first = [row[0] for row in rows]
     return first, ([row[1] for row in rows] if pair else None)
 
 
+def is_blank(text: str) -> bool:
+    """Whether ``text`` holds nothing but whitespace and ``ZERO_WIDTH`` characters."""
+    return not text.translate(_NO_ZERO_WIDTH).strip()
+
+
 def _decode(raw: bytes, name: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        breaks = list(_LINE_BREAK_BYTES.finditer(raw, 0, e.start))
+        line_start = breaks[-1].end() if breaks else 0
         raise DataError("%s, line %d: not valid UTF-8 (byte %d of the line: %s)"
-                        % (name, line, column, e.reason)) from None
+                        % (name, len(breaks) + 1, e.start - line_start + 1, e.reason)
+                        ) from None
 
 
 def _lines(text: str):
-    """(1-based line number, line without its line break): only ``\\n`` ends a line (a
-    ``\\r`` before it is dropped), so line numbers are those of an editor and of
-    ``_decode``; other Unicode line breaks stay inside the text."""
-    for number, line in enumerate(text.split("\n"), 1):
-        yield number, line[:-1] if line.endswith("\r") else line
+    """(1-based line number, line without its line break): LF, CRLF and a lone CR end a
+    line (``LINE_BREAK``, as the csv reader and ``_decode`` count lines); other Unicode
+    line breaks (U+2028, form feed, ...) stay inside the text."""
+    for number, line in enumerate(LINE_BREAK.split(text), 1):
+        yield number, line
 
 
 def _json_rows(text: str, name: str, columns: Sequence[str]) -> List[List[str]]:
     rows = []
     for number, line in _lines(text):
-        if not line.strip():
+        if is_blank(line):
             continue
         try:
             row = json.loads(line)
@@ -181,15 +204,27 @@ def _json_rows(text: str, name: str, columns: Sequence[str]) -> List[List[str]]:
 
 
 def _table_rows(text: str, name: str, columns: Sequence[str], delimiter: str,
-                quoting: int) -> List[List[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
+                quoting: int, strict: bool = False) -> List[List[str]]:
+    """The text columns of every row after the header (TSV: ``quoting`` QUOTE_NONE).
+
+    Raises:
+      DataError: naming the line: no header, a header without the columns, a row with
+        fewer cells, or (``strict``, CSV) a quote that is never closed (the line where
+        its field starts) or another csv error.
+    """
+    # newline="": the reader ends lines at LF, CRLF and a lone CR, and keeps line breaks
+    # inside quoted fields.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting,
+                        strict=strict)
     header, where, rows = None, None, []
+    starts = 1  # the line the next row starts on
     try:
         for row in reader:
-            if not any(cell.strip() for cell in row):
+            starts = reader.line_num + 1
+            if all(is_blank(cell) for cell in row):
                 continue  # blank lines
             if header is None:
-                header = [cell.strip() for cell in row]
+                header = [cell.translate(_NO_ZERO_WIDTH).strip() for cell in row]
                 missing = [c for c in columns if c not in header]
                 if missing:
                     raise DataError("%s, line %d: the header %s has no column %s (the texts "
@@ -204,6 +239,10 @@ def _table_rows(text: str, name: str, columns: Sequence[str], delimiter: str,
                                    len(header)))
             rows.append([row[i] for i in where])
     except csv.Error as e:
+        if str(e) == "unexpected end of data":  # (strict) the file ended inside quotes
+            raise DataError("%s, line %d: unterminated quote: the quoted field that starts on "
+                            "this line is never closed (a quote inside a quoted field is "
+                            "written twice, \"\")" % (name, starts)) from None
         raise DataError("%s, line %d: %s" % (name, reader.line_num, e)) from None
     if header is None:
         raise DataError("%s: empty; expected a header row with %s" % (name, _names(columns)))

@@ -289,17 +289,85 @@ def test_missing_pooler_refused_or_randomised(tmp_path):
         "warnings"][0]
 
 
+def _files(folder):
+    """Every file under ``folder`` (relative path -> bytes)."""
+    return {os.path.relpath(os.path.join(d, f), folder): open(os.path.join(d, f), "rb").read()
+            for d, _, names in os.walk(folder) for f in names}
+
+
 def test_existing_output_refused_then_overwritten(tmp_path):
     hf_dir = make_hf_dir(tmp_path / "hf")
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("x")
-    with pytest.raises(ConversionError, match="not empty"):
+    out.mkdir()  # an empty folder is taken as it is
+    convert_hf_to_google(hf_dir, str(out))
+    first = _files(out)
+    with pytest.raises(ConversionError, match="not empty; pass --OVERWRITE"):
         convert_hf_to_google(hf_dir, str(out))
-    assert (out / "keep.txt").exists()
-    convert_hf_to_google(hf_dir, str(out), overwrite=True)
-    assert not (out / "keep.txt").exists() and (out / "bert_model.ckpt.index").exists()
-    assert sorted(os.listdir(tmp_path)) == ["hf", "out"]
+    # --OVERWRITE replaces an earlier conversion (here of other weights)
+    other = make_hf_dir(tmp_path / "hf2", seed=5)
+    convert_hf_to_google(other, str(out), overwrite=True)
+    second = _files(out)
+    assert sorted(second) == sorted(first) == sorted(
+        ["bert_config.json", "vocab.txt", "bert_model.ckpt.index",
+         "bert_model.ckpt.data-00000-of-00001", "conversion.json"])
+    assert second["bert_model.ckpt.data-00000-of-00001"] != first[
+        "bert_model.ckpt.data-00000-of-00001"]
+    assert json.loads(second["conversion.json"])["source"] == other
+    assert sorted(os.listdir(tmp_path)) == ["hf", "hf2", "out"]
+
+
+@pytest.mark.parametrize("plant, why", [
+    ({"keep.txt": "x"}, "it holds no conversion.json of power-bert convert"),
+    ({"conversion.json": '{"converter": "someone else"}', "bert_config.json": "{}"},
+     "it holds no conversion.json of power-bert convert"),
+    ({"notes.txt": "mine"}, "it also holds notes.txt"),  # beside an earlier conversion
+])
+def test_overwrite_refuses_a_folder_of_other_files_and_deletes_nothing(tmp_path, plant, why):
+    hf_dir = make_hf_dir(tmp_path / "hf")
+    out = tmp_path / "out"
+    if "notes.txt" in plant:
+        convert_hf_to_google(hf_dir, str(out))
+    out.mkdir(exist_ok=True)
+    for name, text in plant.items():
+        (out / name).write_text(text)
+    before = _files(out)
+    with pytest.raises(ConversionError) as caught:
+        convert_hf_to_google(hf_dir, str(out), overwrite=True)
+    assert str(caught.value) == (
+        "OUTPUT_DIR %s is not an earlier conversion (%s); --OVERWRITE replaces only an empty "
+        "folder or an earlier conversion: give another OUTPUT_DIR, or empty it yourself"
+        % (out, why))
+    assert _files(out) == before
+    assert sorted(os.listdir(tmp_path)) == ["hf", "out"]  # no temporary folder either
+
+
+def test_overwrite_never_touches_hf_dir(tmp_path):
+    hf_dir = make_hf_dir(tmp_path / "models" / "hf")
+    before = _files(tmp_path)
+    # HF_DIR itself, through a symbolic link, a folder holding it, and one inside it
+    os.symlink(hf_dir, str(tmp_path / "link"))
+    for out, message in ((hf_dir, "must not be HF_DIR"),
+                         (str(tmp_path / "link"), "must not be HF_DIR"),
+                         (str(tmp_path / "models"), "must not be HF_DIR")):
+        with pytest.raises(ConversionError, match=message):
+            convert_hf_to_google(hf_dir, out, overwrite=True)
+    inner = os.path.join(hf_dir, "google")
+    convert_hf_to_google(hf_dir, inner)  # a new folder inside HF_DIR is written...
+    with pytest.raises(ConversionError, match="OUTPUT_DIR %s is inside %s, which this command "
+                                              "reads" % (inner, hf_dir)):
+        convert_hf_to_google(hf_dir, inner, overwrite=True)  # ...but never replaced
+    after = _files(tmp_path)
+    assert {k: v for k, v in after.items() if "google" not in k} == before
+
+
+def test_output_dir_is_checked_before_anything_is_read(tmp_path):
+    hf_dir = tmp_path / "hf"
+    hf_dir.mkdir()  # no config.json: reading it would be the first error otherwise
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConversionError, match="OUTPUT_DIR %s cannot be created: %s is a file, "
+                                              "not a folder" % (tmp_path / "file" / "out",
+                                                                tmp_path / "file")):
+        convert_hf_to_google(str(hf_dir), str(tmp_path / "file" / "out"))
 
 
 def test_cli(tmp_path, capsys):

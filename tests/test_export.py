@@ -59,10 +59,19 @@ for name in names:
     errors = {}
     too_long = tf.ones([1, meta["max_seq_len"] + 1], tf.int32)
     bad = {"too_long": lambda: by_ids(input_ids=too_long, segment_ids=too_long)}
+    # inputs of another rank than the signature declares ([B] strings, [B, T] ids)
+    bad["scalar"] = lambda: serve(**{k: tf.constant("a good film") for k in texts})
+    bad["matrix"] = lambda: serve(**{k: tf.constant([["a", "b"], ["c", "d"]]) for k in texts})
+    bad["ids_1d"] = lambda: by_ids(input_ids=tf.constant([2, 9, 3]),
+                                   segment_ids=tf.constant([0, 0, 0]))
+    bad["ids_3d"] = lambda: by_ids(input_ids=tf.ones([1, 2, 3], tf.int32),
+                                   segment_ids=tf.ones([1, 2, 3], tf.int32))
     if meta["pair"]:
         bad["missing"] = lambda: serve(sentence=tf.constant(["a"]))
         bad["ragged"] = lambda: serve(sentence=tf.constant(["a", "b"]),
                                       sentence2=tf.constant(["c"]))
+        bad["second_matrix"] = lambda: serve(sentence=tf.constant(["a", "b"]),
+                                             sentence2=tf.constant([["c"], ["d"]]))
     for what, call in bad.items():
         try:
             call()
@@ -98,6 +107,16 @@ def _checkpoint(root: Path, vocab_path: str, name: str, task: str, mode: str, re
     return stage.save(model, str(root / name), mode), model
 
 
+def plant_earlier_export(folder: Path, extra=()):
+    """The layout of a SavedModel export (its files' contents are not read), and the
+    names of ``extra`` files beside it."""
+    (folder / "assets").mkdir(parents=True)
+    (folder / "variables").mkdir()
+    (folder / "assets" / "power_bert.json").write_text('{"format": "power-bert SavedModel"}')
+    for name in ("saved_model.pb", "fingerprint.pb", "variables/variables.index") + tuple(extra):
+        (folder / name).write_text("earlier")
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """Every EXPORTS entry exported with ``power-bert export``, the predictions of its
@@ -110,9 +129,8 @@ def exported(tmp_path_factory):
         saved, model = _checkpoint(root / "checkpoints", vocab_path, name, task, mode, retention,
                                    seed)
         target = root / "models" / name
-        if seed == 0:  # --OVERWRITE replaces a non-empty folder
-            target.mkdir(parents=True)
-            (target / "old.txt").write_text("earlier")
+        if seed == 0:  # --OVERWRITE replaces an earlier export
+            plant_earlier_export(target)
             extra = extra + ("--OVERWRITE",)
         assert cli.main(["export", "--CHECKPOINT_PATH", saved.weights_path,
                          "--OUTPUT_DIR", str(target), *extra]) == 0
@@ -184,10 +202,33 @@ def test_bad_inputs_give_clear_errors_and_the_model_still_serves(exported):
 
 
 @pytest.mark.slow
+def test_inputs_of_another_rank_are_refused(exported):
+    """A loaded signature does not check the shapes it declares: the export does."""
+    strings = "must be a tensor of shape [batch] of strings (rank 1), got rank %d (shape %s)"
+    ids = "input_ids must be a tensor of shape [batch, length] of int32 (rank 2), got rank %d "
+    for name, _, _, _, _ in EXPORTS:
+        got = exported["loaded"][name]
+        errors = got["errors"]
+        for what, expected in (("scalar", "sentence " + strings % (0, "[]")),
+                               ("matrix", "sentence " + strings % (2, "[2 2]")),
+                               ("ids_1d", ids % 1 + "(shape [3])"),
+                               ("ids_3d", ids % 3 + "(shape [1 2 3])")):
+            assert errors[what] is not None, (name, what, "accepted")
+            assert errors[what].startswith("InvalidArgumentError"), (name, what, errors[what])
+            assert expected in errors[what], (name, what, errors[what])
+        assert got["still_serves"] == len(SENTENCES)  # the right call still works
+    pair = exported["loaded"]["mrpc-retrain-xla"]["errors"]
+    assert "sentence2 " + strings % (2, "[2 1]") in pair["second_matrix"]
+
+
+@pytest.mark.slow
 def test_overwrite_replaced_the_folder_atomically(exported):
     models = exported["root"] / "models"
     first = models / EXPORTS[0][0]
-    assert not (first / "old.txt").exists() and (first / "saved_model.pb").is_file()
+    assert (first / "saved_model.pb").read_bytes() != b"earlier"
+    assert sorted(p.name for p in (first / "variables").iterdir()) == [
+        "variables.data-00000-of-00001", "variables.index"]
+    assert (first / "variables" / "variables.index").read_bytes() != b"earlier"
     assert sorted(p.name for p in models.iterdir()) == sorted(e[0] for e in EXPORTS)
 
 
@@ -214,6 +255,117 @@ def test_export_refuses_a_non_empty_output_dir_and_leaves_it(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (
         "error: OUTPUT_DIR %s exists and is not empty; pass --OVERWRITE to replace it" % out)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.slow
+def test_a_cased_export_keeps_the_case(tmp_path):
+    """Every other export here is uncased: this one would not see an export that always
+    lower-cases. The served model must predict what the cased ids give."""
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (registers the tokeniser's ops)
+    vocab_path = tmp_path / "cased_vocab.txt"
+    vocab_path.write_text("\n".join(VOCAB + ["Hello", "WORLD", "hello"]) + "\n",
+                          encoding="utf-8")
+    from power_bert.backend import keras
+    keras.utils.set_random_seed(7)
+    config = BertConfig.from_dict(dict(TINY_CONFIG, vocab_size=len(VOCAB) + 3))
+    stage = StageCheckpoint(config=config, task="sst-2", num_labels=2, seq_len=SEQ_LEN,
+                            mode="finetune", cased=True, vocab_path=str(vocab_path),
+                            vocab_sha256=file_sha256(str(vocab_path)))
+    saved = stage.save(stage.build(), str(tmp_path / "cased"), "finetune")
+    out = tmp_path / "export"
+    assert cli.main(["export", "--CHECKPOINT_PATH", saved.weights_path,
+                     "--OUTPUT_DIR", str(out)]) == 0
+    ids = {}
+    for cased in (True, False):
+        parser = DataParser(str(vocab_path), "sst-2", None, max_seq_len=SEQ_LEN, cased=cased)
+        encoded = parser.encode_examples([Example("0", "Hello WORLD", None, None)])
+        ids[cased] = encoded.token_ids[:, :4]  # [CLS] Hello WORLD [SEP]
+    token = {piece: i for i, piece in enumerate(VOCAB + ["Hello", "WORLD", "hello"])}
+    assert ids[True].tolist() == [[token[p] for p in ("[CLS]", "Hello", "WORLD", "[SEP]")]]
+    assert ids[False].tolist() == [[token[p] for p in ("[CLS]", "hello", "world", "[SEP]")]]
+    served = tf.saved_model.load(str(out))
+    assert bool(served.cased.numpy()) is True
+    got = served.signatures["serving_default"](sentence=tf.constant(["Hello WORLD"]))
+    by_ids = {cased: served.signatures["token_ids"](
+        input_ids=tf.constant(ids[cased], tf.int32),
+        segment_ids=tf.zeros(ids[cased].shape, tf.int32))["probabilities"].numpy()
+        for cased in ids}
+    # (the control: the lower-cased ids give other probabilities)
+    assert np.abs(by_ids[True] - by_ids[False]).max() > 1e-3
+    np.testing.assert_allclose(got["probabilities"].numpy(), by_ids[True], atol=1e-6)
+
+
+def _fake_stage(folder: Path) -> Path:
+    """Stage checkpoint files that cannot be loaded: an error about the output folder
+    shows that it was checked first."""
+    (folder / "stage.hdf5").write_text("x")
+    (folder / "stage.json").write_text("{}")
+    return folder / "stage.hdf5"
+
+
+@pytest.mark.parametrize("plant, why", [
+    (lambda out: (out / "keep.txt").write_text("mine"),
+     "it holds no assets/power_bert.json or power_bert.json of power-bert export"),
+    (lambda out: plant_earlier_export(out, extra=("notes.txt", "zz")),
+     "it also holds notes.txt, zz"),
+    (lambda out: (out / "power_bert.json").write_text('{"format": "something else"}'),
+     "it holds no assets/power_bert.json or power_bert.json of power-bert export"),
+], ids=["another-file", "export-and-more", "another-format"])
+def test_overwrite_refuses_a_folder_that_is_not_an_earlier_export(tmp_path, capsys, plant, why):
+    out = tmp_path / "out"
+    out.mkdir()
+    plant(out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert cli.main(["export", "--CHECKPOINT_PATH", str(_fake_stage(tmp_path)),
+                     "--OUTPUT_DIR", str(out), "--OVERWRITE"]) == 2
+    assert capsys.readouterr().err == (
+        "error: OUTPUT_DIR %s is not an earlier export (%s); --OVERWRITE replaces only an empty "
+        "folder or an earlier export: give another OUTPUT_DIR, or empty it yourself\n"
+        % (out, why))
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "stage.hdf5", "stage.json"]
+
+
+def test_overwrite_refuses_a_folder_holding_the_checkpoint(tmp_path, capsys):
+    """The checkpoint inside OUTPUT_DIR, or reached through a link into it."""
+    out = tmp_path / "out"
+    (out / "runs" / "1").mkdir(parents=True)
+    stage = _fake_stage(out / "runs" / "1")
+    (out / "retrain.hdf5").symlink_to(stage)
+    (out / "retrain.json").symlink_to(stage.with_suffix(".json"))
+    (tmp_path / "elsewhere.hdf5").symlink_to(stage)
+    (tmp_path / "elsewhere.json").symlink_to(stage.with_suffix(".json"))
+    for given in (out / "retrain.hdf5", tmp_path / "elsewhere.hdf5"):
+        assert cli.main(["export", "--CHECKPOINT_PATH", str(given), "--OUTPUT_DIR", str(out),
+                         "--OVERWRITE"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: OUTPUT_DIR %s holds " % out) and err.endswith(
+            ", which this command reads; --OVERWRITE would delete it: give another "
+            "OUTPUT_DIR\n") and len(err.splitlines()) == 1, err
+    assert stage.read_text() == "x" and (out / "retrain.hdf5").is_symlink()
+
+
+def test_overwrite_accepts_an_earlier_export_or_an_empty_folder(tmp_path):
+    from power_bert.export import check_output_dir
+    savedmodel, onnx, empty = tmp_path / "savedmodel", tmp_path / "onnx", tmp_path / "empty"
+    plant_earlier_export(savedmodel)
+    onnx.mkdir()
+    (onnx / "power_bert.json").write_text('{"format": "power-bert ONNX"}')
+    (onnx / "model.onnx").write_text("earlier")
+    (onnx / "vocab.txt").write_text("[PAD]\n")
+    empty.mkdir()
+    for folder in (savedmodel, onnx, empty):
+        assert check_output_dir(str(folder), overwrite=True) == str(folder)
+    assert check_output_dir(str(empty), overwrite=False) == str(empty)
+
+
+def test_output_dir_is_checked_before_the_checkpoint_is_read(tmp_path, capsys):
+    stage = _fake_stage(tmp_path)
+    out = tmp_path / "stage.hdf5" / "out"
+    assert cli.main(["export", "--CHECKPOINT_PATH", str(stage), "--OUTPUT_DIR", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "error: OUTPUT_DIR %s cannot be created: %s is a file, not a folder\n" % (out, stage))
 
 
 def test_export_names_a_missing_checkpoint(tmp_path, capsys):

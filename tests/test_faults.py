@@ -214,6 +214,15 @@ CATALOGUE = [
      "--LR_SOFT_EXTRACT: invalid float value: 'fast'"),
     ("LAMBDA negative", _train(**{"--LAMBDA": "-5"}), "--LAMBDA must be a finite number >= 0"),
     ("LAMBDA nan", _train(**{"--LAMBDA": "nan"}), "--LAMBDA must be a finite number >= 0"),
+    ("LAMBDA beyond float32", _train(**{"--LAMBDA": "1e300"}),
+     "--LAMBDA must be at most 3.402823e+38 (the largest float32, the precision the model "
+     "computes in), got 1e+300"),
+    ("LR_BERT beyond float32", _train(**{"--LR_BERT": "3.5e38"}),
+     "--LR_BERT must be at most 3.402823e+38"),
+    ("LR_SOFT_EXTRACT beyond float32", _train(**{"--LR_SOFT_EXTRACT": "1e39"}),
+     "--LR_SOFT_EXTRACT must be at most 3.402823e+38"),
+    ("LR_BERT 0 in float32", _train(**{"--LR_BERT": "1e-46"}),
+     "--LR_BERT must be at least 1.401298e-45"),
     ("EPOCH zero", _train(**{"--EPOCH": "0"}), "--EPOCH must be an integer >= 1"),
     ("BATCH_SIZE zero", _train(**{"--BATCH_SIZE": "0"}), "--BATCH_SIZE must be an integer >= 1"),
     ("EVAL_BATCH_SIZE -1", _train(**{"--EVAL_BATCH_SIZE": "-1"}), "--EVAL_BATCH_SIZE must be"),
@@ -405,3 +414,45 @@ def test_ctrl_c_says_what_was_saved_and_the_rerun_resumes(world, tmp_path):
     again = subprocess.run(argv, cwd=str(ROOT), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "resuming run" in (out / "log.txt").read_text()
+
+
+def every_entry(folder: Path) -> dict:
+    """Every file (its checksum), folder and symbolic link (its target) under ``folder``,
+    hidden ones included, by relative path."""
+    entries = {}
+    for parent, folders, files in os.walk(folder):
+        for name in folders + files:
+            path = Path(parent) / name
+            key = str(path.relative_to(folder))
+            if path.is_symlink():
+                entries[key] = "-> " + os.readlink(path)
+            elif path.is_dir():
+                entries[key] = "folder"
+            else:
+                entries[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return entries
+
+
+@pytest.mark.parametrize("source, overwrite, expected", [
+    ("retrain.hdf5", True, "error: OUTPUT_DIR {out} holds {out}/retrain.hdf5, which this "
+                           "command reads; --OVERWRITE would delete it: give another OUTPUT_DIR"),
+    ("latest/finetune.json", True, "error: OUTPUT_DIR {out} holds {out}/latest/finetune.json, "
+                                   "which this command reads"),
+    ("copy", True, "error: OUTPUT_DIR {out} is not an earlier export (it holds no "
+                   "assets/power_bert.json or power_bert.json of power-bert export); "
+                   "--OVERWRITE replaces only an empty folder or an earlier export"),
+    ("copy", False, "error: OUTPUT_DIR {out} exists and is not empty; pass --OVERWRITE"),
+], ids=["its-own-checkpoint", "through-latest", "another-checkpoint", "no-overwrite"])
+def test_export_onto_a_training_output_dir_is_refused_and_deletes_nothing(
+        world, tmp_path, capsys, source, overwrite, expected):
+    out = world["out"]
+    checkpoint = copy_stage(world, tmp_path, "retrain") if source == "copy" else out / source
+    before = every_entry(out)
+    assert any(key.startswith("runs/") and key.endswith("retrain.hdf5") for key in before)
+    argv = ["export", "--CHECKPOINT_PATH", str(checkpoint), "--OUTPUT_DIR", str(out)]
+    assert cli.main(argv + (["--OVERWRITE"] if overwrite else [])) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(expected.format(out=out)) and len(err.splitlines()) == 1, err
+    assert "Traceback" not in err
+    assert every_entry(out) == before
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".out")] == []

@@ -85,3 +85,19 @@ def test_bad_fast_path_flags_name_the_flag(paths, given, message):
     with pytest.raises(UsageError) as error:
         validate(options(paths, "mrpc", eval_only=True, **given))
     assert str(error.value) == message
+
+
+def test_float_flags_are_held_to_what_float32_can_hold(paths):
+    import numpy as np
+    from power_bert.options import FLOAT32_MAX, FLOAT32_MIN_POSITIVE
+    assert FLOAT32_MAX == float(np.finfo(np.float32).max)
+    assert np.float32(FLOAT32_MIN_POSITIVE) > 0 and np.float32(FLOAT32_MIN_POSITIVE / 2) == 0
+    # the limits themselves are accepted, as float32 holds them
+    o, _, _ = validate(options(paths, "mrpc", lam=FLOAT32_MAX, lr_bert=FLOAT32_MIN_POSITIVE))
+    assert (o.lam, o.lr_bert) == (FLOAT32_MAX, FLOAT32_MIN_POSITIVE)
+    for field, flag, value in (("lam", "--LAMBDA", 1e300), ("lr_bert", "--LR_BERT", 1e39),
+                               ("lr_soft_extract", "--LR_SOFT_EXTRACT", 3.5e38),
+                               ("lam", "--LAMBDA", float("inf"))):
+        with pytest.raises(UsageError, match="^%s must be" % flag) as caught:
+            validate(options(paths, "mrpc", **{field: value}))
+        assert repr(value) in str(caught.value)

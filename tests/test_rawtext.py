@@ -157,6 +157,11 @@ BAD_INPUTS = (
     ("sst-2", "f.txt", b"good\nfine\nbad \xff film\n", ", line 3: not valid UTF-8 (byte 5"),
     ("mrpc", "g.txt", "a\n", ": a pair task needs two texts per row"),
     ("sst-2", "h.tsv", "sentence\n\n", ": no rows to predict"),
+    ("sst-2", "i.csv", 'sentence\n"fine"\n\n"never closed,\nmore\nrows\n',
+     ", line 4: unterminated quote: the quoted field that starts on this line is never "
+     "closed"),
+    ("sst-2", "j.txt", b"good\rfine\rbad \xff film\r", ", line 3: not valid UTF-8 (byte 5"),
+    ("sst-2", "k.txt", "\u200b\r\n\ufeff\r\u2060 \u00a0\n", ": no sentences to predict"),
 )
 
 
@@ -174,6 +179,47 @@ def test_malformed_input_names_file_and_line(models, tmp_path, capsys, task, nam
     assert stderr.startswith("error: %s%s" % (source, expected)), stderr
     assert len(stderr.strip().splitlines()) == 1
     assert out.read_text() == "earlier results\n"  # untouched
+
+
+# What a line of each format looks like; "{}" is the sentence (all single-sentence).
+LINE_FORMATS = {"txt": "{}", "tsv": "7\t{}", "csv": '7,"{}"', "jsonl": '{{"sentence": "{}"}}'}
+HEADERS = {"txt": None, "tsv": "id\tsentence", "csv": "id,sentence", "jsonl": None}
+# Lines that are blank: empty, Unicode whitespace, zero-width characters and mixtures.
+BLANKS = ("", "   ", "\u00a0\u3000", "\u200b", "\ufeff", "\u2060\u200c", " \u200d\t")
+
+
+@pytest.mark.parametrize("fmt", sorted(LINE_FORMATS))
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_every_line_end_ends_a_line_and_blank_lines_are_skipped(tmp_path, fmt, end):
+    from power_bert.rawtext import read_texts
+    sentences = ["good film", "a \u200bzero-width inside", "the end"]
+    lines = [LINE_FORMATS[fmt].format(sentences[0])] + list(BLANKS) + [
+        LINE_FORMATS[fmt].format(s) for s in sentences[1:]] + list(BLANKS[3:])
+    if fmt == "tsv":  # a table row whose every cell is blank is blank too
+        lines.insert(2, "\u200b\t ")
+    if HEADERS[fmt]:
+        lines.insert(0, HEADERS[fmt])
+    source = tmp_path / ("input." + fmt)
+    source.write_bytes(end.join(lines).encode("utf-8") + end.encode())
+    assert read_texts(str(source), fmt, pair=False) == (sentences, None)
+
+
+def test_tsv_is_read_without_quote_processing(tmp_path):
+    """Quotes are characters of the text in TSV (as in the GLUE files): they stay, and an
+    unmatched one does not swallow the rows after it."""
+    from power_bert.rawtext import read_texts
+    source = tmp_path / "quotes.tsv"
+    source.write_text('sentence\tsentence2\n"No" he said\tfine\n"open\tb\nnext\t"c"d"\n'
+                      'last\t""\n', encoding="utf-8")
+    assert read_texts(str(source), "tsv", pair=True) == (
+        ['"No" he said', '"open', "next", "last"], ["fine", "b", '"c"d"', '""'])
+
+
+def test_csv_keeps_line_breaks_inside_quoted_fields(tmp_path):
+    from power_bert.rawtext import read_texts
+    source = tmp_path / "quoted.csv"
+    source.write_bytes(b'sentence\r"one\rtwo"\r"say ""hi"""\r')
+    assert read_texts(str(source), "csv", pair=False) == (["one\rtwo", 'say "hi"'], None)
 
 
 def test_bad_input_is_refused_before_tensorflow_loads(tmp_path):
@@ -202,6 +248,71 @@ def test_flag_errors(models, tmp_path, capsys, extra, expected):
     status, _, stderr = predict(["--TASK", "sst-2", "--INPUT", source, "--CHECKPOINT_PATH",
                                  models["sst2"][0]] + extra, capsys)
     assert status == 2 and stderr.startswith("error: " + expected), stderr
+
+
+@pytest.fixture
+def no_model(monkeypatch):
+    """Makes loading a model (the pipeline's run) fail the test."""
+    from power_bert import pipeline
+
+    def loaded(*args, **kwargs):
+        raise AssertionError("the model was loaded before --OUTPUT was checked")
+    monkeypatch.setattr(pipeline, "run", loaded)
+
+
+def _read_only_folder(tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    return folder / "out.tsv"
+
+
+@pytest.mark.parametrize("output,expected", [
+    (lambda tmp: tmp / "input.tsv" / "out.tsv", "--OUTPUT: cannot write {out}: {tmp}/input.tsv "
+                                                "is a file, not a folder"),
+    (lambda tmp: tmp / "input.tsv" / "more" / "out.tsv", "--OUTPUT: cannot write {out}: "
+                                                         "{tmp}/input.tsv is a file, not a "
+                                                         "folder"),
+    (lambda tmp: tmp, "--OUTPUT: {tmp} is a folder, expected a file"),
+    pytest.param(_read_only_folder, "--OUTPUT: cannot write {out}: the folder {tmp}/read-only "
+                                    "is not writable",
+                 marks=pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")),
+], ids=["under-a-file", "deeper-under-a-file", "a-folder", "read-only-folder"])
+def test_output_is_checked_before_the_model_is_loaded(tmp_path, capsys, no_model, output,
+                                                       expected):
+    source = write_input(tmp_path, "tsv", False)
+    out = output(tmp_path)
+    status, stdout, stderr = predict(["--TASK", "sst-2", "--INPUT", source, "--CHECKPOINT_PATH",
+                                      tmp_path / "retrain.hdf5", "--OUTPUT", out], capsys)
+    assert status == 2 and stdout == ""
+    assert stderr == "error: %s\n" % expected.format(out=out, tmp=tmp_path)
+
+
+def test_predictions_file_has_the_usual_mode(models, tmp_path, capsys):
+    """0o666 less the umask, as any new file: not mkstemp's 0o600."""
+    weights = models["sst2"][0]
+    source = write_input(tmp_path, "tsv", False)
+    before = os.umask(0o022)
+    try:
+        status, _, stderr = predict(["--TASK", "sst-2", "--INPUT", source, "--CHECKPOINT_PATH",
+                                     weights, "--OUTPUT", tmp_path / "new" / "out.tsv"], capsys)
+    finally:
+        os.umask(before)
+    assert status == 0, stderr
+    assert (tmp_path / "new" / "out.tsv").stat().st_mode & 0o777 == 0o644
+    assert len((tmp_path / "new" / "out.tsv").read_text().splitlines()) == 1 + len(SENTENCES)
+
+
+@pytest.mark.parametrize("mask,mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_atomic_writes_follow_the_umask(tmp_path, mask, mode):
+    from power_bert.outputs import write_bytes_atomically
+    before = os.umask(mask)
+    try:
+        write_bytes_atomically(str(tmp_path / "a.txt"), b"x\n")
+    finally:
+        os.umask(before)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
 
 
 def test_format_from_extension_or_flag(tmp_path, capsys):

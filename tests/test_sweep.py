@@ -104,6 +104,48 @@ def test_summary_means_spreads_front_and_choice():
     assert fallback["lambda"] == 1e-3 and "no setting within 1 points" in fallback["rule"]
 
 
+def _result(lam_index, tune, dev, retention):
+    """A cell's results.json as a training run with --TUNE_FRACTION writes it (metrics in
+    [0, 1]): the held-out metric of the chosen epoch and the dev metric of that model."""
+    return {"main_metric": "accuracy", "run_dir": "runs/%d" % lam_index,
+            "retention_configuration": retention, "search": {"epoch": 1},
+            "power_bert": {"tune_metrics": {"accuracy": tune}, "dev_metrics": {"accuracy": dev},
+                           "epoch": 2, "word_vectors_per_example": sum(retention)}}
+
+
+def test_held_out_mean_not_dev_mean_chooses_the_setting(tiny_config):
+    """With --TUNE_FRACTION the choice is made on the held-out means: here the dev means
+    prefer the other LAMBDA (the faster one, and the better one), so a sweep that chose
+    by dev would pick it."""
+    from power_bert.sweep import Cell, cell_record
+    careful, greedy = 1e-3, 1e-2  # LAMBDA: keeps more words / removes more
+    # held-out: careful 85, greedy 70 (per seed); dev: careful 70, greedy 85
+    per_seed = {careful: ((0.84, 0.70), (0.86, 0.70)), greedy: ((0.70, 0.84), (0.70, 0.86))}
+    retention = {careful: [8, 6, 4], greedy: [4, 2, 1]}
+    cells = [cell_record(Cell(lam, 0.01, seed), _result(i, tune, dev, retention[lam]),
+                         tiny_config, 8, None)
+             for i, lam in enumerate((careful, greedy))
+             for seed, (tune, dev) in enumerate(per_seed[lam], 1)]
+    assert [c["selection_metric"] for c in cells] == pytest.approx([84, 86, 70, 70])
+    assert [c["dev_metric"] for c in cells] == pytest.approx([70, 70, 84, 86])
+    assert cells[2]["ideal_speedup"] > cells[0]["ideal_speedup"]  # greedy is faster
+    baseline = {"selection_metric": 85.5, "dev_metric": 86.0}
+    summary = summarise(cells, baseline, max_drop=1.0, held_out=True)
+    rows = {row["lambda"]: row for row in summary["rows"]}
+    assert (rows[careful]["metric_mean"], rows[greedy]["metric_mean"]) == pytest.approx(
+        (85.0, 70.0))
+    assert (rows[careful]["dev_metric_mean"], rows[greedy]["dev_metric_mean"]) == pytest.approx(
+        (70.0, 85.0))
+    # within 1 point of the baseline's held-out 85.5: careful (85) only; by dev, greedy
+    # (85 >= 84.5, and faster) would be chosen
+    assert summary["chosen"]["lambda"] == careful
+    assert "held-out" in summary["chosen"]["rule"]
+    assert summary["chosen"]["dev_metric_mean"] == pytest.approx(70.0)
+    # none within the budget: the best held-out mean (by dev it would be greedy again)
+    fallback = summarise(cells, dict(baseline, selection_metric=95.0), 1.0, True)["chosen"]
+    assert fallback["lambda"] == careful and "no setting within" in fallback["rule"]
+
+
 def test_mean_std_of_one_seed_has_no_spread():
     assert mean_std([3.0]) == (3.0, None)
 
