@@ -289,10 +289,7 @@ class Pipeline:
                 run.mark_failed(str(e))
                 self.record.log("run %s failed (it will not be resumed): %s" % (run.id, e))
                 raise
-            for note in run.complete(self.record.results()):
-                self.record.log(note)
-            self.record.log("run %s complete: %s (OUTPUT_DIR/latest)" % (run.id, run.path))
-        return dict(self.record.results(), run=run.id, run_dir=run.path)
+            return self._complete(run)
 
     def _publish(self, run: RunFolder, lock: OutputLock) -> dict:
         """Publishes a complete run whose publication was interrupted (nothing is
@@ -303,6 +300,10 @@ class Pipeline:
             self.record.log(lock.note)
         self.record.log("run %s finished training earlier but was not published: publishing "
                         "it (nothing is trained again)" % run.id)
+        return self._complete(run)
+
+    def _complete(self, run: RunFolder) -> dict:
+        """Marks the run complete, publishes it and returns its results."""
         for note in run.complete(self.record.results()):
             self.record.log(note)
         self.record.log("run %s complete: %s (OUTPUT_DIR/latest)" % (run.id, run.path))

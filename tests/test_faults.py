@@ -410,7 +410,7 @@ def test_ctrl_c_says_what_was_saved_and_the_rerun_resumes(world, tmp_path):
     assert len(lines) == 1 and "saved in %s" % (out / "runs") in lines[0], err
     assert "run the same command again to resume" in lines[0]
     log = (out / "log.txt").read_text()
-    assert "interrupted: the finished stages and the last completed epoch are saved" in log
+    assert "interrupted (Ctrl-C): the finished stages and the last completed epoch are saved" in log
     again = subprocess.run(argv, cwd=str(ROOT), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "resuming run" in (out / "log.txt").read_text()
