@@ -8,6 +8,7 @@ CI runs one chain of stops through all three stages and the publication; the cha
 stop at every commit step of each stage run with POWER_BERT_TEST_EVERY_KILL=1 (about 8
 minutes more on 2 cores).
 """
+import json
 import os
 import re
 import shutil
@@ -35,6 +36,10 @@ def test_the_fixture_shows_what_resume_must_restore(world):
     assert min(reference["search"]["masses"]) > 1.0
     assert set(reference["retention_configuration"]) != {1}
     assert (reference["baseline"]["epoch"], reference["power_bert"]["epoch"]) == (2, 1)
+    # every input file is in the run's fingerprint, the test file too (a resumed run must
+    # not predict an edited one)
+    state = json.loads((world["reference"] / "latest" / "run.json").read_text())
+    assert {"train", "dev", "test", "vocab", "bert_config", "checkpoint"} <= set(state["inputs"])
 
 
 # Each chain stops the same command again and again at the named points, then lets it
