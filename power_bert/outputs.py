@@ -128,15 +128,22 @@ def check_file_writable(path: str, flag: str):
     """
     if os.path.isdir(path):
         raise UsageError("%s: %s is a folder, expected a file" % (flag, path))
+    why = _unwritable(path)
+    if why:
+        raise UsageError("%s: cannot write %s: %s" % (flag, path, why))
+
+
+def _unwritable(path: str) -> Optional[str]:
+    """Why ``path`` cannot be created (its nearest existing folder is a file or not
+    writable; missing folders are created), or None."""
     existing = os.path.dirname(os.path.abspath(path))
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
-        raise UsageError("%s: cannot write %s: %s is a file, not a folder"
-                         % (flag, path, existing))
+        return "%s is a file, not a folder" % existing
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError("%s: cannot write %s: the folder %s is not writable"
-                         % (flag, path, existing))
+        return "the folder %s is not writable" % existing
+    return None
 
 
 def check_new_folder(output_dir: str, overwrite: bool, error: Type[PowerBertError],
@@ -165,15 +172,9 @@ def check_new_folder(output_dir: str, overwrite: bool, error: Type[PowerBertErro
     out = os.path.abspath(output_dir)
     if os.path.exists(out) and not os.path.isdir(out):
         raise error("OUTPUT_DIR %s exists and is not a folder" % out)
-    existing = os.path.dirname(out)
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing):
-        raise error("OUTPUT_DIR %s cannot be created: %s is a file, not a folder"
-                    % (out, existing))
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise error("OUTPUT_DIR %s cannot be written: the folder %s is not writable"
-                    % (out, existing))
+    why = _unwritable(out)
+    if why:
+        raise error("OUTPUT_DIR %s cannot be created: %s" % (out, why))
     if not os.path.isdir(out) or not os.listdir(out):
         return out
     if not overwrite:
