@@ -34,7 +34,8 @@ from power_bert.metrics import compute_metrics, format_metrics
 from power_bert.options import RESULT_OPTIONS, Options, flag_of, validate
 from power_bert.outputs import OutputLock, RunFolder, RunRecord
 from power_bert.stages import (STAGES, ResumeState, StageContext, prepare, record_entry,
-                               run_stage, selection_record, word_vectors)
+                               run_stage, search_reach_report, selection_record,
+                               word_vectors)
 from power_bert.submission import write_glue_predictions, write_predictions
 from power_bert.tasks import get_task
 
@@ -328,6 +329,8 @@ class Pipeline:
                 keras.backend.clear_session()
             spec, model = first if index == 0 else prepare(ctx, stage, kept)
             self.record.log(self._stage_banner(stage, spec, kept.get(stage.starts_from)))
+            if stage.trains_retention:
+                self._log_search_reach(ctx)
             kept[stage.name] = run_stage(ctx, stage, spec, model)
             run.mark_stage(stage.name, kept[stage.name].weights_sha256, kept[stage.name].epoch)
             ResumeState(run.path, stage.name).clear()
@@ -389,6 +392,14 @@ class Pipeline:
             what += "LAMBDA=%g LR_SOFT_EXTRACT=%g, " % (self.o.lam, self.o.lr_soft_extract)
         return "%s %s: %sstarting from %s (epoch %s)" % (number, stage.name, what,
                                                           start.weights_path, start.epoch)
+
+    def _log_search_reach(self, ctx: StageContext):
+        """Logs and records how far the search can move a retention parameter, with a
+        warning when it cannot move one far enough to matter."""
+        entry, lines = search_reach_report(self.o, len(ctx.train[1]), ctx.template.seq_len)
+        for line in lines:
+            self.record.log(line)
+        self.record.update(search_reach=entry)
 
     def _finish_stage(self, stage, kept: StageCheckpoint, given: bool = False):
         """Logs and records a stage's outcome (``given``: a checkpoint from the command

@@ -373,6 +373,76 @@ def _search_state(model, seq_len: int, lam: float) -> Tuple[Dict, str]:
         ", ".join("%.2f" % m for m in masses), retention)
 
 
+# The drop the search must be able to make for its configuration to matter: a retention
+# parameter from 1 to 0.5 (a word whose parameter stays above 0.5 still counts for more
+# than half a word vector in its encoder's mass).
+USEFUL_DROP = 0.5
+
+
+def search_reach_report(options, num_examples: int, seq_len: int) -> Tuple[Dict, List[str]]:
+    """How far the search can move a retention parameter (``training.search_reach``), for
+    results.json (``search_reach``) and the log: one line, and a ``warning:`` line naming
+    the flags to raise when the drop is below ``USEFUL_DROP``.
+
+    Args:
+      options: the run's options (LR_SOFT_EXTRACT, EPOCH, BATCH_SIZE).
+      num_examples: training examples of a stage.
+      seq_len: word vectors per example (N).
+
+    Returns:
+      (the results.json entry, the log lines).
+    """
+    o = options
+    total, warmup = training.train_steps(num_examples, o.batch_size, o.epochs)
+    drop = training.search_reach(o.lr_soft_extract, total, warmup)
+    per_epoch = training.steps_per_epoch(num_examples, o.batch_size)
+    record = {"max_drop": round(drop, 6), "steps": total, "steps_per_epoch": per_epoch,
+              "lr_soft_extract": o.lr_soft_extract, "epochs": o.epochs,
+              "useful_drop": USEFUL_DROP}
+    lines = ["search reach: a retention parameter can drop by at most %.3g over %d steps "
+             "(LR_SOFT_EXTRACT %g, EPOCH %d, %d steps an epoch)"
+             % (drop, total, o.lr_soft_extract, o.epochs, per_epoch)]
+    if drop < USEFUL_DROP:
+        lines.append("warning: " + _reach_warning(o, num_examples, seq_len, drop))
+        record["warning"] = lines[-1][len("warning: "):]
+    return record, lines
+
+
+def _reach_warning(o, num_examples: int, seq_len: int, drop: float) -> str:
+    lowest = 1.0 - drop
+    factor = USEFUL_DROP / drop  # the drop grows in proportion to LR_SOFT_EXTRACT
+    epochs = _epochs_to_reach(o, num_examples)
+    return ("the search cannot take any retention parameter below about %.2f, so every "
+            "encoder keeps at least about %d of %d word vectors whatever LAMBDA is; to let a "
+            "parameter reach %.2f multiply --LR_SOFT_EXTRACT by at least %s (to %s) or "
+            "--EPOCH by %.3g (from %d to %d; EPOCH also lengthens fine-tuning and "
+            "re-training)"
+            % (math.floor(100 * lowest) / 100, math.floor(lowest * seq_len), seq_len,
+               1.0 - USEFUL_DROP, _round_up(factor), _round_up(factor * o.lr_soft_extract),
+               epochs / o.epochs, o.epochs, epochs))
+
+
+def _epochs_to_reach(o, num_examples: int) -> int:
+    """The fewest epochs (at least EPOCH) whose search can drop by ``USEFUL_DROP``."""
+    def reach(epochs):
+        return training.search_reach(o.lr_soft_extract, *training.train_steps(
+            num_examples, o.batch_size, epochs))
+
+    # the drop grows about in proportion to the epochs (the warm-up is a fixed fraction)
+    epochs = max(o.epochs, math.ceil(o.epochs * USEFUL_DROP / reach(o.epochs)))
+    while reach(epochs) < USEFUL_DROP:
+        epochs += 1
+    while epochs > o.epochs and reach(epochs - 1) >= USEFUL_DROP:
+        epochs -= 1
+    return epochs
+
+
+def _round_up(x: float) -> str:
+    """``x`` rounded up to two significant digits (a factor that is at least enough)."""
+    scale = 10.0 ** (math.floor(math.log10(x)) - 1)
+    return "%g" % (math.ceil(x / scale - 1e-9) * scale)
+
+
 def word_vectors(spec: StageCheckpoint) -> int:
     """Word vectors that reach the feed-forward networks per example, at full length."""
     layers = spec.config.num_hidden_layers

@@ -42,6 +42,37 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
                 "warmup_steps": self.warmup_steps}
 
 
+def search_reach(lr_soft_extract: float, total_steps: int, warmup_steps: int) -> float:
+    """The largest total drop of a retention parameter over the search stage: the sum of
+    the scheduled learning rate ``WarmupLinearDecay(lr_soft_extract, total_steps,
+    warmup_steps)`` over the optimizer steps 0 .. total - 1.
+
+    Why the sum: Adam's update is ``lr * m_hat / (sqrt(v_hat) + eps)``, and
+    ``|m_hat| / sqrt(v_hat)`` is about 1 (at most 1) while the gradients keep one sign and
+    a steady size, as the mass term's pull ``LAMBDA * j`` does; so a parameter moves by at
+    most about lr a step. (Gradients that grow suddenly can make one step up to
+    ``lr * (1 - beta_1) / sqrt(1 - beta_2)``, 3.2 x lr with Keras' betas, Kingma & Ba
+    section 2.1; gradients that change sign make it smaller.)
+
+    The sum is taken in closed form, exactly as the schedule computes each step (its own
+    clamping of the step counts): the warm-up ``sum_{s<w} peak * s / w = peak * (w - 1) / 2``
+    and the decay ``sum_{s=w}^{T-1} peak * (1 - s / T) = peak * (T - w) (T - w + 1) / (2 T)``,
+    so the figure costs nothing however many steps it extrapolates to.
+
+    Args:
+      lr_soft_extract: the peak learning rate of the retention parameters.
+      total_steps, warmup_steps: the stage's steps (``train_steps``).
+
+    Returns:
+      The drop (in units of a retention parameter, which starts at 1).
+    """
+    schedule = WarmupLinearDecay(lr_soft_extract, total_steps, warmup_steps)
+    total, warmup = schedule.total_steps, schedule.warmup_steps
+    rising = warmup * (warmup - 1) / (2.0 * max(warmup, 1))
+    falling = (total - warmup) * (total - warmup + 1) / (2.0 * total)
+    return schedule.peak * (rising + falling)
+
+
 def train_steps(num_examples: int, batch_size: int, epochs: int):
     """(total steps, warm-up steps) with keras-bert's helper (10% warm-up)."""
     from keras_bert import calc_train_steps

@@ -6,14 +6,18 @@ every epoch (``training.fit``'s epoch handler). The dev metric is scripted so th
 best epoch is known and is not the last one.
 """
 import json
+import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import h5py
 import numpy as np
 import pytest
 
 from power_bert import pipeline, stages, synthetic, training
-from power_bert.stages import select_best
+from power_bert.outputs import RunRecord
+from power_bert.stages import USEFUL_DROP, search_reach_report, select_best
+from power_bert.tasks import get_task
 
 from test_pipeline import flags, make_bert
 
@@ -122,6 +126,19 @@ def test_search_keeps_its_last_epoch(spied_run):
 
 
 @pytest.mark.slow
+def test_the_search_states_its_reach_before_it_starts(spied_run):
+    log = (spied_run["out"] / "log.txt").read_text()
+    # 48 examples, batch 8, 3 epochs, LR_SOFT_EXTRACT 0.1: 18 steps, 1 of warm-up
+    reach = log.index("search reach: a retention parameter can drop by at most %.3g over 18 "
+                      "steps (LR_SOFT_EXTRACT 0.1, EPOCH 3, 6 steps an epoch)"
+                      % training.search_reach(0.1, 18, 1))
+    assert log.index("[2/3] search") < reach < log.index("search epoch 1/3")
+    assert "warning: the search cannot" not in log
+    results = json.loads((spied_run["out"] / "results.json").read_text())
+    assert results["search_reach"]["steps"] == 18 and "warning" not in results["search_reach"]
+
+
+@pytest.mark.slow
 def test_each_stage_starts_from_the_weights_the_table_names(spied_run):
     out, starts = spied_run["out"], spied_run["starts"]
     finetuned = saved_weights(out / "finetune.hdf5")
@@ -130,3 +147,53 @@ def test_each_stage_starts_from_the_weights_the_table_names(spied_run):
     assert same(starts["search"], finetuned)
     assert same(starts["retrain"], searched)
     assert not same(starts["retrain"], finetuned)
+
+
+def search_options(lr_soft_extract, epochs, batch_size):
+    return SimpleNamespace(lr_soft_extract=lr_soft_extract, epochs=epochs,
+                           batch_size=batch_size)
+
+
+def test_search_reach_is_stated_without_a_warning_when_the_search_can_reach():
+    # 640 examples, batch 32, 2 epochs: 40 steps, 4 of warm-up; 0.05 x (1.5 + 16.65)
+    entry, lines = search_reach_report(search_options(0.05, 2, 32), 640, seq_len=64)
+    assert lines == ["search reach: a retention parameter can drop by at most 0.907 over 40 "
+                     "steps (LR_SOFT_EXTRACT 0.05, EPOCH 2, 20 steps an epoch)"]
+    assert entry["max_drop"] == pytest.approx(0.9075) and entry["steps"] == 40
+    assert "warning" not in entry
+
+
+def test_a_search_that_cannot_reach_warns_with_the_flags_to_raise():
+    # RTE's 600 examples, batch 32, 1 epoch, its LR_SOFT_EXTRACT: 19 steps, 1 of warm-up
+    lr = get_task("rte").reference.lr_soft_extract
+    entry, lines = search_reach_report(search_options(lr, 1, 32), 600, seq_len=256)
+    drop = lr * sum(range(1, 19)) / 19  # 0, then lr * 18/19, ..., lr * 1/19
+    assert entry["max_drop"] == pytest.approx(drop) and drop < USEFUL_DROP
+    assert lines[0].startswith("search reach: a retention parameter can drop by at most "
+                               "%.3g over 19 steps (LR_SOFT_EXTRACT %g, EPOCH 1" % (drop, lr))
+    assert len(lines) == 2 and lines[1] == "warning: " + entry["warning"]
+    warning = entry["warning"]
+    assert "below about %.2f" % (1 - drop) in warning
+    assert "at least about %d of 256 word vectors" % int((1 - drop) * 256) in warning
+    factor, raised_lr = 0.5 / drop, float(warning.split("(to ")[1].split(")")[0])
+    assert "--LR_SOFT_EXTRACT by at least %g " % (math.ceil(factor)) in warning  # 18.5 -> 19
+    assert raised_lr >= lr * factor
+    assert training.search_reach(raised_lr, 19, 1) >= USEFUL_DROP
+    epochs = int(warning.split("from 1 to ")[1].split(";")[0])
+    assert "--EPOCH by %d (from 1 to %d; EPOCH also lengthens fine-tuning" % (
+        epochs, epochs) in warning
+    reach = [training.search_reach(lr, *training.train_steps(600, 32, e))
+             for e in (epochs - 1, epochs)]
+    assert reach[0] < USEFUL_DROP <= reach[1]  # the fewest epochs that reach
+
+
+def test_the_pipeline_logs_and_records_the_search_reach(tmp_path):
+    run = pipeline.Pipeline.__new__(pipeline.Pipeline)  # (no options to validate)
+    run.o, run.record = search_options(3e-3, 1, 32), RunRecord(str(tmp_path))
+    ctx = SimpleNamespace(train=(None, np.zeros(600)), template=SimpleNamespace(seq_len=256))
+    run._log_search_reach(ctx)
+    log = (tmp_path / "log.txt").read_text()
+    assert "search reach: a retention parameter can drop by at most 0.027 over 19 steps" in log
+    assert "warning: the search cannot take any retention parameter below" in log
+    recorded = json.loads((tmp_path / "results.json").read_text())["search_reach"]
+    assert recorded["steps"] == 19 and "--LR_SOFT_EXTRACT" in recorded["warning"]

@@ -180,3 +180,16 @@ def test_dropout_masks_are_a_function_of_the_step():
     assert (masks[0] != masks[2]).any() and set(np.unique(masks[0])) == {0.0, 2.0}
     with dropout_key(tf.constant([11, 7], tf.int64)):
         np.testing.assert_array_equal(layer(ones, training=False), ones)
+
+
+def test_search_reach_is_the_sum_of_the_scheduled_rates():
+    # peak 0.1, 10 steps, 2 of warm-up, by hand: 0, 0.05 while warming up, then
+    # 0.1 * (1 - s / 10) for s = 2..9: 0.08 + 0.07 + ... + 0.01 = 0.36
+    assert training.search_reach(0.1, 10, 2) == pytest.approx(0.41)
+    # 80 examples, batch 16, 2 epochs: 10 steps, 1 of warm-up: 0, then 0.09 .. 0.01
+    assert training.search_reach(0.1, *training.train_steps(80, 16, 2)) == pytest.approx(0.45)
+    assert training.search_reach(0.1, 1, 0) == pytest.approx(0.1)  # one step, at the peak
+    for total, warmup in ((1, 0), (7, 0), (10, 1), (40, 4), (33, 33)):
+        schedule = training.WarmupLinearDecay(3e-3, total, warmup)
+        summed = sum(float(schedule(step)) for step in range(total))  # what Adam is given
+        assert training.search_reach(3e-3, total, warmup) == pytest.approx(summed, rel=1e-5)
