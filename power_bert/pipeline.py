@@ -262,7 +262,8 @@ class Pipeline:
                         lambda model: self._load_pretrained(model, template.config))
         options, inputs = self._fingerprint(given, template)
         with OutputLock(self.o.output_dir) as lock:
-            unpublished = RunFolder.find_unpublished(self.o.output_dir, options, inputs)
+            unpublished = None if self.o.fresh else RunFolder.find_unpublished(
+                self.o.output_dir, options, inputs)
             if unpublished is not None:
                 return self._publish(unpublished, lock)
             run, resumed, notes = RunFolder.open(self.o.output_dir, options, inputs,
