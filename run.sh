@@ -25,6 +25,12 @@ EXTRA_ARGS=    # e.g. "--PRED_GLUE --DYNAMIC_PADDING --MAX_TRAIN_EXAMPLES 8000 -
 PYTHON=${PYTHON:-python}   # the interpreter (of your virtual environment)
 # -----------------------------------------------------------------------------------
 
+# (power_bert.backend: the package and TensorFlow with tf-keras, its heaviest requirements)
+if ! "$PYTHON" -c "import power_bert.backend" 2>/dev/null; then
+  echo "run.sh: the power_bert package or its requirements are not installed for $PYTHON; activate the environment (. .venv/bin/activate) or install it (pip install -r requirements.txt)" >&2
+  exit 1
+fi
+
 if [ "$TASK" = "demo" ] && [ ! -e "$CHECKPOINT_PATH.index" ]; then
   echo "run.sh: TASK=demo: generating the embedded default (synthetic data, random BERT) in $OUTPUT_DIR/demo"
   "$PYTHON" -m power_bert.synthetic --OUTPUT_DIR "$OUTPUT_DIR/demo"

@@ -7,6 +7,9 @@ variable must be set before TensorFlow is first imported, so import
 import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ start-up lines (oneDNN, "Could not find cuda drivers", the E-level
+# "failed call to cuInit" on a machine without a GPU) are noise for this program: 3 hides
+# them; TF_CPP_MIN_LOG_LEVEL=0 in the environment shows everything again.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"

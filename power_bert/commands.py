@@ -142,8 +142,10 @@ FLAGS = (
                                                    "(default 0)"), TRAIN),
     ("--FRESH", dict(action="store_true", help="start a new run even if an interrupted run "
                                                "of the same command could be resumed"), TRAIN),
-    ("--VERBOSE", dict(type=int, default=1, help="Keras progress output: 0 none, 1 progress "
-                                                 "bars (default), 2 one line per epoch"), ALL),
+    ("--VERBOSE", dict(type=int, default=None,
+                       help="Keras progress output: 0 none, 1 progress bars, 2 one line per "
+                            "epoch (default: 1 on a terminal, 2 when standard output is a "
+                            "file or a pipe)"), ALL),
 )
 ALIASES = {"--EPOCH": ("--EPOCHS",)}
 
@@ -162,7 +164,7 @@ def add_arguments(parser, command: str, exclude=()):
 
 def options_from_args(args):
     """The ``Options`` of parsed flags (not yet validated: ``options.validate`` does)."""
-    from power_bert.options import Options
+    from power_bert.options import Options, resolve_verbose
     given = vars(args)
     action = args.command
     return Options(
@@ -180,7 +182,7 @@ def options_from_args(args):
         finetuned_checkpoint=given.get("FINETUNED_CHECKPOINT"),
         search_checkpoint=given.get("SEARCH_CHECKPOINT"), fresh=given.get("FRESH", False),
         eval_batch_size=args.EVAL_BATCH_SIZE, dynamic_padding=args.DYNAMIC_PADDING,
-        verbose=args.VERBOSE, xla=args.XLA, mixed_precision=args.MIXED_PRECISION,
+        verbose=resolve_verbose(args.VERBOSE), xla=args.XLA, mixed_precision=args.MIXED_PRECISION,
         distribute=given.get("DISTRIBUTE", "none"),
         padding_buckets=(PADDING_BUCKETS if given.get("PADDING_BUCKETS") is None
                          else given["PADDING_BUCKETS"]),

@@ -9,6 +9,7 @@ import dataclasses
 import json
 import math
 import os
+import sys
 from typing import List, Mapping, Optional, Tuple
 
 from power_bert.errors import RetentionConfigError, UsageError
@@ -43,6 +44,18 @@ _SWITCH = {"true": True, "1": True, "yes": True, "on": True,
 # the same command with the same inputs resumes an interrupted run of them.
 RESULT_OPTIONS = ("task", "epochs", "batch_size", "lr_bert", "lr_soft_extract", "lam", "cased",
                   "seed", "max_train_examples", "dynamic_padding")
+
+
+def resolve_verbose(verbose: Optional[int], stream=None) -> int:
+    """The Keras verbosity of a run: ``verbose`` when the user gave --VERBOSE, otherwise 1
+    (progress bars) when ``stream`` (standard output) is a terminal and 2 (one line per
+    epoch, no per-batch progress) when it is redirected to a file or a pipe, where
+    progress bars would only fill the log with carriage returns."""
+    if verbose is not None:
+        return verbose
+    stream = sys.stdout if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return 1 if isatty is not None and isatty() else 2
 
 
 def flag_of(field: str) -> str:

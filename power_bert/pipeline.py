@@ -536,7 +536,7 @@ class Pipeline:
                                 cased=spec.cased)
             backend = rawtext.CheckpointBackend(model, parser, xla=o.xla)
         from_file = o.input_path != rawtext.STDIO
-        progress = rawtext.Progress() if from_file and o.verbose else None
+        progress = rawtext.Progress() if from_file and o.verbose == 1 else None
         predictions = rawtext.predict_texts(backend, texts, o.inference_batch_size, progress)
         rawtext.write_output(o.output_path, rawtext.format_rows(
             self.label_task, texts, predictions, o.output_format))
