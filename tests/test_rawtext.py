@@ -100,7 +100,8 @@ def test_checkpoint_predictions_equal_the_glue_path(models, name, fmt, tmp_path,
     source = write_input(tmp_path, fmt, pair)
     out = tmp_path / "predictions.jsonl"
     status, stdout, stderr = predict(["--TASK", task.name, "--INPUT", source,
-                                      "--CHECKPOINT_PATH", weights, "--OUTPUT", out], capsys)
+                                      "--CHECKPOINT_PATH", weights, "--OUTPUT", out,
+                                      "--VERBOSE", "1"], capsys)
     assert status == 0, stderr
     rows = read_jsonl(out)
     assert [r["sentence"] for r in rows] == SENTENCES
@@ -108,7 +109,7 @@ def test_checkpoint_predictions_equal_the_glue_path(models, name, fmt, tmp_path,
     np.testing.assert_allclose(probabilities(rows, task), expected, atol=1e-5)
     if not task.is_regression:
         assert [r["label"] for r in rows] == [task.labels[i] for i in expected.argmax(axis=1)]
-    # the progress bar went to standard error, reaching every example
+    # the progress bar (--VERBOSE 1) went to standard error, reaching every example
     assert stdout == "" and "%d/%d examples" % (len(SENTENCES), len(SENTENCES)) in stderr
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp
 
