@@ -294,11 +294,7 @@ class StageCheckpoint:
             _fsync(pending_weights)
             saved = dataclasses.replace(self, weights_sha256=file_sha256(pending_weights),
                                         weights_path=weights_path)
-            with open(pending_meta, "w", encoding="utf-8") as writer:
-                json.dump(saved.to_json(), writer, indent=2)
-                writer.write("\n")
-                writer.flush()
-                os.fsync(writer.fileno())
+            write_json_atomically(pending_meta, saved.to_json())
         except BaseException as e:
             for tmp in (pending_weights, pending_meta):
                 if os.path.exists(tmp):
@@ -306,6 +302,8 @@ class StageCheckpoint:
             if isinstance(e, OSError):
                 raise CheckpointError("cannot write the %s checkpoint %s: %s"
                                       % (stage, weights_path, e.strerror or e)) from None
+            if isinstance(e, UsageError):  # (the metadata: write_json_atomically's error)
+                raise CheckpointError(str(e)) from None
             raise
         return saved
 
