@@ -33,7 +33,7 @@ fi
 
 if [ "$TASK" = "demo" ] && [ ! -e "$CHECKPOINT_PATH.index" ]; then
   echo "run.sh: TASK=demo: generating the embedded default (synthetic data, random BERT) in $OUTPUT_DIR/demo"
-  "$PYTHON" -m power_bert.synthetic --OUTPUT_DIR "$OUTPUT_DIR/demo"
+  "$PYTHON" -m power_bert.cli demo --OUTPUT_DIR "$OUTPUT_DIR/demo"
 fi
 
 mkdir -p "$OUTPUT_DIR"

@@ -1,4 +1,5 @@
-"""``power-bert ablation``: the paper's word-selection ablation from one fine-tuned model.
+"""The paper's word-selection ablation from one fine-tuned model (``power-bert ablation``,
+``commands/ablation.py``).
 
 At one retention configuration, the fine-tuned model is re-trained three times, once per
 word-selection strategy of the Extract layers (``retention.WORD_SELECTIONS``): attention
@@ -17,71 +18,43 @@ same command again after an interruption: strategies already re-trained are not 
 """
 import dataclasses
 import os
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
-from power_bert import commands
 from power_bert.errors import UsageError
-from power_bert.retention import WORD_SELECTIONS, parse_retention_configuration
+from power_bert.retention import WORD_SELECTIONS
 
 STATE_FILE = "ablation.json"
-_BENCHMARK_FLAGS = (
-    ("--BENCHMARK_BATCH_SIZE", dict(type=int, default=128, help="inference batch of the "
-                                                                  "benchmark (default 128)")),
-    ("--RUNS", dict(type=int, default=5, help="timed rounds of the benchmark (default 5)")),
-    ("--PADDING", dict(choices=("fixed", "dynamic", "both"), default="both",
-                       help="padding of the benchmark (default both)")),
-)
 
 
-def add_arguments(parser, command: str = "ablation"):
-    """The training flags of ``power-bert train`` that apply, and the benchmark's."""
-    commands.add_arguments(parser, command)
-    for flag, kwargs in _BENCHMARK_FLAGS:
-        parser.add_argument(flag, dest=flag[2:], **kwargs)
+@dataclasses.dataclass(frozen=True)
+class BenchmarkSettings:
+    """How the ablation's models are timed together (``power-bert benchmark``'s engine).
 
-
-def _options(args):
-    """(validated Options of the re-trainings, the retention configuration as given)."""
-    from power_bert.options import validate
-    for flag in ("--FINETUNED_CHECKPOINT", "--RETENTION_CONFIG"):
-        if not getattr(args, flag[2:]):
-            raise UsageError("%s is required: the ablation re-trains the fine-tuned model at "
-                             "one retention configuration" % flag)
-    for flag, low in (("--BENCHMARK_BATCH_SIZE", 1), ("--RUNS", 1)):
-        if getattr(args, flag[2:]) < low:
-            raise UsageError("%s must be at least %d, got %d" % (flag, low,
-                                                                  getattr(args, flag[2:])))
-    options = dataclasses.replace(commands.options_from_args(args), retention_config=None)
-    validate(options)  # before TensorFlow loads
-    return options, list(parse_retention_configuration(args.RETENTION_CONFIG))
-
-
-def run(args) -> int:
-    """Re-trains with each strategy, benchmarks them together, writes the tables."""
-    from power_bert.precision import policy
-    options, retention = _options(args)
-    from power_bert.pipeline import Pipeline  # (TensorFlow loads here)
-    pipeline = Pipeline(options)
-    with policy(pipeline.o.mixed_precision):
-        Ablation(pipeline, retention, args).run()
-    return 0
+    Attributes:
+      batch_size: the inference batch.
+      runs: timed rounds.
+      paddings: "fixed" and/or "dynamic".
+    """
+    batch_size: int
+    runs: int
+    paddings: Sequence[str]
 
 
 class Ablation:
     """One ablation into OUTPUT_DIR (``run``)."""
 
-    def __init__(self, pipeline, retention, args):
+    def __init__(self, pipeline, retention: Sequence[int], bench: BenchmarkSettings):
+        """
+        Args:
+          pipeline: a ``pipeline.Pipeline`` of the re-trainings' validated options (with
+            --FINETUNED_CHECKPOINT).
+          retention: the retention configuration as given (checked against the model).
+          bench: the benchmark's settings.
+        """
         self.pipeline, self.o = pipeline, pipeline.o
-        self.retention_given = retention
-        self.args = args
+        self.retention_given = list(retention)
+        self.bench = bench
         self.state_path = os.path.join(self.o.output_dir, STATE_FILE)
-
-    def _stage(self):
-        from power_bert.stages import Stage
-        # The re-training stage, from the fine-tuned weights at the given configuration
-        # (retention_from None: the template's).
-        return Stage("retrain", starts_from="finetune", new_layers=(), keep="best",
-                     record="power_bert")
 
     def _fingerprint(self, finetuned) -> Dict:
         from power_bert.options import RESULT_OPTIONS
@@ -97,9 +70,9 @@ class Ablation:
         from power_bert.checkpoint import StageCheckpoint
         from power_bert.outputs import OutputLock, RunRecord, read_json, write_json_atomically
         from power_bert.retention import validate_retention_configuration
-        from power_bert.stages import ResumeState, prepare, run_stage
-        template, given = self.pipeline._start()
-        finetuned = given["finetune"]
+        from power_bert.stages import ResumeState, prepare, retrain_from_finetuned, run_stage
+        start = self.pipeline.start()
+        template, finetuned = start.template, start.given["finetune"]
         try:
             self.retention = list(validate_retention_configuration(
                 self.retention_given, finetuned.seq_len, finetuned.config.num_hidden_layers))
@@ -114,7 +87,7 @@ class Ablation:
             print(markdown(state["summary"]), end="")
             print("this ablation finished earlier: %s" % self.state_path)
             return state["summary"]
-        ctx, data_warnings = self.pipeline._context(template)
+        ctx, data_warnings = self.pipeline.stage_context(template)
         with OutputLock(self.o.output_dir) as lock:
             record = RunRecord(self.o.output_dir, os.path.join(self.o.output_dir,
                                                                "ablation-results.json"))
@@ -137,14 +110,14 @@ class Ablation:
                     continue
                 keras.backend.clear_session()
                 keras.utils.set_random_seed(self.o.seed)
-                ctx.template = dataclasses.replace(
-                    template, retention=tuple(self.retention), word_selection=selection,
-                    selection_seed=self.o.seed)
-                ctx.run_dir, ctx.log = folder, record.log
-                stage = self._stage()
-                spec, model = prepare(ctx, stage, {"finetune": finetuned})
+                selection_ctx = dataclasses.replace(
+                    ctx, run_dir=folder, log=record.log, template=dataclasses.replace(
+                        template, retention=tuple(self.retention), word_selection=selection,
+                        selection_seed=self.o.seed))
+                stage = retrain_from_finetuned()
+                spec, model = prepare(selection_ctx, stage, {"finetune": finetuned})
                 record.log("re-training with word selection %s (%s)" % (selection, folder))
-                kept[selection] = run_stage(ctx, stage, spec, model)
+                kept[selection] = run_stage(selection_ctx, stage, spec, model)
                 state["finished"][selection] = kept[selection].weights_sha256
                 write_json_atomically(self.state_path, state)
                 ResumeState(folder, "retrain").clear()
@@ -162,17 +135,16 @@ class Ablation:
         return summary
 
     def _benchmark(self, finetuned, kept, say) -> Dict:
-        from power_bert.benchmark.cli import PADDINGS, BenchmarkOptions, benchmark
+        from power_bert.benchmark.cli import BenchmarkOptions, benchmark
         from power_bert.benchmark.report import BASELINE, POWER
         out = self.o.output_dir
         models = [(BASELINE, finetuned.weights_path, "--FINETUNED_CHECKPOINT"),
                   (POWER, kept["attention"].weights_path, "attention")]
         models += [(s, kept[s].weights_path, s) for s in WORD_SELECTIONS if s != "attention"]
-        padding = self.args.PADDING
         options = BenchmarkOptions(
             models=tuple(models), data_dir=self.o.data_dir, task=self.o.task,
-            vocab_path=self.o.vocab_path, batch_size=self.args.BENCHMARK_BATCH_SIZE,
-            runs=self.args.RUNS, paddings=PADDINGS if padding == "both" else (padding,),
+            vocab_path=self.o.vocab_path, batch_size=self.bench.batch_size,
+            runs=self.bench.runs, paddings=tuple(self.bench.paddings),
             xla=self.o.xla, max_examples=self.o.max_eval_examples,
             output=os.path.join(out, "benchmark.json"),
             plot=os.path.join(out, "plot.png"), verbose=min(self.o.verbose, 1))

@@ -11,11 +11,12 @@
     power-bert submit      the GLUE files of several runs into one zip
     power-bert export      a trained model as a SavedModel (TF Serving) or ONNX
     power-bert sweep       LAMBDA values x seeds from one fine-tuned model, benchmarked
+    power-bert demo        the synthetic data and small random BERT that run.sh trains
 
 Every subcommand takes the upper-case flags of the original release. A subcommand is a
-module with ``add_arguments(parser)`` and ``run(args)``; ``run`` raises a
-``power_bert.errors.PowerBertError`` for anything the user can fix, which ends the
-command with one ``error: ...`` line and exit status 2 (no traceback). ``main.py``,
+module of ``power_bert.commands`` with ``add_arguments(parser)`` and ``run(args)``;
+``run`` raises a ``power_bert.errors.PowerBertError`` for anything the user can fix,
+which ends the command with one ``error: ...`` line and exit status 2 (no traceback). ``main.py``,
 ``run.sh`` and ``data_parser.py`` are thin shims over the same commands.
 """
 import argparse
@@ -29,28 +30,33 @@ from power_bert.errors import Interrupted, PowerBertError
 
 # name -> (module with add_arguments/run, one-line help)
 COMMANDS = {
-    "train": ("power_bert.commands", "fine-tune, search a retention configuration, re-train"),
-    "eval": ("power_bert.commands", "evaluate a trained model on the dev set"),
-    "predict": ("power_bert.commands",
+    "train": ("power_bert.commands.train",
+              "fine-tune, search a retention configuration, re-train"),
+    "eval": ("power_bert.commands.evaluate", "evaluate a trained model on the dev set"),
+    "predict": ("power_bert.commands.predict",
                 "predict the test set, or raw text (--INPUT), with a trained model"),
-    "check-data": ("power_bert.check_data", "check a GLUE folder and show what is read"),
-    "convert": ("power_bert.convert", "convert a Hugging Face BERT folder to Google's format"),
+    "check-data": ("power_bert.commands.check_data",
+                   "check a GLUE folder and show what is read"),
+    "convert": ("power_bert.commands.convert",
+                "convert a Hugging Face BERT folder to Google's format"),
     "benchmark": ("power_bert.benchmark.cli", "time BERT against PoWER-BERT on a dev set"),
-    "ablation": ("power_bert.ablation", "word selection by attention, head or random: "
-                 "re-train and time each"),
+    "ablation": ("power_bert.commands.ablation", "word selection by attention, head or "
+                                                 "random: re-train and time each"),
     "elimination": ("power_bert.elimination", "which word pieces survive each encoder"),
-    "submit": ("power_bert.submission", "gather GLUE prediction files into one zip"),
+    "submit": ("power_bert.commands.submit", "gather GLUE prediction files into one zip"),
     "export": ("power_bert.export",
                "a trained model as a SavedModel that serves raw text, or as ONNX"),
-    "sweep": ("power_bert.sweep", "trade-off sweep: LAMBDA values x seeds from one "
-                                  "fine-tuned model, then one benchmark of all"),
+    "sweep": ("power_bert.commands.sweep", "trade-off sweep: LAMBDA values x seeds from one "
+                                           "fine-tuned model, then one benchmark of all"),
+    "demo": ("power_bert.commands.demo", "generate run.sh's synthetic data set and small "
+                                         "random BERT (not real data, not pre-trained)"),
 }
 
 
 # Entry points that are not listed: main.py, the original release's all-in-one command.
-HIDDEN = {"main": ("power_bert.commands", "PoWER-BERT: fine-tune BERT, search a retention "
-                   "configuration, re-train with word-vector elimination; or evaluate/predict "
-                   "with a trained model (--EVAL_ONLY/--PREDICT_ONLY)")}
+HIDDEN = {"main": ("power_bert.commands.main", "PoWER-BERT: fine-tune BERT, search a "
+                   "retention configuration, re-train with word-vector elimination; or "
+                   "evaluate/predict with a trained model (--EVAL_ONLY/--PREDICT_ONLY)")}
 _REGISTRY = dict(COMMANDS, **HIDDEN)
 
 
@@ -102,7 +108,7 @@ def command_parser(command: str, prog: Optional[str] = None) -> Parser:
     """The parser of one subcommand (also used by the shims and ``python -m``)."""
     parser = Parser(prog=prog or "power-bert %s" % command,
                     description=_REGISTRY[command][1])
-    _module(command).add_arguments(parser, command)
+    _module(command).add_arguments(parser)
     return parser
 
 

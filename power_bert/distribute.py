@@ -34,7 +34,7 @@ import tempfile
 from typing import Iterator, List, Optional
 
 from power_bert.backend import tf
-from power_bert.options import STRATEGIES, worker_task
+from power_bert.runtime import STRATEGIES, worker_task
 _STRATEGIES = {}  # device names (or "multiworker") -> the process's strategy over them
 
 
@@ -86,7 +86,7 @@ def replicas() -> int:
 
 def is_chief(name: str) -> bool:
     """Whether this process writes OUTPUT_DIR: always, but under ``multiworker`` only the
-    chief (``options.WorkerTask.chief``)."""
+    chief (``runtime.WorkerTask.chief``)."""
     return name != "multiworker" or worker_task(os.environ).chief
 
 

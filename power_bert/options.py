@@ -1,20 +1,28 @@
 """The options of a run, and the one place where they are checked.
 
+``Options`` is what was asked for (the command line's flags, or a caller's values);
 ``validate`` checks every number and path (types, ranges, combinations) before anything
-is read or written, and names the flag and what it allows. Options left at ``None``
-take the task's reference hyper-parameters (``tasks.TaskSpec.hyperparameters``); the
-run says which values it used.
+is read or written, names the flag and what it allows, and returns a ``ValidOptions``:
+the completed, normalised options (frozen), the task and notes on the defaults used.
+The pipeline and every command take only a ``ValidOptions`` and never change it; a
+value derived later is a new object (``dataclasses.replace``).
+
+Options left at ``None`` take the task's reference hyper-parameters
+(``tasks.TaskSpec.hyperparameters``); the run says which values it used. Evaluation and
+prediction of a model trained here without ``--VOCAB_PATH`` take the vocabulary its
+checkpoint records (decided here, before the run).
 """
 import dataclasses
-import json
 import math
 import os
 import sys
-from typing import List, Mapping, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from power_bert.errors import RetentionConfigError, UsageError
 from power_bert.outputs import check_file_writable
 from power_bert.retention import WORD_SELECTIONS, parse_retention_configuration
+from power_bert.runtime import (INFERENCE_DYNAMIC_PADDING, INFERENCE_XLA, PADDING_BUCKETS,
+                                PRECISIONS, STRATEGIES, worker_task)
 from power_bert.tasks import TaskSpec, get_task
 
 MAX_SEED = 2 ** 31 - 1
@@ -23,21 +31,6 @@ MAX_SEED = 2 ** 31 - 1
 FLOAT32_MAX = 3.4028234663852886e38
 FLOAT32_MIN_POSITIVE = 2.0 ** -149  # the smallest float32 above 0 (smaller rounds to 0)
 MODEL_FORMATS = ("HDF5", "CKPT")
-PRECISIONS = ("none", "float16", "bfloat16")  # --MIXED_PRECISION (precision.py)
-STRATEGIES = ("auto", "none", "mirrored", "multiworker")  # --DISTRIBUTE (distribute.py)
-TF_CONFIG_EXAMPLE = ('{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-                     '"task": {"type": "worker", "index": 0}}')
-# The inference path's defaults for evaluation and prediction, chosen by timing on this
-# project's 2-core CPU machine: dynamic padding (exact, 1.7x less time than fixed padding
-# on MRPC dev, issue 9) but no XLA. XLA runs a warm model faster (the benchmark, which
-# times warm passes, uses it by default: benchmark.cli.BENCHMARK_XLA), but it compiles
-# once per input shape (MiniLM at [128, T]: 2.4-3.8 s a shape here when the machine was
-# quiet), more than it saves on a dev set; --XLA true is for long test sets. With XLA, dynamic padding
-# rounds each batch's length up to a multiple of PADDING_BUCKETS to bound the shapes.
-# Training keeps fixed padding and no XLA unless asked (XLA training steps were slower).
-INFERENCE_XLA = False
-INFERENCE_DYNAMIC_PADDING = True
-PADDING_BUCKETS = 16
 _SWITCH = {"true": True, "1": True, "yes": True, "on": True,
            "false": False, "0": False, "no": False, "off": False}
 # The options that decide a training run's result (with its input files' checksums):
@@ -71,9 +64,10 @@ TASK_DEFAULTS = (("lr_bert", "--LR_BERT"), ("lr_soft_extract", "--LR_SOFT_EXTRAC
                  ("lam", "--LAMBDA"), ("batch_size", "--BATCH_SIZE"))
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Options:
-    """Everything a run needs; the command line maps the upper-case flags onto it.
+    """Everything a run needs, as asked for; the command line maps the upper-case flags
+    onto it. ``validate`` completes and checks it.
 
     ``lr_bert``, ``lr_soft_extract``, ``lam`` and ``batch_size`` left at None take the
     task's reference values. ``action`` is "train", "eval" or "predict".
@@ -163,61 +157,76 @@ def parse_switch(value, flag: str) -> Optional[bool]:
     return switch
 
 
-def validate(options: Options) -> Tuple[Options, TaskSpec, List[str]]:
+@dataclasses.dataclass(frozen=True)
+class ValidOptions:
+    """What ``validate`` returns, the only options the pipeline and the commands take.
+
+    Attributes:
+      options: the completed, normalised ``Options`` (switches as bools, names in lower
+        case, the task's defaults filled in, the model format and the vocabulary of
+        evaluation and prediction decided).
+      task: the task of ``options.task``.
+      notes: lines for the run's log about the defaults used (and warnings).
+    """
+    options: Options
+    task: TaskSpec
+    notes: Tuple[str, ...] = ()
+
+
+def validate(options: Options) -> ValidOptions:
     """Checks the options and fills in the task's defaults.
 
     Returns:
-      (the completed options, the task, notes on the defaults used).
+      the completed options, the task and notes on the defaults used.
 
     Raises:
       UsageError: naming the flag and what it allows.
       RetentionConfigError: a --RETENTION_CONFIG that is not a list of integers.
     """
-    o = dataclasses.replace(options)
     try:
-        task = get_task(o.task)
+        task = get_task(options.task)
     except ValueError as e:
         raise UsageError("--TASK: %s" % e) from None
-    o.task = task.name
-    if o.eval_only and o.predict_only:
+    if options.eval_only and options.predict_only:
         raise UsageError("give either --EVAL_ONLY or --PREDICT_ONLY, not both")
-    notes = _fill_task_defaults(o, task)
-    _check_numbers(o)
+    defaults, notes = _task_defaults(options, task)
+    o = dataclasses.replace(options, task=task.name, **defaults)
+    o = dataclasses.replace(o, **_checked_numbers(o))
     if o.action == "train":
         notes += ["warning: %s=%g is outside the paper's range [%g, %g]" % (flag, getattr(o, f),
                                                                             low, high)
                   for f, flag, low, high in PAPER_RANGES if not low <= getattr(o, f) <= high]
     if o.input_path is not None:
-        _check_raw_text(o, task)
-        return o, task, notes
+        return ValidOptions(dataclasses.replace(o, **_checked_raw_text(o, task)), task,
+                            tuple(notes))
     for value, flag in ((o.output_path, "--OUTPUT"), (o.input_format, "--INPUT_FORMAT"),
                         (o.output_format, "--OUTPUT_FORMAT"), (o.saved_model, "--SAVED_MODEL")):
         if value is not None:
             raise UsageError("%s is used with --INPUT (prediction on raw text)" % flag)
-    _check_paths(o)
+    o = dataclasses.replace(o, **_checked_paths(o))
     _check_combinations(o, task)
     if o.distribute == "multiworker":
         worker_task(os.environ)  # TF_CONFIG, read before TensorFlow starts
         if o.action == "train" and not o.fresh:
-            o.fresh = True
+            o = dataclasses.replace(o, fresh=True)
             notes.append("--DISTRIBUTE multiworker: a new run (an interrupted multi-worker "
                          "run is not resumed, as the workers would restart from different "
                          "states)")
-    return o, task, notes
+    return ValidOptions(o, task, tuple(notes))
 
 
-def _fill_task_defaults(o: Options, task: TaskSpec) -> List[str]:
-    used = []
-    for field, flag in TASK_DEFAULTS:
-        if getattr(o, field) is None:
-            value = getattr(task.hyperparameters, field)
-            setattr(o, field, value)
-            used.append("%s=%g" % (flag, value))
-    if not used or o.action != "train":
-        return []
+def _task_defaults(o: Options, task: TaskSpec) -> Tuple[Dict, List[str]]:
+    """(the task's reference values of the hyper-parameters not given, the note saying
+    so for training)."""
+    values = {field: getattr(task.hyperparameters, field) for field, _ in TASK_DEFAULTS
+              if getattr(o, field) is None}
+    if not values or o.action != "train":
+        return values, []
+    used = " ".join("%s=%g" % (flag, values[field]) for field, flag in TASK_DEFAULTS
+                    if field in values)
     source = ("the reference values of %s (uncased BERT-Base, original release)" % task.name
               if task.reference else "the defaults (task %s has no reference values)" % task.name)
-    return ["not given, so %s: %s" % (source, " ".join(used))]
+    return values, ["not given, so %s: %s" % (source, used)]
 
 
 def _check_int(value, flag: str, low: int, high: Optional[int] = None):
@@ -249,7 +258,9 @@ def _check_float(value, flag: str, positive: bool):
                          "the model's precision), got %r" % (flag, FLOAT32_MIN_POSITIVE, value))
 
 
-def _check_numbers(o: Options):
+def _checked_numbers(o: Options) -> Dict:
+    """Checks the numbers and choices; returns the normalised values (switches as bools,
+    names in lower case, the retention configuration as a tuple of ints)."""
     _check_int(o.epochs, "--EPOCH", 1)
     _check_int(o.batch_size, "--BATCH_SIZE", 1)
     if o.eval_batch_size is not None:
@@ -261,26 +272,26 @@ def _check_numbers(o: Options):
     _check_int(o.seed, "--SEED", 0, MAX_SEED)
     _check_int(o.verbose, "--VERBOSE", 0, 2)
     _check_int(o.padding_buckets, "--PADDING_BUCKETS", 1)
-    o.xla = parse_switch(o.xla, "--XLA")
-    o.dynamic_padding = parse_switch(o.dynamic_padding, "--DYNAMIC_PADDING")
-    if o.dynamic_padding is None:  # the action's default (the same resume key as before)
-        o.dynamic_padding = INFERENCE_DYNAMIC_PADDING if o.action != "train" else False
+    dynamic_padding = parse_switch(o.dynamic_padding, "--DYNAMIC_PADDING")
+    if dynamic_padding is None:  # the action's default (the same resume key as before)
+        dynamic_padding = INFERENCE_DYNAMIC_PADDING if o.action != "train" else False
+    normalised = dict(xla=parse_switch(o.xla, "--XLA"), dynamic_padding=dynamic_padding)
     precision = o.mixed_precision.lower() if isinstance(o.mixed_precision, str) else None
     if precision not in PRECISIONS:
         raise UsageError("--MIXED_PRECISION must be one of %s, got %r"
                          % (", ".join(PRECISIONS), o.mixed_precision))
-    o.mixed_precision = precision
+    normalised["mixed_precision"] = precision
     strategy = o.distribute.lower() if isinstance(o.distribute, str) else None
     if strategy not in STRATEGIES:
         raise UsageError("--DISTRIBUTE must be one of %s, got %r"
                          % (", ".join(STRATEGIES), o.distribute))
-    o.distribute = strategy
+    normalised["distribute"] = strategy
     if o.word_selection is not None:
         selection = o.word_selection.lower() if isinstance(o.word_selection, str) else None
         if selection not in WORD_SELECTIONS:
             raise UsageError("--WORD_SELECTION must be one of %s, got %r"
                              % (", ".join(WORD_SELECTIONS), o.word_selection))
-        o.word_selection = selection
+        normalised["word_selection"] = selection
     _check_float(o.lr_bert, "--LR_BERT", positive=True)
     _check_float(o.lr_soft_extract, "--LR_SOFT_EXTRACT", positive=True)
     _check_float(o.lam, "--LAMBDA", positive=False)
@@ -289,17 +300,18 @@ def _check_numbers(o: Options):
         if o.tune_fraction >= 1:
             raise UsageError("--TUNE_FRACTION must be in [0, 1) (the part of the training set "
                              "held out for choosing epochs), got %r" % (o.tune_fraction,))
-        o.tune_fraction = float(o.tune_fraction) or None
+        normalised["tune_fraction"] = float(o.tune_fraction) or None
     _check_int(o.tune_seed, "--TUNE_SEED", 0, MAX_SEED)
-    if isinstance(o.retention_config, str):
-        o.retention_config = list(parse_retention_configuration(o.retention_config))
-    if o.retention_config is not None:
+    retention = o.retention_config
+    if isinstance(retention, str):
+        retention = parse_retention_configuration(retention)
+    if retention is not None:
         try:
-            values = [int(v) for v in o.retention_config]
+            normalised["retention_config"] = tuple(int(v) for v in retention)
         except (TypeError, ValueError):
             raise RetentionConfigError("--RETENTION_CONFIG must be integers, got %r"
-                                       % (o.retention_config,)) from None
-        o.retention_config = values
+                                       % (retention,)) from None
+    return normalised
 
 
 def _need_file(path: Optional[str], flag: str, why: str = ""):
@@ -320,7 +332,9 @@ def _need_checkpoint(path: Optional[str], flag: str, why: str):
                          "one)" % (flag, path, path))
 
 
-def _check_paths(o: Options):
+def _checked_paths(o: Options) -> Dict:
+    """Checks the paths; returns what evaluation and prediction decide from them (the
+    model format and the vocabulary: ``_trained_model``)."""
     if not o.output_dir:
         raise UsageError("--OUTPUT_DIR is required")
     if os.path.exists(o.output_dir) and not os.path.isdir(o.output_dir):
@@ -335,8 +349,8 @@ def _check_paths(o: Options):
         raise UsageError("--DATA_DIR is required")
     if not os.path.isdir(o.data_dir):
         raise UsageError("--DATA_DIR: folder not found: %s" % o.data_dir)
-    _need_file(o.vocab_path, "--VOCAB_PATH")
     if o.action == "train":
+        _need_file(o.vocab_path, "--VOCAB_PATH")
         for path, flag, stage in ((o.finetuned_checkpoint, "--FINETUNED_CHECKPOINT", "finetune"),
                                   (o.search_checkpoint, "--SEARCH_CHECKPOINT", "search")):
             if path and os.path.isdir(path):
@@ -347,26 +361,48 @@ def _check_paths(o: Options):
             why = " for training (or give --FINETUNED_CHECKPOINT)"
             _need_file(o.bert_config_path, "--BERT_CONFIG_PATH", why)
             _need_checkpoint(o.checkpoint_path, "--CHECKPOINT_PATH", why)
-        return
-    _check_trained_model(o)
+        return {}
+    return _trained_model(o)
 
 
-def _check_trained_model(o: Options):
-    """--CHECKPOINT_PATH (and its format) of evaluation or prediction."""
+def _trained_model(o: Options) -> Dict:
+    """--CHECKPOINT_PATH (and its format) of evaluation or prediction; returns the model
+    format and the vocabulary: --VOCAB_PATH, else (a model trained here) the one its
+    checkpoint records.
+
+    Raises:
+      UsageError: no or a missing checkpoint, a bad --MODEL_FORMAT, a Google checkpoint
+        without --BERT_CONFIG_PATH or --VOCAB_PATH, or a model that does not record its
+        vocabulary and no --VOCAB_PATH.
+      CheckpointError: the model's checkpoint files cannot be read.
+    """
     why = " with --EVAL_ONLY/--PREDICT_ONLY"
     if o.model_format is not None:
-        o.model_format = o.model_format.upper()
-        if o.model_format not in MODEL_FORMATS:
+        model_format = o.model_format.upper()
+        if model_format not in MODEL_FORMATS:
             raise UsageError("--MODEL_FORMAT must be one of %s, got %r"
                              % (", ".join(MODEL_FORMATS), o.model_format))
     else:
-        o.model_format = "CKPT" if looks_like_tf_checkpoint(o.checkpoint_path or "") else "HDF5"
-    if o.model_format == "CKPT":
+        model_format = "CKPT" if looks_like_tf_checkpoint(o.checkpoint_path or "") else "HDF5"
+    if model_format == "CKPT":
         _need_checkpoint(o.checkpoint_path, "--CHECKPOINT_PATH", why)
         _need_file(o.bert_config_path, "--BERT_CONFIG_PATH",
                    " with --MODEL_FORMAT CKPT (a Google checkpoint)")
-    elif not o.checkpoint_path:
+        _need_file(o.vocab_path, "--VOCAB_PATH", " with a Google checkpoint")
+        return dict(model_format=model_format)
+    if not o.checkpoint_path:
         raise UsageError("--CHECKPOINT_PATH is required%s" % why)
+    if o.vocab_path:
+        _need_file(o.vocab_path, "--VOCAB_PATH")
+        return dict(model_format=model_format)
+    from power_bert.checkpoint import StageCheckpoint
+    recorded = StageCheckpoint.load(o.checkpoint_path).vocab_path
+    if not recorded:
+        raise UsageError("model %s does not record its vocabulary; give --VOCAB_PATH"
+                         % o.checkpoint_path)
+    _need_file(recorded, "--VOCAB_PATH", " (the vocabulary model %s records, %s, is gone)"
+               % (o.checkpoint_path, recorded))
+    return dict(model_format=model_format, vocab_path=recorded)
 
 
 def _check_combinations(o: Options, task: TaskSpec):
@@ -400,80 +436,10 @@ def _check_combinations(o: Options, task: TaskSpec):
                          "one machine")
 
 
-@dataclasses.dataclass(frozen=True)
-class WorkerTask:
-    """This process's place in a multi-worker cluster (``TF_CONFIG``).
-
-    Attributes:
-      type: "chief" or "worker".
-      index: the task's index among the tasks of its type.
-      has_chief: the cluster names a "chief" task.
-      workers: the tasks that train (the chief and the workers).
-    """
-    type: str
-    index: int
-    has_chief: bool
-    workers: int
-
-    @property
-    def chief(self) -> bool:
-        """The task that writes OUTPUT_DIR: the "chief" task, or worker 0 when the cluster
-        has no chief (TensorFlow's rule, as in Keras' ModelCheckpoint)."""
-        return self.type == "chief" or (not self.has_chief and self.index == 0)
-
-
-def worker_task(environ: Mapping[str, str]) -> WorkerTask:
-    """Reads and checks the ``TF_CONFIG`` variable of ``environ`` (without TensorFlow).
-
-    Raises:
-      UsageError: TF_CONFIG missing, not JSON, without cluster.worker, or with a task
-        that is not in the cluster; the message names TF_CONFIG and shows an example.
-    """
-    text = environ.get("TF_CONFIG")
-    example = "; e.g. TF_CONFIG='%s' on the first machine" % TF_CONFIG_EXAMPLE
-    if not text:
-        raise UsageError("--DISTRIBUTE multiworker needs the TF_CONFIG environment variable "
-                         "(the cluster's workers and this process's task)" + example)
-    try:
-        config = json.loads(text)
-    except ValueError as e:
-        raise UsageError("TF_CONFIG is not JSON (%s)%s" % (e, example)) from None
-    cluster = config.get("cluster") if isinstance(config, dict) else None
-    if not isinstance(cluster, dict) or not _addresses(cluster.get("worker")):
-        raise UsageError("TF_CONFIG has no cluster.worker list of host:port addresses%s"
-                         % example)
-    sizes = {}
-    for kind in ("chief", "worker"):
-        if kind in cluster:
-            if not _addresses(cluster[kind]):
-                raise UsageError("TF_CONFIG cluster.%s must be a list of host:port addresses, "
-                                 "got %r" % (kind, cluster[kind]))
-            sizes[kind] = len(cluster[kind])
-    if sizes.get("chief", 0) > 1:
-        raise UsageError("TF_CONFIG cluster.chief has %d addresses; a cluster has at most one "
-                         "chief" % sizes["chief"])
-    task = config.get("task")
-    kind = task.get("type") if isinstance(task, dict) else None
-    index = task.get("index") if isinstance(task, dict) else None
-    if kind not in sizes:
-        raise UsageError("TF_CONFIG task.type must be one of %s (the cluster's task types), "
-                         "got %r" % (", ".join(sorted(sizes)), kind))
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < sizes[kind]:
-        raise UsageError("TF_CONFIG task.index must be an integer in [0, %d] (cluster.%s has "
-                         "%d addresses), got %r" % (sizes[kind] - 1, kind, sizes[kind], index))
-    return WorkerTask(kind, index, "chief" in sizes, sum(sizes.values()))
-
-
-def _addresses(value) -> bool:
-    """A non-empty list of "host:port" strings."""
-    return isinstance(value, list) and bool(value) and all(
-        isinstance(a, str) and a.rpartition(":")[0] and a.rpartition(":")[2].isdigit()
-        for a in value)
-
-
-def _check_raw_text(o: Options, task: TaskSpec):
+def _checked_raw_text(o: Options, task: TaskSpec) -> Dict:
     """``predict --INPUT``: the input, the output and the model (one of --CHECKPOINT_PATH
-    and --SAVED_MODEL). Every batch is padded to its longest example."""
+    and --SAVED_MODEL); returns the formats, the model's format and vocabulary and dynamic
+    padding (every batch is padded to its longest example)."""
     from power_bert import rawtext
     if o.action != "predict":
         raise UsageError("--INPUT is used with predict (prediction on raw text)")
@@ -484,19 +450,16 @@ def _check_raw_text(o: Options, task: TaskSpec):
                              "predictions go to --OUTPUT (a file, or standard output)" % flag)
     if o.input_path != rawtext.STDIO:
         _need_file(o.input_path, "--INPUT")
-    o.input_format = rawtext.input_format(o.input_path, o.input_format)
-    o.output_format = rawtext.output_format(o.output_path, o.output_format)
+    checked = dict(input_format=rawtext.input_format(o.input_path, o.input_format),
+                   output_format=rawtext.output_format(o.output_path, o.output_format),
+                   dynamic_padding=True)
     if o.output_path and o.output_path != rawtext.STDIO:  # before the model is loaded
         check_file_writable(o.output_path, "--OUTPUT")
-    o.dynamic_padding = True
     if bool(o.checkpoint_path) == bool(o.saved_model):
         raise UsageError("with --INPUT give the model as either --CHECKPOINT_PATH (a stage "
                          "checkpoint) or --SAVED_MODEL (a folder of power-bert export)")
     if o.checkpoint_path:
-        _check_trained_model(o)
-        if o.vocab_path or o.model_format == "CKPT":  # else the one the checkpoint records
-            _need_file(o.vocab_path, "--VOCAB_PATH", " with a Google checkpoint")
-        return
+        return dict(checked, **_trained_model(o))
     if not rawtext.is_saved_model(o.saved_model):
         raise UsageError("--SAVED_MODEL: %s is not a folder written by power-bert export (no "
                          "%s)" % (o.saved_model, " or ".join(rawtext.SAVED_MODEL_FILES)))
@@ -512,6 +475,7 @@ def _check_raw_text(o: Options, task: TaskSpec):
         if value:
             raise UsageError("%s does not apply to --SAVED_MODEL: the export fixed it (see "
                              "power-bert export)" % flag)
+    return checked
 
 
 def looks_like_tf_checkpoint(path: str) -> bool:

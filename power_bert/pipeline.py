@@ -1,5 +1,13 @@
 """The PoWER-BERT pipeline: training (the stage table of ``stages.py``), evaluation and
-prediction, driven by validated options (``options.py``).
+prediction, driven by validated options (``options.ValidOptions``, never changed here).
+
+A training run, for the commands built on it (``power-bert sweep``, ``ablation``):
+``Pipeline.start()`` reads the run's starting point (the template checkpoint and the
+stages given as checkpoints), ``Pipeline.stage_context(...)`` reads the data and gives
+the stages' shared context (``stages.StageContext``), then ``stages.prepare`` and
+``stages.run_stage`` run a stage; ``Pipeline.train()`` does all of it, in a run folder
+it publishes (``outputs.RunFolder``), and ``Pipeline.completed_run()`` finds a run that
+already finished.
 
 OUTPUT_DIR receives:
   finetune.hdf5 / finetune.json   best fine-tuned model (by the task's main metric)
@@ -31,7 +39,7 @@ from power_bert.config import BertConfig
 from power_bert.data import DataError, DataParser, DataWarning, check_vocab, locate_split
 from power_bert.errors import CheckpointError, Interrupted, TrainingDiverged, UsageError
 from power_bert.metrics import compute_metrics, format_metrics
-from power_bert.options import RESULT_OPTIONS, Options, flag_of, validate
+from power_bert.options import RESULT_OPTIONS, Options, ValidOptions, flag_of
 from power_bert.outputs import OutputLock, RunFolder, RunRecord
 from power_bert.stages import (STAGES, ResumeState, StageContext, prepare, record_entry,
                                run_stage, search_reach_report, selection_record,
@@ -39,15 +47,32 @@ from power_bert.stages import (STAGES, ResumeState, StageContext, prepare, recor
 from power_bert.submission import write_glue_predictions, write_predictions
 from power_bert.tasks import get_task
 
-__all__ = ["Options", "Pipeline", "run"]
+__all__ = ["Options", "Pipeline", "RunStart", "run"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunStart:
+    """Where a training run starts (``Pipeline.start``).
+
+    Attributes:
+      template: a finetune-mode checkpoint description with the run's BERT config, task,
+        labels, sequence length, casing and vocabulary (no weights).
+      given: the stages given as checkpoints on the command line
+        (--FINETUNED_CHECKPOINT, --SEARCH_CHECKPOINT), by stage name.
+    """
+    template: StageCheckpoint
+    given: Dict[str, StageCheckpoint]
 
 
 class Pipeline:
     """Runs what validated options ask for, for one task: ``train()``, ``evaluate()`` or
     ``predict()``."""
 
-    def __init__(self, options: Options):
-        self.o, self.task, self.notes = validate(options)
+    def __init__(self, valid: ValidOptions):
+        if not isinstance(valid, ValidOptions):
+            raise TypeError("Pipeline takes the ValidOptions of options.validate, got %s"
+                            % type(valid).__name__)
+        self.o, self.task, self.notes = valid.options, valid.task, valid.notes
         self.label_task = get_task(self.task.label_task) if self.task.label_task else self.task
         # (prediction on raw text writes no log: it has no OUTPUT_DIR)
         self.record = RunRecord(self.o.output_dir) if self.o.output_dir else None
@@ -90,9 +115,14 @@ class Pipeline:
         return entries
 
     # ----- training: the stage table ---------------------------------------------------
-    def _start(self) -> Tuple[StageCheckpoint, Dict[str, StageCheckpoint]]:
-        """(the run's template checkpoint, the stages given as checkpoints on the command
-        line: --FINETUNED_CHECKPOINT, --SEARCH_CHECKPOINT)."""
+    def start(self) -> RunStart:
+        """The run's starting point: its template checkpoint and the stages given as
+        checkpoints (read and checked; no data read, no model built).
+
+        Raises:
+          UsageError: a given checkpoint of another task, casing, vocabulary or stage,
+            or a sequence length the BERT config cannot hold.
+        """
         o = self.o
         given = self._given_stages()
         if given:
@@ -112,7 +142,7 @@ class Pipeline:
             vocab_sha256=ckpt.file_sha256(o.vocab_path),
             vocab_path=os.path.abspath(o.vocab_path),
             word_selection=o.word_selection or "attention", selection_seed=o.seed)
-        return template, given
+        return RunStart(template, given)
 
     def _given_stages(self) -> Dict[str, StageCheckpoint]:
         o = self.o
@@ -143,8 +173,11 @@ class Pipeline:
                              % (search_path, finetuned_path))
         return given
 
-    def _context(self, template: StageCheckpoint) -> Tuple[StageContext, List[str]]:
-        """The stages' shared context, and the warnings met while reading the data."""
+    def stage_context(self, template: StageCheckpoint, run_dir: Optional[str] = None,
+                      log=None) -> Tuple[StageContext, List[str]]:
+        """Reads the data; returns the stages' shared context (writing to ``run_dir``,
+        logging through ``log``: the run record's by default) and the warnings met while
+        reading the data."""
         o = self.o
         parser = self._parser(template.seq_len, o.cased)
         tune = None
@@ -167,7 +200,7 @@ class Pipeline:
         ctx = StageContext(
             options=o, task=self.task, template=template, train=(train_x, train_y),
             dev=(dev_x, dev_y), evaluate=metrics_on(*(tune or (dev_x, dev_y))),
-            log=self.record.log,
+            log=log or self.record.log, run_dir=run_dir,
             steps=training.train_steps(len(train_y), o.batch_size, o.epochs),
             report=metrics_on(dev_x, dev_y) if tune else None,
             selection=selection_record(o.tune_fraction, o.tune_seed, held, len(train_y),
@@ -228,8 +261,8 @@ class Pipeline:
         """A completed training run in OUTPUT_DIR of these same options and input files
         (what ``train`` would compute again), or None. Reads no data set (checksums
         only) and loads no model."""
-        template, given = self._start()
-        options, inputs = self._fingerprint(given, template)
+        start = self.start()
+        options, inputs = self._fingerprint(start.given, start.template)
         return RunFolder.find(self.o.output_dir, options, inputs, complete=True)
 
     def train(self) -> dict:
@@ -242,8 +275,9 @@ class Pipeline:
             return self._train()
 
     def _train(self) -> dict:
-        template, given = self._start()
-        ctx, data_warnings = self._context(template)
+        start = self.start()
+        template, given = start.template, start.given
+        ctx, data_warnings = self.stage_context(template)
         self._check_given_selection(ctx, given)
         keras.utils.set_random_seed(self.o.seed)
         kept = dict(given)
@@ -269,7 +303,7 @@ class Pipeline:
             run, resumed, notes = RunFolder.open(self.o.output_dir, options, inputs,
                                                  self.o.fresh, flag_of)
             self.record = RunRecord(self.o.output_dir, os.path.join(run.path, "results.json"))
-            ctx.log, ctx.run_dir = self.record.log, run.path
+            ctx = dataclasses.replace(ctx, log=self.record.log, run_dir=run.path)
             self._open()
             for line in ([lock.note] if lock.note else []) + notes + data_warnings:
                 self.record.log(line)
@@ -458,11 +492,6 @@ class Pipeline:
         o = self.o
         if o.model_format == "HDF5":
             spec = StageCheckpoint.load(o.checkpoint_path)
-            if not o.vocab_path:  # (--INPUT: the vocabulary the checkpoint records)
-                if not spec.vocab_path:
-                    raise UsageError("model %s does not record its vocabulary; give "
-                                     "--VOCAB_PATH" % o.checkpoint_path)
-                o.vocab_path = spec.vocab_path
             self._check_model(spec, "model %s" % o.checkpoint_path)
         else:
             spec = StageCheckpoint(
@@ -546,11 +575,11 @@ class Pipeline:
         return predictions
 
 
-def run(options: Options, texts: Optional[rawtext.Texts] = None):
+def run(valid: ValidOptions, texts: Optional[rawtext.Texts] = None):
     """Runs what the options ask for: training (three stages), evaluation or prediction
     (of the test set, or of raw text: ``texts``, or --INPUT read here when None)."""
     from power_bert.precision import policy
-    pipeline = Pipeline(options)
+    pipeline = Pipeline(valid)
     if pipeline.o.distribute == "multiworker":
         # before TensorFlow runs anything: the strategy configures the process's
         # collective operations

@@ -16,8 +16,7 @@ import contextlib
 from typing import Iterator
 
 from power_bert.backend import keras
-from power_bert.options import PRECISIONS
-POLICIES = {"none": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+from power_bert.runtime import POLICIES, PRECISIONS
 FLOAT32 = "float32"  # dtype of the layers that never run in half precision
 
 

@@ -19,7 +19,7 @@ import hashlib
 import math
 import os
 import shutil
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from power_bert.outputs import commit_step, read_json, write_json_atomically
 from power_bert.retention import retention_configuration_from_masses
 from power_bert.summaries import StageSummaries
 from power_bert.tasks import TaskSpec
+
+if TYPE_CHECKING:  # (the stages take options; they never read flags)
+    from power_bert.options import Options
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +71,26 @@ STAGES: Tuple[Stage, ...] = (
 )
 
 
+def stage_named(name: str) -> Stage:
+    """The row of ``name`` in the stage table.
+
+    Raises:
+      KeyError: no such stage.
+    """
+    for stage in STAGES:
+        if stage.name == name:
+            return stage
+    raise KeyError("no stage %r (stages: %s)" % (name, ", ".join(s.name for s in STAGES)))
+
+
+def retrain_from_finetuned() -> Stage:
+    """The re-training row of the table, started from the fine-tuned weights at the run
+    template's retention configuration instead of a search (``power-bert ablation``:
+    one re-training per word selection at a given configuration)."""
+    return dataclasses.replace(stage_named("retrain"), starts_from="finetune",
+                               retention_from=None)
+
+
 def select_best(history: Sequence[Mapping[str, float]], metric: str) -> int:
     """Index of the epoch with the highest ``metric`` (the earliest on a tie); an epoch
     whose metric is NaN is never chosen unless all are.
@@ -87,12 +110,13 @@ def select_best(history: Sequence[Mapping[str, float]], metric: str) -> int:
     return max(range(len(values)), key=lambda i: (values[i], -i))
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class StageContext:
-    """What every stage of one run shares.
+    """What every stage of one run shares (frozen: a run that changes a part, such as the
+    ablation's template per word selection, makes a new one with ``dataclasses.replace``).
 
     Attributes:
-      options: the validated ``options.Options``.
+      options: the validated ``options.Options`` (``ValidOptions.options``).
       task: the task whose metric selects epochs.
       template: a finetune-mode StageCheckpoint with the run's config, task, labels,
         sequence length, casing and vocabulary (no weights).
@@ -106,8 +130,8 @@ class StageContext:
       selection: how epochs are chosen (``selection_record``), saved with every stage
         checkpoint; its "set" is "dev" or "tune" (the held-out part).
     """
-    options: object
-    task: object
+    options: "Options"
+    task: TaskSpec
     template: StageCheckpoint
     train: Tuple
     dev: Tuple

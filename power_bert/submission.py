@@ -239,7 +239,7 @@ def write_submission_zip(files: Dict[str, str], zip_path: str) -> str:
     buffer_path = zip_path + ".tmp"
     try:
         with zipfile.ZipFile(buffer_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name in _in_glue_order(files):
+            for name in in_glue_order(files):
                 archive.write(files[name], arcname=name)
         os.replace(buffer_path, zip_path)
     except BaseException:
@@ -249,7 +249,8 @@ def write_submission_zip(files: Dict[str, str], zip_path: str) -> str:
     return zip_path
 
 
-def _in_glue_order(files: Dict[str, str]) -> List[str]:
+def in_glue_order(files: Dict[str, str]) -> List[str]:
+    """The file names of ``files`` in the order of the GLUE submission names."""
     order = [name + ".tsv" for name in GLUE_SUBMISSION_NAMES]
     return [name for name in order if name in files]
 
@@ -257,36 +258,6 @@ def _in_glue_order(files: Dict[str, str]) -> List[str]:
 def missing_submission_names(files: Dict[str, str]) -> List[str]:
     """The GLUE names (e.g. "MNLI-mm") with no file in ``files``."""
     return [name for name in GLUE_SUBMISSION_NAMES if name + ".tsv" not in files]
-
-
-def add_arguments(parser, command: str = "submit"):
-    parser.add_argument("--OUTPUT_DIR", nargs="+", required=True, metavar="OUTPUT_DIR",
-                        help="output folders of runs (their glue/ subfolder is searched)")
-    parser.add_argument("--ZIP", default="submission.zip",
-                        help="zip to write (default: %(default)s)")
-
-
-def run(args) -> int:
-    """Gathers glue/*.tsv from output folders into one zip and lists what is missing.
-
-    Raises:
-      SubmissionError: conflicting or malformed files, a missing folder, or no GLUE
-        prediction file at all.
-    """
-    files, notes = collect_submission_files(args.OUTPUT_DIR)
-    for note in notes:
-        print(note)
-    if not files:
-        raise SubmissionError("no GLUE prediction file (%s) found in %s"
-                              % (", ".join(n + ".tsv" for n in GLUE_SUBMISSION_NAMES),
-                                 ", ".join(args.OUTPUT_DIR)))
-    write_submission_zip(files, args.ZIP)
-    missing = missing_submission_names(files)
-    print("wrote %s with %d of %d files: %s"
-          % (args.ZIP, len(files), len(GLUE_SUBMISSION_NAMES), ", ".join(_in_glue_order(files))))
-    print("missing (%d): %s" % (len(missing), ", ".join(missing)) if missing
-          else "missing: none, the submission is complete")
-    return 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -297,7 +268,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 __all__ = ["HEADER", "SubmissionError", "submission_path", "format_predictions",
            "write_glue_predictions", "write_predictions", "collect_submission_files",
-           "write_submission_zip", "missing_submission_names", "main"]
+           "write_submission_zip", "missing_submission_names", "in_glue_order", "main"]
 
 
 if __name__ == "__main__":

@@ -9,9 +9,8 @@ most word vectors can be dropped in the later encoders. The BERT checkpoint has 
 weights (Google format, pooler included) and is small enough to train on a laptop CPU
 in a few minutes.
 
-  python -m power_bert.synthetic --OUTPUT_DIR demo   # writes demo/data and demo/bert
+  power-bert demo --OUTPUT_DIR demo   # writes demo/data and demo/bert
 """
-import argparse
 import os
 import sys
 from typing import Dict
@@ -126,15 +125,6 @@ def make_demo(output_dir: str, seed: int = 0) -> Dict[str, str]:
     return paths
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--OUTPUT_DIR", required=True)
-    parser.add_argument("--SEED", type=int, default=0)
-    args = parser.parse_args(argv)
-    import power_bert  # noqa: F401
-    make_demo(args.OUTPUT_DIR, args.SEED)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # (the same as ``power-bert demo``)
+    from power_bert.cli import run_command
+    sys.exit(run_command("demo", prog="python -m power_bert.synthetic"))

@@ -22,7 +22,8 @@ import pytest
 
 from power_bert import synthetic
 from power_bert.errors import UsageError
-from power_bert.options import Options, validate, worker_task
+from power_bert.options import Options, validate
+from power_bert.runtime import worker_task
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)

@@ -110,7 +110,7 @@ def test_no_layout_and_test_split_flags(tmp_path):
     with pytest.raises(UsageError, match="--EVAL_SPLIT test: task sst-2 has no labels on "
                                          "its test set"):
         validate(Options(task="sst-2", eval_split="test", **base))
-    assert validate(Options(task="imdb", eval_split="test", **base))[0].eval_split == "test"
+    assert validate(Options(task="imdb", eval_split="test", **base)).options.eval_split == "test"
     with pytest.raises(UsageError, match="--MAX_EVAL_EXAMPLES must be an integer >= 1"):
         validate(Options(task="imdb", max_eval_examples=0, **base))
 

@@ -5,6 +5,7 @@ weights a model holds when a stage starts training (``pipeline.run_stage``) and 
 every epoch (``training.fit``'s epoch handler). The dev metric is scripted so that the
 best epoch is known and is not the last one.
 """
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -67,11 +68,7 @@ def spied_run(tmp_path_factory):
             real_evaluate(m)  # the real inference path still runs
             index = sum(1 for s, _, _ in epochs if s == stage.name)
             return {"accuracy": scripted[stage.name][index]}
-        ctx.evaluate = evaluate
-        try:
-            return real_run_stage(ctx, stage, spec, model)
-        finally:
-            ctx.evaluate = real_evaluate
+        return real_run_stage(dataclasses.replace(ctx, evaluate=evaluate), stage, spec, model)
 
     def fit(model, x, y, n, batch_size, seed, on_epoch_end, *args, **kwargs):
         def handler(epoch, logs):

@@ -174,8 +174,8 @@ def test_word_selection_flag_is_checked_before_tensorflow_work(tmp_path):
     from power_bert.options import Options, validate
     base = dict(task="sst-2", output_dir=str(tmp_path / "out"), data_dir=str(tmp_path),
                 vocab_path=__file__, checkpoint_path="retrain.hdf5", eval_only=True)
-    assert validate(Options(word_selection="Head", **base))[0].word_selection == "head"
-    assert validate(Options(**base))[0].word_selection is None  # eval: the model's own
+    assert validate(Options(word_selection="Head", **base)).options.word_selection == "head"
+    assert validate(Options(**base)).options.word_selection is None  # eval: the model's own
     with pytest.raises(UsageError, match="--WORD_SELECTION must be one of attention, head, "
                                          "random, got 'first'"):
         validate(Options(word_selection="first", **base))

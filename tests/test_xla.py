@@ -4,7 +4,8 @@ dropout, so a step is a function of the weights and the batch only)."""
 import numpy as np
 import pytest
 
-from power_bert import commands, inference
+from power_bert import inference
+from power_bert.commands import run_options
 from power_bert.backend import keras
 from power_bert.config import BertConfig
 from power_bert.layers import soft_extract_layers
@@ -69,15 +70,16 @@ def test_xla_predictions_equal_plain_predictions(bert_config, make_token_batch, 
     np.testing.assert_allclose(plain, compiled, atol=1e-5)
 
 
-def test_xla_flag_reaches_the_options(tmp_path):
+def test_xla_flag_reaches_the_options(tmp_path, capsys):
     import argparse
     for command in ("train", "eval", "predict"):
         parser = argparse.ArgumentParser()
-        commands.add_arguments(parser, command)
+        run_options.add_arguments(parser, command)
         base = ["--TASK", "demo", "--OUTPUT_DIR", str(tmp_path)]
-        assert commands.options_from_args(parser.parse_args(base + ["--XLA"])).xla == "true"
-        assert commands.options_from_args(parser.parse_args(
+        assert run_options.options_from_args(parser.parse_args(base + ["--XLA", "true"])
+                                             ).xla == "true"
+        assert run_options.options_from_args(parser.parse_args(
             base + ["--XLA", "false"])).xla == "false"
-        assert commands.options_from_args(parser.parse_args(base)).xla is None  # the default
-        assert commands.options_from_args(parser.parse_args(
+        assert run_options.options_from_args(parser.parse_args(base)).xla is None  # default
+        assert run_options.options_from_args(parser.parse_args(
             base + ["--PADDING_BUCKETS", "32"])).padding_buckets == 32

@@ -21,7 +21,8 @@ from power_bert.benchmark import peers, shapes
 from power_bert.benchmark.report import (BASELINE, DEFINITIONS, LABELS, POWER, markdown_path,
                                          plot_formats, write_outputs)
 from power_bert.errors import BenchmarkError, CheckpointError, UsageError
-from power_bert.options import PADDING_BUCKETS, PRECISIONS, parse_switch
+from power_bert.options import parse_switch
+from power_bert.runtime import PADDING_BUCKETS, PRECISIONS
 
 if TYPE_CHECKING:
     from power_bert.checkpoint import StageCheckpoint

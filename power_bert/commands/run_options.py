@@ -1,19 +1,33 @@
-"""``power-bert train``, ``eval`` and ``predict``, and ``main.py`` (all three in one, with
-the original release's ``--EVAL_ONLY``/``--PREDICT_ONLY``): the upper-case flags of the
-original release, mapped onto ``options.Options`` and run by ``pipeline.run``."""
-from power_bert.options import PADDING_BUCKETS
+"""The flags of a pipeline run, shared by ``power-bert train``, ``eval``, ``predict``,
+``main.py`` (all three in one, with the original release's ``--EVAL_ONLY`` and
+``--PREDICT_ONLY``), ``sweep`` and ``ablation``: the upper-case flags of the original
+release, each mapped onto one field of ``options.Options`` (whose defaults are the
+flags' defaults), then ``options.validate`` and ``pipeline.run``."""
+import dataclasses
+
+from power_bert.commands.flags import add_switch
+from power_bert.options import INFERENCE_DYNAMIC_PADDING, Options
 from power_bert.tasks import TASK_NAMES
 
+# Each default is the field's default in ``options.Options``.
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(Options)
+            if f.default is not dataclasses.MISSING}
 ALL = ("train", "eval", "predict", "main")
 TRAIN = ("train", "main")
 TRAINED = ("eval", "predict", "main")
-# power-bert ablation (ablation.py): re-training from a fine-tuned model at a given
-# retention configuration takes these flags too
+INFERENCE = ("eval", "predict")
+# power-bert ablation: re-training from a fine-tuned model at a given retention
+# configuration takes these flags (as main.py defines them)
 ABLATION = ("--TASK", "--DATA_DIR", "--VOCAB_PATH", "--OUTPUT_DIR", "--EPOCH", "--BATCH_SIZE",
             "--EVAL_BATCH_SIZE", "--LR_BERT", "--CASED", "--RETENTION_CONFIG",
             "--DYNAMIC_PADDING", "--XLA", "--MIXED_PRECISION", "--SEED",
             "--MAX_TRAIN_EXAMPLES", "--MAX_EVAL_EXAMPLES", "--FINETUNED_CHECKPOINT",
             "--VERBOSE")
+# The Options field of each flag whose field is not its name in lower case.
+FIELDS = {"--EPOCH": "epochs", "--LAMBDA": "lam", "--INPUT": "input_path",
+          "--OUTPUT": "output_path"}
+SWITCHES = ("--DYNAMIC_PADDING", "--XLA")
+ALIASES = {"--EPOCH": ("--EPOCHS",)}
 
 # (flag, argparse keyword arguments, commands that take it)
 FLAGS = (
@@ -46,12 +60,13 @@ FLAGS = (
                                   ".jsonl/.json --OUTPUT)"), ("predict",)),
     ("--SAVED_MODEL", dict(help="with --INPUT: a folder written by power-bert export, "
                                 "instead of --CHECKPOINT_PATH"), ("predict",)),
-    ("--EPOCH", dict(type=int, default=3, help="epochs of each training stage (default 3)"),
-     TRAIN),
+    ("--EPOCH", dict(type=int, default=DEFAULTS["epochs"],
+                     help="epochs of each training stage (default %(default)s)"), TRAIN),
     ("--BATCH_SIZE", dict(type=int, help="training batch size (default: the task's "
-                                         "reference value, else 32); eval/predict: inference "
-                                         "batch size"), ALL),
-    ("--EVAL_BATCH_SIZE", dict(type=int, help="batch size for dev/test inference "
+                                         "reference value, else 32)"), TRAIN),
+    ("--BATCH_SIZE", dict(type=int, help="inference batch size (default: the task's "
+                                         "reference value, else 32)"), INFERENCE),
+    ("--EVAL_BATCH_SIZE", dict(type=int, help="batch size of the dev/test inference "
                                               "(default: BATCH_SIZE)"), ALL),
     ("--LR_BERT", dict(type=float, help="peak learning rate of the BERT weights (default: the "
                                         "task's reference value, else 3e-5)"), TRAIN),
@@ -76,29 +91,26 @@ FLAGS = (
     ("--PRED_GLUE", dict(action="store_true", help="write test predictions as "
                                                    "OUTPUT_DIR/glue/<Task>.tsv for the GLUE "
                                                    "server"), ("train", "predict", "main")),
-    ("--DYNAMIC_PADDING", dict(nargs="?", const="true", metavar="true|false",
-                               help="pad each batch to its longest example (rounded up to "
+    ("--DYNAMIC_PADDING", dict(help="pad each batch to its longest example (rounded up to "
                                     "PADDING_BUCKETS): the same loss and predictions as "
                                     "fixed padding, faster on short sentences (default: "
-                                    "true for eval/predict, false for training; the flag "
-                                    "alone means true)"), ALL),
-    ("--PADDING_BUCKETS", dict(type=int, default=None,
+                                    "%s for eval/predict, false for training)"
+                                    % str(INFERENCE_DYNAMIC_PADDING).lower()), ALL),
+    ("--PADDING_BUCKETS", dict(type=int, default=DEFAULTS["padding_buckets"],
                                help="with dynamic padding, round each batch's length up to "
                                     "a multiple of this (>= 1; 1: exact lengths), so XLA "
-                                    "compiles a few shapes (default %d)" % PADDING_BUCKETS),
+                                    "compiles a few shapes (default %(default)s)"),
      ALL),
-    ("--XLA", dict(nargs="?", const="true", metavar="true|false",
-                   help="true: compile training steps (model.compile(jit_compile=True)) "
+    ("--XLA", dict(help="true: compile training steps (model.compile(jit_compile=True)) "
                         "and dev/test inference with XLA; false (default): neither. XLA "
-                        "compiles once per input shape: worth it for long test sets; the "
-                        "flag alone means true"), ALL),
-    ("--MIXED_PRECISION", dict(default="none", help="none (default), float16 or bfloat16: "
+                        "compiles once per input shape: worth it for long test sets"), ALL),
+    ("--MIXED_PRECISION", dict(default=DEFAULTS["mixed_precision"], help="none (default), float16 or bfloat16: "
                                                     "the Keras mixed-precision policy for "
                                                     "training and inference (softmax, "
                                                     "significance, LayerNorm, the loss and "
                                                     "the retention parameters stay float32; "
                                                     "float16 scales the loss)"), ALL),
-    ("--DISTRIBUTE", dict(default="none", help="none (default), mirrored (tf.distribute."
+    ("--DISTRIBUTE", dict(default=DEFAULTS["distribute"], help="none (default), mirrored (tf.distribute."
                                                "MirroredStrategy over every GPU, else every "
                                                "logical CPU device; BATCH_SIZE is the global "
                                                "batch), auto (mirrored with 2+ GPUs) or "
@@ -113,15 +125,15 @@ FLAGS = (
                                    "or random (a seeded random subset with [CLS], Rand-WS); "
                                    "training: the re-training stage; eval/predict: default "
                                    "the one saved with the model"), ALL),
-    ("--EVAL_SPLIT", dict(default="dev", help="dev (default) or test: the split evaluated; "
+    ("--EVAL_SPLIT", dict(default=DEFAULTS["eval_split"], help="dev (default) or test: the split evaluated; "
                                               "test only for a task whose test set is "
                                               "labelled (imdb)"), TRAINED),
     ("--MAX_EVAL_EXAMPLES", dict(type=int, help="evaluate (and, in training, select epochs "
                                                 "on) the first N examples of the evaluated "
                                                 "split (quick runs on long documents)"),
      ("train", "eval", "main")),
-    ("--SEED", dict(type=int, default=42, help="seed of shuffling and initialisation "
-                                               "(default 42)"), ALL),
+    ("--SEED", dict(type=int, default=DEFAULTS["seed"],
+                    help="seed of shuffling and initialisation (default %(default)s)"), ALL),
     ("--MAX_TRAIN_EXAMPLES", dict(type=int, help="train on a seeded random subset of this "
                                                  "many examples (quick runs)"), TRAIN),
     ("--FINETUNED_CHECKPOINT", dict(help="skip fine-tuning: start the search from this "
@@ -137,9 +149,9 @@ FLAGS = (
                                               "it; the dev set is measured only for the "
                                               "chosen models (default: choose on dev)"),
      TRAIN),
-    ("--TUNE_SEED", dict(type=int, default=0, help="seed of the held-out part of "
-                                                   "--TUNE_FRACTION, independent of --SEED "
-                                                   "(default 0)"), TRAIN),
+    ("--TUNE_SEED", dict(type=int, default=DEFAULTS["tune_seed"],
+                         help="seed of the held-out part of --TUNE_FRACTION, independent "
+                              "of --SEED (default %(default)s)"), TRAIN),
     ("--FRESH", dict(action="store_true", help="start a new run even if an interrupted run "
                                                "of the same command could be resumed"), TRAIN),
     ("--VERBOSE", dict(type=int, default=None,
@@ -147,63 +159,64 @@ FLAGS = (
                             "epoch (default: 1 on a terminal, 2 when standard output is a "
                             "file or a pipe)"), ALL),
 )
-ALIASES = {"--EPOCH": ("--EPOCHS",)}
+
+
+def _takes(command: str, flag: str, commands, exclude) -> bool:
+    """Whether ``command`` takes this row of ``FLAGS``: the sweep takes the training
+    flags (less ``exclude``), the ablation the ``ABLATION`` flags as main.py defines them
+    (one variant each)."""
+    if command == "ablation":
+        return flag in ABLATION and "main" in commands
+    if command == "sweep":
+        command = "train"
+    return command in commands and flag not in exclude
 
 
 def add_arguments(parser, command: str, exclude=()):
-    """Adds the flags that ``command`` ("train", "eval", "predict" or "main") takes,
-    except those in ``exclude`` (a command built on training, such as the sweep, sets
-    them itself)."""
+    """Adds the flags that ``command`` ("train", "eval", "predict", "main", "sweep",
+    "ablation") takes, except those in ``exclude`` (a command built on training, such as the sweep,
+    sets them itself)."""
     for flag, kwargs, commands in FLAGS:
-        # the ablation takes its flags as main.py defines them (one variant each)
-        if (command in commands and flag not in exclude) or (
-                command == "ablation" and flag in ABLATION and "main" in commands):
+        if not _takes(command, flag, commands, exclude):
+            continue
+        if flag in SWITCHES:
+            add_switch(parser, flag, kwargs["help"])
+        else:
             parser.add_argument(flag, *ALIASES.get(flag, ()), dest=flag[2:], **kwargs)
     parser.set_defaults(command=command)
 
 
-def options_from_args(args):
-    """The ``Options`` of parsed flags (not yet validated: ``options.validate`` does)."""
-    from power_bert.options import Options, resolve_verbose
+def field_of(flag: str) -> str:
+    """The ``Options`` field of a flag (``--LAMBDA`` -> ``lam``)."""
+    return FIELDS.get(flag, flag[2:].lower())
+
+
+def options_from_args(args, **changes) -> Options:
+    """The ``Options`` of parsed flags (not yet validated: ``options.validate`` does);
+    a flag the command does not take keeps the field's default. ``changes`` replace
+    fields (a command that sets some itself, such as the sweep's cells)."""
+    from power_bert.options import resolve_verbose
     given = vars(args)
-    action = args.command
-    return Options(
-        task=args.TASK, output_dir=args.OUTPUT_DIR, data_dir=args.DATA_DIR,
-        bert_config_path=given.get("BERT_CONFIG_PATH"),
-        checkpoint_path=given.get("CHECKPOINT_PATH"),
-        vocab_path=args.VOCAB_PATH, epochs=given.get("EPOCH", 3),
-        batch_size=args.BATCH_SIZE, lr_bert=given.get("LR_BERT"),
-        lr_soft_extract=given.get("LR_SOFT_EXTRACT"), lam=given.get("LAMBDA"),
-        cased=args.CASED, eval_only=given.get("EVAL_ONLY", action == "eval"),
-        predict_only=given.get("PREDICT_ONLY", action == "predict"),
-        retention_config=given.get("RETENTION_CONFIG"), model_format=given.get("MODEL_FORMAT"),
-        pred_glue=given.get("PRED_GLUE", False), seed=args.SEED,
-        max_train_examples=given.get("MAX_TRAIN_EXAMPLES"),
-        finetuned_checkpoint=given.get("FINETUNED_CHECKPOINT"),
-        search_checkpoint=given.get("SEARCH_CHECKPOINT"), fresh=given.get("FRESH", False),
-        eval_batch_size=args.EVAL_BATCH_SIZE, dynamic_padding=args.DYNAMIC_PADDING,
-        verbose=resolve_verbose(args.VERBOSE), xla=args.XLA, mixed_precision=args.MIXED_PRECISION,
-        distribute=given.get("DISTRIBUTE", "none"),
-        padding_buckets=(PADDING_BUCKETS if given.get("PADDING_BUCKETS") is None
-                         else given["PADDING_BUCKETS"]),
-        tune_fraction=given.get("TUNE_FRACTION"),
-        tune_seed=given.get("TUNE_SEED", 0),
-        input_path=given.get("INPUT"),
-        input_format=given.get("INPUT_FORMAT"), output_path=given.get("OUTPUT"),
-        output_format=given.get("OUTPUT_FORMAT"), saved_model=given.get("SAVED_MODEL"),
-        word_selection=given.get("WORD_SELECTION"),
-        eval_split=given.get("EVAL_SPLIT", "dev"),
-        max_eval_examples=given.get("MAX_EVAL_EXAMPLES"))
+    action = "train" if args.command in ("ablation", "sweep") else args.command
+    values = {field_of(flag): given[flag[2:]] for flag, _, _ in FLAGS
+              if flag[2:] in given and given[flag[2:]] is not None}
+    values.setdefault("eval_only", action == "eval")
+    values.setdefault("predict_only", action == "predict")
+    values["verbose"] = resolve_verbose(given.get("VERBOSE"))
+    values.update(changes)
+    return Options(**values)
 
 
-def run(args):
+def run(args) -> int:
+    """Validates the options (before TensorFlow loads: a bad flag, or --INPUT row, costs
+    no start-up time) and runs the pipeline."""
     from power_bert.options import validate
-    options = options_from_args(args)
-    # before TensorFlow loads: a bad flag (or --INPUT row) costs no start-up time
-    checked, task, _ = validate(options)
+    valid = validate(options_from_args(args))
     texts = None
-    if checked.input_path is not None:
+    if valid.options.input_path is not None:
         from power_bert.rawtext import read_texts
-        texts = read_texts(checked.input_path, checked.input_format, task.text_b is not None)
+        texts = read_texts(valid.options.input_path, valid.options.input_format,
+                           valid.task.text_b is not None)
     from power_bert.pipeline import run as run_pipeline
-    run_pipeline(options, texts=texts)
+    run_pipeline(valid, texts=texts)
+    return 0

@@ -1,0 +1,95 @@
+"""The one flag style of every ``power-bert`` subcommand: upper-case flags of the
+original release, and these shared argparse types and actions.
+
+  positive_int / nonnegative_int   counts (``--RUNS 5``)
+  comma_list(kind)                 ``--LAMBDAS 5e-4,1e-3`` (checked further by the command)
+  add_switch                       ``--XLA true|false`` (also yes/no, on/off, 1/0)
+  add_deprecated                   an old spelling of a flag, accepted with one
+                                   ``deprecated: ...`` line on standard error
+
+A switch's value is kept as given and read by ``options.parse_switch`` where the
+command checks its options, so an unknown value is refused with the same message
+whichever command gets it.
+"""
+import argparse
+import sys
+from typing import List, Sequence
+
+SWITCH_METAVAR = "true|false"
+
+
+def _integer(text: str, low: int) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError("must be an integer >= %d, got %r" % (low, text))
+    if value < low:
+        raise argparse.ArgumentTypeError("must be an integer >= %d, got %d" % (low, value))
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    return _integer(text, 1)
+
+
+def nonnegative_int(text: str) -> int:
+    """An argparse type: an integer >= 0."""
+    return _integer(text, 0)
+
+
+def comma_list(text: str) -> List[str]:
+    """An argparse type: comma-separated items, stripped (empty items kept, so the
+    command's check names them)."""
+    return [item.strip() for item in str(text).split(",")]
+
+
+def deprecation(message: str):
+    """Prints the one-line deprecation note of an old spelling."""
+    print("deprecated: %s" % message, file=sys.stderr)
+
+
+class _Switch(argparse.Action):
+    """``--FLAG true|false``; the flag alone still means true, with a deprecation note."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values is None:
+            deprecation("%s alone; write %s true" % (option_string, self.option_strings[0]))
+            values = "true"
+        setattr(namespace, self.dest, values)
+
+
+def add_switch(parser, flag: str, help: str, default=None):
+    """Adds a ``true|false`` switch (its value is read by ``options.parse_switch``)."""
+    parser.add_argument(flag, dest=flag[2:], nargs="?", action=_Switch, default=default,
+                        metavar=SWITCH_METAVAR, help=help)
+
+
+class _Deprecated(argparse.Action):
+    """An old spelling: stores into the new flag's destination, with a note."""
+
+    def __init__(self, option_strings, dest, new: str, **kwargs):
+        self.new = new
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        deprecation("%s is now %s" % (option_string, self.new))
+        setattr(namespace, self.dest, values)
+
+
+def add_deprecated(parser, old: str, new: str, **kwargs):
+    """Accepts ``old`` as a spelling of the flag ``new`` (added with the same ``kwargs``:
+    type, choices), hidden from --help."""
+    parser.add_argument(old, dest=new[2:], action=_Deprecated, new=new,
+                        help=argparse.SUPPRESS, **kwargs)
+
+
+def add_flags(parser, table: Sequence):
+    """Adds (flag, argparse keyword arguments) rows to ``parser``; each flag's value is
+    found under its name without the dashes."""
+    for flag, kwargs in table:
+        parser.add_argument(flag, dest=flag[2:], **kwargs)
+
+
+__all__ = ["positive_int", "nonnegative_int", "comma_list", "add_switch", "add_deprecated",
+           "add_flags", "deprecation", "SWITCH_METAVAR"]
