@@ -538,11 +538,6 @@ def _not_a_conversion(folder: str) -> Optional[str]:
     return entries_besides(folder, OUTPUT_FILES)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m power_bert.convert``: the same as ``power-bert convert``."""
+if __name__ == "__main__":  # (the same as ``power-bert convert``)
     from power_bert.cli import run_command
-    return run_command("convert", argv, prog="python -m power_bert.convert")
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command("convert", prog="python -m power_bert.convert"))

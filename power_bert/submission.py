@@ -260,16 +260,11 @@ def missing_submission_names(files: Dict[str, str]) -> List[str]:
     return [name for name in GLUE_SUBMISSION_NAMES if name + ".tsv" not in files]
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m power_bert.submission``: the same as ``power-bert submit``."""
-    from power_bert.cli import run_command
-    return run_command("submit", argv, prog="python -m power_bert.submission")
-
-
 __all__ = ["HEADER", "SubmissionError", "submission_path", "format_predictions",
            "write_glue_predictions", "write_predictions", "collect_submission_files",
-           "write_submission_zip", "missing_submission_names", "in_glue_order", "main"]
+           "write_submission_zip", "missing_submission_names", "in_glue_order"]
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # (the same as ``power-bert submit``)
+    from power_bert.cli import run_command
+    sys.exit(run_command("submit", prog="python -m power_bert.submission"))

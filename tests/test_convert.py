@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from power_bert import convert
+from power_bert import cli, convert
 from power_bert.convert import ConversionError, convert_hf_to_google
 from power_bert.config import BertConfig
 from power_bert.google_ckpt import read_checkpoint, variable_table
@@ -372,10 +372,10 @@ def test_output_dir_is_checked_before_anything_is_read(tmp_path):
 
 def test_cli(tmp_path, capsys):
     hf_dir = make_hf_dir(tmp_path / "hf")
-    assert convert.main(["--HF_DIR", hf_dir, "--OUTPUT_DIR", str(tmp_path / "out")]) == 0
+    assert cli.main(["convert", "--HF_DIR", hf_dir, "--OUTPUT_DIR", str(tmp_path / "out")]) == 0
     assert "tensors written" in capsys.readouterr().out
-    assert convert.main(["--HF_DIR", str(tmp_path / "absent"),
-                         "--OUTPUT_DIR", str(tmp_path / "out2")]) == 2
+    assert cli.main(["convert", "--HF_DIR", str(tmp_path / "absent"),
+                     "--OUTPUT_DIR", str(tmp_path / "out2")]) == 2
     assert "absent is not a folder" in capsys.readouterr().err
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run([sys.executable, "-m", "power_bert.convert", "--HF_DIR", hf_dir,
