@@ -17,12 +17,11 @@ TRAIN = ("train", "main")
 TRAINED = ("eval", "predict", "main")
 INFERENCE = ("eval", "predict")
 # power-bert ablation: re-training from a fine-tuned model at a given retention
-# configuration takes these flags (as main.py defines them)
+# configuration takes these training flags (as train defines them), and its own rows
 ABLATION = ("--TASK", "--DATA_DIR", "--VOCAB_PATH", "--OUTPUT_DIR", "--EPOCH", "--BATCH_SIZE",
-            "--EVAL_BATCH_SIZE", "--LR_BERT", "--CASED", "--RETENTION_CONFIG",
-            "--DYNAMIC_PADDING", "--XLA", "--MIXED_PRECISION", "--SEED",
-            "--MAX_TRAIN_EXAMPLES", "--MAX_EVAL_EXAMPLES", "--FINETUNED_CHECKPOINT",
-            "--VERBOSE")
+            "--EVAL_BATCH_SIZE", "--LR_BERT", "--CASED", "--DYNAMIC_PADDING", "--XLA",
+            "--MIXED_PRECISION", "--SEED", "--MAX_TRAIN_EXAMPLES", "--MAX_EVAL_EXAMPLES",
+            "--FINETUNED_CHECKPOINT", "--VERBOSE")
 # The Options field of each flag whose field is not its name in lower case.
 FIELDS = {"--EPOCH": "epochs", "--LAMBDA": "lam", "--INPUT": "input_path",
           "--OUTPUT": "output_path"}
@@ -32,13 +31,26 @@ ALIASES = {"--EPOCH": ("--EPOCHS",)}
 # (flag, argparse keyword arguments, commands that take it)
 FLAGS = (
     ("--TASK", dict(required=True, help="task name, one of: %s" % ", ".join(TASK_NAMES)), ALL),
+    ("--BERT_CONFIG_PATH", dict(help="bert_config.json of the pre-trained BERT"), ("train",)),
+    ("--BERT_CONFIG_PATH", dict(help="bert_config.json of a fine-tuned Google checkpoint "
+                                     "(--MODEL_FORMAT CKPT; a model trained here records "
+                                     "its own)"), INFERENCE),
     ("--BERT_CONFIG_PATH", dict(help="bert_config.json of the pre-trained BERT (with "
-                                     "--MODEL_FORMAT CKPT: of the fine-tuned checkpoint)"), ALL),
+                                     "--MODEL_FORMAT CKPT: of the fine-tuned checkpoint)"),
+     ("main",)),
+    ("--CHECKPOINT_PATH", dict(help="the pre-trained Google checkpoint (bert_model.ckpt)"),
+     ("train",)),
+    ("--CHECKPOINT_PATH", dict(help="a model trained here (e.g. OUTPUT_DIR/retrain.hdf5) or "
+                                    "a fine-tuned Google checkpoint"), INFERENCE),
     ("--CHECKPOINT_PATH", dict(help="training: the pre-trained Google checkpoint "
                                     "(bert_model.ckpt); eval/predict: a model trained here "
                                     "(e.g. OUTPUT_DIR/retrain.hdf5) or a fine-tuned Google "
-                                    "checkpoint"), ALL),
-    ("--VOCAB_PATH", dict(help="vocab.txt of the BERT checkpoint"), ALL),
+                                    "checkpoint"), ("main",)),
+    ("--VOCAB_PATH", dict(help="vocab.txt of the BERT checkpoint"), ("train",)),
+    ("--VOCAB_PATH", dict(help="vocab.txt (default: the one the model's checkpoint records; "
+                               "required with a Google checkpoint)"), INFERENCE),
+    ("--VOCAB_PATH", dict(help="vocab.txt of the BERT checkpoint (eval/predict: default the "
+                               "one the model's checkpoint records)"), ("main",)),
     ("--DATA_DIR", dict(help="the task's GLUE folder: train/dev/test .tsv files of the "
                              "GLUE download, or the nyu-mll/glue parquet download (its root "
                              "or the task's config folder)"), ALL),
@@ -63,7 +75,11 @@ FLAGS = (
     ("--EPOCH", dict(type=int, default=DEFAULTS["epochs"],
                      help="epochs of each training stage (default %(default)s)"), TRAIN),
     ("--BATCH_SIZE", dict(type=int, help="training batch size (default: the task's "
-                                         "reference value, else 32)"), TRAIN),
+                                         "reference value, else 32)"), ("train",)),
+    ("--BATCH_SIZE", dict(type=int, help="training batch size (default: the task's "
+                                         "reference value, else 32); with --EVAL_ONLY or "
+                                         "--PREDICT_ONLY the inference batch size"),
+     ("main",)),
     ("--BATCH_SIZE", dict(type=int, help="inference batch size (default: the task's "
                                          "reference value, else 32)"), INFERENCE),
     ("--EVAL_BATCH_SIZE", dict(type=int, help="batch size of the dev/test inference "
@@ -84,6 +100,9 @@ FLAGS = (
     ("--RETENTION_CONFIG", dict(help="comma-separated word vectors kept per encoder, e.g. "
                                      "64,48,32,16; overrides the one saved with the model"),
      TRAINED),
+    ("--RETENTION_CONFIG", dict(help="comma-separated word vectors kept per encoder, e.g. "
+                                     "64,48,32,16: the configuration of every re-training"),
+     ("ablation",)),
     ("--MODEL_FORMAT", dict(choices=["HDF5", "CKPT", "hdf5", "ckpt"],
                             help="HDF5: a model saved by this project; CKPT: a Google TF "
                                  "checkpoint with a classifier head (default: detected)"),
@@ -163,10 +182,10 @@ FLAGS = (
 
 def _takes(command: str, flag: str, commands, exclude) -> bool:
     """Whether ``command`` takes this row of ``FLAGS``: the sweep takes the training
-    flags (less ``exclude``), the ablation the ``ABLATION`` flags as main.py defines them
-    (one variant each)."""
+    flags (less ``exclude``), the ablation its own rows and the ``ABLATION`` flags as
+    training defines them."""
     if command == "ablation":
-        return flag in ABLATION and "main" in commands
+        return "ablation" in commands or (flag in ABLATION and "train" in commands)
     if command == "sweep":
         command = "train"
     return command in commands and flag not in exclude
