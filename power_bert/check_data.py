@@ -1,18 +1,6 @@
 """What ``power-bert check-data`` (``commands/check_data.py``, and ``data_parser.py``)
-shows of a GLUE folder: one line per fact of a split that the pipeline will read.
-
-    power-bert check-data --TASK cola --DATA_DIR ../shared/glue/CoLA \
-        [--VOCAB_PATH uncased_L-12_H-768_A-12/vocab.txt] [--CASED] [--MAX_SEQ_LEN 64]
-
-DATA_DIR may hold either GLUE layout: the GLUE download script's TSV files, or the
-Hugging Face ``nyu-mll/glue`` parquet files (the dataset's root or the task's config
-folder). The report starts with the layout that was detected (a folder with neither, or
-both, is one ``error:`` line saying what was looked for). For each split of the task it
-prints the file, the row count, the rows skipped for a wrong column count (with line
-numbers), the label distribution (or the score range) and, with a vocabulary, word-piece
-length statistics and how many examples are truncated at the maximum sequence length.
-The exit status is 0 when every split reads cleanly, 2 otherwise (one ``error:`` line
-after the report).
+shows of a split of a GLUE folder, one line each: its labels (or scores), its word-piece
+lengths and the rows skipped for a wrong column count.
 """
 import collections
 

@@ -51,9 +51,14 @@ def resolve_verbose(verbose: Optional[int], stream=None) -> int:
     return 1 if isatty is not None and isatty() else 2
 
 
+# The flag of each ``Options`` field whose flag is not its name in upper case.
+OTHER_FLAGS = {"lam": "--LAMBDA", "epochs": "--EPOCH", "input_path": "--INPUT",
+               "output_path": "--OUTPUT"}
+
+
 def flag_of(field: str) -> str:
     """The command-line flag of an ``Options`` field (``lam`` -> ``--LAMBDA``)."""
-    return {"lam": "--LAMBDA", "epochs": "--EPOCH"}.get(field, "--" + field.upper())
+    return OTHER_FLAGS.get(field, "--" + field.upper())
 
 
 # The paper's ranges (a warning outside them).

@@ -131,3 +131,9 @@ def test_run_sh_generates_the_demo_through_the_command_line():
     script = (ROOT / "run.sh").read_text()
     assert '-m power_bert.cli demo --OUTPUT_DIR "$OUTPUT_DIR/demo"' in script
     assert "power_bert.synthetic" not in script
+
+
+def test_every_run_flag_is_one_options_field():
+    from power_bert.commands.run_options import FLAGS, field_of
+    fields = {f.name for f in dataclasses.fields(Options)}
+    assert {flag for flag, _, _ in FLAGS if field_of(flag) not in fields} == set()

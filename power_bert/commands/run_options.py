@@ -6,7 +6,7 @@ flags' defaults), then ``options.validate`` and ``pipeline.run``."""
 import dataclasses
 
 from power_bert.commands.flags import add_switch
-from power_bert.options import INFERENCE_DYNAMIC_PADDING, Options
+from power_bert.options import INFERENCE_DYNAMIC_PADDING, OTHER_FLAGS, Options
 from power_bert.tasks import TASK_NAMES
 
 # Each default is the field's default in ``options.Options``.
@@ -23,8 +23,7 @@ ABLATION = ("--TASK", "--DATA_DIR", "--VOCAB_PATH", "--OUTPUT_DIR", "--EPOCH", "
             "--MIXED_PRECISION", "--SEED", "--MAX_TRAIN_EXAMPLES", "--MAX_EVAL_EXAMPLES",
             "--FINETUNED_CHECKPOINT", "--VERBOSE")
 # The Options field of each flag whose field is not its name in lower case.
-FIELDS = {"--EPOCH": "epochs", "--LAMBDA": "lam", "--INPUT": "input_path",
-          "--OUTPUT": "output_path"}
+FIELDS = {flag: field for field, flag in OTHER_FLAGS.items()}
 SWITCHES = ("--DYNAMIC_PADDING", "--XLA")
 ALIASES = {"--EPOCH": ("--EPOCHS",)}
 
