@@ -65,24 +65,38 @@ class Ablation:
         return {"options": options, "finetuned_sha256": finetuned.weights_sha256,
                 "retention_configuration": list(self.retention)}
 
-    def run(self):
-        from power_bert.backend import keras
-        from power_bert.checkpoint import StageCheckpoint
-        from power_bert.outputs import OutputLock, RunRecord, read_json, write_json_atomically
+    def _checked_retention(self, finetuned) -> List[int]:
+        """The given retention configuration, checked against the fine-tuned model."""
         from power_bert.retention import validate_retention_configuration
-        from power_bert.stages import ResumeState, prepare, retrain_from_finetuned, run_stage
-        start = self.pipeline.start()
-        template, finetuned = start.template, start.given["finetune"]
         try:
-            self.retention = list(validate_retention_configuration(
+            return list(validate_retention_configuration(
                 self.retention_given, finetuned.seq_len, finetuned.config.num_hidden_layers))
         except ValueError as e:
             raise UsageError("--RETENTION_CONFIG: %s" % e) from None
-        fingerprint = self._fingerprint(finetuned)
+
+    def _earlier_state(self, fingerprint: Dict) -> Dict:
+        """ablation.json of an earlier run of these settings ({} if none).
+
+        Raises:
+          UsageError: OUTPUT_DIR holds an ablation with other settings.
+        """
+        from power_bert.outputs import read_json
         state = read_json(self.state_path) or {}
         if state and state.get("fingerprint") != fingerprint:
             raise UsageError("--OUTPUT_DIR %s holds an ablation with other settings (%s); "
                              "give another OUTPUT_DIR" % (self.o.output_dir, self.state_path))
+        return state
+
+    def run(self) -> Dict:
+        """Re-trains with each word selection (those finished earlier are kept), times
+        them together and writes the tables; returns the summary."""
+        from power_bert.backend import keras
+        from power_bert.outputs import OutputLock, RunRecord, write_json_atomically
+        start = self.pipeline.start()
+        template, finetuned = start.template, start.given["finetune"]
+        self.retention = self._checked_retention(finetuned)
+        fingerprint = self._fingerprint(finetuned)
+        state = self._earlier_state(fingerprint)
         if state.get("summary") and len(state.get("finished", {})) == len(WORD_SELECTIONS):
             print(markdown(state["summary"]), end="")
             print("this ablation finished earlier: %s" % self.state_path)
@@ -98,41 +112,53 @@ class Ablation:
                        % (",".join(map(str, self.retention)), finetuned.weights_path))
             state = {"fingerprint": fingerprint, "finished": state.get("finished", {})}
             write_json_atomically(self.state_path, state)
-            kept: Dict[str, object] = {}
-            for selection in WORD_SELECTIONS:
-                folder = os.path.join(self.o.output_dir, selection)
-                done = state["finished"].get(selection)
-                if done:
-                    kept[selection] = StageCheckpoint.load(os.path.join(folder,
-                                                                        "retrain.hdf5"))
-                    record.log("%s: re-trained earlier (epoch %d), skipped"
-                               % (selection, kept[selection].epoch))
-                    continue
-                keras.backend.clear_session()
-                keras.utils.set_random_seed(self.o.seed)
-                selection_ctx = dataclasses.replace(
-                    ctx, run_dir=folder, log=record.log, template=dataclasses.replace(
-                        template, retention=tuple(self.retention), word_selection=selection,
-                        selection_seed=self.o.seed))
-                stage = retrain_from_finetuned()
-                spec, model = prepare(selection_ctx, stage, {"finetune": finetuned})
-                record.log("re-training with word selection %s (%s)" % (selection, folder))
-                kept[selection] = run_stage(selection_ctx, stage, spec, model)
-                state["finished"][selection] = kept[selection].weights_sha256
-                write_json_atomically(self.state_path, state)
-                ResumeState(folder, "retrain").clear()
+            kept = {selection: self._retrain(selection, ctx, finetuned, state, record.log)
+                    for selection in WORD_SELECTIONS}
             keras.backend.clear_session()
-            bench = self._benchmark(finetuned, kept, record.log)
-            summary = summarise(bench, finetuned, kept, self.retention)
-            state["summary"] = summary
-            write_json_atomically(self.state_path, state)
-            path = os.path.join(self.o.output_dir, "ablation.md")
-            with open(path, "w", encoding="utf-8") as writer:
-                writer.write(markdown(summary))
-            for line in markdown(summary).splitlines():
-                record.log(line)
-            record.log("ablation written to %s and %s" % (self.state_path, path))
+            summary = summarise(self._benchmark(finetuned, kept, record.log), finetuned, kept,
+                                self.retention)
+            self._write(summary, state, record.log)
         return summary
+
+    def _retrain(self, selection: str, ctx, finetuned, state: Dict, log):
+        """The re-training with one word selection (its checkpoint kept from an earlier
+        run when it finished there); records it in ablation.json."""
+        from power_bert.backend import keras
+        from power_bert.checkpoint import StageCheckpoint
+        from power_bert.outputs import write_json_atomically
+        from power_bert.stages import ResumeState, prepare, retrain_from_finetuned, run_stage
+        folder = os.path.join(self.o.output_dir, selection)
+        if state["finished"].get(selection):
+            kept = StageCheckpoint.load(os.path.join(folder, "retrain.hdf5"))
+            log("%s: re-trained earlier (epoch %d), skipped" % (selection, kept.epoch))
+            return kept
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(self.o.seed)
+        selection_ctx = dataclasses.replace(
+            ctx, run_dir=folder, log=log, template=dataclasses.replace(
+                ctx.template, retention=tuple(self.retention), word_selection=selection,
+                selection_seed=self.o.seed))
+        stage = retrain_from_finetuned()
+        spec, model = prepare(selection_ctx, stage, {"finetune": finetuned})
+        log("re-training with word selection %s (%s)" % (selection, folder))
+        kept = run_stage(selection_ctx, stage, spec, model)
+        state["finished"][selection] = kept.weights_sha256
+        write_json_atomically(self.state_path, state)
+        ResumeState(folder, "retrain").clear()
+        return kept
+
+    def _write(self, summary: Dict, state: Dict, log):
+        """ablation.json (with the summary) and ablation.md; the table into the log."""
+        from power_bert.outputs import write_json_atomically
+        state["summary"] = summary
+        write_json_atomically(self.state_path, state)
+        path = os.path.join(self.o.output_dir, "ablation.md")
+        table = markdown(summary)
+        with open(path, "w", encoding="utf-8") as writer:
+            writer.write(table)
+        for line in table.splitlines():
+            log(line)
+        log("ablation written to %s and %s" % (self.state_path, path))
 
     def _benchmark(self, finetuned, kept, say) -> Dict:
         from power_bert.benchmark.cli import BenchmarkOptions, benchmark

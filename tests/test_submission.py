@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from power_bert.submission import (format_predictions, main, submission_path,
+from power_bert import cli
+from power_bert.submission import (format_predictions, submission_path,
                                    write_glue_predictions, write_predictions)
 from power_bert.tasks import get_task
 
@@ -19,6 +20,11 @@ FILE_NAMES = {
     "qqp": "QQP.tsv", "mnli-m": "MNLI-m.tsv", "mnli-mm": "MNLI-mm.tsv", "qnli": "QNLI.tsv",
     "rte": "RTE.tsv", "wnli": "WNLI.tsv", "ax": "AX.tsv",
 }
+
+
+def submit(argv):
+    """``power-bert submit`` with these flags; returns the exit status."""
+    return cli.run_command("submit", argv)
 
 
 def _read_lines(path):
@@ -130,7 +136,7 @@ def test_zip_gathers_files_at_its_root_and_lists_missing(tmp_path, capsys):
     first = _run_with(tmp_path, "run_a", ["cola", "sts-b"])
     second = _run_with(tmp_path, "run_b", ["mnli-m", "mnli-mm", "ax"])
     zip_path = tmp_path / "submission.zip"
-    assert main(["--OUTPUT_DIR", first, second, "--ZIP", str(zip_path)]) == 0
+    assert submit(["--OUTPUT_DIR", first, second, "--ZIP", str(zip_path)]) == 0
     out = capsys.readouterr().out
     assert "missing (6): SST-2, MRPC, QQP, QNLI, RTE, WNLI" in out
     with zipfile.ZipFile(zip_path) as archive:
@@ -141,7 +147,7 @@ def test_zip_gathers_files_at_its_root_and_lists_missing(tmp_path, capsys):
 
 def test_zip_complete_submission(tmp_path, capsys):
     run = _run_with(tmp_path, "all", list(FILE_NAMES))
-    assert main(["--OUTPUT_DIR", run, "--ZIP", str(tmp_path / "s.zip")]) == 0
+    assert submit(["--OUTPUT_DIR", run, "--ZIP", str(tmp_path / "s.zip")]) == 0
     assert "missing: none" in capsys.readouterr().out
     with zipfile.ZipFile(tmp_path / "s.zip") as archive:
         assert sorted(archive.namelist()) == sorted(FILE_NAMES.values())
@@ -152,7 +158,7 @@ def test_zip_refuses_two_different_files_with_the_same_name(tmp_path, capsys):
     second = tmp_path / "run_b"
     write_glue_predictions("rte", ["0", "1"], np.eye(2)[::-1], second)
     zip_path = tmp_path / "submission.zip"
-    assert main(["--OUTPUT_DIR", first, str(second), "--ZIP", str(zip_path)]) == 2
+    assert submit(["--OUTPUT_DIR", first, str(second), "--ZIP", str(zip_path)]) == 2
     err = capsys.readouterr().err
     assert "two different RTE.tsv" in err
     assert not zip_path.exists()
@@ -161,13 +167,13 @@ def test_zip_refuses_two_different_files_with_the_same_name(tmp_path, capsys):
 def test_zip_accepts_identical_duplicates(tmp_path, capsys):
     first = _run_with(tmp_path, "run_a", ["wnli"])
     second = _run_with(tmp_path, "run_b", ["wnli"])
-    assert main(["--OUTPUT_DIR", first, second, "--ZIP", str(tmp_path / "s.zip")]) == 0
+    assert submit(["--OUTPUT_DIR", first, second, "--ZIP", str(tmp_path / "s.zip")]) == 0
     assert "identical" in capsys.readouterr().out
 
 
 def test_zip_with_nothing_found_fails(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    assert main(["--OUTPUT_DIR", str(tmp_path / "empty"), "--ZIP", str(tmp_path / "s.zip")]) == 2
+    assert submit(["--OUTPUT_DIR", str(tmp_path / "empty"), "--ZIP", str(tmp_path / "s.zip")]) == 2
     assert "no GLUE prediction file" in capsys.readouterr().err
     assert not (tmp_path / "s.zip").exists()
 
@@ -176,7 +182,7 @@ def test_zip_refuses_a_file_without_the_header(tmp_path, capsys):
     folder = tmp_path / "run" / "glue"
     folder.mkdir(parents=True)
     (folder / "CoLA.tsv").write_text("id\tlabel\n0\t1\n", encoding="utf-8")
-    assert main(["--OUTPUT_DIR", str(tmp_path / "run"), "--ZIP", str(tmp_path / "s.zip")]) == 2
+    assert submit(["--OUTPUT_DIR", str(tmp_path / "run"), "--ZIP", str(tmp_path / "s.zip")]) == 2
     assert "index\\tprediction" in capsys.readouterr().err
 
 
@@ -200,6 +206,6 @@ def test_files_of_the_latest_training_run_are_found(tmp_path, capsys):
     os.symlink(os.path.join("runs", "20260101-000000-abc"), out / "latest")
     _run_with(tmp_path, "mrpc", ["cola"])
     zip_path = tmp_path / "s.zip"
-    assert main(["--OUTPUT_DIR", str(out), "--ZIP", str(zip_path)]) == 0
+    assert submit(["--OUTPUT_DIR", str(out), "--ZIP", str(zip_path)]) == 0
     with zipfile.ZipFile(zip_path) as archive:
         assert archive.namelist() == ["CoLA.tsv", "MRPC.tsv"]
