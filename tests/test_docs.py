@@ -249,3 +249,26 @@ def test_package_map_lists_every_module():
     listed = {m for m in listed if not m.endswith("/__init__.py")}
     assert not modules - listed, "modules missing from the package map"
     assert not listed - modules, "the package map lists modules that do not exist"
+
+
+def test_results_tables_are_the_committed_sweeps(capsys):
+    """docs/results.md's GLUE table is what benchmarks/results_table.py prints from the
+    committed sweep.json files (metric names aside, which the page capitalises), and the
+    README's results at a glance repeat those rows' numbers."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "results_table", ROOT / "benchmarks" / "results_table.py")
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    sweeps = [str(ROOT / "benchmarks" / "results" / ("%s-sweep" % t) / "sweep.json")
+              for t in ("cola", "sst-2", "mrpc", "sts-b")]
+    assert table.main(sweeps) == 0
+    rows = capsys.readouterr().out.lower().splitlines()
+    page = (ROOT / "docs" / "results.md").read_text(encoding="utf-8").lower().splitlines()
+    assert len(rows) == 6 and all(row in page for row in rows)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    glance = [line for line in readme if line.startswith("| ") and "selected and" in line]
+    assert len(glance) == 4
+    for line, row in zip(glance, rows[2:]):
+        numbers = re.findall(r"[-+]?\d[\d.,]*x?", line.split("|", 3)[3])
+        assert numbers and all(n in row for n in numbers), (line, row)
