@@ -56,7 +56,7 @@ def table_rows(lines: List[str]) -> List[Tuple[Set[str], str]]:
 
 def read_commands_md():
     """The pipeline table's rows, and per command its own rows and the pipeline flags it
-    names (the ``Pipeline flags:`` line of its section)."""
+    names (the ``Pipeline flags:`` paragraph of its section)."""
     sections: Dict[str, List[str]] = {}
     current = "intro"
     for line in COMMANDS_MD.read_text(encoding="utf-8").splitlines():
@@ -74,9 +74,10 @@ def read_commands_md():
     pipeline = table_rows(sections.pop("Pipeline flags"))
     commands = {}
     for name, lines in sections.items():
-        named = set()
-        for line in lines:
-            if line.startswith("Pipeline flags:"):
+        named, in_list = set(), False
+        for line in lines:  # the paragraph that starts with "Pipeline flags:"
+            in_list = line.startswith("Pipeline flags:") or (in_list and line.strip() != "")
+            if in_list:
                 named |= set(FLAG.findall(line))
         commands[name] = (table_rows(lines), named)
     return pipeline, commands
