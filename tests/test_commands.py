@@ -137,3 +137,14 @@ def test_every_run_flag_is_one_options_field():
     from power_bert.commands.run_options import FLAGS, field_of
     fields = {f.name for f in dataclasses.fields(Options)}
     assert {flag for flag, _, _ in FLAGS if field_of(flag) not in fields} == set()
+
+
+def test_no_module_drives_the_pipeline_through_its_private_methods():
+    """The sweep and the ablation use the public training-run API (``Pipeline.start``,
+    ``stage_context``, ``completed_run``, ``train``)."""
+    import re
+    private = re.compile(r"pipeline\w*\._\w+|Pipeline\._\w+")
+    offenders = [path.relative_to(PACKAGE).as_posix()
+                 for path in sorted(PACKAGE.rglob("*.py")) if path.name != "pipeline.py"
+                 and private.search(path.read_text(encoding="utf-8"))]
+    assert offenders == []
