@@ -73,7 +73,6 @@ __all__ = [
     "map_hf_tensors",
     "load_hf_tensors",
     "convert_hf_to_google",
-    "main",
 ]
 
 #: Keys written to ``bert_config.json`` (Google's ``BertConfig`` fields).

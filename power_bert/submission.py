@@ -15,7 +15,7 @@ zip with the files at its root:
 import os
 import sys
 import zipfile
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 from numpy.typing import ArrayLike

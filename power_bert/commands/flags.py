@@ -1,8 +1,8 @@
 """The one flag style of every ``power-bert`` subcommand: upper-case flags of the
 original release, and these shared argparse types and actions.
 
-  positive_int / nonnegative_int   counts (``--RUNS 5``)
-  comma_list(kind)                 ``--LAMBDAS 5e-4,1e-3`` (checked further by the command)
+  nonnegative_int                  a count or seed checked by argparse (``--SEED 0``)
+  add_flags                        a command's own (flag, argparse keywords) table
   add_switch                       ``--XLA true|false`` (also yes/no, on/off, 1/0)
   add_deprecated                   an old spelling of a flag, accepted with one
                                    ``deprecated: ...`` line on standard error
@@ -13,35 +13,20 @@ whichever command gets it.
 """
 import argparse
 import sys
-from typing import List, Sequence
+from typing import Sequence
 
 SWITCH_METAVAR = "true|false"
 
 
-def _integer(text: str, low: int) -> int:
+def nonnegative_int(text: str) -> int:
+    """An argparse type: an integer >= 0."""
     try:
         value = int(text)
     except (TypeError, ValueError):
-        raise argparse.ArgumentTypeError("must be an integer >= %d, got %r" % (low, text))
-    if value < low:
-        raise argparse.ArgumentTypeError("must be an integer >= %d, got %d" % (low, value))
+        raise argparse.ArgumentTypeError("must be an integer >= 0, got %r" % text) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be an integer >= 0, got %d" % value)
     return value
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: an integer >= 1."""
-    return _integer(text, 1)
-
-
-def nonnegative_int(text: str) -> int:
-    """An argparse type: an integer >= 0."""
-    return _integer(text, 0)
-
-
-def comma_list(text: str) -> List[str]:
-    """An argparse type: comma-separated items, stripped (empty items kept, so the
-    command's check names them)."""
-    return [item.strip() for item in str(text).split(",")]
 
 
 def deprecation(message: str):
@@ -91,5 +76,5 @@ def add_flags(parser, table: Sequence):
         parser.add_argument(flag, dest=flag[2:], **kwargs)
 
 
-__all__ = ["positive_int", "nonnegative_int", "comma_list", "add_switch", "add_deprecated",
-           "add_flags", "deprecation", "SWITCH_METAVAR"]
+__all__ = ["nonnegative_int", "add_switch", "add_deprecated", "add_flags", "deprecation",
+           "SWITCH_METAVAR"]
