@@ -173,11 +173,10 @@ class Pipeline:
                              % (search_path, finetuned_path))
         return given
 
-    def stage_context(self, template: StageCheckpoint, run_dir: Optional[str] = None,
-                      log=None) -> Tuple[StageContext, List[str]]:
-        """Reads the data; returns the stages' shared context (writing to ``run_dir``,
-        logging through ``log``: the run record's by default) and the warnings met while
-        reading the data."""
+    def stage_context(self, template: StageCheckpoint) -> Tuple[StageContext, List[str]]:
+        """Reads the data; returns the stages' shared context (logging to the run record,
+        no run folder yet: a run sets its own with ``dataclasses.replace``) and the
+        warnings met while reading the data."""
         o = self.o
         parser = self._parser(template.seq_len, o.cased)
         tune = None
@@ -200,7 +199,7 @@ class Pipeline:
         ctx = StageContext(
             options=o, task=self.task, template=template, train=(train_x, train_y),
             dev=(dev_x, dev_y), evaluate=metrics_on(*(tune or (dev_x, dev_y))),
-            log=log or self.record.log, run_dir=run_dir,
+            log=self.record.log,
             steps=training.train_steps(len(train_y), o.batch_size, o.epochs),
             report=metrics_on(dev_x, dev_y) if tune else None,
             selection=selection_record(o.tune_fraction, o.tune_seed, held, len(train_y),
