@@ -23,9 +23,9 @@ from power_bert.data.records import (TSV, DataWarning, Example, PathLike, SplitD
 from power_bert.errors import DataError
 from power_bert.tasks import TaskSpec
 
-# The skipped-rows warning names the caller of ``read_split``: it is issued 4 frames
-# below it (``_report_skipped``, ``read_tsv_split``, ``reader.read_task_split``,
-# ``reader.read_split``).
+# The skipped-rows warning names the caller of ``read_split`` (or ``read_examples``; of a
+# ``DataParser.get_*_data``): it is issued 4 frames below it (``_report_skipped``,
+# ``read_tsv_split``, ``reader.read_task_split``, ``reader.read_split``).
 _WARNING_STACKLEVEL = 5
 
 
