@@ -63,6 +63,8 @@ class SplitStats:
     num_examples: int
     num_truncated: int
     max_length: int
+
+
 class DataParser:
     """Turns a task's GLUE files into BERT inputs.
 
