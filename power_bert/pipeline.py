@@ -181,7 +181,7 @@ class Pipeline:
         if not self.o.tune_fraction:
             return
         for stage, spec in given.items():
-            recorded = spec.extra.get("selection") or {}
+            recorded = spec.selection or {}
             if recorded.get("tune_indices_sha256") == ctx.selection["tune_indices_sha256"]:
                 continue
             what = "fine-tuned" if stage == "finetune" else "search-stage"
@@ -250,10 +250,9 @@ class Pipeline:
         if "finetune" in kept:  # the baseline's metrics, measured as the stages measure
             spec = kept["finetune"]
             model = spec.load_model(self.o.dynamic_padding)
-            extra = dict(spec.extra, tune_metrics=ctx.evaluate(model)) if ctx.report else (
-                spec.extra)
-            kept["finetune"] = dataclasses.replace(spec, dev_metrics=ctx.dev_metrics(model),
-                                                   extra=extra)
+            kept["finetune"] = dataclasses.replace(
+                spec, dev_metrics=ctx.dev_metrics(model),
+                tune_metrics=ctx.evaluate(model) if ctx.report else spec.tune_metrics)
             del model
         # The first stage's model is built and loaded before anything is written, so a
         # checkpoint that does not fit leaves OUTPUT_DIR as it was.

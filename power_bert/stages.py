@@ -174,7 +174,8 @@ def stage_template(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpo
     selection = ctx.template.word_selection if stage.name == "retrain" else "attention"
     return dataclasses.replace(ctx.template, mode=stage.name, retention=retention,
                                word_selection=selection, epoch=None, dev_metrics=None,
-                               extra={}, weights_path=None)
+                               history=None, selection=None, tune_metrics=None, masses=None,
+                               lam=None, weights_path=None)
 
 
 def prepare(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint],
@@ -316,21 +317,20 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
         metrics = dict(zip(metrics, distribute.from_chief(o.distribute,
                                                           list(metrics.values()))))
         history.append(metrics)
-        extra, described = {}, ""
+        searched, described = {}, ""
         if stage.trains_retention:
-            extra, described = _search_state(model, spec.seq_len, o.lam)
-        summaries.epoch(epoch, model, logs, metrics, extra.get("masses"),
-                        extra.get("retention_configuration"), split=ctx.selection_set)
+            searched, described = _search_state(model, spec.seq_len, o.lam)
+        summaries.epoch(epoch, model, logs, metrics, searched.get("masses"),
+                        searched.get("retention"), split=ctx.selection_set)
         keep = stage.keep == "last" or select_best(
             history, ctx.task.main_metric) == len(history) - 1
         if keep:
-            extra["history"] = list(history)  # selection metrics of every epoch so far
-            extra["selection"] = ctx.selection
-            if held_out:  # dev is measured once the stage has chosen its epoch
-                extra["tune_metrics"] = metrics
             checkpoint = dataclasses.replace(
-                spec, epoch=epoch, dev_metrics=None if held_out else metrics, extra=extra,
-                retention=extra.get("retention_configuration", spec.retention))
+                spec, epoch=epoch, dev_metrics=None if held_out else metrics,
+                history=list(history),  # selection metrics of every epoch so far
+                selection=ctx.selection,
+                # (dev is measured once the stage has chosen its epoch)
+                tune_metrics=metrics if held_out else None, **searched)
             kept["checkpoint"] = checkpoint.write_pending(model, ctx.run_dir, stage.name)
         resume.save(model, epoch, history, kept["checkpoint"])
         ctx.log("%s epoch %d/%d: train loss %.4f; %s %s%s%s"
@@ -359,17 +359,18 @@ def _report_dev(ctx: StageContext, stage: Stage, checkpoint: StageCheckpoint, mo
         load_stage_weights(model, checkpoint.weights_path)  # the kept epoch, not the last
     metrics = ctx.report(model)
     ctx.log("%s: epoch %d chosen on the held-out part (%s); dev %s"
-            % (stage.name, checkpoint.epoch, format_metrics(checkpoint.extra["tune_metrics"]),
+            % (stage.name, checkpoint.epoch, format_metrics(checkpoint.tune_metrics),
                format_metrics(metrics)))
     return checkpoint.save_metadata(dev_metrics=metrics)
 
 
 def _search_state(model, seq_len: int, lam: float) -> Tuple[Dict, str]:
-    """Masses of the Soft-Extract layers and the retention configuration they give."""
+    """Masses of the Soft-Extract layers and the retention configuration they give, as
+    StageCheckpoint fields, and their description for the log."""
     masses = [float(layer.mass().numpy()) for layer in soft_extract_layers(model)]
     retention = retention_configuration_from_masses(masses, seq_len)
-    extra = {"masses": masses, "lam": lam, "retention_configuration": retention}
-    return extra, "; masses %s; retention configuration %s" % (
+    searched = {"masses": masses, "lam": lam, "retention": tuple(retention)}
+    return searched, "; masses %s; retention configuration %s" % (
         ", ".join("%.2f" % m for m in masses), retention)
 
 
@@ -454,12 +455,12 @@ def record_entry(stage: Stage, checkpoint: StageCheckpoint, options) -> Dict:
     """The results.json entries of a finished stage."""
     entry = {"dev_metrics": checkpoint.dev_metrics, "epoch": checkpoint.epoch,
              "checkpoint": checkpoint.weights_path,
-             "history": checkpoint.extra.get("history")}
-    if "tune_metrics" in checkpoint.extra:  # chosen on the held-out part (--TUNE_FRACTION)
-        entry["tune_metrics"] = checkpoint.extra["tune_metrics"]
+             "history": checkpoint.history}
+    if checkpoint.tune_metrics is not None:  # chosen on the held-out part (--TUNE_FRACTION)
+        entry["tune_metrics"] = checkpoint.tune_metrics
     if stage.trains_retention:
         entry.update({"lambda": options.lam, "lr_soft_extract": options.lr_soft_extract,
-                      "masses": checkpoint.extra.get("masses")})
+                      "masses": checkpoint.masses})
         return {stage.record: entry, "retention_configuration": list(checkpoint.retention)}
     entry["word_vectors_per_example"] = word_vectors(checkpoint)
     return {stage.record: entry}

@@ -222,7 +222,7 @@ def write_finetuned(bert: Path, folder: Path, num_train: int) -> Path:
         num_labels=task.num_labels, seq_len=task.max_seq_len, mode="finetune",
         vocab_size=count_vocab(str(bert / "vocab.txt")),
         vocab_sha256=file_sha256(str(bert / "vocab.txt")), vocab_path=str(bert / "vocab.txt"),
-        epoch=1, extra={"selection": selection_record(0.25, 3, held, len(train))})
+        epoch=1, selection=selection_record(0.25, 3, held, len(train)))
     saved = spec.save(spec.build(), str(folder), "finetune")
     keras.backend.clear_session()
     return Path(saved.weights_path)

@@ -1,0 +1,73 @@
+"""The typed JSON documents (``power_bert.documents``): each round-trips, refuses a
+value of the wrong type naming the key, and reads a file of today's earlier format."""
+import json
+
+import pytest
+
+from power_bert.documents import (ExportMetadata, JsonFields, ONNX_FORMAT,
+                                  SAVED_MODEL_FORMAT, export_format)
+from power_bert.errors import ExportError
+from conftest import TINY_CONFIG
+
+# assets/power_bert.json as the release before typed documents exported an MRPC model
+# (format 1: the sequence length as "max_seq_len").
+EXPORT_FORMAT_1 = {
+    "format": "power-bert SavedModel", "format_version": 1, "power_bert_version": "1.0.0",
+    "task": "mrpc", "labels": ["0", "1"], "output": "probabilities", "pair": True,
+    "max_seq_len": 16, "cased": False, "mode": "retrain", "retention_configuration": [9, 4],
+    "bert_config": TINY_CONFIG, "xla": False, "source_checkpoint": "/runs/mrpc/retrain.hdf5",
+    "source_weights_sha256": "ab" * 32, "vocab_sha256": "cd" * 32, "epoch": 2,
+    "dev_metrics": {"accuracy": 0.75, "f1": 0.8},
+    "signatures": {"serving_default": ["sentence", "sentence2"],
+                   "token_ids": ["input_ids", "segment_ids"]}}
+
+
+def test_export_metadata_of_format_1_loads_and_is_written_as_format_2(tmp_path):
+    meta = ExportMetadata.from_json(EXPORT_FORMAT_1, "power_bert.json")
+    assert (meta.format, meta.task, meta.seq_len, meta.retention_configuration) == (
+        SAVED_MODEL_FORMAT, "mrpc", 16, [9, 4])
+    assert meta.labels == ["0", "1"] and meta.pair and meta.epoch == 2
+    assert meta.dev_metrics == {"accuracy": 0.75, "f1": 0.8} and meta.onnx_opset is None
+    meta.write(str(tmp_path))
+    written = json.loads((tmp_path / "power_bert.json").read_text())
+    assert written["format_version"] == 2 and written["seq_len"] == 16
+    assert "max_seq_len" not in written and "onnx_opset" not in written
+    assert ExportMetadata.read(str(tmp_path / "power_bert.json")) == meta
+    assert export_format(str(tmp_path / "power_bert.json")) == SAVED_MODEL_FORMAT
+
+
+def test_onnx_export_metadata_keeps_its_opset():
+    meta = ExportMetadata.from_json(dict(EXPORT_FORMAT_1, format=ONNX_FORMAT, onnx_opset=13),
+                                    "power_bert.json")
+    assert meta.to_json()["onnx_opset"] == 13
+    assert ExportMetadata.from_json(meta.to_json(), "power_bert.json") == meta
+
+
+@pytest.mark.parametrize("change, text", [
+    ({"max_seq_len": "16"}, "'max_seq_len' must be an integer, got '16'"),
+    ({"format_version": 2}, "'seq_len' must be an integer, got None"),
+    ({"pair": 1}, "'pair' must be true or false, got 1"),
+    ({"format_version": 9}, "has format_version 9; this release reads 1, 2"),
+])
+def test_bad_export_metadata_names_the_file_and_the_key(change, text):
+    with pytest.raises(ExportError, match="export metadata power_bert.json") as error:
+        ExportMetadata.from_json(dict(EXPORT_FORMAT_1, **change), "power_bert.json")
+    assert text in str(error.value)
+
+
+def test_unreadable_export_metadata_is_an_export_error(tmp_path):
+    path = tmp_path / "power_bert.json"
+    path.write_text("{not json")
+    with pytest.raises(ExportError, match="cannot read the export metadata"):
+        ExportMetadata.read(str(path))
+    assert export_format(str(path)) is None and export_format(str(tmp_path / "none")) is None
+
+
+def test_json_fields_accept_an_integer_as_a_number_but_not_a_boolean():
+    field = JsonFields({"a": 2, "b": True, "c": None}, "doc", ValueError)
+    assert field("a", float) == 2.0 and isinstance(field("a", float), float)
+    assert field("c", int) is None
+    with pytest.raises(ValueError, match="doc: 'b' must be a number, got True"):
+        field("b", float)
+    with pytest.raises(ValueError, match="doc: 'c' must be an integer, got None"):
+        field("c", int, optional=False)
