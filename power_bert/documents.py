@@ -17,7 +17,7 @@ import json
 import os
 from typing import ClassVar, Dict, List, Optional, Tuple
 
-from power_bert.errors import ExportError
+from power_bert.errors import ExportError, UsageError
 
 
 class JsonFields:
@@ -184,3 +184,149 @@ def export_format(path: str) -> Optional[str]:
     except (OSError, ValueError):
         return None
     return document.get("format") if isinstance(document, dict) else None
+
+
+# ----- results.json: a training run's results -------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class StageResult:
+    """A finished stage's entry of results.json ("baseline", "search", "power_bert").
+
+    Attributes:
+      dev_metrics: dev metrics of the kept epoch.
+      epoch: the kept epoch (1-based).
+      checkpoint: its weights file.
+      history: the selection metrics of every epoch up to the kept one.
+      tune_metrics: the kept epoch's metrics on the held-out part of the training set
+        (``--TUNE_FRACTION``; None: chosen on dev).
+      word_vectors_per_example: word vectors reaching the feed-forward networks per
+        example at full length (fine-tuning and re-training).
+      lam: LAMBDA (the search; JSON key "lambda").
+      lr_soft_extract: LR_SOFT_EXTRACT (the search).
+      masses: the mass of each Soft-Extract layer (the search).
+    """
+    dev_metrics: Optional[Dict[str, float]] = None
+    epoch: Optional[int] = None
+    checkpoint: Optional[str] = None
+    history: Optional[List[Dict[str, float]]] = None
+    tune_metrics: Optional[Dict[str, float]] = None
+    word_vectors_per_example: Optional[int] = None
+    lam: Optional[float] = None
+    lr_soft_extract: Optional[float] = None
+    masses: Optional[List[float]] = None
+
+    def to_json(self) -> Dict:
+        document = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value is not None or field.name == "history":  # (history: always written)
+                document["lambda" if field.name == "lam" else field.name] = value
+        return document
+
+    @classmethod
+    def from_json(cls, document, what: str) -> "StageResult":
+        document = _object(document, what, UsageError)
+        field = JsonFields(document, what, UsageError)
+        return cls(dev_metrics=field("dev_metrics", dict), epoch=field("epoch", int),
+                   checkpoint=field("checkpoint", str), history=field("history", list),
+                   tune_metrics=field("tune_metrics", dict),
+                   word_vectors_per_example=field("word_vectors_per_example", int),
+                   lam=field("lambda", float), lr_soft_extract=field("lr_soft_extract", float),
+                   masses=field("masses", list))
+
+    @property
+    def selection_metrics(self) -> Optional[Dict[str, float]]:
+        """The metrics that chose the epoch: held-out ones when there are, else dev."""
+        return self.tune_metrics or self.dev_metrics
+
+
+RESULTS_FILE = "results.json"  # OUTPUT_DIR's and each run folder's
+
+# The stage entries of RunResults, by field name (``stages.Stage.record``).
+STAGE_RESULTS = ("baseline", "search", "power_bert")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResults:
+    """results.json of a training run (``runs/<id>/results.json``, and OUTPUT_DIR's for
+    the latest complete run), filled in as the run goes (``outputs.RunRecord.update``);
+    an evaluation adds "evaluation" to OUTPUT_DIR's. Absent entries are None and are not
+    written.
+
+    Attributes:
+      task, main_metric: the task and the metric that chooses epochs.
+      seq_len: N, the maximum sequence length.
+      selection: how epochs were chosen (``stages.selection_record``).
+      search_reach: how far the search can move a retention parameter
+        (``stages.search_reach_report``).
+      baseline, search, power_bert: the stages' ``StageResult``s.
+      retention_configuration: l_1..l_L the search found.
+      word_vector_reduction: word vectors of the baseline / of PoWER-BERT.
+      evaluation: the last ``power-bert eval`` into this folder.
+      updated: when the file was last written.
+      run, run_dir: the run's id and folder (once complete).
+      skipped: set by a sweep on a cell it found finished (never written).
+    """
+    task: Optional[str] = None
+    main_metric: Optional[str] = None
+    seq_len: Optional[int] = None
+    selection: Optional[Dict] = None
+    search_reach: Optional[Dict] = None
+    baseline: Optional[StageResult] = None
+    search: Optional[StageResult] = None
+    retention_configuration: Optional[List[int]] = None
+    power_bert: Optional[StageResult] = None
+    word_vector_reduction: Optional[float] = None
+    evaluation: Optional[Dict] = None
+    updated: Optional[str] = None
+    run: Optional[str] = None
+    run_dir: Optional[str] = None
+    skipped: Optional[bool] = dataclasses.field(default=None, compare=False)
+
+    FORMAT_VERSION: ClassVar[int] = 2  # 1: the same keys, no format_version
+    READABLE_VERSIONS: ClassVar[Tuple[int, ...]] = (1, 2)
+
+    def to_json(self) -> Dict:
+        document = {"format_version": self.FORMAT_VERSION}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name != "skipped" and value is not None:
+                document[field.name] = value.to_json() if isinstance(
+                    value, StageResult) else value
+        return document
+
+    @classmethod
+    def from_json(cls, document, source: str) -> "RunResults":
+        """Reads results.json of this release or an earlier one.
+
+        Raises:
+          UsageError: not an object, another format version, or a value of the wrong
+            type, naming ``source`` and the key.
+        """
+        what = "results %s" % source
+        document = _object(document, what, UsageError)
+        _check_version(document, cls.READABLE_VERSIONS, what, UsageError)
+        field = JsonFields(document, what, UsageError)
+        stages = {name: None if document.get(name) is None else StageResult.from_json(
+            document[name], "%s: %r" % (what, name)) for name in STAGE_RESULTS}
+        return cls(task=field("task", str), main_metric=field("main_metric", str),
+                   seq_len=field("seq_len", int), selection=field("selection", dict),
+                   search_reach=field("search_reach", dict),
+                   retention_configuration=field("retention_configuration", list),
+                   word_vector_reduction=field("word_vector_reduction", float),
+                   evaluation=field("evaluation", dict), updated=field("updated", str),
+                   run=field("run", str), run_dir=field("run_dir", str), **stages)
+
+    @classmethod
+    def read(cls, path: str) -> "RunResults":
+        """Reads a results.json file; an absent or unreadable one reads as empty (a run
+        that has recorded nothing yet).
+
+        Raises:
+          UsageError: the file is JSON but not results of this or an earlier release.
+        """
+        try:
+            with open(path, encoding="utf-8") as reader:
+                document = json.load(reader)
+        except (OSError, ValueError):
+            return cls()
+        return cls.from_json(document, path)

@@ -29,6 +29,7 @@ from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint
 from power_bert.config import BertConfig
 from power_bert.data import DataError, DataParser, DataWarning, check_vocab, locate_split
+from power_bert.documents import RESULTS_FILE, RunResults
 from power_bert.errors import CheckpointError, Interrupted, TrainingDiverged, UsageError
 from power_bert.metrics import compute_metrics, format_metrics
 from power_bert.options import RESULT_OPTIONS, Options, flag_of, validate
@@ -232,7 +233,7 @@ class Pipeline:
         options, inputs = self._fingerprint(given, template)
         return RunFolder.find(self.o.output_dir, options, inputs, complete=True)
 
-    def train(self) -> dict:
+    def train(self) -> RunResults:
         """The three stages (those not given as checkpoints); under ``--DISTRIBUTE
         multiworker`` every worker trains, only the chief writes OUTPUT_DIR."""
         with distribute.output_dir(self.o.distribute, self.o.output_dir) as folder:
@@ -241,7 +242,7 @@ class Pipeline:
                 self.record = RunRecord(folder)
             return self._train()
 
-    def _train(self) -> dict:
+    def _train(self) -> RunResults:
         template, given = self._start()
         ctx, data_warnings = self._context(template)
         self._check_given_selection(ctx, given)
@@ -267,7 +268,7 @@ class Pipeline:
                 return self._publish(unpublished, lock)
             run, resumed, notes = RunFolder.open(self.o.output_dir, options, inputs,
                                                  self.o.fresh, flag_of)
-            self.record = RunRecord(self.o.output_dir, os.path.join(run.path, "results.json"))
+            self.record = RunRecord(self.o.output_dir, os.path.join(run.path, RESULTS_FILE))
             ctx.log, ctx.run_dir = self.record.log, run.path
             self._open()
             for line in ([lock.note] if lock.note else []) + notes + data_warnings:
@@ -292,10 +293,10 @@ class Pipeline:
                 raise
             return self._complete(run)
 
-    def _publish(self, run: RunFolder, lock: OutputLock) -> dict:
+    def _publish(self, run: RunFolder, lock: OutputLock) -> RunResults:
         """Publishes a complete run whose publication was interrupted (nothing is
         trained again)."""
-        self.record = RunRecord(self.o.output_dir, os.path.join(run.path, "results.json"))
+        self.record = RunRecord(self.o.output_dir, os.path.join(run.path, RESULTS_FILE))
         self._open()
         if lock.note:
             self.record.log(lock.note)
@@ -303,12 +304,12 @@ class Pipeline:
                         "it (nothing is trained again)" % run.id)
         return self._complete(run)
 
-    def _complete(self, run: RunFolder) -> dict:
+    def _complete(self, run: RunFolder) -> RunResults:
         """Marks the run complete, publishes it and returns its results."""
         for note in run.complete(self.record.results()):
             self.record.log(note)
         self.record.log("run %s complete: %s (OUTPUT_DIR/latest)" % (run.id, run.path))
-        return dict(self.record.results(), run=run.id, run_dir=run.path)
+        return dataclasses.replace(self.record.results(), run=run.id, run_dir=run.path)
 
     def _train_stages(self, ctx: StageContext, run: RunFolder, kept: Dict, todo: List,
                       first: Tuple):

@@ -27,6 +27,7 @@ from power_bert import distribute, training
 from power_bert.backend import tf
 from power_bert.checkpoint import (StageCheckpoint, commit_pending, load_stage_weights,
                                    stage_paths)
+from power_bert.documents import StageResult
 from power_bert.errors import CheckpointError
 from power_bert.flops import word_vectors_processed
 from power_bert.layers import SoftExtract, soft_extract_layers
@@ -452,16 +453,14 @@ def word_vectors(spec: StageCheckpoint) -> int:
 
 
 def record_entry(stage: Stage, checkpoint: StageCheckpoint, options) -> Dict:
-    """The results.json entries of a finished stage."""
-    entry = {"dev_metrics": checkpoint.dev_metrics, "epoch": checkpoint.epoch,
-             "checkpoint": checkpoint.weights_path,
-             "history": checkpoint.history}
-    if checkpoint.tune_metrics is not None:  # chosen on the held-out part (--TUNE_FRACTION)
-        entry["tune_metrics"] = checkpoint.tune_metrics
+    """The results.json entries (``RunResults`` fields) of a finished stage."""
+    entry = StageResult(dev_metrics=checkpoint.dev_metrics, epoch=checkpoint.epoch,
+                        checkpoint=checkpoint.weights_path, history=checkpoint.history,
+                        tune_metrics=checkpoint.tune_metrics)  # (held out: --TUNE_FRACTION)
     if stage.trains_retention:
-        entry.update({"lambda": options.lam, "lr_soft_extract": options.lr_soft_extract,
-                      "masses": checkpoint.masses})
+        entry = dataclasses.replace(entry, lam=options.lam,
+                                    lr_soft_extract=options.lr_soft_extract,
+                                    masses=checkpoint.masses)
         return {stage.record: entry, "retention_configuration": list(checkpoint.retention)}
-    entry["word_vectors_per_example"] = word_vectors(checkpoint)
-    return {stage.record: entry}
-
+    return {stage.record: dataclasses.replace(
+        entry, word_vectors_per_example=word_vectors(checkpoint))}

@@ -39,6 +39,7 @@ import math
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from power_bert.documents import RESULTS_FILE, RunResults
 from power_bert.errors import Interrupted, UsageError
 
 CELLS = "cells"
@@ -192,9 +193,9 @@ def options_from_args(args: argparse.Namespace) -> SweepOptions:
                         warmup=args.WARMUP, max_examples=args.BENCHMARK_MAX_EXAMPLES)
 
 
-def run_cells(sweep: SweepOptions, log) -> List[Dict]:
-    """Runs (or skips, when finished) every cell; returns each cell's results.json
-    content, with "run_dir" and "skipped" added.
+def run_cells(sweep: SweepOptions, log) -> List[RunResults]:
+    """Runs (or skips, when finished) every cell; returns each cell's results.json, with
+    its run, run_dir and whether it was skipped.
 
     Raises:
       Interrupted: Ctrl-C in a cell (its finished epochs are kept; run again to resume).
@@ -203,15 +204,15 @@ def run_cells(sweep: SweepOptions, log) -> List[Dict]:
 
     from power_bert import pipeline
     from power_bert.backend import keras
-    from power_bert.outputs import read_json
     results = []
     total = len(sweep.cells)
     for index, (cell, options) in enumerate(zip(sweep.cells, sweep.cell_options), start=1):
         head = "[cell %d/%d] %s" % (index, total, cell.folder_name)
         done = pipeline.Pipeline(options).completed_run()
         if done is not None:
-            result = dict(read_json(os.path.join(done.path, "results.json")) or {},
-                          run=done.id, run_dir=done.path, skipped=True)
+            result = dataclasses.replace(
+                RunResults.read(os.path.join(done.path, RESULTS_FILE)), run=done.id,
+                run_dir=done.path, skipped=True)
             log("%s: finished earlier (run %s), skipped: %s" % (head, done.id,
                                                                 _cell_outcome(result)))
             results.append(result)
@@ -227,20 +228,20 @@ def run_cells(sweep: SweepOptions, log) -> List[Dict]:
             raise Interrupted("cell %s: its finished stages and last completed epoch are kept "
                               "in %s; run the same sweep command again to resume"
                               % (cell.folder_name, options.output_dir)) from None
-        result = dict(result, skipped=False)
+        result = dataclasses.replace(result, skipped=False)
         log("%s: done in %.0f s: %s" % (head, time.time() - start, _cell_outcome(result)))
         results.append(result)
     return results
 
 
-def _cell_outcome(result: Dict) -> str:
-    main = result["main_metric"]
-    power = result["power_bert"]
-    selection = result.get("selection", {}).get("set", "dev")
-    chosen = power.get("tune_metrics") if selection == "tune" else power["dev_metrics"]
+def _cell_outcome(result: RunResults) -> str:
+    main = result.main_metric
+    power = result.power_bert
+    selection = (result.selection or {}).get("set", "dev")
+    chosen = power.tune_metrics if selection == "tune" else power.dev_metrics
     return "%s %.2f on %s, retention configuration %s" % (
         main, 100 * chosen[main], "held-out" if selection == "tune" else "dev",
-        ",".join(map(str, result["retention_configuration"])))
+        ",".join(map(str, result.retention_configuration)))
 
 
 # ----- the summary: pure functions of the cells' results and the benchmark -------------
@@ -271,23 +272,23 @@ def mean_std(values: Sequence[float]) -> Tuple[float, Optional[float]]:
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
 
 
-def cell_record(cell: Cell, result: Dict, config: Dict, seq_len: int,
+def cell_record(cell: Cell, result: RunResults, config: Dict, seq_len: int,
                 timing: Optional[Dict]) -> Dict:
     """One cell's entry of sweep.json: its results.json numbers (metrics x100) and its
     benchmark entries by padding (None without a benchmark)."""
     from power_bert.flops import ideal_speedup
-    main = result["main_metric"]
-    power = result["power_bert"]
-    retention = list(result["retention_configuration"])
+    main = result.main_metric
+    power = result.power_bert
+    retention = list(result.retention_configuration)
     record = {
         "lambda": cell.lam, "lr_soft_extract": cell.lr_soft_extract, "seed": cell.seed,
-        "folder": cell.folder_name, "run_dir": result["run_dir"],
-        "skipped": bool(result.get("skipped")),
+        "folder": cell.folder_name, "run_dir": result.run_dir,
+        "skipped": bool(result.skipped),
         "retention_configuration": retention,
-        "dev_metric": 100 * power["dev_metrics"][main],
-        "selection_metric": 100 * (power.get("tune_metrics") or power["dev_metrics"])[main],
-        "epochs_chosen": {"search": result["search"]["epoch"], "retrain": power["epoch"]},
-        "word_vectors_per_example": power["word_vectors_per_example"],
+        "dev_metric": 100 * power.dev_metrics[main],
+        "selection_metric": 100 * power.selection_metrics[main],
+        "epochs_chosen": {"search": result.search.epoch, "retrain": power.epoch},
+        "word_vectors_per_example": power.word_vectors_per_example,
         "ideal_speedup": ideal_speedup(config, seq_len, retention),
     }
     if timing is not None:
@@ -499,7 +500,7 @@ def plot(document: Dict, path: str):
 
 # ----- the whole sweep ---------------------------------------------------------------
 
-def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[Dict],
+def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[RunResults],
                   previous: Optional[Dict], log) -> Tuple[Optional[Dict], Optional[Dict]]:
     """One interleaved benchmark of the baseline and every cell's model, fixed and
     dynamic padding; reused from benchmark.json when the models (by checksum) and the
@@ -516,7 +517,7 @@ def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[
     models = [(BASELINE, o.finetuned_checkpoint, "--FINETUNED_CHECKPOINT")]
     for index, (cell, result) in enumerate(zip(cells, results)):
         models.append((POWER if index == 0 else cell.model_name,
-                       os.path.join(result["run_dir"], "retrain.hdf5"), cell.folder_name))
+                       os.path.join(result.run_dir, "retrain.hdf5"), cell.folder_name))
     inputs = {"models": [[name, os.path.realpath(path),
                           StageCheckpoint.load(path).weights_sha256] for name, path, _ in models],
               "batch_size": sweep.batch_size, "runs": sweep.runs, "warmup": sweep.warmup,
@@ -544,7 +545,7 @@ def _timings(bench: Optional[Dict], name: str) -> Optional[Dict]:
             for run in bench["runs"]}
 
 
-def sweep_document(sweep: SweepOptions, results: Sequence[Dict], bench: Optional[Dict],
+def sweep_document(sweep: SweepOptions, results: Sequence[RunResults], bench: Optional[Dict],
                    bench_inputs: Optional[Dict]) -> Dict:
     """The content of sweep.json."""
     from power_bert.benchmark.report import BASELINE, POWER
@@ -553,23 +554,21 @@ def sweep_document(sweep: SweepOptions, results: Sequence[Dict], bench: Optional
     finetuned = StageCheckpoint.load(o.finetuned_checkpoint)
     config = finetuned.config.to_dict()
     first = results[0]
-    main = first["main_metric"]
-    selection = first.get("selection") or {"protocol": "selected and reported on dev",
-                                           "set": "dev"}
+    main = first.main_metric
+    selection = first.selection or {"protocol": "selected and reported on dev", "set": "dev"}
     held_out = selection["set"] == "tune"
     cells = [cell_record(cell, result, config, finetuned.seq_len,
                          _timings(bench, POWER if index == 0 else cell.model_name))
              for index, (cell, result) in enumerate(zip(sweep.cells, results))]
-    base_result = first["baseline"]
-    baseline = {"dev_metric": 100 * base_result["dev_metrics"][main],
-                "selection_metric": 100 * (base_result.get("tune_metrics")
-                                           or base_result["dev_metrics"])[main],
+    base_result = first.baseline
+    baseline = {"dev_metric": 100 * base_result.dev_metrics[main],
+                "selection_metric": 100 * base_result.selection_metrics[main],
                 "checkpoint": os.path.abspath(o.finetuned_checkpoint)}
     if bench is not None:
         baseline["padding"] = {padding: _timing(entry)
                                for padding, entry in _timings(bench, BASELINE).items()}
     document = {
-        "task": first["task"], "metric_name": main, "seq_len": finetuned.seq_len,
+        "task": first.task, "metric_name": main, "seq_len": finetuned.seq_len,
         "finetuned_checkpoint": os.path.abspath(o.finetuned_checkpoint),
         "lambdas": sorted({c.lam for c in sweep.cells}),
         "lr_soft_extracts": sorted({c.lr_soft_extract for c in sweep.cells}),
@@ -578,8 +577,7 @@ def sweep_document(sweep: SweepOptions, results: Sequence[Dict], bench: Optional
                      "max_train_examples": o.max_train_examples,
                      "dynamic_padding": o.dynamic_padding},
         "selection": selection,
-        "selection_protocols_agree": all(r.get("selection") == first.get("selection")
-                                         for r in results),
+        "selection_protocols_agree": all(r.selection == first.selection for r in results),
         "baseline": baseline, "cells": cells,
         "benchmark": None if bench is None else {
             "file": os.path.abspath(os.path.join(sweep.output_dir, BENCHMARK_JSON)),

@@ -1,13 +1,16 @@
 """The typed JSON documents (``power_bert.documents``): each round-trips, refuses a
-value of the wrong type naming the key, and reads a file of today's earlier format."""
+value of the wrong type naming the key, and reads a file of the earlier format."""
 import json
+from pathlib import Path
 
 import pytest
 
-from power_bert.documents import (ExportMetadata, JsonFields, ONNX_FORMAT,
+from power_bert.documents import (ExportMetadata, JsonFields, ONNX_FORMAT, RunResults,
                                   SAVED_MODEL_FORMAT, export_format)
-from power_bert.errors import ExportError
+from power_bert.errors import ExportError, UsageError
 from conftest import TINY_CONFIG
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # assets/power_bert.json as the release before typed documents exported an MRPC model
 # (format 1: the sequence length as "max_seq_len").
@@ -71,3 +74,51 @@ def test_json_fields_accept_an_integer_as_a_number_but_not_a_boolean():
         field("b", float)
     with pytest.raises(ValueError, match="doc: 'c' must be an integer, got None"):
         field("c", int, optional=False)
+
+
+# A cell's results.json as the release before typed documents wrote it (no
+# format_version), shortened from benchmarks/results/sst-2-sweep.
+RESULTS_FORMAT_1 = {
+    "selection": {"protocol": "selected and reported on dev", "set": "dev"},
+    "updated": "2026-11-22T08:31:39", "task": "sst-2", "main_metric": "accuracy",
+    "seq_len": 64,
+    "baseline": {"dev_metrics": {"accuracy": 0.868}, "epoch": 3,
+                 "checkpoint": "runs/finetune.hdf5",
+                 "history": [{"accuracy": 0.845}, {"accuracy": 0.868}],
+                 "word_vectors_per_example": 384},
+    "search": {"dev_metrics": {"accuracy": 0.861}, "epoch": 3,
+               "checkpoint": "runs/search.hdf5", "history": [{"accuracy": 0.861}],
+               "lambda": 0.0005, "lr_soft_extract": 0.005, "masses": [39.4, 1.9]},
+    "retention_configuration": [39, 1],
+    "power_bert": {"dev_metrics": {"accuracy": 0.862}, "epoch": 2,
+                   "checkpoint": "runs/retrain.hdf5", "history": None,
+                   "tune_metrics": {"accuracy": 0.9}, "word_vectors_per_example": 106},
+    "word_vector_reduction": 3.623, "run": "20261122-080336-2932893601",
+    "run_dir": "runs/sst-2-sweep/cells/x/runs/20261122-080336-2932893601"}
+
+
+def test_run_results_of_format_1_load_and_write_back_the_same_keys():
+    results = RunResults.from_json(RESULTS_FORMAT_1, "results.json")
+    assert (results.task, results.main_metric, results.seq_len) == ("sst-2", "accuracy", 64)
+    assert results.search.lam == 0.0005 and results.search.masses == [39.4, 1.9]
+    assert results.baseline.word_vectors_per_example == 384
+    assert results.power_bert.selection_metrics == {"accuracy": 0.9}  # held out
+    assert results.baseline.selection_metrics == {"accuracy": 0.868}  # dev
+    assert results.retention_configuration == [39, 1] and results.selection["set"] == "dev"
+    written = json.loads(json.dumps(results.to_json()))
+    assert written == dict(RESULTS_FORMAT_1, format_version=2)
+    assert RunResults.from_json(written, "results.json") == results
+
+
+def test_committed_results_files_load():
+    found = sorted(ROOT.glob("benchmarks/results/**/results.json"))
+    assert found
+    for path in found:
+        results = RunResults.read(str(path))
+        assert results.power_bert.dev_metrics[results.main_metric] > 0, path
+
+
+def test_bad_run_results_name_the_stage_and_the_key(tmp_path):
+    with pytest.raises(UsageError, match="results r.json: 'search': 'lambda' must be a number"):
+        RunResults.from_json(dict(RESULTS_FORMAT_1, search={"lambda": "0.1"}), "r.json")
+    assert RunResults.read(str(tmp_path / "absent.json")) == RunResults()
