@@ -24,8 +24,8 @@ class JsonFields:
     """Reads typed values out of one JSON object.
 
     ``fields(key, kind, optional=True)`` returns the value (None when it is absent or
-    null and ``optional``; an integer is accepted as a float) and raises ``error`` naming
-    ``what`` and the key when the value has another type.
+    null and ``optional``; an integer is accepted, unchanged, as a float) and raises
+    ``error`` naming ``what`` and the key when the value has another type.
     """
 
     NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
@@ -40,7 +40,7 @@ class JsonFields:
             return None
         kinds = (int, float) if kind is float else kind
         if isinstance(value, kinds) and not (kind in (int, float) and isinstance(value, bool)):
-            return float(value) if kind is float else value
+            return value
         raise self.error("%s: %r must be %s, got %r" % (self.what, key, self.NAMES[kind], value))
 
 
@@ -330,3 +330,254 @@ class RunResults:
         except (OSError, ValueError):
             return cls()
         return cls.from_json(document, path)
+
+
+# ----- benchmark.json: a benchmark's result -----------------------------------------------
+BASELINE, POWER = "baseline", "power_bert"  # the two models every benchmark times
+BENCHMARK_DEFINITIONS = {
+    "runs": "one entry per padding mode; the top-level fields repeat the first "
+            "(fixed when it ran)",
+    "all_times": "seconds of each timed pass over the whole dev set",
+    "seconds_per_example": "median of all_times / num_examples",
+    "speedup": "baseline median / model median, same padding mode",
+    "ideal_speedup": "baseline encoder MACs / model encoder MACs (flops.encoder_macs)",
+    "word_vectors_per_example": "vectors entering the feed-forward networks, summed "
+                                "over encoders; dynamic padding: dev-set average with "
+                                "each example at its batch's length T_b, i.e. L*T_b "
+                                "for the baseline and sum_j min(l_j, T_b) for "
+                                "PoWER-BERT",
+    "metric": "task's main dev metric x100 (GLUE leaderboard style)",
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)  # (fields in the file's order)
+class ModelTiming:
+    """One model's entry in one padding mode of benchmark.json.
+
+    Attributes:
+      label: its name in tables and plots.
+      retention_configuration: l_1..l_L it applies (None: every word kept).
+      seconds_per_example: median of ``all_times`` / examples.
+      seconds_total_median: median of ``all_times``.
+      all_times: seconds of each timed pass over the examples.
+      word_vectors_per_example, encoder_macs_per_example: its cost (``flops.model_cost``;
+        an integer with fixed padding).
+      speedup, ideal_speedup, speedup_over_ideal: against the baseline, same padding.
+      checkpoint, mode: its stage checkpoint (None: random weights, ``--BERT_CONFIG``).
+      metric_name, metric, metrics: dev metrics x100 (None: timing only).
+    """
+    label: str
+    checkpoint: Optional[str] = None
+    mode: Optional[str] = None
+    retention_configuration: Optional[List[int]]
+    metric_name: Optional[str] = None
+    metric: Optional[float] = None
+    metrics: Optional[Dict[str, float]] = None
+    seconds_per_example: float
+    seconds_total_median: float
+    all_times: List[float]
+    word_vectors_per_example: float
+    encoder_macs_per_example: float
+    speedup: float
+    ideal_speedup: float
+    speedup_over_ideal: float
+
+    OPTIONAL: ClassVar[Tuple[str, ...]] = ("checkpoint", "mode", "metric_name", "metric",
+                                           "metrics")
+
+    def to_json(self) -> Dict:
+        return {key: value for key, value in dataclasses.asdict(self).items()
+                if value is not None or key not in self.OPTIONAL}
+
+    @classmethod
+    def from_json(cls, document, what: str) -> "ModelTiming":
+        document = _object(document, what, UsageError)
+        field = JsonFields(document, what, UsageError)
+        numbers = {name: field(name, float, False) for name in (
+            "seconds_per_example", "seconds_total_median", "word_vectors_per_example",
+            "encoder_macs_per_example", "speedup", "ideal_speedup", "speedup_over_ideal")}
+        return cls(label=field("label", str, False),
+                   retention_configuration=field("retention_configuration", list),
+                   all_times=field("all_times", list, False),
+                   checkpoint=field("checkpoint", str), mode=field("mode", str),
+                   metric_name=field("metric_name", str), metric=field("metric", float),
+                   metrics=field("metrics", dict), **numbers)
+
+
+@dataclasses.dataclass(frozen=True)
+class PaddingRun:
+    """One padding mode of a benchmark: every model's timing.
+
+    Attributes:
+      padding: "fixed" or "dynamic".
+      average_batch_length: tokens per example as the batches were cut.
+      batch_lengths: T_b of each batch.
+      models: each model's ``ModelTiming`` by name: ``BASELINE``, ``POWER`` first, then
+        the others (JSON: under "extra").
+    """
+    padding: str
+    average_batch_length: float
+    batch_lengths: List[int]
+    models: Dict[str, ModelTiming]
+
+    def __post_init__(self):
+        missing = [name for name in (BASELINE, POWER) if name not in self.models]
+        if missing:
+            raise UsageError("a benchmark run times %s and %s; %s missing"
+                             % (BASELINE, POWER, " and ".join(missing)))
+        object.__setattr__(self, "models", dict(  # the baseline first, PoWER-BERT second
+            {BASELINE: self.models[BASELINE], POWER: self.models[POWER]}, **self.models))
+
+    @property
+    def others(self) -> Dict[str, ModelTiming]:
+        """The models besides the baseline and PoWER-BERT (a sweep's cells, an
+        ablation's word selections)."""
+        return {name: m for name, m in self.models.items() if name not in (BASELINE, POWER)}
+
+    def headline(self) -> Dict:
+        """PoWER-BERT's speed-ups in this mode (repeated at the top of benchmark.json)."""
+        power = self.models[POWER]
+        return {"padding": self.padding, "speedup": power.speedup,
+                "ideal_speedup": power.ideal_speedup,
+                "speedup_over_ideal": power.speedup_over_ideal}
+
+    def to_json(self) -> Dict:
+        headline = self.headline()
+        return dict(padding=headline.pop("padding"),
+                    average_batch_length=self.average_batch_length,
+                    batch_lengths=self.batch_lengths, **headline,
+                    **{BASELINE: self.models[BASELINE].to_json(),
+                       POWER: self.models[POWER].to_json()},
+                    extra={name: m.to_json() for name, m in self.others.items()})
+
+    @classmethod
+    def from_json(cls, document, what: str) -> "PaddingRun":
+        document = _object(document, what, UsageError)
+        field = JsonFields(document, what, UsageError)
+        entries = dict({BASELINE: document.get(BASELINE), POWER: document.get(POWER)},
+                       **(field("extra", dict) or {}))
+        return cls(padding=field("padding", str, False),
+                   average_batch_length=field("average_batch_length", float, False),
+                   batch_lengths=field("batch_lengths", list) or [],
+                   models={name: ModelTiming.from_json(entry, "%s: %r" % (what, name))
+                           for name, entry in entries.items()})
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchmarkResult:
+    """benchmark.json: the set-up of a benchmark and its runs, one per padding mode.
+    Built here for both kinds of benchmark: trained checkpoints on a dev set, and
+    ``--BERT_CONFIG`` timing (random weights, synthetic inputs: ``timing_only``).
+
+    Attributes:
+      task: the task (None: timing only).
+      batch_size, num_examples, seq_len, num_runs, warmup, xla: the settings.
+      machine: where it ran (``timing.machine_info``).
+      retention_configuration: PoWER-BERT's l_1..l_L.
+      runs: the ``PaddingRun``s.
+      mixed_precision: the policy, when not float32 (written only then).
+      timing_only, note, bert_config, bert_config_path, lengths, seed: ``--BERT_CONFIG``
+        timing's shape (written only then).
+    """
+    task: Optional[str]
+    batch_size: int
+    num_examples: int
+    seq_len: int
+    num_runs: int
+    warmup: int
+    xla: bool
+    machine: Dict
+    retention_configuration: Optional[List[int]]
+    runs: List[PaddingRun]
+    mixed_precision: Optional[str] = None
+    timing_only: bool = False
+    note: Optional[str] = None
+    bert_config: Optional[Dict] = None
+    bert_config_path: Optional[str] = None
+    lengths: Optional[str] = None
+    seed: Optional[int] = None
+
+    FORMAT_VERSION: ClassVar[int] = 2  # 1: the same keys, no format_version
+    READABLE_VERSIONS: ClassVar[Tuple[int, ...]] = (1, 2)
+
+    def to_json(self) -> Dict:
+        """The file's object: the set-up, the first padding mode's entries at the top
+        level (as the first release wrote them) and every mode under "runs"."""
+        document = {"format_version": self.FORMAT_VERSION}
+        if self.timing_only:
+            document.update(timing_only=True, note=self.note)
+        document.update(task=self.task)
+        if self.timing_only:
+            document.update(bert_config=self.bert_config, bert_config_path=self.bert_config_path)
+        document.update(batch_size=self.batch_size, num_examples=self.num_examples,
+                        seq_len=self.seq_len)
+        if self.timing_only:
+            document.update(lengths=self.lengths, seed=self.seed)
+        document.update(num_runs=self.num_runs, warmup=self.warmup, xla=self.xla)
+        if self.mixed_precision is not None:
+            document["mixed_precision"] = self.mixed_precision
+        first = self.runs[0].to_json()
+        document.update(machine=self.machine,
+                        retention_configuration=self.retention_configuration,
+                        **{key: first[key] for key in (
+                            "padding", "speedup", "ideal_speedup", "speedup_over_ideal",
+                            "average_batch_length", BASELINE, POWER, "extra")})
+        document.update(runs=[run.to_json() for run in self.runs],
+                        definitions=dict(BENCHMARK_DEFINITIONS))
+        return document
+
+    @classmethod
+    def from_json(cls, document, source: str) -> "BenchmarkResult":
+        """Reads benchmark.json of this release or an earlier one.
+
+        Raises:
+          UsageError: not an object, another format version, or a value of the wrong
+            type, naming ``source`` and the key.
+        """
+        what = "benchmark result %s" % source
+        document = _object(document, what, UsageError)
+        _check_version(document, cls.READABLE_VERSIONS, what, UsageError)
+        field = JsonFields(document, what, UsageError)
+        runs = field("runs", list, False)
+        if not runs:
+            raise UsageError("%s: 'runs' is empty" % what)
+        return cls(
+            task=field("task", str), batch_size=field("batch_size", int, False),
+            num_examples=field("num_examples", int, False), seq_len=field("seq_len", int, False),
+            num_runs=field("num_runs", int, False), warmup=field("warmup", int, False),
+            xla=field("xla", bool, False), machine=field("machine", dict, False),
+            retention_configuration=field("retention_configuration", list),
+            runs=[PaddingRun.from_json(run, "%s: runs[%d]" % (what, index))
+                  for index, run in enumerate(runs)],
+            mixed_precision=field("mixed_precision", str),
+            timing_only=bool(field("timing_only", bool)), note=field("note", str),
+            bert_config=field("bert_config", dict),
+            bert_config_path=field("bert_config_path", str), lengths=field("lengths", str),
+            seed=field("seed", int))
+
+    @classmethod
+    def read(cls, path: str) -> Optional["BenchmarkResult"]:
+        """Reads a benchmark.json file (None: absent or not JSON).
+
+        Raises:
+          UsageError: the file is JSON but not a benchmark result.
+        """
+        try:
+            with open(path, encoding="utf-8") as reader:
+                document = json.load(reader)
+        except (OSError, ValueError):
+            return None
+        return cls.from_json(document, path)
+
+    def write(self, path: str):
+        with open(path, "w", encoding="utf-8") as writer:
+            json.dump(self.to_json(), writer, indent=2)
+            writer.write("\n")
+
+    def timings(self, name: str) -> Dict[str, ModelTiming]:
+        """A model's timing in every padding mode, by mode."""
+        return {run.padding: run.models[name] for run in self.runs}
+
+    @property
+    def paddings(self) -> List[str]:
+        return [run.padding for run in self.runs]

@@ -39,7 +39,8 @@ import math
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from power_bert.documents import RESULTS_FILE, RunResults
+from power_bert.documents import (RESULTS_FILE, BenchmarkResult, ModelTiming,
+                                  RunResults)
 from power_bert.errors import Interrupted, UsageError
 
 CELLS = "cells"
@@ -296,10 +297,10 @@ def cell_record(cell: Cell, result: RunResults, config: Dict, seq_len: int,
     return record
 
 
-def _timing(entry: Dict) -> Dict:
-    return {"seconds_per_example": entry["seconds_per_example"],
-            "speedup": entry["speedup"], "ideal_speedup": entry["ideal_speedup"],
-            "benchmark_metric": entry["metric"]}
+def _timing(entry: ModelTiming) -> Dict:
+    return {"seconds_per_example": entry.seconds_per_example,
+            "speedup": entry.speedup, "ideal_speedup": entry.ideal_speedup,
+            "benchmark_metric": entry.metric}
 
 
 def summarise(cells: Sequence[Dict], baseline: Dict, max_drop: float,
@@ -501,15 +502,15 @@ def plot(document: Dict, path: str):
 # ----- the whole sweep ---------------------------------------------------------------
 
 def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[RunResults],
-                  previous: Optional[Dict], log) -> Tuple[Optional[Dict], Optional[Dict]]:
+                  previous: Optional[Dict], log
+                  ) -> Tuple[Optional[BenchmarkResult], Optional[Dict]]:
     """One interleaved benchmark of the baseline and every cell's model, fixed and
     dynamic padding; reused from benchmark.json when the models (by checksum) and the
-    settings are those it was run with. Returns (benchmark.json content, what it was
-    run with), (None, None) with --RUNS 0."""
+    settings are those it was run with. Returns (benchmark.json, what it was run
+    with), (None, None) with --RUNS 0."""
     from power_bert.benchmark.cli import BenchmarkOptions, benchmark
     from power_bert.benchmark.report import BASELINE, POWER
     from power_bert.checkpoint import StageCheckpoint
-    from power_bert.outputs import read_json
     if sweep.runs == 0:
         log("benchmark: not run (--RUNS 0)")
         return None, None
@@ -523,9 +524,11 @@ def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[
               "batch_size": sweep.batch_size, "runs": sweep.runs, "warmup": sweep.warmup,
               "paddings": list(PADDINGS), "max_examples": sweep.max_examples, "xla": o.xla}
     output = os.path.join(sweep.output_dir, BENCHMARK_JSON)
-    if previous and previous.get("benchmark_inputs") == inputs and read_json(output):
+    reused = BenchmarkResult.read(output) if previous and previous.get(
+        "benchmark_inputs") == inputs else None
+    if reused is not None:
         log("benchmark: reusing %s (the same models and settings)" % output)
-        return read_json(output), inputs
+        return reused, inputs
     log("benchmark: %d models (the baseline and every cell), fixed and dynamic padding, "
         "batch %d, %d interleaved runs" % (len(models), sweep.batch_size, sweep.runs))
     options = BenchmarkOptions(
@@ -536,16 +539,13 @@ def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[
     return benchmark(options, say=log), inputs
 
 
-def _timings(bench: Optional[Dict], name: str) -> Optional[Dict]:
+def _timings(bench: Optional[BenchmarkResult], name: str) -> Optional[Dict]:
     """A model's entry of every padding mode in benchmark.json (None without one)."""
-    from power_bert.benchmark.report import BASELINE, POWER
-    if bench is None:
-        return None
-    return {run["padding"]: run[name] if name in (BASELINE, POWER) else run["extra"][name]
-            for run in bench["runs"]}
+    return None if bench is None else bench.timings(name)
 
 
-def sweep_document(sweep: SweepOptions, results: Sequence[RunResults], bench: Optional[Dict],
+def sweep_document(sweep: SweepOptions, results: Sequence[RunResults],
+                   bench: Optional[BenchmarkResult],
                    bench_inputs: Optional[Dict]) -> Dict:
     """The content of sweep.json."""
     from power_bert.benchmark.report import BASELINE, POWER
@@ -581,9 +581,9 @@ def sweep_document(sweep: SweepOptions, results: Sequence[RunResults], bench: Op
         "baseline": baseline, "cells": cells,
         "benchmark": None if bench is None else {
             "file": os.path.abspath(os.path.join(sweep.output_dir, BENCHMARK_JSON)),
-            "paddings": [run["padding"] for run in bench["runs"]],
-            "num_examples": bench["num_examples"], "batch_size": bench["batch_size"],
-            "num_runs": bench["num_runs"], "machine": bench["machine"]},
+            "paddings": bench.paddings, "num_examples": bench.num_examples,
+            "batch_size": bench.batch_size, "num_runs": bench.num_runs,
+            "machine": bench.machine},
         "benchmark_inputs": bench_inputs,
         "definitions": {
             "metrics": "%s x100; selection_metric: on the set that chose the epochs (and "
