@@ -54,6 +54,8 @@ def _check_version(document: Dict, readable, what: str, error: type) -> int:
 
 
 def _object(document, what: str, error: type) -> Dict:
+    if document is None:
+        raise error("%s is missing" % what)
     if not isinstance(document, dict):
         raise error("%s must be a JSON object, got %s" % (what, type(document).__name__))
     return document

@@ -122,3 +122,81 @@ def test_bad_run_results_name_the_stage_and_the_key(tmp_path):
     with pytest.raises(UsageError, match="results r.json: 'search': 'lambda' must be a number"):
         RunResults.from_json(dict(RESULTS_FORMAT_1, search={"lambda": "0.1"}), "r.json")
     assert RunResults.read(str(tmp_path / "absent.json")) == RunResults()
+
+
+def _timing(label, retention, seconds, vectors, speedup, ideal, **more):
+    return dict({"label": label}, **more, retention_configuration=retention,
+                seconds_per_example=seconds, seconds_total_median=seconds * 4,
+                all_times=[seconds * 4, seconds * 5], word_vectors_per_example=vectors,
+                encoder_macs_per_example=vectors * 1000, speedup=speedup,
+                ideal_speedup=ideal, speedup_over_ideal=speedup / ideal)
+
+
+def _run(padding, extra):
+    checkpoint = {"metric_name": "accuracy", "metric": 80.0, "metrics": {"accuracy": 80.0}}
+    models = {"baseline": _timing("BERT (baseline)", None, 0.01, 384, 1.0, 1.0,
+                                  checkpoint="/r/finetune.hdf5", mode="finetune"),
+              "power_bert": _timing("PoWER-BERT", [9, 4], 0.004, 13, 2.5, 3.0,
+                                    checkpoint="/r/retrain.hdf5", mode="retrain")}
+    for document in models.values():  # (in the file's order: metrics after retention)
+        retention = document.pop("retention_configuration")
+        rest = {k: document.pop(k) for k in list(document) if k not in (
+            "label", "checkpoint", "mode")}
+        document.update(retention_configuration=retention, **checkpoint, **rest)
+    power = models["power_bert"]
+    return dict({"padding": padding, "average_batch_length": 64.0, "batch_lengths": [64, 64],
+                 "speedup": power["speedup"], "ideal_speedup": power["ideal_speedup"],
+                 "speedup_over_ideal": power["speedup_over_ideal"]}, **models,
+                extra={"lambda=0.01": dict(power, label="lambda=0.01")} if extra else {})
+
+
+def _benchmark_format_1():
+    """benchmark.json as the release before typed documents wrote it (no
+    format_version): the first padding mode repeated at the top, then "runs"."""
+    from power_bert.documents import BENCHMARK_DEFINITIONS
+    runs = [_run("fixed", True), _run("dynamic", True)]
+    first = runs[0]
+    return dict({"task": "sst-2", "batch_size": 32, "num_examples": 872, "seq_len": 64,
+                 "num_runs": 5, "warmup": 1, "xla": False,
+                 "machine": {"platform": "Linux", "cpu_count": 2, "tensorflow": "2.21.0"},
+                 "retention_configuration": [9, 4]},
+                **{key: first[key] for key in ("padding", "speedup", "ideal_speedup",
+                                               "speedup_over_ideal", "average_batch_length",
+                                               "baseline", "power_bert", "extra")},
+                runs=runs, definitions=dict(BENCHMARK_DEFINITIONS))
+
+
+def test_benchmark_result_of_format_1_loads_and_writes_back_the_same_file():
+    from power_bert.documents import BASELINE, POWER, BenchmarkResult
+    document = _benchmark_format_1()
+    result = BenchmarkResult.from_json(document, "benchmark.json")
+    assert (result.task, result.num_examples, result.paddings) == (
+        "sst-2", 872, ["fixed", "dynamic"])
+    fixed = result.runs[0]
+    assert list(fixed.models) == [BASELINE, POWER, "lambda=0.01"]
+    assert fixed.models[POWER].speedup == 2.5 and fixed.models[BASELINE].metric == 80.0
+    assert result.timings("lambda=0.01")["dynamic"].retention_configuration == [9, 4]
+    written = result.to_json()
+    assert written.pop("format_version") == 2
+    assert json.dumps(written) == json.dumps(document)  # the same keys, in the same order
+
+
+def test_committed_benchmark_results_write_back_unchanged():
+    from power_bert.documents import BenchmarkResult
+    found = sorted(ROOT.glob("benchmarks/results/**/benchmark.json"))
+    assert found
+    for path in found:
+        document = json.loads(path.read_text())
+        written = BenchmarkResult.read(str(path)).to_json()
+        written.pop("format_version")
+        if document.get("timing_only"):  # (written without the definitions until now)
+            written.pop("definitions")
+        assert json.dumps(written) == json.dumps(document), path
+
+
+def test_a_benchmark_run_needs_the_baseline_and_power_bert():
+    from power_bert.documents import BenchmarkResult
+    document = _benchmark_format_1()
+    del document["runs"][1]["power_bert"]
+    with pytest.raises(UsageError, match="runs\\[1\\]: 'power_bert' is missing"):
+        BenchmarkResult.from_json(document, "benchmark.json")
