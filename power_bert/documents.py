@@ -44,21 +44,39 @@ class JsonFields:
         raise self.error("%s: %r must be %s, got %r" % (self.what, key, self.NAMES[kind], value))
 
 
-def _check_version(document: Dict, readable, what: str, error: type) -> int:
-    """The document's format_version (absent: 1), when this release reads it."""
-    version = document.get("format_version", 1)
-    if version not in readable:
-        raise error("%s has format_version %r; this release reads %s"
-                    % (what, version, ", ".join(map(str, readable))))
-    return version
-
-
 def _object(document, what: str, error: type) -> Dict:
     if document is None:
         raise error("%s is missing" % what)
     if not isinstance(document, dict):
         raise error("%s must be a JSON object, got %s" % (what, type(document).__name__))
     return document
+
+
+def _open(document, what: str, readable: Tuple[int, ...], error: type
+          ) -> Tuple[JsonFields, int]:
+    """The reader of a document's fields and its format_version (absent: 1).
+
+    Raises:
+      ``error``: not an object, or a version this release does not read.
+    """
+    document = _object(document, what, error)
+    version = document.get("format_version", 1)
+    if version not in readable:
+        raise error("%s has format_version %r; this release reads %s"
+                    % (what, version, ", ".join(map(str, readable))))
+    return JsonFields(document, what, error), version
+
+
+def _load(path: str):
+    """The JSON value in a file. Raises OSError or ValueError."""
+    with open(path, encoding="utf-8") as reader:
+        return json.load(reader)
+
+
+def _dump(document: Dict, path: str):
+    with open(path, "w", encoding="utf-8") as writer:
+        json.dump(document, writer, indent=2)
+        writer.write("\n")
 
 
 # ----- power_bert.json: the metadata of an export -----------------------------------------
@@ -136,10 +154,8 @@ class ExportMetadata:
           ExportError: not an object, another format version, or a value of the wrong
             type, naming ``source`` and the key.
         """
-        what = "export metadata %s" % source
-        document = _object(document, what, ExportError)
-        version = _check_version(document, cls.READABLE_VERSIONS, what, ExportError)
-        field = JsonFields(document, what, ExportError)
+        field, version = _open(document, "export metadata %s" % source,
+                               cls.READABLE_VERSIONS, ExportError)
         return cls(
             format=field("format", str, False),
             power_bert_version=field("power_bert_version", str, False),
@@ -157,9 +173,7 @@ class ExportMetadata:
 
     def write(self, folder: str):
         """Writes ``folder/power_bert.json``."""
-        with open(os.path.join(folder, METADATA_FILE), "w", encoding="utf-8") as writer:
-            json.dump(self.to_json(), writer, indent=2)
-            writer.write("\n")
+        _dump(self.to_json(), os.path.join(folder, METADATA_FILE))
 
     @classmethod
     def read(cls, path: str) -> "ExportMetadata":
@@ -169,8 +183,7 @@ class ExportMetadata:
           ExportError: the file cannot be read, is not JSON or not export metadata.
         """
         try:
-            with open(path, encoding="utf-8") as reader:
-                document = json.load(reader)
+            document = _load(path)
         except (OSError, ValueError) as e:
             raise ExportError("cannot read the export metadata %s: %s"
                               % (path, getattr(e, "strerror", None) or e)) from None
@@ -181,8 +194,7 @@ def export_format(path: str) -> Optional[str]:
     """The "format" a ``power_bert.json`` file declares (None: absent, unreadable or
     none): how an earlier export is recognised, whatever its version."""
     try:
-        with open(path, encoding="utf-8") as reader:
-            document = json.load(reader)
+        document = _load(path)
     except (OSError, ValueError):
         return None
     return document.get("format") if isinstance(document, dict) else None
@@ -305,11 +317,9 @@ class RunResults:
             type, naming ``source`` and the key.
         """
         what = "results %s" % source
-        document = _object(document, what, UsageError)
-        _check_version(document, cls.READABLE_VERSIONS, what, UsageError)
-        field = JsonFields(document, what, UsageError)
-        stages = {name: None if document.get(name) is None else StageResult.from_json(
-            document[name], "%s: %r" % (what, name)) for name in STAGE_RESULTS}
+        field, _ = _open(document, what, cls.READABLE_VERSIONS, UsageError)
+        stages = {name: None if field(name, dict) is None else StageResult.from_json(
+            field(name, dict), "%s: %r" % (what, name)) for name in STAGE_RESULTS}
         return cls(task=field("task", str), main_metric=field("main_metric", str),
                    seq_len=field("seq_len", int), selection=field("selection", dict),
                    search_reach=field("search_reach", dict),
@@ -327,8 +337,7 @@ class RunResults:
           UsageError: the file is JSON but not results of this or an earlier release.
         """
         try:
-            with open(path, encoding="utf-8") as reader:
-                document = json.load(reader)
+            document = _load(path)
         except (OSError, ValueError):
             return cls()
         return cls.from_json(document, path)
@@ -537,9 +546,7 @@ class BenchmarkResult:
             type, naming ``source`` and the key.
         """
         what = "benchmark result %s" % source
-        document = _object(document, what, UsageError)
-        _check_version(document, cls.READABLE_VERSIONS, what, UsageError)
-        field = JsonFields(document, what, UsageError)
+        field, _ = _open(document, what, cls.READABLE_VERSIONS, UsageError)
         runs = field("runs", list, False)
         if not runs:
             raise UsageError("%s: 'runs' is empty" % what)
@@ -565,16 +572,13 @@ class BenchmarkResult:
           UsageError: the file is JSON but not a benchmark result.
         """
         try:
-            with open(path, encoding="utf-8") as reader:
-                document = json.load(reader)
+            document = _load(path)
         except (OSError, ValueError):
             return None
         return cls.from_json(document, path)
 
     def write(self, path: str):
-        with open(path, "w", encoding="utf-8") as writer:
-            json.dump(self.to_json(), writer, indent=2)
-            writer.write("\n")
+        _dump(self.to_json(), path)
 
     def timings(self, name: str) -> Dict[str, ModelTiming]:
         """A model's timing in every padding mode, by mode."""
