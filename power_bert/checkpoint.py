@@ -13,7 +13,7 @@ import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from power_bert.config import BertConfig, ConfigError
-from power_bert.documents import JsonFields
+from power_bert.documents import JsonFields, Selection
 from power_bert.errors import CheckpointError, RetentionConfigError, UsageError
 from power_bert.outputs import commit_step, read_json, write_json_atomically
 from power_bert.retention import WORD_SELECTIONS, validate_retention_configuration
@@ -116,7 +116,7 @@ class StageCheckpoint:
     epoch: Optional[int] = None
     dev_metrics: Optional[Dict[str, float]] = None
     history: Optional[List[Dict[str, float]]] = None
-    selection: Optional[Dict] = None
+    selection: Optional[Selection] = None
     tune_metrics: Optional[Dict[str, float]] = None
     masses: Optional[List[float]] = None
     lam: Optional[float] = None
@@ -189,7 +189,8 @@ class StageCheckpoint:
                 "epoch": self.epoch, "dev_metrics": self.dev_metrics,
                 "word_selection": self.word_selection, "selection_seed": self.selection_seed,
                 "weights_sha256": self.weights_sha256,
-                "history": self.history, "selection": self.selection,
+                "history": self.history,
+                "selection": None if self.selection is None else self.selection.to_json(),
                 "tune_metrics": self.tune_metrics, "masses": self.masses, "lambda": self.lam}
 
     @classmethod
@@ -233,7 +234,10 @@ class StageCheckpoint:
                        weights_sha256=field("weights_sha256", str),
                        word_selection=field("word_selection", str) or "attention",
                        selection_seed=field("selection_seed", int) or 0,
-                       history=field("history", list), selection=field("selection", dict),
+                       history=field("history", list),
+                       selection=None if field("selection", dict) is None else (
+                           Selection.from_json(meta["selection"], "'selection'",
+                                               CheckpointError)),
                        tune_metrics=field("tune_metrics", dict),
                        masses=field("masses", list),
                        lam=field("lambda" if version >= 3 else "lam", float),

@@ -79,6 +79,60 @@ def _dump(document: Dict, path: str):
         writer.write("\n")
 
 
+# ----- how a run chose its epochs (in stage checkpoints, results.json, sweep.json) --------
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """How a run chooses its epochs (and a sweep its LAMBDA): ``stages.selection_record``.
+
+    Attributes:
+      protocol: one line for the log and the tables.
+      split: the set whose metrics choose: "dev", or "tune", a held-out part of the
+        training set (JSON key "set").
+      tune_fraction, tune_seed: the part held out and its seed ("tune" only).
+      tune_examples, train_examples: examples held out and trained on ("tune" only).
+      tune_indices_sha256: checksum of the held-out row indices (equal checksums: the
+        same examples held out).
+    """
+    protocol: str = "selected and reported on dev"
+    split: str = "dev"
+    tune_fraction: Optional[float] = None
+    tune_seed: Optional[int] = None
+    tune_examples: Optional[int] = None
+    train_examples: Optional[int] = None
+    tune_indices_sha256: Optional[str] = None
+
+    SPLITS: ClassVar[Tuple[str, ...]] = ("dev", "tune")
+
+    def __post_init__(self):
+        if self.split not in self.SPLITS:
+            raise UsageError("a selection's set must be one of %s, got %r"
+                             % (", ".join(self.SPLITS), self.split))
+
+    @property
+    def held_out(self) -> bool:
+        return self.split == "tune"
+
+    def to_json(self) -> Dict:
+        document = {"protocol": self.protocol, "set": self.split}
+        for field in dataclasses.fields(self)[2:]:
+            if getattr(self, field.name) is not None:
+                document[field.name] = getattr(self, field.name)
+        return document
+
+    @classmethod
+    def from_json(cls, document, what: str, error: type = UsageError) -> "Selection":
+        field = JsonFields(_object(document, what, error), what, error)
+        split = field("set", str, False)
+        if split not in cls.SPLITS:
+            raise error("%s: 'set' must be one of %s, got %r"
+                        % (what, ", ".join(cls.SPLITS), split))
+        return cls(protocol=field("protocol", str, False), split=split,
+                   tune_fraction=field("tune_fraction", float),
+                   tune_seed=field("tune_seed", int), tune_examples=field("tune_examples", int),
+                   train_examples=field("train_examples", int),
+                   tune_indices_sha256=field("tune_indices_sha256", str))
+
+
 # ----- power_bert.json: the metadata of an export -----------------------------------------
 # The files of an export folder, named once (export writes them; rawtext, options and
 # load_onnx read them).
@@ -283,7 +337,7 @@ class RunResults:
     task: Optional[str] = None
     main_metric: Optional[str] = None
     seq_len: Optional[int] = None
-    selection: Optional[Dict] = None
+    selection: Optional[Selection] = None
     search_reach: Optional[Dict] = None
     baseline: Optional[StageResult] = None
     search: Optional[StageResult] = None
@@ -305,7 +359,7 @@ class RunResults:
             value = getattr(self, field.name)
             if field.name != "skipped" and value is not None:
                 document[field.name] = value.to_json() if isinstance(
-                    value, StageResult) else value
+                    value, (StageResult, Selection)) else value
         return document
 
     @classmethod
@@ -321,7 +375,9 @@ class RunResults:
         stages = {name: None if field(name, dict) is None else StageResult.from_json(
             field(name, dict), "%s: %r" % (what, name)) for name in STAGE_RESULTS}
         return cls(task=field("task", str), main_metric=field("main_metric", str),
-                   seq_len=field("seq_len", int), selection=field("selection", dict),
+                   seq_len=field("seq_len", int),
+                   selection=None if field("selection", dict) is None else Selection.from_json(
+                       field("selection", dict), "%s: 'selection'" % what),
                    search_reach=field("search_reach", dict),
                    retention_configuration=field("retention_configuration", list),
                    word_vector_reduction=field("word_vector_reduction", float),

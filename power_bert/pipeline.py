@@ -29,7 +29,7 @@ from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint
 from power_bert.config import BertConfig
 from power_bert.data import DataError, DataParser, DataWarning, check_vocab, locate_split
-from power_bert.documents import RESULTS_FILE, RunResults
+from power_bert.documents import RESULTS_FILE, RunResults, Selection
 from power_bert.errors import CheckpointError, Interrupted, TrainingDiverged, UsageError
 from power_bert.metrics import compute_metrics, format_metrics
 from power_bert.options import RESULT_OPTIONS, Options, flag_of, validate
@@ -182,8 +182,8 @@ class Pipeline:
         if not self.o.tune_fraction:
             return
         for stage, spec in given.items():
-            recorded = spec.selection or {}
-            if recorded.get("tune_indices_sha256") == ctx.selection["tune_indices_sha256"]:
+            recorded = spec.selection or Selection()
+            if recorded.tune_indices_sha256 == ctx.selection.tune_indices_sha256:
                 continue
             what = "fine-tuned" if stage == "finetune" else "search-stage"
             raise UsageError(
@@ -191,8 +191,8 @@ class Pipeline:
                 "--TUNE_FRACTION %g --TUNE_SEED %d holds out; train it with the same "
                 "--TUNE_FRACTION, --TUNE_SEED and --MAX_TRAIN_EXAMPLES"
                 % (what, spec.weights_path,
-                   recorded.get("protocol", "selected and reported on dev"),
-                   ctx.selection["tune_examples"], self.o.tune_fraction, self.o.tune_seed))
+                   recorded.protocol, ctx.selection.tune_examples, self.o.tune_fraction,
+                   self.o.tune_seed))
 
     def _fingerprint(self, given: Dict[str, StageCheckpoint], template: StageCheckpoint
                      ) -> Tuple[Dict, Dict]:
@@ -373,9 +373,9 @@ class Pipeline:
                         % (self.o.lr_bert, self.o.lr_soft_extract, self.o.lam,
                            self.o.batch_size, self.o.epochs))
         selection = ctx.selection
-        self.record.log("model selection: %s%s" % (selection["protocol"], "" if (
-            selection["set"] == "dev") else " (%d examples held out, %d trained on)"
-            % (selection["tune_examples"], selection["train_examples"])))
+        self.record.log("model selection: %s%s" % (selection.protocol, "" if (
+            not selection.held_out) else " (%d examples held out, %d trained on)"
+            % (selection.tune_examples, selection.train_examples)))
         if self.o.dynamic_padding:
             self.record.log("dynamic padding: each training and dev batch is cut to its "
                             "longest example (same loss and predictions as fixed padding, "
@@ -422,13 +422,14 @@ class Pipeline:
             self.record.log("Retention Configuration: %s" % ",".join(map(str, kept.retention)))
         self.record.update(**record_entry(stage, kept, self.o))
 
-    def _summarise(self, baseline: StageCheckpoint, power: StageCheckpoint, selection: Dict):
+    def _summarise(self, baseline: StageCheckpoint, power: StageCheckpoint,
+                   selection: Selection):
         base_vectors, power_vectors = word_vectors(baseline), word_vectors(power)
         self.record.update(word_vector_reduction=round(base_vectors / float(power_vectors), 3))
         main = self.task.main_metric
         log = self.record.log
         log("")
-        log("Results on the dev set (%s; %s):" % (self.task.name, selection["protocol"]))
+        log("Results on the dev set (%s; %s):" % (self.task.name, selection.protocol))
         log("  fine-tuned BERT : %s  (%d word vectors per example)"
             % (format_metrics(baseline.dev_metrics), base_vectors))
         log("  PoWER-BERT      : %s  (%d word vectors per example, %.2fx fewer)"
@@ -437,7 +438,7 @@ class Pipeline:
         log("  %s change: %+.2f points" % (
             main, 100 * (power.dev_metrics[main] - baseline.dev_metrics[main])))
         log("  Retention Configuration: %s" % ",".join(str(v) for v in power.retention))
-        if self.task.labelled_test and selection["set"] == "dev":
+        if self.task.labelled_test and not selection.held_out:
             log("  the reported set is test: evaluate each model with power-bert eval "
                 "--EVAL_SPLIT test --CHECKPOINT_PATH %s (and %s)"
                 % (power.weights_path, baseline.weights_path))

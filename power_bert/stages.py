@@ -27,7 +27,7 @@ from power_bert import distribute, training
 from power_bert.backend import tf
 from power_bert.checkpoint import (StageCheckpoint, commit_pending, load_stage_weights,
                                    stage_paths)
-from power_bert.documents import StageResult
+from power_bert.documents import Selection, StageResult
 from power_bert.errors import CheckpointError
 from power_bert.flops import word_vectors_processed
 from power_bert.layers import SoftExtract, soft_extract_layers
@@ -117,11 +117,11 @@ class StageContext:
     steps: Tuple[int, int]
     run_dir: Optional[str] = None
     report: Optional[Callable] = None
-    selection: Dict = dataclasses.field(default_factory=lambda: selection_record())
+    selection: Selection = Selection()
 
     @property
     def selection_set(self) -> str:
-        return self.selection["set"]
+        return self.selection.split
 
     def dev_metrics(self, model) -> Dict[str, float]:
         """The dev metrics of a model (to report, never to choose)."""
@@ -130,7 +130,7 @@ class StageContext:
 
 def selection_record(tune_fraction: Optional[float] = None, tune_seed: int = 0,
                      held_out=(), num_train: Optional[int] = None,
-                     task: Optional[TaskSpec] = None) -> Dict:
+                     task: Optional[TaskSpec] = None) -> Selection:
     """How a run chooses its epochs (and a sweep its LAMBDA), for results.json, the log
     and every stage checkpoint.
 
@@ -143,23 +143,21 @@ def selection_record(tune_fraction: Optional[float] = None, tune_seed: int = 0,
         test set is labelled (IMDB) is reported on test, and the protocol says so.
 
     Returns:
-      {"protocol": one line, "set": "dev" or "tune"} and, when held out, the fraction,
-      seed, counts and a checksum of the held-out indices (equal checksums: the same
-      examples held out).
+      The protocol line and the set that chooses and, when held out, the fraction, seed,
+      counts and a checksum of the held-out indices.
     """
     if not tune_fraction:
         if task is not None and task.folders is not None and task.labelled_test:
-            return {"protocol": "selected on dev (%g%% of the training files, split seed %d), "
-                                "reported on test" % (100 * task.folders.dev_fraction,
-                                                      task.folders.split_seed),
-                    "set": "dev"}
-        return {"protocol": "selected and reported on dev", "set": "dev"}
+            return Selection("selected on dev (%g%% of the training files, split seed %d), "
+                             "reported on test" % (100 * task.folders.dev_fraction,
+                                                   task.folders.split_seed))
+        return Selection()
     held = np.asarray(held_out, dtype=np.int64)
-    return {"protocol": "selected on %g%% of train held out (seed %d), reported on dev"
-                        % (100 * tune_fraction, tune_seed),
-            "set": "tune", "tune_fraction": tune_fraction, "tune_seed": tune_seed,
-            "tune_examples": int(len(held)), "train_examples": num_train,
-            "tune_indices_sha256": hashlib.sha256(held.tobytes()).hexdigest()}
+    return Selection("selected on %g%% of train held out (seed %d), reported on dev"
+                     % (100 * tune_fraction, tune_seed), "tune", tune_fraction=tune_fraction,
+                     tune_seed=tune_seed, tune_examples=int(len(held)),
+                     train_examples=num_train,
+                     tune_indices_sha256=hashlib.sha256(held.tobytes()).hexdigest())
 
 
 def stage_template(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint]

@@ -40,7 +40,7 @@ import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from power_bert.documents import (RESULTS_FILE, BenchmarkResult, ModelTiming,
-                                  RunResults)
+                                  RunResults, Selection)
 from power_bert.errors import Interrupted, UsageError
 
 CELLS = "cells"
@@ -238,10 +238,10 @@ def run_cells(sweep: SweepOptions, log) -> List[RunResults]:
 def _cell_outcome(result: RunResults) -> str:
     main = result.main_metric
     power = result.power_bert
-    selection = (result.selection or {}).get("set", "dev")
-    chosen = power.tune_metrics if selection == "tune" else power.dev_metrics
+    held_out = (result.selection or Selection()).held_out
+    chosen = power.tune_metrics if held_out else power.dev_metrics
     return "%s %.2f on %s, retention configuration %s" % (
-        main, 100 * chosen[main], "held-out" if selection == "tune" else "dev",
+        main, 100 * chosen[main], "held-out" if held_out else "dev",
         ",".join(map(str, result.retention_configuration)))
 
 
@@ -555,8 +555,8 @@ def sweep_document(sweep: SweepOptions, results: Sequence[RunResults],
     config = finetuned.config.to_dict()
     first = results[0]
     main = first.main_metric
-    selection = first.selection or {"protocol": "selected and reported on dev", "set": "dev"}
-    held_out = selection["set"] == "tune"
+    selection = first.selection or Selection()
+    held_out = selection.held_out
     cells = [cell_record(cell, result, config, finetuned.seq_len,
                          _timings(bench, POWER if index == 0 else cell.model_name))
              for index, (cell, result) in enumerate(zip(sweep.cells, results))]
@@ -576,7 +576,7 @@ def sweep_document(sweep: SweepOptions, results: Sequence[RunResults],
         "training": {"epochs": o.epochs, "batch_size": o.batch_size, "lr_bert": o.lr_bert,
                      "max_train_examples": o.max_train_examples,
                      "dynamic_padding": o.dynamic_padding},
-        "selection": selection,
+        "selection": selection.to_json(),
         "selection_protocols_agree": all(r.selection == first.selection for r in results),
         "baseline": baseline, "cells": cells,
         "benchmark": None if bench is None else {

@@ -342,7 +342,7 @@ def test_stage_checkpoint_of_format_2_loads_its_record_into_fields():
         "search", (6, 3), 2, {"f1": 0.75})
     assert spec.masses == [6.4, 3.2] and spec.lam == 0.001
     assert spec.history == [{"f1": 0.5}, {"f1": 0.75}] and spec.tune_metrics == {"f1": 0.7}
-    assert spec.selection["set"] == "tune" and spec.selection["tune_seed"] == 3
+    assert spec.selection.held_out and spec.selection.tune_seed == 3
     written = spec.to_json()
     assert written["format_version"] == 3 and written["lambda"] == 0.001
     assert "lam" not in written

@@ -104,7 +104,7 @@ def test_run_results_of_format_1_load_and_write_back_the_same_keys():
     assert results.baseline.word_vectors_per_example == 384
     assert results.power_bert.selection_metrics == {"accuracy": 0.9}  # held out
     assert results.baseline.selection_metrics == {"accuracy": 0.868}  # dev
-    assert results.retention_configuration == [39, 1] and results.selection["set"] == "dev"
+    assert results.retention_configuration == [39, 1] and not results.selection.held_out
     written = json.loads(json.dumps(results.to_json()))
     assert written == dict(RESULTS_FORMAT_1, format_version=2)
     assert RunResults.from_json(written, "results.json") == results
@@ -200,3 +200,18 @@ def test_a_benchmark_run_needs_the_baseline_and_power_bert():
     del document["runs"][1]["power_bert"]
     with pytest.raises(UsageError, match="runs\\[1\\]: 'power_bert' is missing"):
         BenchmarkResult.from_json(document, "benchmark.json")
+
+
+def test_selection_writes_the_keys_of_its_protocol_only():
+    from power_bert.documents import Selection
+    from power_bert.stages import selection_record
+    on_dev = selection_record()
+    assert on_dev.to_json() == {"protocol": "selected and reported on dev", "set": "dev"}
+    held = selection_record(0.25, 3, [4, 9], 18)
+    document = held.to_json()
+    assert (document["set"], document["tune_examples"], document["train_examples"]) == (
+        "tune", 2, 18)
+    assert Selection.from_json(json.loads(json.dumps(document)), "s") == held
+    assert held.tune_indices_sha256 != selection_record(0.25, 3, [4, 8], 18).tune_indices_sha256
+    with pytest.raises(UsageError, match="s: 'set' must be one of dev, tune, got 'test'"):
+        Selection.from_json(dict(document, set="test"), "s")
