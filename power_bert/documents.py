@@ -3,10 +3,14 @@
 format version, and the reader of typed values they share:
 
   document          type            written by                 read by
-  results.json      RunResults      pipeline (stage by stage)  sweep, ablation, results_table
-  benchmark.json    BenchmarkResult power_bert.benchmark       sweep, ablation, report
+  results.json      RunResults      pipeline (stage by stage,  sweep
+                                    outputs.RunRecord)
+  benchmark.json    BenchmarkResult power_bert.benchmark       report, sweep, ablation
   power_bert.json   ExportMetadata  export (in the SavedModel  rawtext, options, load_onnx,
                                     or ONNX folder)            peers
+
+and ``Selection`` (how a run chose its epochs), part of stage checkpoints, results.json
+and sweep.json.
 
 One name in every document for each quantity: "lambda" (LAMBDA),
 "retention_configuration" (l_1..l_L) and "seq_len" (N, the maximum sequence length).
