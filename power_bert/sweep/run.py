@@ -1,8 +1,10 @@
 """Running a sweep: every cell (a training run of the pipeline), one benchmark of all
 the models, then sweep.json, sweep.md and sweep.png in OUTPUT_DIR."""
+import dataclasses
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from power_bert.documents import RESULTS_FILE, BenchmarkResult, RunResults, Selection
 from power_bert.errors import Interrupted
 from power_bert.sweep import report
 from power_bert.sweep.cells import CELLS, Cell, SweepOptions
@@ -14,9 +16,9 @@ BENCHMARK_JSON = "benchmark.json"
 PADDINGS = ("fixed", "dynamic")
 
 
-def run_cells(sweep: SweepOptions, log) -> List[Dict]:
-    """Runs (or skips, when finished) every cell; returns each cell's results.json
-    content, with "run_dir" and "skipped" added.
+def run_cells(sweep: SweepOptions, log) -> List[RunResults]:
+    """Runs (or skips, when finished) every cell; returns each cell's results.json, with
+    its run, run_dir and whether it was skipped.
 
     Raises:
       Interrupted: Ctrl-C in a cell (its finished epochs are kept; run again to resume).
@@ -25,7 +27,6 @@ def run_cells(sweep: SweepOptions, log) -> List[Dict]:
 
     from power_bert import pipeline
     from power_bert.backend import keras
-    from power_bert.outputs import read_json
     results = []
     total = len(sweep.cells)
     for index, (cell, valid) in enumerate(zip(sweep.cells, sweep.cell_options), start=1):
@@ -33,8 +34,9 @@ def run_cells(sweep: SweepOptions, log) -> List[Dict]:
         folder = valid.options.output_dir
         done = pipeline.Pipeline(valid).completed_run()
         if done is not None:
-            result = dict(read_json(os.path.join(done.path, "results.json")) or {},
-                          run=done.id, run_dir=done.path, skipped=True)
+            result = dataclasses.replace(
+                RunResults.read(os.path.join(done.path, RESULTS_FILE)), run=done.id,
+                run_dir=done.path, skipped=True)
             log("%s: finished earlier (run %s), skipped: %s" % (head, done.id,
                                                                 _cell_outcome(result)))
             results.append(result)
@@ -50,32 +52,32 @@ def run_cells(sweep: SweepOptions, log) -> List[Dict]:
             raise Interrupted("cell %s: its finished stages and last completed epoch are kept "
                               "in %s; run the same sweep command again to resume"
                               % (cell.folder_name, folder)) from None
-        result = dict(result, skipped=False)
+        result = dataclasses.replace(result, skipped=False)
         log("%s: done in %.0f s: %s" % (head, time.time() - start, _cell_outcome(result)))
         results.append(result)
     return results
 
 
-def _cell_outcome(result: Dict) -> str:
-    main = result["main_metric"]
-    power = result["power_bert"]
-    selection = result.get("selection", {}).get("set", "dev")
-    chosen = power.get("tune_metrics") if selection == "tune" else power["dev_metrics"]
+def _cell_outcome(result: RunResults) -> str:
+    main = result.main_metric
+    power = result.power_bert
+    held_out = (result.selection or Selection()).held_out
+    chosen = power.tune_metrics if held_out else power.dev_metrics
     return "%s %.2f on %s, retention configuration %s" % (
-        main, 100 * chosen[main], "held-out" if selection == "tune" else "dev",
-        ",".join(map(str, result["retention_configuration"])))
+        main, 100 * chosen[main], "held-out" if held_out else "dev",
+        ",".join(map(str, result.retention_configuration)))
 
 
-def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[Dict],
-                  previous: Optional[Dict], log) -> Tuple[Optional[Dict], Optional[Dict]]:
+def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[RunResults],
+                  previous: Optional[Dict], log
+                  ) -> Tuple[Optional[BenchmarkResult], Optional[Dict]]:
     """One interleaved benchmark of the baseline and every cell's model, fixed and
     dynamic padding; reused from benchmark.json when the models (by checksum) and the
-    settings are those it was run with. Returns (benchmark.json content, what it was
-    run with), (None, None) with --RUNS 0."""
+    settings are those it was run with. Returns (benchmark.json, what it was run
+    with), (None, None) with --RUNS 0."""
     from power_bert.benchmark.cli import BenchmarkOptions, benchmark
     from power_bert.benchmark.report import BASELINE, POWER
     from power_bert.checkpoint import StageCheckpoint
-    from power_bert.outputs import read_json
     if sweep.runs == 0:
         log("benchmark: not run (--RUNS 0)")
         return None, None
@@ -83,15 +85,17 @@ def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[
     models = [(BASELINE, o.finetuned_checkpoint, "--FINETUNED_CHECKPOINT")]
     for index, (cell, result) in enumerate(zip(cells, results)):
         models.append((POWER if index == 0 else cell.model_name,
-                       os.path.join(result["run_dir"], "retrain.hdf5"), cell.folder_name))
+                       os.path.join(result.run_dir, "retrain.hdf5"), cell.folder_name))
     inputs = {"models": [[name, os.path.realpath(path),
                           StageCheckpoint.load(path).weights_sha256] for name, path, _ in models],
               "batch_size": sweep.batch_size, "runs": sweep.runs, "warmup": sweep.warmup,
               "paddings": list(PADDINGS), "max_examples": sweep.max_examples, "xla": o.xla}
     output = os.path.join(sweep.output_dir, BENCHMARK_JSON)
-    if previous and previous.get("benchmark_inputs") == inputs and read_json(output):
+    reused = BenchmarkResult.read(output) if previous and previous.get(
+        "benchmark_inputs") == inputs else None
+    if reused is not None:
         log("benchmark: reusing %s (the same models and settings)" % output)
-        return read_json(output), inputs
+        return reused, inputs
     log("benchmark: %d models (the baseline and every cell), fixed and dynamic padding, "
         "batch %d, %d interleaved runs" % (len(models), sweep.batch_size, sweep.runs))
     options = BenchmarkOptions(
@@ -102,30 +106,25 @@ def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[
     return benchmark(options, say=log), inputs
 
 
-def _timings(bench: Optional[Dict], name: str) -> Optional[Dict]:
+def _timings(bench: Optional[BenchmarkResult], name: str) -> Optional[Dict]:
     """A model's entry of every padding mode in benchmark.json (None without one)."""
-    from power_bert.benchmark.report import BASELINE, POWER
-    if bench is None:
-        return None
-    return {run["padding"]: run[name] if name in (BASELINE, POWER) else run["extra"][name]
-            for run in bench["runs"]}
+    return None if bench is None else bench.timings(name)
 
 
-def _selection(results: Sequence[Dict]) -> Dict:
+def _selection(results: Sequence[RunResults]) -> Selection:
     """How the cells chose their epochs (the first cell's; all agree when they share
     --TUNE_FRACTION and --TUNE_SEED)."""
-    return results[0].get("selection") or {"protocol": "selected and reported on dev",
-                                           "set": "dev"}
+    return results[0].selection or Selection()
 
 
-def _baseline(sweep: SweepOptions, results: Sequence[Dict], bench: Optional[Dict]) -> Dict:
+def _baseline(sweep: SweepOptions, results: Sequence[RunResults],
+              bench: Optional[BenchmarkResult]) -> Dict:
     """The fine-tuned model's entry: its metrics (x100) and, with a benchmark, its times."""
     from power_bert.benchmark.report import BASELINE
-    main = results[0]["main_metric"]
-    base_result = results[0]["baseline"]
-    baseline = {"dev_metric": 100 * base_result["dev_metrics"][main],
-                "selection_metric": 100 * (base_result.get("tune_metrics")
-                                           or base_result["dev_metrics"])[main],
+    main = results[0].main_metric
+    base_result = results[0].baseline
+    baseline = {"dev_metric": 100 * base_result.dev_metrics[main],
+                "selection_metric": 100 * base_result.selection_metrics[main],
                 "checkpoint": os.path.abspath(sweep.base.finetuned_checkpoint)}
     if bench is not None:
         baseline["padding"] = {padding: timing_entry(entry)
@@ -133,13 +132,14 @@ def _baseline(sweep: SweepOptions, results: Sequence[Dict], bench: Optional[Dict
     return baseline
 
 
-def _benchmark_entry(sweep: SweepOptions, bench: Optional[Dict]) -> Optional[Dict]:
+def _benchmark_entry(sweep: SweepOptions, bench: Optional[BenchmarkResult]
+                     ) -> Optional[Dict]:
     if bench is None:
         return None
     return {"file": os.path.abspath(os.path.join(sweep.output_dir, BENCHMARK_JSON)),
-            "paddings": [run["padding"] for run in bench["runs"]],
-            "num_examples": bench["num_examples"], "batch_size": bench["batch_size"],
-            "num_runs": bench["num_runs"], "machine": bench["machine"]}
+            "paddings": bench.paddings, "num_examples": bench.num_examples,
+            "batch_size": bench.batch_size, "num_runs": bench.num_runs,
+            "machine": bench.machine}
 
 
 def _definitions(main: str) -> Dict:
@@ -154,8 +154,8 @@ def _definitions(main: str) -> Dict:
     }
 
 
-def sweep_document(sweep: SweepOptions, results: Sequence[Dict], bench: Optional[Dict],
-                   bench_inputs: Optional[Dict]) -> Dict:
+def sweep_document(sweep: SweepOptions, results: Sequence[RunResults],
+                   bench: Optional[BenchmarkResult], bench_inputs: Optional[Dict]) -> Dict:
     """The content of sweep.json: the set-up, every cell, the baseline, the benchmark and
     the summary (``summary.summarise``)."""
     from power_bert.benchmark.report import POWER
@@ -163,14 +163,14 @@ def sweep_document(sweep: SweepOptions, results: Sequence[Dict], bench: Optional
     o = sweep.base
     finetuned = StageCheckpoint.load(o.finetuned_checkpoint)
     first = results[0]
-    main = first["main_metric"]
+    main = first.main_metric
     selection = _selection(results)
     cells = [cell_record(cell, result, finetuned.config.to_dict(), finetuned.seq_len,
                          _timings(bench, POWER if index == 0 else cell.model_name))
              for index, (cell, result) in enumerate(zip(sweep.cells, results))]
     baseline = _baseline(sweep, results, bench)
     document = {
-        "task": first["task"], "metric_name": main, "seq_len": finetuned.seq_len,
+        "task": first.task, "metric_name": main, "seq_len": finetuned.seq_len,
         "finetuned_checkpoint": os.path.abspath(o.finetuned_checkpoint),
         "lambdas": sorted({c.lam for c in sweep.cells}),
         "lr_soft_extracts": sorted({c.lr_soft_extract for c in sweep.cells}),
@@ -178,15 +178,14 @@ def sweep_document(sweep: SweepOptions, results: Sequence[Dict], bench: Optional
         "training": {"epochs": o.epochs, "batch_size": o.batch_size, "lr_bert": o.lr_bert,
                      "max_train_examples": o.max_train_examples,
                      "dynamic_padding": o.dynamic_padding},
-        "selection": selection,
-        "selection_protocols_agree": all(r.get("selection") == first.get("selection")
-                                         for r in results),
+        "selection": selection.to_json(),
+        "selection_protocols_agree": all(r.selection == first.selection for r in results),
         "baseline": baseline, "cells": cells,
         "benchmark": _benchmark_entry(sweep, bench),
         "benchmark_inputs": bench_inputs,
         "definitions": _definitions(main),
     }
-    document.update(summarise(cells, baseline, sweep.max_drop, selection["set"] == "tune"))
+    document.update(summarise(cells, baseline, sweep.max_drop, selection.held_out))
     return document
 
 

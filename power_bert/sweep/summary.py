@@ -4,6 +4,7 @@ whose seeds are averaged."""
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from power_bert.documents import ModelTiming, RunResults
 from power_bert.sweep.cells import Cell
 
 
@@ -33,30 +34,30 @@ def mean_std(values: Sequence[float]) -> Tuple[float, Optional[float]]:
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
 
 
-def timing_entry(entry: Dict) -> Dict:
+def timing_entry(entry: ModelTiming) -> Dict:
     """What the sweep keeps of a model's benchmark.json entry in one padding mode."""
-    return {"seconds_per_example": entry["seconds_per_example"],
-            "speedup": entry["speedup"], "ideal_speedup": entry["ideal_speedup"],
-            "benchmark_metric": entry["metric"]}
+    return {"seconds_per_example": entry.seconds_per_example,
+            "speedup": entry.speedup, "ideal_speedup": entry.ideal_speedup,
+            "benchmark_metric": entry.metric}
 
 
-def cell_record(cell: Cell, result: Dict, config: Dict, seq_len: int,
+def cell_record(cell: Cell, result: RunResults, config: Dict, seq_len: int,
                 timing: Optional[Dict]) -> Dict:
     """One cell's entry of sweep.json: its results.json numbers (metrics x100) and its
     benchmark entries by padding (None without a benchmark)."""
     from power_bert.flops import ideal_speedup
-    main = result["main_metric"]
-    power = result["power_bert"]
-    retention = list(result["retention_configuration"])
+    main = result.main_metric
+    power = result.power_bert
+    retention = list(result.retention_configuration)
     record = {
         "lambda": cell.lam, "lr_soft_extract": cell.lr_soft_extract, "seed": cell.seed,
-        "folder": cell.folder_name, "run_dir": result["run_dir"],
-        "skipped": bool(result.get("skipped")),
+        "folder": cell.folder_name, "run_dir": result.run_dir,
+        "skipped": bool(result.skipped),
         "retention_configuration": retention,
-        "dev_metric": 100 * power["dev_metrics"][main],
-        "selection_metric": 100 * (power.get("tune_metrics") or power["dev_metrics"])[main],
-        "epochs_chosen": {"search": result["search"]["epoch"], "retrain": power["epoch"]},
-        "word_vectors_per_example": power["word_vectors_per_example"],
+        "dev_metric": 100 * power.dev_metrics[main],
+        "selection_metric": 100 * power.selection_metrics[main],
+        "epochs_chosen": {"search": result.search.epoch, "retrain": power.epoch},
+        "word_vectors_per_example": power.word_vectors_per_example,
         "ideal_speedup": ideal_speedup(config, seq_len, retention),
     }
     if timing is not None:
