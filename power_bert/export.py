@@ -55,7 +55,8 @@ from typing import Callable, Dict, Optional, Sequence
 
 from power_bert import __version__
 from power_bert.errors import CheckpointError, DataError, ExportError
-from power_bert.outputs import check_new_folder, entries_besides, new_folder, read_json
+from power_bert.outputs import (check_new_folder, entries_besides, new_folder, read_json,
+                                write_json_atomically)
 
 METADATA_FILE = "power_bert.json"
 VOCAB_FILE = "vocab.txt"
@@ -124,14 +125,15 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
       ExportError: as ``export_checkpoint``, or the checkpoint cannot be read.
     """
     _check_format(fmt, xla)  # before anything is read or written
-    from power_bert.checkpoint import StageCheckpoint, resolve_stage_checkpoint
+    from power_bert.checkpoint import resolve_stage_checkpoint
+    from power_bert.trained import read_checkpoint
     try:
         files = resolve_stage_checkpoint(checkpoint_path)
-        check_output_dir(output_dir, overwrite, (checkpoint_path,) + files + (
-            (vocab_path,) if vocab_path else ()))
-        spec = StageCheckpoint.load(checkpoint_path)
     except CheckpointError as e:
         raise ExportError(str(e)) from None
+    check_output_dir(output_dir, overwrite, (checkpoint_path,) + files + (
+        (vocab_path,) if vocab_path else ()))
+    spec = read_checkpoint(checkpoint_path, error=ExportError)
     return export_checkpoint(spec, output_dir, vocab_path, xla, overwrite, fmt)
 
 
@@ -190,28 +192,20 @@ def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
         be used; ``onnx`` with ``xla``, or without tf2onnx and onnxruntime.
     """
     _check_format(fmt, xla)
-    from power_bert.data import check_vocab, load_vocab
+    from power_bert.data import load_vocab
+    from power_bert.trained import check_trained
 
-    vocab_path = vocab_path or spec.vocab_path
-    reads = [path for path in (spec.weights_path, vocab_path) if path]
+    reads = [path for path in (spec.weights_path, vocab_path or spec.vocab_path) if path]
     if spec.weights_path:  # the metadata beside the weights
         reads.append(os.path.splitext(spec.weights_path)[0] + ".json")
     out = check_output_dir(output_dir, overwrite, tuple(reads))
-    if spec.mode == "search":
-        raise ExportError("%s is a configuration-search checkpoint (Soft-Extract); export the "
-                          "fine-tuned or re-trained model (finetune.hdf5, retrain.hdf5)"
-                          % spec.weights_path)
-    if not vocab_path:
-        raise ExportError("checkpoint %s does not record its vocabulary; pass --VOCAB_PATH"
-                          % spec.weights_path)
+    trained = check_trained(spec, "model %s" % spec.weights_path, vocab_path=vocab_path,
+                            error=ExportError)
+    vocab_path, task = trained.vocab_path, trained.task
     try:
-        check_vocab(vocab_path, spec.config.vocab_size, "checkpoint %s" % spec.weights_path)
         token_dict = load_vocab(vocab_path)
-        spec.check_vocab(vocab_path)
-    except (DataError, CheckpointError) as e:
+    except DataError as e:
         raise ExportError("--VOCAB_PATH: %s" % e) from None
-    from power_bert.tasks import get_task
-    task = get_task(spec.task)
     metadata = {
         "format": "power-bert ONNX" if fmt == "onnx" else "power-bert SavedModel",
         "format_version": FORMAT_VERSION,
@@ -230,17 +224,15 @@ def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
     if fmt == "onnx":
         metadata["signatures"] = {ONNX_FILE: ["input_ids", "segment_ids"]}
         metadata["onnx_opset"] = ONNX_OPSET
-        return _export_onnx(spec.load_model(dynamic=True), metadata, vocab_path, out)
+        return _export_onnx(trained.load(dynamic=True), metadata, vocab_path, out)
     from power_bert.backend import tf
     try:
         with new_folder(out) as tmp:
             assets = os.path.join(tmp, ".assets")  # copied into assets/ by the save
             os.makedirs(assets)
-            with open(os.path.join(assets, METADATA_FILE), "w", encoding="utf-8") as writer:
-                json.dump(metadata, writer, indent=2)
-                writer.write("\n")
+            write_json_atomically(os.path.join(assets, METADATA_FILE), metadata)
             shutil.copyfile(vocab_path, os.path.join(assets, VOCAB_FILE))
-            module, signatures = _build_module(spec.load_model(dynamic=True), token_dict,
+            module, signatures = _build_module(trained.load(dynamic=True), token_dict,
                                                metadata, assets)
             tf.saved_model.save(module, tmp, signatures=signatures)
             shutil.rmtree(assets)
@@ -390,9 +382,7 @@ def _export_onnx(model, metadata: Dict, vocab_path: str, out: str) -> Dict:
             tf2onnx.convert.from_function(tf.function(predict), input_signature=ids_specs,
                                           opset=ONNX_OPSET,
                                           output_path=os.path.join(tmp, ONNX_FILE))
-            with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as writer:
-                json.dump(metadata, writer, indent=2)
-                writer.write("\n")
+            write_json_atomically(os.path.join(tmp, METADATA_FILE), metadata)
             shutil.copyfile(vocab_path, os.path.join(tmp, VOCAB_FILE))
     except OSError as e:
         raise ExportError("cannot write OUTPUT_DIR %s: %s" % (out, e.strerror or e)) from None
