@@ -193,14 +193,13 @@ def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
     """
     _check_format(fmt, xla)
     from power_bert.data import load_vocab
-    from power_bert.trained import check_trained
+    from power_bert.trained import check_trained, model_name
 
     reads = [path for path in (spec.weights_path, vocab_path or spec.vocab_path) if path]
     if spec.weights_path:  # the metadata beside the weights
         reads.append(os.path.splitext(spec.weights_path)[0] + ".json")
     out = check_output_dir(output_dir, overwrite, tuple(reads))
-    trained = check_trained(spec, "model %s" % spec.weights_path, vocab_path=vocab_path,
-                            error=ExportError)
+    trained = check_trained(spec, model_name(spec), vocab_path=vocab_path, error=ExportError)
     vocab_path, task = trained.vocab_path, trained.task
     try:
         token_dict = load_vocab(vocab_path)

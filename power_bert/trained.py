@@ -82,6 +82,12 @@ def read_checkpoint(path: str, flag: Optional[str] = None,
         raise error("%s: %s" % (flag, e) if flag else str(e)) from None
 
 
+def model_name(spec: StageCheckpoint, flag: Optional[str] = None) -> str:
+    """How messages name a checkpoint: "model out/retrain.hdf5", or with the flag that
+    gave it, "--POWER out/retrain.hdf5"."""
+    return "%s %s" % (flag or "model", spec.weights_path)
+
+
 def data_task(spec: StageCheckpoint, task: Union[None, str, TaskSpec], what: str,
               error: Type[PowerBertError] = UsageError) -> TaskSpec:
     """The task of the data (``task``, or the model's own when None); the model must
@@ -211,7 +217,7 @@ def open_trained(path: str, flag: Optional[str] = None,
       error: anything in the module's list, naming the model.
     """
     spec = read_checkpoint(path, flag, error)
-    trained = check_trained(spec, "%s %s" % (flag or "model", spec.weights_path), task,
+    trained = check_trained(spec, model_name(spec, flag), task,
                             vocab_path, cased, allow_search, error, vocab_sha256)
     return dataclasses.replace(trained, checkpoint=apply_overrides(
         spec, retention, word_selection, seed, error))
@@ -236,6 +242,6 @@ def open_google_checkpoint(checkpoint_path: str, bert_config_path: str, task: Ta
                         vocab_path, what, google_checkpoint=checkpoint_path)
 
 
-__all__ = ["TrainedModel", "read_checkpoint", "data_task", "check_mode_and_casing",
+__all__ = ["TrainedModel", "read_checkpoint", "model_name", "data_task", "check_mode_and_casing",
            "vocabulary", "apply_overrides", "check_trained", "open_trained",
            "open_google_checkpoint"]

@@ -103,11 +103,11 @@ def open_models(options: BenchmarkOptions) -> List[TimedModel]:
       BenchmarkError: naming the flag of the model at fault.
     """
     from power_bert.checkpoint import file_sha256
-    from power_bert.trained import check_trained, read_checkpoint
+    from power_bert.trained import check_trained, model_name, read_checkpoint
     read = []
     for name, path, flag in options.models:
         spec = read_checkpoint(path, flag, BenchmarkError)
-        read.append((name, "%s %s" % (flag, spec.weights_path), spec))
+        read.append((name, model_name(spec, flag), spec))
     check_same_models(read)
     (name, what, spec), others = read[0], read[1:]
     baseline = check_trained(spec, what, options.task, options.vocab_path, error=BenchmarkError)
