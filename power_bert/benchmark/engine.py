@@ -16,7 +16,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from power_bert.benchmark import shapes
-from power_bert.benchmark.report import BASELINE, DEFINITIONS, LABELS, POWER, write_outputs
+from power_bert.benchmark.report import BASELINE, LABELS, POWER, write_outputs
+from power_bert.documents import BenchmarkResult, ModelTiming, PaddingRun
 from power_bert.errors import BenchmarkError
 from power_bert.options import PADDING_BUCKETS  # (--PADDING_BUCKETS, shared with eval)
 
@@ -156,7 +157,8 @@ def load_dev_data(options: BenchmarkOptions, baseline):
 
 def timing_entry(times: Sequence[float], num_examples: int, cost: Dict, baseline_cost: Dict,
                  baseline_time: float) -> Dict:
-    """The timing fields of a model's entry (after its own: label, checkpoint, ...)."""
+    """The timing fields of a model's ``ModelTiming`` (besides its own: label,
+    checkpoint, ...)."""
     median = float(np.median(times))
     ideal = baseline_cost["encoder_macs_total"] / cost["encoder_macs_total"]  # int / int
     speedup = baseline_time / median
@@ -180,7 +182,7 @@ def _number(value: float):
 def run_padding(padding: str, x, models: Sequence[TimedModel],
                 build: Callable[[bool], List[Tuple[str, Any]]],
                 describe: Callable[[TimedModel, Dict], Dict], options: BenchmarkOptions,
-                say: Say = print) -> Dict:
+                say: Say = print) -> PaddingRun:
     """Builds, warms up and times every model with one padding mode; returns its entry
     of benchmark.json.
 
@@ -189,7 +191,7 @@ def run_padding(padding: str, x, models: Sequence[TimedModel],
       x: ``[token_ids, segment_ids]`` int ``[N, seq_len]``.
       models: the rotation, baseline and PoWER-BERT first.
       build: dynamic -> [(name, Keras model)] of the rotation, built for the mode.
-      describe: (model, its timing) -> the entry's own fields, before the timing fields.
+      describe: (model, its timing) -> its own ``ModelTiming`` fields (label, ...).
     """
     from power_bert.benchmark.timing import time_models
     from power_bert.flops import model_cost
@@ -208,68 +210,38 @@ def run_padding(padding: str, x, models: Sequence[TimedModel],
     del built  # (the models are freed before the next mode builds its own)
     costs = {m.name: model_cost(m.config, m.retention, lengths, sizes) for m in models}
     baseline_time = float(np.median(timings[BASELINE]["times"]))
-    entries = {m.name: dict(describe(m, timings[m.name]), **timing_entry(
-        timings[m.name]["times"], num_examples, costs[m.name], costs[BASELINE],
-        baseline_time)) for m in models}
-    power = entries[POWER]
-    return {
-        "padding": padding,
-        "average_batch_length": average,
-        "batch_lengths": [int(length) for length in lengths],
-        "speedup": power["speedup"],
-        "ideal_speedup": power["ideal_speedup"],
-        "speedup_over_ideal": power["speedup_over_ideal"],
-        BASELINE: entries[BASELINE],
-        POWER: power,
-        "extra": {name: value for name, value in entries.items() if name not in (BASELINE, POWER)},
-    }
+    return PaddingRun(
+        padding=padding, average_batch_length=average,
+        batch_lengths=[int(length) for length in lengths],
+        models={m.name: ModelTiming(**describe(m, timings[m.name]), **timing_entry(
+            timings[m.name]["times"], num_examples, costs[m.name], costs[BASELINE],
+            baseline_time)) for m in models})
 
 
 # ----- the results document -------------------------------------------------------------
 
-def precision_entry(options: BenchmarkOptions) -> Dict[str, str]:
-    """``{"mixed_precision": ...}`` in benchmark.json under a mixed-precision policy; none
-    for float32, so float32 results keep the keys of those written before the flag."""
-    if options.mixed_precision == "none":
-        return {}
-    return {"mixed_precision": options.mixed_precision}
-
-
 def result_document(setup: Dict, options: BenchmarkOptions, retention: Optional[List[int]],
-                    runs: List[Dict]) -> Dict:
-    """The content of benchmark.json: ``setup`` (what was timed), how it was timed, the
-    first padding mode's entries at the top level (as the first release wrote them) and
-    every mode under "runs"."""
+                    runs: List[PaddingRun]) -> BenchmarkResult:
+    """benchmark.json: ``setup`` (what was timed: task or shape, examples, length), how it
+    was timed (the options, the machine), PoWER-BERT's retention configuration and the
+    runs. The mixed-precision policy only when it is not float32, so float32 results keep
+    the keys of those written before the flag."""
     from power_bert.benchmark.timing import machine_info
-    first = runs[0]
-    return {
-        **setup,
-        "num_runs": options.runs,
-        "warmup": options.warmup,
-        "xla": bool(options.xla),
-        **precision_entry(options),
-        "machine": machine_info(),
-        "retention_configuration": retention,
-        "padding": first["padding"],
-        "speedup": first["speedup"],
-        "ideal_speedup": first["ideal_speedup"],
-        "speedup_over_ideal": first["speedup_over_ideal"],
-        "average_batch_length": first["average_batch_length"],
-        BASELINE: first[BASELINE],
-        POWER: first[POWER],
-        "extra": first["extra"],
-        "runs": runs,
-    }
+    return BenchmarkResult(
+        **setup, batch_size=options.batch_size, num_runs=options.runs, warmup=options.warmup,
+        xla=bool(options.xla), machine=machine_info(), retention_configuration=retention,
+        runs=runs, mixed_precision=(None if options.mixed_precision == "none"
+                                    else options.mixed_precision))
 
 
 # ----- the three benchmarks ------------------------------------------------------------
 
-def benchmark(options: BenchmarkOptions, say: Say = print) -> Dict:
+def benchmark(options: BenchmarkOptions, say: Say = print) -> BenchmarkResult:
     """Times the checkpoints of ``options`` on the dev set and writes OUTPUT, its table
     and the plot.
 
     Returns:
-      The content of benchmark.json.
+      benchmark.json's content.
 
     Raises:
       PowerBertError (BenchmarkError, ...): unusable flags or files, all found before
@@ -303,21 +275,19 @@ def benchmark(options: BenchmarkOptions, say: Say = print) -> Dict:
 
     runs = [run_padding(padding, x, models, build, describe, options, say)
             for padding in options.paddings]
-    setup = {"task": task.name, "batch_size": options.batch_size,
-             "num_examples": int(len(y)), "seq_len": baseline.seq_len}
-    result = dict(result_document(setup, options, models[1].retention, runs),
-                  definitions=dict(DEFINITIONS))
+    setup = dict(task=task.name, num_examples=int(len(y)), seq_len=baseline.seq_len)
+    result = result_document(setup, options, models[1].retention, runs)
     write_outputs(result, options.output, options.plot, say)
     return result
 
 
 def shape_benchmark(shape: "shapes.ShapeOptions", options: BenchmarkOptions,
-                    say: Say = print) -> Dict:
+                    say: Say = print) -> BenchmarkResult:
     """Times BERT against PoWER-BERT at ``shape`` (random weights, synthetic token ids)
     and writes OUTPUT and its table.
 
     Returns:
-      The content of benchmark.json.
+      benchmark.json's content.
     """
     config = shape.config
     x = shapes.synthetic_inputs(shape.num_examples, shape.seq_len, shape.lengths,
@@ -334,10 +304,10 @@ def shape_benchmark(shape: "shapes.ShapeOptions", options: BenchmarkOptions,
 
     runs = [run_padding(padding, x, models, lambda dynamic: shapes.build_models(shape, dynamic),
                         describe, options, say) for padding in options.paddings]
-    setup = {"timing_only": True, "note": shapes.TIMING_ONLY, "task": None,
-             "bert_config": config.to_dict(), "bert_config_path": shape.config_path,
-             "batch_size": options.batch_size, "num_examples": shape.num_examples,
-             "seq_len": shape.seq_len, "lengths": shape.lengths_text, "seed": shape.seed}
+    setup = dict(task=None, num_examples=shape.num_examples, seq_len=shape.seq_len,
+                 timing_only=True, note=shapes.TIMING_ONLY, bert_config=config.to_dict(),
+                 bert_config_path=shape.config_path, lengths=shape.lengths_text,
+                 seed=shape.seed)
     result = result_document(setup, options, list(shape.retention), runs)
     write_outputs(result, options.output, None, say)
     return result
@@ -377,7 +347,7 @@ def peer_benchmark(options: BenchmarkOptions, say: Say = print) -> Dict:
 
 
 def run(options: BenchmarkOptions, shape: Optional["shapes.ShapeOptions"] = None,
-        say: Say = print) -> Dict:
+        say: Say = print):
     """The benchmark the options ask for (``shape``: at a shape, with random weights),
     every model built under the --MIXED_PRECISION policy; returns its document."""
     from power_bert.precision import policy
@@ -391,5 +361,5 @@ def run(options: BenchmarkOptions, shape: Optional["shapes.ShapeOptions"] = None
 
 __all__ = ["PADDINGS", "BENCHMARK_XLA", "BenchmarkOptions", "TimedModel", "open_models",
            "check_same_models", "load_dev_data", "timing_entry", "run_padding",
-           "precision_entry", "result_document", "benchmark", "shape_benchmark",
+           "result_document", "benchmark", "shape_benchmark",
            "peer_benchmark", "run"]
