@@ -162,7 +162,7 @@ class Ablation:
         log("ablation written to %s and %s" % (self.state_path, path))
 
     def _benchmark(self, finetuned, kept, say) -> BenchmarkResult:
-        from power_bert.benchmark.cli import BenchmarkOptions, benchmark
+        from power_bert.benchmark.engine import BenchmarkOptions, benchmark
         from power_bert.benchmark.report import BASELINE, POWER
         out = self.o.output_dir
         models = [(BASELINE, finetuned.weights_path, "--FINETUNED_CHECKPOINT"),
@@ -202,16 +202,16 @@ def summarise(bench: BenchmarkResult, finetuned, kept: Dict, retention: List[int
 
 def markdown(summary: Dict) -> str:
     """The ablation table."""
+    from power_bert.outputs import markdown_table_lines
     metric = summary["rows"][0]["metric_name"]
     lines = ["Word-selection ablation, task %s, retention configuration %s; %s dev examples, "
              "batch %d, median of %d interleaved runs." % (
                  summary["task"], ",".join(map(str, summary["retention_configuration"])),
                  summary["num_examples"], summary["batch_size"], summary["num_runs"]),
-             "",
-             "| Padding | Word selection | %s | ms / example | Speed-up | Ideal |" % metric,
-             "|---|---|---:|---:|---:|---:|"]
-    for row in summary["rows"]:
-        lines.append("| %s | %s | %.2f | %.3f | %.2fx | %.2fx |" % (
-            row["padding"], row["word_selection"], row["metric"], row["ms_per_example"],
-            row["speedup"], row["ideal_speedup"]))
+             ""]
+    rows = [[row["padding"], row["word_selection"], "%.2f" % row["metric"],
+             "%.3f" % row["ms_per_example"], "%.2fx" % row["speedup"],
+             "%.2fx" % row["ideal_speedup"]] for row in summary["rows"]]
+    lines += markdown_table_lines(["Padding", "Word selection", metric, "ms / example",
+                                   "Speed-up", "Ideal"], rows, "llrrrr")
     return "\n".join(lines) + "\n"

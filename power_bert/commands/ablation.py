@@ -7,10 +7,10 @@ configuration, each a re-training from one fine-tuned model, then timed together
 """
 import dataclasses
 
-from power_bert.benchmark.cli import PADDINGS, BenchmarkOptions
+from power_bert.benchmark.engine import PADDINGS, BenchmarkOptions
 from power_bert.commands import run_options
 from power_bert.commands.flags import add_flags
-from power_bert.errors import UsageError
+from power_bert.errors import UsageError, check_integer
 from power_bert.retention import parse_retention_configuration
 
 # The benchmark's defaults (``BenchmarkOptions``), declared there once.
@@ -47,10 +47,8 @@ def _checked(args):
         if not getattr(args, flag[2:]):
             raise UsageError("%s is required: the ablation re-trains the fine-tuned model at "
                              "one retention configuration" % flag)
-    for flag, low in (("--BENCHMARK_BATCH_SIZE", 1), ("--RUNS", 1)):
-        if getattr(args, flag[2:]) < low:
-            raise UsageError("%s must be at least %d, got %d" % (flag, low,
-                                                                  getattr(args, flag[2:])))
+    for flag in ("--BENCHMARK_BATCH_SIZE", "--RUNS"):
+        check_integer(getattr(args, flag[2:]), flag, 1)
     # (the configuration is applied per re-training, not to the run's options)
     valid = validate(run_options.options_from_args(args, retention_config=None))
     bench = BenchmarkSettings(batch_size=args.BENCHMARK_BATCH_SIZE, runs=args.RUNS,

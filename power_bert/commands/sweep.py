@@ -14,10 +14,10 @@ import dataclasses
 import math
 import os
 
-from power_bert.benchmark.cli import BenchmarkOptions
+from power_bert.benchmark.engine import BenchmarkOptions
 from power_bert.commands import run_options
 from power_bert.commands.flags import add_flags
-from power_bert.errors import UsageError
+from power_bert.errors import UsageError, check_integer
 from power_bert.sweep import CELLS, Cell, SweepOptions, run_sweep
 
 # The benchmark's defaults (``BenchmarkOptions``), declared there once.
@@ -77,9 +77,8 @@ def parse_list(text: str, flag: str, kind):
 
 
 def _check_count(args, flag: str, low: int):
-    value = getattr(args, flag[2:])
-    if value is not None and value < low:
-        raise UsageError("%s must be at least %d, got %d" % (flag, low, value))
+    if getattr(args, flag[2:]) is not None:
+        check_integer(getattr(args, flag[2:]), flag, low)
 
 
 def options_from_args(args: argparse.Namespace) -> SweepOptions:

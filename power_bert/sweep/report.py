@@ -2,6 +2,8 @@
 both read from sweep.json's content (``run.sweep_document``)."""
 from typing import Dict, List, Optional
 
+from power_bert.outputs import markdown_table_lines
+
 SWEEP_MD, SWEEP_PNG = "sweep.md", "sweep.png"
 
 
@@ -36,6 +38,7 @@ def _header(document: Dict) -> str:
 
 
 def _columns(document: Dict, paddings: List[str]) -> List[str]:
+    """The table's column titles."""
     metric = document["metric_name"]
     held_out = _held_out(document)
     columns = ["LAMBDA", "LR_SOFT_EXTRACT", "%s %s" % ("held-out" if held_out else "dev",
@@ -92,11 +95,9 @@ def markdown(document: Dict) -> str:
     """sweep.md: the set-up, then one row per (LAMBDA, LR_SOFT_EXTRACT) and the baseline."""
     bench = document.get("benchmark")
     paddings = list(bench["paddings"]) if bench else []
-    columns = _columns(document, paddings)
-    lines = ["| %s |" % " | ".join(columns), "|%s" % ("---|" * len(columns)),
-             "| %s |" % " | ".join(_baseline_cells(document, paddings))]
-    lines += ["| %s |" % " | ".join(_row_cells(document, row, paddings))
-              for row in document["rows"]]
+    rows = [_baseline_cells(document, paddings)]
+    rows += [_row_cells(document, row, paddings) for row in document["rows"]]
+    lines = markdown_table_lines(_columns(document, paddings), rows)
     return (_header(document) + "\n\n" + "\n".join(lines) + "\n"
             + "\n".join(_notes(document)) + "\n")
 

@@ -75,7 +75,7 @@ def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[
     dynamic padding; reused from benchmark.json when the models (by checksum) and the
     settings are those it was run with. Returns (benchmark.json, what it was run
     with), (None, None) with --RUNS 0."""
-    from power_bert.benchmark.cli import BenchmarkOptions, benchmark
+    from power_bert.benchmark.engine import BenchmarkOptions, benchmark
     from power_bert.benchmark.report import BASELINE, POWER
     from power_bert.checkpoint import StageCheckpoint
     if sweep.runs == 0:
