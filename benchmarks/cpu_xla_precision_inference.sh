@@ -12,7 +12,7 @@ for batch in 32 128; do
   for prec in none bfloat16; do
     for xla in noxla xla; do
       flag=(); [ "$xla" = xla ] && flag=(--XLA true)
-      python -m power_bert.cli benchmark --BERT_CONFIG benchmarks/configs/minilm.json \
+      python -m power_bert.cli benchmark --BERT_CONFIG_PATH benchmarks/configs/minilm.json \
         --RETENTION_CONFIG 67,51,44,13,3,1 --SEQ_LEN 128 --BATCH_SIZE "$batch" \
         --NUM_EXAMPLES 128 --LENGTHS 32-128 --PADDING both --RUNS 3 --WARMUP 1 \
         --VERBOSE 0 --MIXED_PRECISION "$prec" "${flag[@]}" \

@@ -89,7 +89,7 @@ fi
 for precision in none float16 bfloat16; do
   name=$([ "$precision" = none ] && echo float32 || echo "$precision")
   say "benchmark: BERT-Base shape, batch 128, fixed and dynamic padding, $name"
-  "$PY" -m power_bert.cli benchmark --BERT_CONFIG benchmarks/configs/bert_base.json \
+  "$PY" -m power_bert.cli benchmark --BERT_CONFIG_PATH benchmarks/configs/bert_base.json \
     --RETENTION_CONFIG "$RTE12" --SEQ_LEN 256 --BATCH_SIZE 128 --LENGTHS 32-160 \
     --PADDING both --MIXED_PRECISION "$precision" --VERBOSE 0 "${SIZE[@]}" \
     --OUTPUT "$RESULTS/base-b128-$name.json"

@@ -10,7 +10,7 @@ OUT=benchmarks/results/paper-shapes
 RTE12=153,125,111,105,85,80,72,48,35,27,22,5
 RTE24=153,153,125,125,111,111,105,105,85,85,80,80,72,72,48,48,35,35,27,27,22,22,5,5
 run() {  # name config retention batch examples padding
-  python -m power_bert.cli benchmark --BERT_CONFIG "benchmarks/configs/$2.json" \
+  python -m power_bert.cli benchmark --BERT_CONFIG_PATH "benchmarks/configs/$2.json" \
     --RETENTION_CONFIG "$3" --SEQ_LEN 256 --BATCH_SIZE "$4" --NUM_EXAMPLES "$5" \
     --LENGTHS 32-160 --PADDING "$6" --RUNS 3 --WARMUP 1 --VERBOSE 0 \
     --XLA "${XLA:-false}" --OUTPUT "$OUT/$1/benchmark.json"  # committed runs: no XLA

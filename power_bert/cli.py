@@ -39,12 +39,14 @@ COMMANDS = {
                    "check a GLUE folder and show what is read"),
     "convert": ("power_bert.commands.convert",
                 "convert a Hugging Face BERT folder to Google's format"),
-    "benchmark": ("power_bert.benchmark.cli", "time BERT against PoWER-BERT on a dev set"),
+    "benchmark": ("power_bert.commands.benchmark",
+                  "time BERT against PoWER-BERT on a dev set"),
     "ablation": ("power_bert.commands.ablation", "word selection by attention, head or "
                                                  "random: re-train and time each"),
-    "elimination": ("power_bert.elimination", "which word pieces survive each encoder"),
+    "elimination": ("power_bert.commands.elimination",
+                    "which word pieces survive each encoder"),
     "submit": ("power_bert.commands.submit", "gather GLUE prediction files into one zip"),
-    "export": ("power_bert.export",
+    "export": ("power_bert.commands.export",
                "a trained model as a SavedModel that serves raw text, or as ONNX"),
     "sweep": ("power_bert.commands.sweep", "trade-off sweep: LAMBDA values x seeds from one "
                                            "fine-tuned model, then one benchmark of all"),

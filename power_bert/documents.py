@@ -435,7 +435,7 @@ class ModelTiming:
       word_vectors_per_example, encoder_macs_per_example: its cost (``flops.model_cost``;
         an integer with fixed padding).
       speedup, ideal_speedup, speedup_over_ideal: against the baseline, same padding.
-      checkpoint, mode: its stage checkpoint (None: random weights, ``--BERT_CONFIG``).
+      checkpoint, mode: its stage checkpoint (None: random weights, ``--BERT_CONFIG_PATH``).
       metric_name, metric, metrics: dev metrics x100 (None: timing only).
     """
     label: str
@@ -539,7 +539,7 @@ class PaddingRun:
 class BenchmarkResult:
     """benchmark.json: the set-up of a benchmark and its runs, one per padding mode.
     Built here for both kinds of benchmark: trained checkpoints on a dev set, and
-    ``--BERT_CONFIG`` timing (random weights, synthetic inputs: ``timing_only``).
+    ``--BERT_CONFIG_PATH`` timing (random weights, synthetic inputs: ``timing_only``).
 
     Attributes:
       task: the task (None: timing only).
@@ -548,7 +548,7 @@ class BenchmarkResult:
       retention_configuration: PoWER-BERT's l_1..l_L.
       runs: the ``PaddingRun``s.
       mixed_precision: the policy, when not float32 (written only then).
-      timing_only, note, bert_config, bert_config_path, lengths, seed: ``--BERT_CONFIG``
+      timing_only, note, bert_config, bert_config_path, lengths, seed: ``--BERT_CONFIG_PATH``
         timing's shape (written only then).
     """
     task: Optional[str]

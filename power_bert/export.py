@@ -50,7 +50,7 @@ it; tokenisation stays outside the graph. ``load_onnx`` runs it with onnxruntime
 import os
 import shutil
 import sys
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, Optional
 
 from power_bert import __version__
 from power_bert.documents import (ASSETS, METADATA_FILE, ONNX_FILE, ONNX_FORMAT,
@@ -69,42 +69,6 @@ FORMATS = ("savedmodel", "onnx")
 ONNX_OPSET = 13
 ONNX_MISSING = ("%s needs the optional packages tf2onnx and onnxruntime "
                 "(pip install -r requirements-onnx.txt): %s")
-
-
-def add_arguments(parser, command: str = "export"):
-    parser.add_argument("--CHECKPOINT_PATH", required=True,
-                        help="a stage checkpoint trained here (e.g. OUTPUT_DIR/retrain.hdf5 "
-                             "or its .json)")
-    parser.add_argument("--OUTPUT_DIR", required=True,
-                        help="folder of the SavedModel (must not exist or be empty)")
-    parser.add_argument("--VOCAB_PATH",
-                        help="vocab.txt the model was trained with (default: the one the "
-                             "checkpoint records; its checksum is checked)")
-    parser.add_argument("--FORMAT", default="savedmodel", choices=FORMATS,
-                        help="savedmodel (default: TF Serving, raw text in) or onnx (the "
-                             "model part, token ids in; needs requirements-onnx.txt)")
-    parser.add_argument("--XLA", action="store_true",
-                        help="compile the model part with XLA (jit_compile; savedmodel only)")
-    parser.add_argument("--OVERWRITE", action="store_true", help="replace a non-empty OUTPUT_DIR")
-
-
-def run(args) -> int:
-    """Exports and prints what was written.
-
-    Raises:
-      ExportError: the checkpoint, vocabulary or OUTPUT_DIR cannot be used.
-    """
-    metadata = export_model(args.CHECKPOINT_PATH, args.OUTPUT_DIR, vocab_path=args.VOCAB_PATH,
-                            xla=args.XLA, overwrite=args.OVERWRITE, fmt=args.FORMAT)
-    print("Exported %s -> %s (%s)" % (metadata.source_checkpoint,
-                                      os.path.abspath(args.OUTPUT_DIR), metadata.format))
-    print("  task %s, %s model, retention %s, max_seq_len %d, %s, XLA %s"
-          % (metadata.task, metadata.mode, metadata.retention_configuration,
-             metadata.seq_len, "cased" if metadata.cased else "uncased",
-             "on" if metadata.xla else "off"))
-    print("  signatures: %s" % ", ".join(
-        "%s(%s)" % (name, ", ".join(inputs)) for name, inputs in metadata.signatures.items()))
-    return 0
 
 
 def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str] = None,
@@ -441,11 +405,6 @@ def load_onnx(path: str, threads: int = 0) -> Callable:
     return predict
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m power_bert.export``: the same as ``power-bert export``."""
+if __name__ == "__main__":  # (the same as ``power-bert export``)
     from power_bert.cli import run_command
-    return run_command("export", argv, prog="python -m power_bert.export")
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command("export", prog="python -m power_bert.export"))

@@ -18,7 +18,7 @@ STRATEGIES = ("auto", "none", "mirrored", "multiworker")  # --DISTRIBUTE (distri
 # The inference path's defaults for evaluation and prediction, chosen by timing on this
 # project's 2-core CPU machine: dynamic padding (exact, 1.7x less time than fixed padding
 # on MRPC dev, issue 9) but no XLA. XLA runs a warm model faster (the benchmark, which
-# times warm passes, uses it by default: benchmark.cli.BENCHMARK_XLA), but it compiles
+# times warm passes, uses it by default: benchmark.engine.BENCHMARK_XLA), but it compiles
 # once per input shape (MiniLM at [128, T]: 2.4-3.8 s a shape here when the machine was
 # quiet), more than it saves on a dev set; --XLA true is for long test sets. With XLA,
 # dynamic padding rounds each batch's length up to a multiple of PADDING_BUCKETS to bound

@@ -1,4 +1,4 @@
-"""``power-bert benchmark --BERT_CONFIG``: timing at a model's shape with random weights
+"""``power-bert benchmark --BERT_CONFIG_PATH``: timing at a model's shape with random weights
 and synthetic token ids (``power_bert.benchmark.shapes``) and its committed results at
 the paper's sizes."""
 import glob
@@ -26,7 +26,7 @@ def config_path(tmp_path_factory):
 
 
 def _argv(config_path, *extra):
-    return ["--BERT_CONFIG", config_path, "--RETENTION_CONFIG", "20,12,4", "--SEQ_LEN", "32",
+    return ["--BERT_CONFIG_PATH", config_path, "--RETENTION_CONFIG", "20,12,4", "--SEQ_LEN", "32",
             "--NUM_EXAMPLES", "18", "--BATCH_SIZE", "8", "--RUNS", "2",
             "--VERBOSE", "0", "--XLA", "false"] + list(extra)  # (XLA: a compilation per shape)
 
@@ -138,9 +138,9 @@ def test_shape_flags_need_bert_config(tmp_path, capsys):
     assert "--RETENTION_CONFIG is for timing at a shape" in capsys.readouterr().err
     assert _exit_code(["--POWER", "b.hdf5"]) == 2
     assert "--BASELINE is required (or time random-weight models" in capsys.readouterr().err
-    assert _exit_code(["--BERT_CONFIG", str(tmp_path / "none.json"),
+    assert _exit_code(["--BERT_CONFIG_PATH", str(tmp_path / "none.json"),
                        "--RETENTION_CONFIG", "4,2"]) == 2
-    assert "--BERT_CONFIG: " in capsys.readouterr().err
+    assert "--BERT_CONFIG_PATH: " in capsys.readouterr().err
 
 
 def test_committed_paper_shape_results_are_consistent():

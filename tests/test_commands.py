@@ -148,3 +148,31 @@ def test_no_module_drives_the_pipeline_through_its_private_methods():
                  for path in sorted(PACKAGE.rglob("*.py")) if path.name != "pipeline.py"
                  and private.search(path.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_old_spellings_are_accepted_with_a_note(capsys):
+    """``benchmark --BERT_CONFIG`` is ``--BERT_CONFIG_PATH``; ``export --XLA`` alone is
+    ``--XLA true``; each says so in one line on standard error."""
+    args = parse("benchmark", ["--BERT_CONFIG", "config.json"])
+    assert args.BERT_CONFIG_PATH == "config.json"
+    assert capsys.readouterr().err.splitlines() == [
+        "deprecated: --BERT_CONFIG is now --BERT_CONFIG_PATH"]
+    assert parse("benchmark", ["--BERT_CONFIG_PATH", "config.json"]).BERT_CONFIG_PATH == (
+        "config.json")
+    base = ["--CHECKPOINT_PATH", "retrain.hdf5", "--OUTPUT_DIR", "out"]
+    assert parse("export", base + ["--XLA"]).XLA == "true"
+    assert capsys.readouterr().err.splitlines() == [
+        "deprecated: --XLA alone; write --XLA true"]
+    assert parse("export", base + ["--XLA", "false"]).XLA == "false"
+    assert parse("export", base).XLA is None  # (off: export_model's default)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_deprecated_spelling_reaches_the_run(tmp_path, capsys):
+    """The old spelling is refused or run exactly as the new one (the same error here)."""
+    missing = str(tmp_path / "none.json")
+    assert cli.main(["benchmark", "--BERT_CONFIG", missing, "--RETENTION_CONFIG", "2,1",
+                     "--OUTPUT", str(tmp_path / "b.json")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "deprecated: --BERT_CONFIG is now --BERT_CONFIG_PATH"
+    assert err[1].startswith("error: --BERT_CONFIG_PATH: ") and len(err) == 2

@@ -26,7 +26,7 @@ SEQ_LEN = 16
 VOCAB = list(TINY_VOCAB) + ["##s", "##ing", ",", ".", "!", "cafe"]
 # (name, task, mode, retention, extra flags)
 EXPORTS = (("sst2-finetune", "sst-2", "finetune", None, ()),
-           ("mrpc-retrain-xla", "mrpc", "retrain", (12, 5, 2), ("--XLA",)),
+           ("mrpc-retrain-xla", "mrpc", "retrain", (12, 5, 2), ("--XLA", "true")),
            ("stsb-retrain", "sts-b", "retrain", (9, 6, 4), ()))
 # Mixed lengths: empty, short, unknown words and accents, and longer than SEQ_LEN.
 SENTENCES = ["", "good", "The FILM was great, very great!", "a night in the old world",

@@ -31,7 +31,7 @@ def test_onnx_without_tf2onnx_is_one_clear_error(tmp_path, capsys, monkeypatch):
 
 
 def test_onnx_with_xla_is_refused(tmp_path, capsys):
-    assert cli.main(["export", "--FORMAT", "onnx", "--XLA", "--CHECKPOINT_PATH",
+    assert cli.main(["export", "--FORMAT", "onnx", "--XLA", "true", "--CHECKPOINT_PATH",
                      str(tmp_path / "retrain.hdf5"), "--OUTPUT_DIR", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.strip() == (
         "error: --XLA applies to --FORMAT savedmodel only (ONNX Runtime optimises the graph "

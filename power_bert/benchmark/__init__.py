@@ -43,7 +43,7 @@ Modules:
            ``peer_benchmark``).
   timing   warm-up and interleaved timed passes (``time_models``), ``machine_info``.
   report   the result's keys, ``markdown_table``, ``plot``, ``write_outputs``.
-  shapes   ``--BERT_CONFIG``: random-weight models of a shape and synthetic inputs.
+  shapes   ``--BERT_CONFIG_PATH``: random-weight models of a shape and synthetic inputs.
   peers    ``--PEERS hf savedmodel onnx``: against Hugging Face transformers on
            PyTorch and the exported PoWER-BERT (SavedModel, ONNX Runtime; optional
            packages), same weights and token ids, engines checked to agree first.

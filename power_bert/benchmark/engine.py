@@ -2,7 +2,7 @@
 one results document, for checkpoints (``benchmark``), for random-weight models of a
 shape (``shape_benchmark``) and against other engines (``peer_benchmark``).
 
-Flags are parsed in ``benchmark.cli``; this module takes checked options
+Flags are parsed in ``commands/benchmark.py``; this module takes checked options
 (``BenchmarkOptions``, ``shapes.ShapeOptions``) and neither reads nor knows a flag name
 except in its messages. A padding mode is measured the same way in every mode
 (``run_padding``): batches are cut once, the models are built for the mode, warmed up and
@@ -19,7 +19,7 @@ from power_bert.benchmark import shapes
 from power_bert.benchmark.report import BASELINE, LABELS, POWER, write_outputs
 from power_bert.documents import BenchmarkResult, ModelTiming, PaddingRun
 from power_bert.errors import BenchmarkError
-from power_bert.options import PADDING_BUCKETS  # (--PADDING_BUCKETS, shared with eval)
+from power_bert.runtime import PADDING_BUCKETS  # (--PADDING_BUCKETS, shared with eval)
 
 PADDINGS = ("fixed", "dynamic")
 # The benchmark times warm passes (after a warm-up that compiles), as a served model runs:

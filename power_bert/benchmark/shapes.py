@@ -1,6 +1,6 @@
-"""Timing at a model's shape, without a checkpoint: ``power-bert benchmark --BERT_CONFIG``.
+"""Timing at a model's shape, without a checkpoint: ``power-bert benchmark --BERT_CONFIG_PATH``.
 
-  power-bert benchmark --BERT_CONFIG bert_config.json \
+  power-bert benchmark --BERT_CONFIG_PATH bert_config.json \
       --RETENTION_CONFIG 153,125,111,105,85,80,72,48,35,27,22,5 --SEQ_LEN 256 \
       --NUM_EXAMPLES 256 --LENGTHS 64-256 --BATCH_SIZE 128 --PADDING both
 

@@ -5,22 +5,18 @@ configuration, each a re-training from one fine-tuned model, then timed together
     power-bert ablation --TASK mrpc --FINETUNED_CHECKPOINT runs/mrpc/finetune.hdf5 \\
         --RETENTION_CONFIG 64,48,32,16,... --DATA_DIR glue/MRPC --OUTPUT_DIR runs/ablation
 """
-import dataclasses
-
-from power_bert.benchmark.engine import PADDINGS, BenchmarkOptions
+from power_bert.benchmark.engine import PADDINGS
 from power_bert.commands import run_options
+from power_bert.commands.benchmark import BENCHMARK_DEFAULTS
 from power_bert.commands.flags import add_flags
 from power_bert.errors import UsageError, check_integer
 from power_bert.retention import parse_retention_configuration
 
-# The benchmark's defaults (``BenchmarkOptions``), declared there once.
-_BENCHMARK = {f.name: f.default for f in dataclasses.fields(BenchmarkOptions)
-              if f.default is not dataclasses.MISSING}
 BENCHMARK_FLAGS = (
-    ("--BENCHMARK_BATCH_SIZE", dict(type=int, default=_BENCHMARK["batch_size"],
+    ("--BENCHMARK_BATCH_SIZE", dict(type=int, default=BENCHMARK_DEFAULTS["batch_size"],
                                     help="inference batch of the benchmark (default "
                                          "%(default)s)")),
-    ("--RUNS", dict(type=int, default=_BENCHMARK["runs"],
+    ("--RUNS", dict(type=int, default=BENCHMARK_DEFAULTS["runs"],
                     help="timed rounds of the benchmark (default %(default)s)")),
     ("--PADDING", dict(choices=PADDINGS + ("both",), default="both",
                        help="padding of the benchmark (default %(default)s)")),

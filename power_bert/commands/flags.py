@@ -3,6 +3,7 @@ original release, and these shared argparse types and actions.
 
   nonnegative_int                  a count or seed checked by argparse (``--SEED 0``)
   add_flags                        a command's own (flag, argparse keywords) table
+  field_defaults                   the defaults of an options dataclass, for the flags
   add_switch                       ``--XLA true|false`` (also yes/no, on/off, 1/0)
   add_deprecated                   an old spelling of a flag, accepted with one
                                    ``deprecated: ...`` line on standard error
@@ -12,8 +13,9 @@ command checks its options, so an unknown value is refused with the same message
 whichever command gets it.
 """
 import argparse
+import dataclasses
 import sys
-from typing import Sequence
+from typing import Dict, Sequence
 
 SWITCH_METAVAR = "true|false"
 
@@ -69,6 +71,13 @@ def add_deprecated(parser, old: str, new: str, **kwargs):
                         help=argparse.SUPPRESS, **kwargs)
 
 
+def field_defaults(options_class) -> Dict[str, object]:
+    """The defaults of a dataclass of options (``options.Options``,
+    ``BenchmarkOptions``): the one declaration of each flag's default."""
+    return {f.name: f.default for f in dataclasses.fields(options_class)
+            if f.default is not dataclasses.MISSING}
+
+
 def add_flags(parser, table: Sequence):
     """Adds (flag, argparse keyword arguments) rows to ``parser``; each flag's value is
     found under its name without the dashes."""
@@ -76,5 +85,5 @@ def add_flags(parser, table: Sequence):
         parser.add_argument(flag, dest=flag[2:], **kwargs)
 
 
-__all__ = ["nonnegative_int", "add_switch", "add_deprecated", "add_flags", "deprecation",
-           "SWITCH_METAVAR"]
+__all__ = ["nonnegative_int", "add_switch", "add_deprecated", "add_flags", "field_defaults",
+           "deprecation", "SWITCH_METAVAR"]

@@ -3,15 +3,12 @@
 ``--PREDICT_ONLY``), ``sweep`` and ``ablation``: the upper-case flags of the original
 release, each mapped onto one field of ``options.Options`` (whose defaults are the
 flags' defaults), then ``options.validate`` and ``pipeline.run``."""
-import dataclasses
-
-from power_bert.commands.flags import add_switch
+from power_bert.commands.flags import add_switch, field_defaults
 from power_bert.options import INFERENCE_DYNAMIC_PADDING, OTHER_FLAGS, Options
 from power_bert.tasks import TASK_NAMES
 
 # Each default is the field's default in ``options.Options``.
-DEFAULTS = {f.name: f.default for f in dataclasses.fields(Options)
-            if f.default is not dataclasses.MISSING}
+DEFAULTS = field_defaults(Options)
 ALL = ("train", "eval", "predict", "main")
 TRAIN = ("train", "main")
 TRAINED = ("eval", "predict", "main")
@@ -122,30 +119,27 @@ FLAGS = (
     ("--XLA", dict(help="true: compile training steps (model.compile(jit_compile=True)) "
                         "and dev/test inference with XLA; false (default): neither. XLA "
                         "compiles once per input shape: worth it for long test sets"), ALL),
-    ("--MIXED_PRECISION", dict(default=DEFAULTS["mixed_precision"], help="none (default), float16 or bfloat16: "
-                                                    "the Keras mixed-precision policy for "
-                                                    "training and inference (softmax, "
-                                                    "significance, LayerNorm, the loss and "
-                                                    "the retention parameters stay float32; "
-                                                    "float16 scales the loss)"), ALL),
-    ("--DISTRIBUTE", dict(default=DEFAULTS["distribute"], help="none (default), mirrored (tf.distribute."
-                                               "MirroredStrategy over every GPU, else every "
-                                               "logical CPU device; BATCH_SIZE is the global "
-                                               "batch), auto (mirrored with 2+ GPUs) or "
-                                               "multiworker (tf.distribute.MultiWorker"
-                                               "MirroredStrategy over the machines of the "
-                                               "TF_CONFIG environment variable; run the same "
-                                               "command on each, the chief writes "
-                                               "OUTPUT_DIR)"),
-     TRAIN),
+    ("--MIXED_PRECISION", dict(default=DEFAULTS["mixed_precision"],
+                               help="none (default), float16 or bfloat16: the Keras "
+                                    "mixed-precision policy for training and inference "
+                                    "(softmax, significance, LayerNorm, the loss and the "
+                                    "retention parameters stay float32; float16 scales the "
+                                    "loss)"), ALL),
+    ("--DISTRIBUTE", dict(default=DEFAULTS["distribute"],
+                          help="none (default), mirrored (tf.distribute.MirroredStrategy over "
+                               "every GPU, else every logical CPU device; BATCH_SIZE is the "
+                               "global batch), auto (mirrored with 2+ GPUs) or multiworker "
+                               "(tf.distribute.MultiWorkerMirroredStrategy over the machines "
+                               "of the TF_CONFIG environment variable; run the same command "
+                               "on each, the chief writes OUTPUT_DIR)"), TRAIN),
     ("--WORD_SELECTION", dict(help="which word vectors each encoder keeps: attention (PoWER-"
                                    "BERT, default), head (the first l_j positions, Head-WS) "
                                    "or random (a seeded random subset with [CLS], Rand-WS); "
                                    "training: the re-training stage; eval/predict: default "
                                    "the one saved with the model"), ALL),
-    ("--EVAL_SPLIT", dict(default=DEFAULTS["eval_split"], help="dev (default) or test: the split evaluated; "
-                                              "test only for a task whose test set is "
-                                              "labelled (imdb)"), TRAINED),
+    ("--EVAL_SPLIT", dict(default=DEFAULTS["eval_split"],
+                          help="dev (default) or test: the split evaluated; test only for a "
+                               "task whose test set is labelled (imdb)"), TRAINED),
     ("--MAX_EVAL_EXAMPLES", dict(type=int, help="evaluate (and, in training, select epochs "
                                                 "on) the first N examples of the evaluated "
                                                 "split (quick runs on long documents)"),

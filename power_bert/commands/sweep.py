@@ -14,15 +14,11 @@ import dataclasses
 import math
 import os
 
-from power_bert.benchmark.engine import BenchmarkOptions
 from power_bert.commands import run_options
+from power_bert.commands.benchmark import BENCHMARK_DEFAULTS
 from power_bert.commands.flags import add_flags
 from power_bert.errors import UsageError, check_integer
 from power_bert.sweep import CELLS, Cell, SweepOptions, run_sweep
-
-# The benchmark's defaults (``BenchmarkOptions``), declared there once.
-BENCHMARK_DEFAULTS = {f.name: f.default for f in dataclasses.fields(BenchmarkOptions)
-                      if f.default is not dataclasses.MISSING}
 
 # Training flags a sweep sets per cell (or that a cell of a sweep cannot take).
 NOT_TAKEN = ("--BERT_CONFIG_PATH", "--CHECKPOINT_PATH", "--LAMBDA", "--LR_SOFT_EXTRACT",

@@ -1,7 +1,7 @@
-"""The benchmark's flags: ``power-bert benchmark`` / ``python -m power_bert.benchmark``.
+"""``power-bert benchmark`` / ``python -m power_bert.benchmark``: the benchmark's flags.
 
 This module only parses and checks flags into ``engine.BenchmarkOptions`` (and, with
---BERT_CONFIG, ``shapes.ShapeOptions``) and calls ``engine.run``; what is timed and
+--BERT_CONFIG_PATH, ``shapes.ShapeOptions``) and calls ``engine.run``; what is timed and
 written is the engine's.
 
 Flags are checked in this order, and the first problem ends the command with one
@@ -23,6 +23,7 @@ from power_bert.benchmark import peers
 from power_bert.benchmark.engine import BENCHMARK_XLA, PADDINGS, BenchmarkOptions
 from power_bert.benchmark.report import BASELINE, POWER, markdown_path, plot_formats
 from power_bert.benchmark.shapes import DEFAULT_NUM_EXAMPLES, ShapeOptions
+from power_bert.commands.flags import add_deprecated, add_switch, field_defaults
 from power_bert.errors import BenchmarkError, CheckpointError, UsageError, check_integer
 from power_bert.options import parse_switch
 from power_bert.runtime import PADDING_BUCKETS, PRECISIONS
@@ -30,17 +31,20 @@ from power_bert.runtime import PADDING_BUCKETS, PRECISIONS
 _EXTRA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _RANGE = re.compile(r"\s*(\d+)\s*-\s*(\d+)\s*")
 
-# Flags of the checkpoint benchmark that mean nothing with --BERT_CONFIG, and the reverse.
+# Flags of the checkpoint benchmark that mean nothing with --BERT_CONFIG_PATH, and the
+# reverse.
 CHECKPOINT_FLAGS = ("--BASELINE", "--POWER", "--TASK", "--DATA_DIR", "--VOCAB_PATH",
                     "--MAX_EXAMPLES", "--PLOT", "--EXTRA")
 SHAPE_FLAGS = ("--RETENTION_CONFIG", "--SEQ_LEN", "--NUM_EXAMPLES", "--LENGTHS", "--SEED")
+# Each default is the field's default in ``engine.BenchmarkOptions``.
+BENCHMARK_DEFAULTS = field_defaults(BenchmarkOptions)
 
 
 # ----- flags -------------------------------------------------------------------------
 
-def add_arguments(parser: argparse.ArgumentParser, command: str = "benchmark"):
+def add_arguments(parser: argparse.ArgumentParser):
     """Adds the benchmark's flags (those of the first release) to ``parser``, a
-    ``power_bert.cli.Parser``; ``command`` (the name it runs under) changes nothing."""
+    ``power_bert.cli.Parser``."""
     p = parser
     p.add_argument("--BASELINE",
                    help="fine-tuned model: OUTPUT_DIR/finetune.hdf5 (its .json beside it)")
@@ -49,20 +53,21 @@ def add_arguments(parser: argparse.ArgumentParser, command: str = "benchmark"):
     p.add_argument("--DATA_DIR", help="the task's GLUE folder (dev.tsv, or "
                                                    "the nyu-mll/glue parquet files)")
     p.add_argument("--VOCAB_PATH", help="vocab.txt (default: the one saved with the baseline)")
-    p.add_argument("--BATCH_SIZE", type=int, default=128,
-                   help="inference batch, >= 1 (default 128)")
-    p.add_argument("--RUNS", type=int, default=5, help="timed rounds, >= 1 (default 5)")
-    p.add_argument("--WARMUP", type=int, default=1,
-                   help="untimed passes per model, >= 0 (default 1)")
+    p.add_argument("--BATCH_SIZE", type=int, default=BENCHMARK_DEFAULTS["batch_size"],
+                   help="inference batch, >= 1 (default %(default)s)")
+    p.add_argument("--RUNS", type=int, default=BENCHMARK_DEFAULTS["runs"],
+                   help="timed rounds, >= 1 (default %(default)s)")
+    p.add_argument("--WARMUP", type=int, default=BENCHMARK_DEFAULTS["warmup"],
+                   help="untimed passes per model, >= 0 (default %(default)s)")
     p.add_argument("--PADDING", choices=("fixed", "dynamic", "both"), default="fixed",
                    help="fixed: every batch at the task's max length (paper); dynamic: every "
                         "batch cut to its longest example; both (default fixed)")
-    p.add_argument("--XLA", nargs="?", const="true", metavar="true|false",
-                   help="compile the inference functions with XLA (jit_compile=True); "
-                        "default true: warm passes are timed (the flag alone means true)")
+    add_switch(p, "--XLA", help="compile the inference functions with XLA "
+                                "(jit_compile=True); default %s: warm passes are timed"
+                                % str(BENCHMARK_XLA).lower())
     p.add_argument("--PADDING_BUCKETS", type=int, default=PADDING_BUCKETS,
                    help="dynamic padding with XLA: round each batch's length up to a "
-                        "multiple of this, >= 1 (default %d)" % PADDING_BUCKETS)
+                        "multiple of this, >= 1 (default %(default)s)")
     p.add_argument("--PEERS", nargs="+", choices=peers.PEERS, default=[],
                    help="also time what users run otherwise: hf (Hugging Face "
                         "transformers on PyTorch, requirements-peers.txt), savedmodel (the "
@@ -70,12 +75,14 @@ def add_arguments(parser: argparse.ArgumentParser, command: str = "benchmark"):
                         "Runtime, requirements-onnx.txt), any of them, against this "
                         "project's BERT (--BASELINE) and PoWER-BERT (--POWER, or "
                         "--RETENTION_CONFIG applied to the baseline)")
-    p.add_argument("--MIXED_PRECISION", type=str.lower, choices=PRECISIONS, default="none",
+    p.add_argument("--MIXED_PRECISION", type=str.lower, choices=PRECISIONS,
+                   default=BENCHMARK_DEFAULTS["mixed_precision"],
                    help="none (default), float16 or bfloat16: build the models under the Keras "
                         "mixed-precision policy (as training's --MIXED_PRECISION)")
     p.add_argument("--MAX_EXAMPLES", type=int, help="use the first N dev examples, >= 1")
-    p.add_argument("--OUTPUT", default="benchmark.json",
-                   help="results file (default benchmark.json); a .md table is written beside it")
+    p.add_argument("--OUTPUT", default=BENCHMARK_DEFAULTS["output"],
+                   help="results file (default %(default)s); a .md table is written beside "
+                        "it")
     p.add_argument("--PLOT", help="write metric vs time per example to this image (e.g. plot.png)")
     p.add_argument("--EXTRA", nargs="+", action="extend", default=[], metavar="NAME=PATH",
                    help="more models in the rotation, e.g. lambda3e-3=out/l3/retrain.hdf5")
@@ -87,19 +94,22 @@ def add_arguments(parser: argparse.ArgumentParser, command: str = "benchmark"):
 def _add_shape_arguments(parser: argparse.ArgumentParser):
     """The flags of the shape benchmark (beside the checkpoint benchmark's)."""
     p = parser
-    p.add_argument("--BERT_CONFIG", help="time random-weight models of this bert_config.json "
-                                         "instead of checkpoints (timing only)")
-    p.add_argument("--RETENTION_CONFIG", help="with --BERT_CONFIG: l_1,..,l_L kept per "
+    p.add_argument("--BERT_CONFIG_PATH", help="time random-weight models of this "
+                                              "bert_config.json instead of checkpoints "
+                                              "(timing only)")
+    add_deprecated(p, "--BERT_CONFIG", "--BERT_CONFIG_PATH")
+    p.add_argument("--RETENTION_CONFIG", help="with --BERT_CONFIG_PATH: l_1,..,l_L kept per "
                                               "encoder by the PoWER-BERT model")
-    p.add_argument("--SEQ_LEN", type=int, help="with --BERT_CONFIG: input length N "
+    p.add_argument("--SEQ_LEN", type=int, help="with --BERT_CONFIG_PATH: input length N "
                                                "(default: max_position_embeddings)")
-    p.add_argument("--NUM_EXAMPLES", type=int, help="with --BERT_CONFIG: synthetic examples, "
-                                                    ">= 1 (default %d)" % DEFAULT_NUM_EXAMPLES)
-    p.add_argument("--LENGTHS", help="with --BERT_CONFIG: real lengths of the synthetic "
+    p.add_argument("--NUM_EXAMPLES", type=int,
+                   help="with --BERT_CONFIG_PATH: synthetic examples, >= 1 (default %d)"
+                        % DEFAULT_NUM_EXAMPLES)
+    p.add_argument("--LENGTHS", help="with --BERT_CONFIG_PATH: real lengths of the synthetic "
                                      "examples: full (default, all SEQ_LEN) or MIN-MAX "
                                      "(uniform, seeded)")
-    p.add_argument("--SEED", type=int, help="with --BERT_CONFIG: seed of the weights, token "
-                                            "ids and lengths (default 0)")
+    p.add_argument("--SEED", type=int, help="with --BERT_CONFIG_PATH: seed of the weights, "
+                                            "token ids and lengths (default 0)")
 
 
 # flag -> smallest value
@@ -151,7 +161,7 @@ def options_from_args(args: argparse.Namespace) -> BenchmarkOptions:
     """
     _check_numbers(args)
     retention = peer_retention(args) if args.PEERS else None
-    if args.BERT_CONFIG is None:
+    if args.BERT_CONFIG_PATH is None:
         if not args.PEERS:
             refuse_shape_flags(args)
         for flag in ("--BASELINE", "--POWER", "--DATA_DIR"):
@@ -159,7 +169,7 @@ def options_from_args(args: argparse.Namespace) -> BenchmarkOptions:
                 continue
             if not getattr(args, flag[2:]):
                 raise BenchmarkError("%s is required (or time random-weight models of a "
-                                     "shape with --BERT_CONFIG and --RETENTION_CONFIG)" % flag)
+                                     "shape with --BERT_CONFIG_PATH and --RETENTION_CONFIG)" % flag)
     models = ((BASELINE, args.BASELINE, "--BASELINE"),
               *(() if retention is not None else ((POWER, args.POWER, "--POWER"),)),
               *_extra_models(args.EXTRA))
@@ -179,7 +189,7 @@ def peer_retention(args: argparse.Namespace) -> Optional[Tuple[int, ...]]:
     """With --PEERS: the --RETENTION_CONFIG to apply to the baseline (None: --POWER is
     the PoWER-BERT model); the flags that mean nothing there are refused."""
     from power_bert.retention import parse_retention_configuration
-    for flag, why in (("--BERT_CONFIG", "times checkpoints"), ("--EXTRA", "times one "
+    for flag, why in (("--BERT_CONFIG_PATH", "times checkpoints"), ("--EXTRA", "times one "
                       "PoWER-BERT model"), ("--PLOT", "writes no plot")):
         if given(args, flag):
             raise BenchmarkError("%s cannot be used with --PEERS, which %s" % (flag, why))
@@ -248,7 +258,7 @@ def check_paths(options: BenchmarkOptions):
         _check_writable("--PLOT", options.plot)
 
 
-# ----- --BERT_CONFIG: timing at a shape -----------------------------------------------
+# ----- --BERT_CONFIG_PATH: timing at a shape -----------------------------------------------
 
 def given(args: argparse.Namespace, flag: str) -> bool:
     """Whether ``flag`` was given (a value other than its empty default)."""
@@ -274,7 +284,7 @@ def shape_options(args: argparse.Namespace) -> ShapeOptions:
     """Checks the shape benchmark's flags (no TensorFlow needed).
 
     Raises:
-      BenchmarkError: a checkpoint-benchmark flag given with --BERT_CONFIG, a missing or
+      BenchmarkError: a checkpoint-benchmark flag given with --BERT_CONFIG_PATH, a missing or
         unreadable config, a bad --RETENTION_CONFIG, --SEQ_LEN, --NUM_EXAMPLES,
         --LENGTHS or --SEED; the message names the flag.
     """
@@ -282,19 +292,19 @@ def shape_options(args: argparse.Namespace) -> ShapeOptions:
     from power_bert.retention import validate_retention_configuration
     for flag in CHECKPOINT_FLAGS:
         if given(args, flag):
-            raise BenchmarkError("%s is for benchmarking checkpoints; with --BERT_CONFIG the "
+            raise BenchmarkError("%s is for benchmarking checkpoints; with --BERT_CONFIG_PATH the "
                                  "models have random weights and synthetic inputs" % flag)
     if not args.RETENTION_CONFIG:
-        raise BenchmarkError("--RETENTION_CONFIG is required with --BERT_CONFIG "
+        raise BenchmarkError("--RETENTION_CONFIG is required with --BERT_CONFIG_PATH "
                              "(e.g. 153,125,111,105,85,80,72,48,35,27,22,5)")
     try:
-        config = BertConfig.from_json_file(args.BERT_CONFIG)
+        config = BertConfig.from_json_file(args.BERT_CONFIG_PATH)
     except (OSError, ValueError) as e:
-        raise BenchmarkError("--BERT_CONFIG: %s" % e) from None
+        raise BenchmarkError("--BERT_CONFIG_PATH: %s" % e) from None
     seq_len = config.max_position_embeddings if args.SEQ_LEN is None else args.SEQ_LEN
     if not 1 <= seq_len <= config.max_position_embeddings:
         raise BenchmarkError("--SEQ_LEN must be in [1, %d] (max_position_embeddings of %s), "
-                             "got %d" % (config.max_position_embeddings, args.BERT_CONFIG,
+                             "got %d" % (config.max_position_embeddings, args.BERT_CONFIG_PATH,
                                          seq_len))
     try:
         retention = validate_retention_configuration(args.RETENTION_CONFIG, seq_len,
@@ -304,21 +314,21 @@ def shape_options(args: argparse.Namespace) -> ShapeOptions:
     num_examples = DEFAULT_NUM_EXAMPLES if args.NUM_EXAMPLES is None else args.NUM_EXAMPLES
     seed = check_integer(0 if args.SEED is None else args.SEED, "--SEED", 0, 2 ** 31 - 1,
                          error=BenchmarkError)
-    return ShapeOptions(config_path=args.BERT_CONFIG, config=config, retention=retention,
+    return ShapeOptions(config_path=args.BERT_CONFIG_PATH, config=config, retention=retention,
                         seq_len=seq_len, num_examples=num_examples,
                         lengths=parse_lengths(args.LENGTHS, seq_len), seed=seed)
 
 
 def refuse_shape_flags(args: argparse.Namespace):
-    """Without --BERT_CONFIG, the shape benchmark's flags are an error."""
+    """Without --BERT_CONFIG_PATH, the shape benchmark's flags are an error."""
     for flag in SHAPE_FLAGS:
         if given(args, flag):
             raise BenchmarkError("%s is for timing at a shape without checkpoints: give "
-                                 "--BERT_CONFIG too (or drop %s)" % (flag, flag))
+                                 "--BERT_CONFIG_PATH too (or drop %s)" % (flag, flag))
 
 
 def shape_benchmark_options(args: argparse.Namespace) -> Tuple[ShapeOptions, BenchmarkOptions]:
-    """The checked flags of ``--BERT_CONFIG`` timing (random weights, synthetic inputs).
+    """The checked flags of ``--BERT_CONFIG_PATH`` timing (random weights, synthetic inputs).
 
     Raises:
       BenchmarkError: naming the flag.
@@ -344,7 +354,7 @@ def run(args: argparse.Namespace) -> int:
       PowerBertError: anything the user can fix (one ``error:`` line, exit status 2).
     """
     from power_bert.benchmark import engine
-    if args.BERT_CONFIG is not None and not args.PEERS:
+    if args.BERT_CONFIG_PATH is not None and not args.PEERS:
         shape, options = shape_benchmark_options(args)
     else:
         shape, options = None, options_from_args(args)
