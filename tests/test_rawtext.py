@@ -224,13 +224,16 @@ def test_csv_keeps_line_breaks_inside_quoted_fields(tmp_path):
 
 
 def test_bad_input_is_refused_before_tensorflow_loads(tmp_path):
-    """The command reads --INPUT right after the flags: a bad row costs no start-up."""
+    """The command reads --INPUT right after the flags: a bad row costs no start-up.
+    (With --VOCAB_PATH the flags need no model file; without it, the vocabulary its
+    checkpoint records is read with the flags.)"""
     source = tmp_path / "pairs.tsv"
     source.write_text("sentence\tsentence2\na\n")
+    (tmp_path / "vocab.txt").write_text("[PAD]\n")
     script = ("import sys; from power_bert import cli; status = cli.main(%r); "
               "print(status, 'tensorflow' in sys.modules)"
               % ["predict", "--TASK", "mrpc", "--INPUT", str(source), "--CHECKPOINT_PATH",
-                 str(tmp_path / "retrain.hdf5")])
+                 str(tmp_path / "retrain.hdf5"), "--VOCAB_PATH", str(tmp_path / "vocab.txt")])
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          env=env, timeout=120)

@@ -205,13 +205,13 @@ def field_of(flag: str) -> str:
 
 def options_from_args(args, **changes) -> Options:
     """The ``Options`` of parsed flags (not yet validated: ``options.validate`` does);
-    a flag the command does not take keeps the field's default. ``changes`` replace
+    a flag the command does not take keeps the field's default (a flag's own default is
+    the field's, ``DEFAULTS``). ``changes`` replace
     fields (a command that sets some itself, such as the sweep's cells)."""
     from power_bert.options import resolve_verbose
     given = vars(args)
     action = "train" if args.command in ("ablation", "sweep") else args.command
-    values = {field_of(flag): given[flag[2:]] for flag, _, _ in FLAGS
-              if flag[2:] in given and given[flag[2:]] is not None}
+    values = {field_of(flag): given[flag[2:]] for flag, _, _ in FLAGS if flag[2:] in given}
     values.setdefault("eval_only", action == "eval")
     values.setdefault("predict_only", action == "predict")
     values["verbose"] = resolve_verbose(given.get("VERBOSE"))
