@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # PoWER-BERT: fine-tuning -> configuration search -> re-training, for one task.
 #
-# Edit the parameters below for your task (reference values per GLUE task are in the
-# README). Left as they are, CHECKPOINT_PATH/DATA_DIR/VOCAB_PATH/BERT_CONFIG_PATH point
+# Edit the parameters below for your task (reference values per GLUE task are in
+# docs/training.md). Left as they are, CHECKPOINT_PATH/DATA_DIR/VOCAB_PATH/BERT_CONFIG_PATH point
 # at the EMBEDDED DEFAULT: a synthetic sentiment data set and a small, randomly
 # initialised BERT that this script generates in $OUTPUT_DIR/demo. It is a smoke test of
 # the whole pipeline (a few minutes on a CPU), not real data and not a pre-trained model.
@@ -18,7 +18,7 @@ DATA_DIR=$OUTPUT_DIR/demo/data
 TASK=demo            # cola sst-2 mrpc sts-b qqp mnli-m mnli-mm qnli rte wnli (or demo)
 EPOCH=3             # epochs of each of the three stages
 BATCH_SIZE=32
-LR_BERT=0.001     # GLUE with BERT-Base: 2e-5 .. 6e-5 (README table)
+LR_BERT=0.001     # GLUE with BERT-Base: 2e-5 .. 6e-5 (docs/training.md)
 LR_SOFT_EXTRACT=0.01
 LAMBDA=0.001       # larger -> more word vectors eliminated
 EXTRA_ARGS=    # e.g. "--PRED_GLUE --DYNAMIC_PADDING --MAX_TRAIN_EXAMPLES 8000 --CASED"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces a row of the README's results table: all-MiniLM-L6-v2 (a real pre-trained
+# Reproduces a row of the results table (docs/results.md): all-MiniLM-L6-v2 (a real pre-trained
 # BERT: 6 layers, 12 heads, hidden 384, uncased) converted to Google format, fine-tuned,
 # searched and re-trained on a real GLUE task, then benchmarked (fixed and dynamic
 # padding, batch 128).
@@ -28,10 +28,10 @@ GLUE=${GLUE:-../shared/glue}
 WORK=${WORK:-runs}
 BERT=${BERT:-$WORK/minilm_google}
 
-# Per-task settings: the defaults are those of the README's rows. They start from the
+# Per-task settings: the defaults are those of the results rows. They start from the
 # reference values of the original release (DESIGN.md item 12), with LR_SOFT_EXTRACT
 # raised where a run has far fewer steps than the reference (a retention parameter can
-# fall by at most ~LR_SOFT_EXTRACT x steps / 2; see README), LAMBDA chosen for this
+# fall by at most ~LR_SOFT_EXTRACT x steps / 2; see docs/training.md), LAMBDA chosen for this
 # 6-layer model, and MAX_TRAIN capping the training set (seeded subset).
 case "$TASK" in
   cola)  DIR=CoLA;  D_EPOCH=3; D_BS=32; D_LR=5e-5; D_LRS=5e-3; D_LAMBDA=2e-3; D_MAX=;;

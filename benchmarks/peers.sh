@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Reproduces the README table "PoWER-BERT against what you would run otherwise":
+# Reproduces the table "Against Hugging Face transformers" of docs/results.md:
 # MRPC and SST-2 dev, all-MiniLM-L6-v2 weights, the retention configurations of the
-# README's results rows, batch 1, 32 and 128; Hugging Face transformers on PyTorch CPU
+# results rows of docs/results.md, batch 1, 32 and 128; Hugging Face transformers on PyTorch CPU
 # (fixed and dynamic padding) against this project's BERT and PoWER-BERT (fixed and
 # dynamic padding, the default inference path), the PoWER-BERT model exported as a
 # SavedModel and, when PYTHON has requirements-onnx.txt, run by ONNX Runtime;

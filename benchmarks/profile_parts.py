@@ -1,6 +1,6 @@
 """Where one encoder's time goes: each part of this project's encoder as a ``tf.function``,
 then compiled with XLA, beside the matching PyTorch module of transformers' ``BertLayer``
-(README, "Where the time goes").
+(benchmarks/README.md, "Where the time goes").
 
   OMP_NUM_THREADS=1 TF_NUM_INTRAOP_THREADS=1 /work/venv-peers/bin/python \
       benchmarks/profile_parts.py runs/minilm_google/bert_config.json --BATCH 32 --SEQ_LEN 128

@@ -1,4 +1,4 @@
-"""The README's results table from ``power-bert sweep`` outputs: one row per sweep
+"""The results table of docs/results.md from ``power-bert sweep`` outputs: one row per sweep
 setting (LAMBDA, LR_SOFT_EXTRACT), every number read from the sweep's ``sweep.json``.
 
     python benchmarks/results_table.py benchmarks/results/mrpc-sweep/sweep.json \\

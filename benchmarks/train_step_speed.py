@@ -65,7 +65,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--SEQ_LEN", type=int, default=128, help="tokens per example")
     parser.add_argument("--BATCH_SIZE", type=int, default=32)
     parser.add_argument("--RETENTION_CONFIG", default="67,51,44,13,3,1",
-                        help="l_1,..,l_L of the retrain stage (default: the README's MRPC)")
+                        help="l_1,..,l_L of the retrain stage (default: the MRPC row of docs/results.md)")
     parser.add_argument("--STAGES", default="finetune,retrain",
                         help="comma-separated, of %s" % ", ".join(STAGES))
     parser.add_argument("--VARIANTS", default=DEFAULT_VARIANTS,
