@@ -76,8 +76,7 @@ def test_attention_called_under_the_policy_returns_float32_probabilities():
 
 
 @pytest.mark.parametrize("mode,retention", [("finetune", None), ("retrain", [8, 5, 2])])
-def test_bfloat16_predictions_agree_with_float32(bert_config, mode,
-                                                 retention):
+def test_bfloat16_predictions_agree_with_float32(bert_config, mode, retention):
     batch = make_inputs(LENGTHS * 2, seed=4)
     x = [batch.token_ids, batch.segment_ids]
     full = _build(bert_config, mode, "none", retention=retention)
