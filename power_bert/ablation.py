@@ -20,6 +20,7 @@ import os
 from typing import Dict, List
 
 from power_bert import commands
+from power_bert.documents import BenchmarkResult
 from power_bert.errors import UsageError
 from power_bert.retention import WORD_SELECTIONS, parse_retention_configuration
 
@@ -161,7 +162,7 @@ class Ablation:
             record.log("ablation written to %s and %s" % (self.state_path, path))
         return summary
 
-    def _benchmark(self, finetuned, kept, say) -> Dict:
+    def _benchmark(self, finetuned, kept, say) -> BenchmarkResult:
         from power_bert.benchmark.cli import PADDINGS, BenchmarkOptions, benchmark
         from power_bert.benchmark.report import BASELINE, POWER
         out = self.o.output_dir
@@ -179,27 +180,26 @@ class Ablation:
         return benchmark(options, say=say)
 
 
-def summarise(bench: Dict, finetuned, kept: Dict, retention: List[int]) -> Dict:
+def summarise(bench: BenchmarkResult, finetuned, kept: Dict, retention: List[int]) -> Dict:
     """One row per strategy and padding mode: dev metric of the kept epoch, the benchmark's
     metric, time and speed-up (the baseline in each mode too)."""
     from power_bert.benchmark.report import BASELINE, POWER
     names = {BASELINE: "baseline", POWER: "attention"}
     rows = []
-    for run in bench["runs"]:
-        entries = dict(run["extra"], **{BASELINE: run[BASELINE], POWER: run[POWER]})
+    for run in bench.runs:
         for key in (BASELINE, POWER) + tuple(s for s in WORD_SELECTIONS if s != "attention"):
-            entry = entries[key]
+            entry = run.models[key]
             name = names.get(key, key)
             rows.append({
-                "padding": run["padding"], "word_selection": name,
+                "padding": run.padding, "word_selection": name,
                 "epoch": (finetuned if name == "baseline" else kept[name]).epoch,
-                "metric_name": entry["metric_name"], "metric": entry["metric"],
-                "ms_per_example": 1000.0 * entry["seconds_per_example"],
-                "speedup": entry["speedup"], "ideal_speedup": entry["ideal_speedup"],
-                "checkpoint": entry["checkpoint"]})
-    return {"task": bench["task"], "retention_configuration": list(retention),
-            "num_examples": bench["num_examples"], "batch_size": bench["batch_size"],
-            "num_runs": bench["num_runs"], "rows": rows}
+                "metric_name": entry.metric_name, "metric": entry.metric,
+                "ms_per_example": 1000.0 * entry.seconds_per_example,
+                "speedup": entry.speedup, "ideal_speedup": entry.ideal_speedup,
+                "checkpoint": entry.checkpoint})
+    return {"task": bench.task, "retention_configuration": list(retention),
+            "num_examples": bench.num_examples, "batch_size": bench.batch_size,
+            "num_runs": bench.num_runs, "rows": rows}
 
 
 def markdown(summary: Dict) -> str:

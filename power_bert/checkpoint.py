@@ -13,6 +13,7 @@ import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from power_bert.config import BertConfig, ConfigError
+from power_bert.documents import JsonFields, Selection
 from power_bert.errors import CheckpointError, RetentionConfigError, UsageError
 from power_bert.outputs import commit_step, read_json, write_json_atomically
 from power_bert.retention import WORD_SELECTIONS, validate_retention_configuration
@@ -20,7 +21,11 @@ from power_bert.retention import WORD_SELECTIONS, validate_retention_configurati
 
 WEIGHTS_SUFFIX = ".hdf5"  # not ".weights.h5": tf-keras reads that name as the Keras 3 format
 META_SUFFIX = ".json"
-FORMAT_VERSION = 2  # 1: the first release's .json (no format_version, vocab_size, vocab_sha256)
+# 1: the first release's .json (no format_version, vocab_size, vocab_sha256); 2: the
+# stage's record (history, selection, masses, LAMBDA as "lam", a copy of the retention
+# configuration) as loose keys that could override a field; 3: only the fields below
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, FORMAT_VERSION)
 MODES = ("finetune", "search", "retrain")
 
 
@@ -84,7 +89,13 @@ class StageCheckpoint:
       vocab_path: where that vocabulary was (informative).
       epoch: the epoch the weights come from (1-based).
       dev_metrics: dev metrics of these weights.
-      extra: anything else recorded (the search's masses and lambda).
+      history: the selection metrics of every epoch of the stage up to this one.
+      selection: how the stage chose its epoch (``stages.selection_record``).
+      tune_metrics: this epoch's metrics on the held-out part of the training set, when
+        the epoch was chosen on it (``--TUNE_FRACTION``).
+      masses: the search stage's mass of each Soft-Extract layer (its retention
+        configuration is ``retention``).
+      lam: the LAMBDA the search stage trained with (JSON key "lambda").
       word_selection: which words the Extract layers keep (``retention.WORD_SELECTIONS``;
         absent from older metadata: "attention").
       selection_seed: the seed of "random" word selection.
@@ -104,7 +115,11 @@ class StageCheckpoint:
     vocab_path: Optional[str] = None
     epoch: Optional[int] = None
     dev_metrics: Optional[Dict[str, float]] = None
-    extra: Dict = dataclasses.field(default_factory=dict)
+    history: Optional[List[Dict[str, float]]] = None
+    selection: Optional[Selection] = None
+    tune_metrics: Optional[Dict[str, float]] = None
+    masses: Optional[List[float]] = None
+    lam: Optional[float] = None
     word_selection: str = "attention"
     selection_seed: int = 0
     weights_sha256: Optional[str] = dataclasses.field(default=None, compare=False)
@@ -163,7 +178,8 @@ class StageCheckpoint:
 
     # ----- files -------------------------------------------------------------------
     def to_json(self) -> Dict:
-        meta = {"format_version": FORMAT_VERSION, "bert_config": self.config.to_dict(),
+        """The metadata file's object (format ``FORMAT_VERSION``): these fields only."""
+        return {"format_version": FORMAT_VERSION, "bert_config": self.config.to_dict(),
                 "task": self.task, "num_labels": self.num_labels, "seq_len": self.seq_len,
                 "mode": self.mode,
                 "retention_configuration": None if self.retention is None else list(
@@ -172,14 +188,16 @@ class StageCheckpoint:
                 "vocab_sha256": self.vocab_sha256, "vocab_path": self.vocab_path,
                 "epoch": self.epoch, "dev_metrics": self.dev_metrics,
                 "word_selection": self.word_selection, "selection_seed": self.selection_seed,
-                "weights_sha256": self.weights_sha256}
-        meta.update(self.extra)
-        return meta
+                "weights_sha256": self.weights_sha256,
+                "history": self.history,
+                "selection": None if self.selection is None else self.selection.to_json(),
+                "tune_metrics": self.tune_metrics, "masses": self.masses, "lambda": self.lam}
 
     @classmethod
     def from_json(cls, meta, source: str, weights_path: Optional[str] = None
                   ) -> "StageCheckpoint":
-        """Reads the metadata of this release or the first one (no format_version).
+        """Reads the metadata of this release or an earlier one (1: no format_version;
+        2: LAMBDA as "lam"). Keys that are not fields are ignored.
 
         Raises:
           CheckpointError: a key is missing or has a value of the wrong type, naming
@@ -188,31 +206,18 @@ class StageCheckpoint:
         if not isinstance(meta, dict):
             raise CheckpointError("model metadata %s must be a JSON object" % source)
         version = meta.get("format_version", 1)
-        if version not in (1, FORMAT_VERSION):
+        if version not in READABLE_VERSIONS:
             raise CheckpointError("model metadata %s has format_version %r; this release reads "
-                                  "1 and %d" % (source, version, FORMAT_VERSION))
+                                  "%s" % (source, version,
+                                          ", ".join(map(str, READABLE_VERSIONS))))
         for key in ("bert_config", "task", "num_labels", "seq_len", "mode"):
             if key not in meta:
                 raise CheckpointError("model metadata %s lacks %r" % (source, key))
-
-        def field(key, kind, optional=True):
-            value = meta.get(key)
-            if value is None and optional:
-                return None
-            ok = (isinstance(value, kind) and not (kind is int and isinstance(value, bool)))
-            if not ok:
-                raise CheckpointError("model metadata %s: %r must be %s, got %r"
-                                      % (source, key, _KIND_NAMES[kind], value))
-            return value
-
+        field = JsonFields(meta, "model metadata %s" % source, CheckpointError)
         try:
             config = BertConfig.from_dict(meta["bert_config"], source=source)
         except ConfigError as e:
             raise CheckpointError("model metadata %s: bert_config: %s" % (source, e)) from None
-        known = {"format_version", "bert_config", "task", "num_labels", "seq_len", "mode",
-                 "retention_configuration", "cased", "vocab_size", "vocab_sha256",
-                 "vocab_path", "epoch", "dev_metrics", "weights_sha256", "word_selection",
-                 "selection_seed"}
         retention = meta.get("retention_configuration")
         if retention is not None and not isinstance(retention, list):
             raise CheckpointError("model metadata %s: 'retention_configuration' must be a list "
@@ -229,7 +234,13 @@ class StageCheckpoint:
                        weights_sha256=field("weights_sha256", str),
                        word_selection=field("word_selection", str) or "attention",
                        selection_seed=field("selection_seed", int) or 0,
-                       extra={k: v for k, v in meta.items() if k not in known},
+                       history=field("history", list),
+                       selection=None if field("selection", dict) is None else (
+                           Selection.from_json(meta["selection"], "'selection'",
+                                               CheckpointError)),
+                       tune_metrics=field("tune_metrics", dict),
+                       masses=field("masses", list),
+                       lam=field("lambda" if version >= 3 else "lam", float),
                        weights_path=weights_path)
         except (RetentionConfigError, CheckpointError) as e:
             raise CheckpointError("model metadata %s: %s" % (source, e)) from None
@@ -387,9 +398,6 @@ def _check_free_space(model, folder: str):
     if free < needed:
         raise OSError(errno.ENOSPC, "%s (%.1f MB free, about %.1f MB needed)"
                       % (os.strerror(errno.ENOSPC), free / 1e6, needed / 1e6))
-
-
-_KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object"}
 
 
 def load_stage_weights(model, weights_path: str, allow_missing=()) -> List[str]:

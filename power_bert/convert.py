@@ -124,6 +124,22 @@ def hf_config_to_bert_config(hf_config: Mapping, source: str = "config.json",
     if not isinstance(hf_config, Mapping):
         raise ConversionError("%s: expected a JSON object, got %s"
                               % (source, type(hf_config).__name__))
+    _check_model_type(hf_config, source, notes)
+    cfg = _with_defaults(hf_config, source, notes)
+    _check_activation(cfg["hidden_act"], source, notes)
+    _check_encoder_kind(cfg, source)
+    _check_layer_norm_eps(cfg["layer_norm_eps"], source, allow_layer_norm_eps_mismatch, warns)
+    bert_config = {k: cfg[k] for k in GOOGLE_CONFIG_KEYS}
+    bert_config["hidden_act"] = "gelu"
+    try:
+        bert_config = BertConfig.from_dict(bert_config, source=source).to_dict()
+    except ConfigError as e:
+        raise ConversionError(str(e)) from None
+    return bert_config, notes, warns
+
+
+def _check_model_type(hf_config: Mapping, source: str, notes: List[str]) -> None:
+    """Refuses a config that is not BERT's; notes a missing model_type."""
     model_type = hf_config.get("model_type")
     architectures = hf_config.get("architectures") or []
     if model_type is None:
@@ -135,6 +151,14 @@ def hf_config_to_bert_config(hf_config: Mapping, source: str = "config.json",
         raise ConversionError("%s: model_type is %r; only 'bert' checkpoints can be converted "
                               "(other architectures differ in weights or numerics)"
                               % (source, model_type))
+
+
+def _with_defaults(hf_config: Mapping, source: str, notes: List[str]) -> Dict:
+    """The config with transformers' defaults for the keys it omits (each noted).
+
+    Raises:
+      ConversionError: a key of the sizes is missing (it has no default).
+    """
     missing = [k for k in _SHAPE_KEYS if k not in hf_config]
     if missing:
         raise ConversionError("%s is missing the key%s %s" % (source, "s" if len(missing) > 1
@@ -144,8 +168,11 @@ def hf_config_to_bert_config(hf_config: Mapping, source: str = "config.json",
         if key not in cfg or cfg[key] is None:
             cfg[key] = default
             notes.append("%s has no %s; used the transformers default %r" % (source, key, default))
+    return cfg
 
-    act = cfg["hidden_act"]
+
+def _check_activation(act, source: str, notes: List[str]) -> None:
+    """Accepts only exact GELU; notes a name for it other than "gelu"."""
     if not isinstance(act, str):
         raise ConversionError("%s: hidden_act %r is not a string" % (source, act))
     if act in _APPROXIMATE_GELU or ("gelu" in act and act not in _EXACT_GELU):
@@ -159,6 +186,9 @@ def hf_config_to_bert_config(hf_config: Mapping, source: str = "config.json",
     if act != "gelu":
         notes.append("hidden_act %r is exact GELU; written as 'gelu'" % act)
 
+
+def _check_encoder_kind(cfg: Mapping, source: str) -> None:
+    """Refuses non-absolute position embeddings and decoder configs."""
     pos = cfg["position_embedding_type"]
     if pos != "absolute":
         raise ConversionError("%s: position_embedding_type is %r; only 'absolute' position "
@@ -167,7 +197,10 @@ def hf_config_to_bert_config(hf_config: Mapping, source: str = "config.json",
         raise ConversionError("%s: is_decoder/add_cross_attention is set; only encoder BERT "
                               "(bidirectional self-attention) can be converted" % source)
 
-    eps = cfg["layer_norm_eps"]
+
+def _check_layer_norm_eps(eps, source: str, allow_mismatch: bool, warns: List[str]) -> None:
+    """Refuses a layer_norm_eps other than Google's 1e-12 unless ``allow_mismatch``, which
+    turns the refusal into a warning."""
     try:
         eps = float(eps)
     except (TypeError, ValueError):
@@ -175,19 +208,11 @@ def hf_config_to_bert_config(hf_config: Mapping, source: str = "config.json",
     if not math.isclose(eps, GOOGLE_LAYER_NORM_EPS, rel_tol=1e-6, abs_tol=0.0):
         msg = ("%s: layer_norm_eps is %g but Google BERT (and the PoWER-BERT model) uses 1e-12"
                % (source, eps))
-        if not allow_layer_norm_eps_mismatch:
+        if not allow_mismatch:
             raise ConversionError(msg + "; hidden states would differ. Pass "
                                         "--ALLOW_LAYER_NORM_EPS_MISMATCH to convert anyway")
         warns.append(msg + "; converted anyway (--ALLOW_LAYER_NORM_EPS_MISMATCH), the model "
                            "will use 1e-12")
-
-    bert_config = {k: cfg[k] for k in GOOGLE_CONFIG_KEYS}
-    bert_config["hidden_act"] = "gelu"
-    try:
-        bert_config = BertConfig.from_dict(bert_config, source=source).to_dict()
-    except ConfigError as e:
-        raise ConversionError(str(e)) from None
-    return bert_config, notes, warns
 
 
 # ----------------------------------------------------------------------------- tensors
@@ -253,6 +278,15 @@ def _body_prefix(names: Sequence[str]) -> str:
     return "bert." if with_bert else ""
 
 
+def _body_name(full: str, prefix: str) -> Optional[str]:
+    """A tensor's name without ``prefix`` when it is in the BERT body (embeddings,
+    encoder, pooler); None for any other tensor."""
+    stripped = full[len(prefix):] if full.startswith(prefix) else None
+    if stripped is not None and not stripped.startswith(_BODY_ROOTS):
+        return None
+    return stripped
+
+
 def _ignore_reason(stripped: Optional[str], full: str) -> Optional[str]:
     if stripped is not None and stripped in _BUFFERS:
         return "buffer, not a weight"
@@ -293,7 +327,6 @@ def map_hf_tensors(tensors: Mapping[str, np.ndarray], bert_config: Mapping,
     table = variable_table(bert_config, include_pooler=True)
     expected = OrderedDict((row.google, row.shape) for row in table)
     index = _hf_index(table)
-    pooler_names = [row.google for row in table if row.layer == POOLER_LAYER]  # kernel, bias
     layers = int(bert_config["num_hidden_layers"])
     prefix = _body_prefix(list(tensors))
     variables: Dict[str, np.ndarray] = {}
@@ -302,62 +335,21 @@ def map_hf_tensors(tensors: Mapping[str, np.ndarray], bert_config: Mapping,
     warns: List[str] = []
     for full in sorted(tensors):
         array = tensors[full]
-        stripped = full[len(prefix):] if full.startswith(prefix) else None
-        if stripped is not None and not stripped.startswith(_BODY_ROOTS):
-            stripped = None
+        stripped = _body_name(full, prefix)
         reason = _ignore_reason(stripped, full)
         if reason is not None:
             ignored.append({"name": full, "shape": list(np.shape(array)),
                             "dtype": str(np.asarray(array).dtype), "reason": reason})
             continue
         row = _lookup(stripped, index, layers, full)
-        google, transpose = row.google, row.hf_transposed
-        if google in mapping:
+        if row.google in mapping:
             raise ConversionError("tensors %s and %s both map to %s"
-                                  % (mapping[google], full, google))
-        want = row.shape
-        want_hf = tuple(reversed(want)) if transpose else want
-        array = np.asarray(array)
-        if tuple(array.shape) != want_hf:
-            raise ConversionError(
-                "tensor %s has shape %s, expected %s for %s (from config.json: hidden_size=%d, "
-                "intermediate_size=%d, vocab_size=%d, max_position_embeddings=%d, "
-                "type_vocab_size=%d)" % (full, list(array.shape), list(want_hf), google,
-                                         bert_config["hidden_size"],
-                                         bert_config["intermediate_size"],
-                                         bert_config["vocab_size"],
-                                         bert_config["max_position_embeddings"],
-                                         bert_config["type_vocab_size"]))
-        if array.dtype.kind != "f":
-            raise ConversionError("tensor %s has dtype %s; a floating-point weight is expected"
-                                  % (full, array.dtype))
-        variables[google] = np.ascontiguousarray(array.T if transpose else array,
-                                                 dtype=np.float32)
-        mapping[google] = full
-
-    have_pooler = [n for n in pooler_names if n in variables]
-    if len(have_pooler) == 1:
-        raise ConversionError("the pooler is incomplete: %s is present but %s is missing"
-                              % (have_pooler[0], [n for n in pooler_names
-                                                  if n not in variables][0]))
-    if not have_pooler:
-        if not allow_missing_pooler:
-            raise ConversionError(
-                "the checkpoint has no pooler (%spooler.dense.weight / %spooler.dense.bias): "
-                "PoWER-BERT's classifier head starts from bert/pooler/dense. Pass "
-                "--ALLOW_MISSING_POOLER to initialise it randomly (the head then starts from "
-                "scratch)" % (prefix, prefix))
-        kernel, bias = pooler_names
-        std = float(bert_config["initializer_range"])
-        rng = np.random.default_rng(seed)
-        variables[kernel] = (std * rng.standard_normal(expected[kernel])).astype(np.float32)
-        variables[bias] = np.zeros(expected[bias], np.float32)
-        desc = "random: normal(0, %g) kernel, zero bias, seed %d" % (std, seed)
-        mapping[kernel] = mapping[bias] = desc
-        warns.append("WARNING: the checkpoint has no pooler; bert/pooler/dense was initialised "
-                     "RANDOMLY (%s). Fine-tuning starts the classifier head from scratch."
-                     % desc)
-
+                                  % (mapping[row.google], full, row.google))
+        variables[row.google] = _google_array(row, full, array, bert_config)
+        mapping[row.google] = full
+    pooler_names = [row.google for row in table if row.layer == POOLER_LAYER]  # kernel, bias
+    warns += _complete_pooler(variables, mapping, pooler_names, expected, bert_config, prefix,
+                              allow_missing_pooler, seed)
     missing = [n for n in expected if n not in variables]
     if missing:
         raise ConversionError("the checkpoint lacks %d BERT tensor%s, e.g. %s (Google names)"
@@ -365,6 +357,68 @@ def map_hf_tensors(tensors: Mapping[str, np.ndarray], bert_config: Mapping,
                                  ", ".join(missing[:5])))
     ordered = OrderedDict((n, variables[n]) for n in expected)
     return ordered, mapping, ignored, warns
+
+
+def _google_array(row: BertVariable, full: str, array, bert_config: Mapping) -> np.ndarray:
+    """A Hugging Face tensor as the float32 value of its Google variable (a Linear
+    weight transposed).
+
+    Raises:
+      ConversionError: the shape is not the one the config gives, or not a float.
+    """
+    want_hf = tuple(reversed(row.shape)) if row.hf_transposed else row.shape
+    array = np.asarray(array)
+    if tuple(array.shape) != want_hf:
+        raise ConversionError(
+            "tensor %s has shape %s, expected %s for %s (from config.json: hidden_size=%d, "
+            "intermediate_size=%d, vocab_size=%d, max_position_embeddings=%d, "
+            "type_vocab_size=%d)" % (full, list(array.shape), list(want_hf), row.google,
+                                     bert_config["hidden_size"],
+                                     bert_config["intermediate_size"],
+                                     bert_config["vocab_size"],
+                                     bert_config["max_position_embeddings"],
+                                     bert_config["type_vocab_size"]))
+    if array.dtype.kind != "f":
+        raise ConversionError("tensor %s has dtype %s; a floating-point weight is expected"
+                              % (full, array.dtype))
+    return np.ascontiguousarray(array.T if row.hf_transposed else array, dtype=np.float32)
+
+
+def _complete_pooler(variables: Dict[str, np.ndarray], mapping: Dict[str, str],
+                     pooler_names: Sequence[str], expected: Mapping[str, Tuple[int, ...]],
+                     bert_config: Mapping, prefix: str, allow_missing: bool, seed: int
+                     ) -> List[str]:
+    """Checks the pooler's two tensors; when both are absent and ``allow_missing``,
+    adds a random one to ``variables`` and ``mapping``.
+
+    Returns:
+      The warnings to show (one for a random pooler).
+
+    Raises:
+      ConversionError: one of the two is missing, or both without ``allow_missing``.
+    """
+    have_pooler = [n for n in pooler_names if n in variables]
+    if len(have_pooler) == 1:
+        raise ConversionError("the pooler is incomplete: %s is present but %s is missing"
+                              % (have_pooler[0], [n for n in pooler_names
+                                                  if n not in variables][0]))
+    if have_pooler:
+        return []
+    if not allow_missing:
+        raise ConversionError(
+            "the checkpoint has no pooler (%spooler.dense.weight / %spooler.dense.bias): "
+            "PoWER-BERT's classifier head starts from bert/pooler/dense. Pass "
+            "--ALLOW_MISSING_POOLER to initialise it randomly (the head then starts from "
+            "scratch)" % (prefix, prefix))
+    kernel, bias = pooler_names
+    std = float(bert_config["initializer_range"])
+    rng = np.random.default_rng(seed)
+    variables[kernel] = (std * rng.standard_normal(expected[kernel])).astype(np.float32)
+    variables[bias] = np.zeros(expected[bias], np.float32)
+    desc = "random: normal(0, %g) kernel, zero bias, seed %d" % (std, seed)
+    mapping[kernel] = mapping[bias] = desc
+    return ["WARNING: the checkpoint has no pooler; bert/pooler/dense was initialised "
+            "RANDOMLY (%s). Fine-tuning starts the classifier head from scratch." % desc]
 
 
 # ----------------------------------------------------------------------------- files
@@ -456,6 +510,71 @@ def convert_hf_to_google(hf_dir: str, output_dir: str, allow_missing_pooler: boo
         ConversionError: anything that prevents a faithful conversion; the
             message names the file or tensor and the reason.
     """
+    hf_dir, out = _check_folders(hf_dir, output_dir, overwrite)
+    config_path = _require_file(hf_dir, "config.json")
+    vocab_path = _require_file(hf_dir, "vocab.txt", " (BERT's WordPiece vocabulary is needed)")
+    hf_config = _read_json(config_path)
+    bert_config, notes, warns = hf_config_to_bert_config(
+        hf_config, source=config_path,
+        allow_layer_norm_eps_mismatch=allow_layer_norm_eps_mismatch)
+    vocab_entries = _vocab_entries(vocab_path, bert_config, config_path, notes)
+    tensors, weight_files = load_hf_tensors(hf_dir)
+    variables, mapping, ignored, tensor_warns = map_hf_tensors(
+        tensors, bert_config, allow_missing_pooler=allow_missing_pooler, seed=seed)
+    warns += tensor_warns
+    do_lower_case = _do_lower_case(hf_dir, notes)
+    record = _conversion_record(hf_dir, hf_config, bert_config,
+                                [config_path, vocab_path] + weight_files, len(tensors),
+                                (variables, mapping, ignored), vocab_entries, do_lower_case,
+                                warns, notes)
+    for w in warns:
+        warnings.warn(w, stacklevel=2)
+    _write_conversion(out, bert_config, vocab_path, variables, record)
+    return record
+
+
+def _conversion_record(hf_dir: str, hf_config: Mapping, bert_config: Dict,
+                       source_paths: Sequence[str], source_tensor_count: int,
+                       mapped: Tuple[Mapping[str, np.ndarray], Mapping[str, str], List[Dict]],
+                       vocab_entries: int, do_lower_case: Optional[bool], warns: List[str],
+                       notes: List[str]) -> "OrderedDict[str, object]":
+    """What ``conversion.json`` records: the source files' checksums, the tensor counts,
+    the ignored tensors, the source's activation and epsilon, the config, the warnings
+    and notes, and the mapping (``mapped``: ``map_hf_tensors``' variables, mapping and
+    ignored tensors)."""
+    variables, mapping, ignored = mapped
+    source_files = OrderedDict((os.path.relpath(path, hf_dir), file_sha256(path))
+                               for path in source_paths)
+    return OrderedDict([
+        ("converter", "power_bert.convert %s" % __version__),
+        ("source", hf_dir),
+        ("source_files_sha256", source_files),
+        ("source_tensor_count", source_tensor_count),
+        ("tensor_count", len(variables)),
+        ("ignored_tensor_count", len(ignored)),
+        ("ignored_tensors", ignored),
+        ("pooler", "random" if any(source.startswith("random:") for source in mapping.values())
+         else "converted"),
+        ("source_hidden_act", hf_config.get("hidden_act", _HF_DEFAULTS["hidden_act"])),
+        ("source_layer_norm_eps", hf_config.get("layer_norm_eps",
+                                                _HF_DEFAULTS["layer_norm_eps"])),
+        ("do_lower_case", do_lower_case),
+        ("vocab_entries", vocab_entries),
+        ("bert_config", bert_config),
+        ("warnings", warns),
+        ("notes", notes),
+        ("mapping", OrderedDict((g, mapping[g]) for g in variables)),
+    ])
+
+
+def _check_folders(hf_dir: str, output_dir: str, overwrite: bool) -> Tuple[str, str]:
+    """The absolute HF_DIR and OUTPUT_DIR, checked: HF_DIR is a folder, OUTPUT_DIR is
+    neither it nor a folder holding it, and is new (or, with ``overwrite``, an earlier
+    conversion).
+
+    Raises:
+      ConversionError: naming the folder and what is wrong with it.
+    """
     hf_dir = os.path.abspath(hf_dir)
     if not os.path.isdir(hf_dir):
         raise ConversionError("HF_DIR %s is not a folder" % hf_dir)
@@ -466,59 +585,38 @@ def convert_hf_to_google(hf_dir: str, output_dir: str, allow_missing_pooler: boo
                                   % (out, hf_dir))
     out = check_new_folder(output_dir, overwrite, ConversionError, earlier=_not_a_conversion,
                            what="conversion", reads=(hf_dir,))
-    config_path = _require_file(hf_dir, "config.json")
-    vocab_path = _require_file(hf_dir, "vocab.txt", " (BERT's WordPiece vocabulary is needed)")
-    hf_config = _read_json(config_path)
-    bert_config, notes, warns = hf_config_to_bert_config(
-        hf_config, source=config_path,
-        allow_layer_norm_eps_mismatch=allow_layer_norm_eps_mismatch)
+    return hf_dir, out
 
-    try:  # the package's one vocabulary rule: more entries than vocab_size is an error
-        vocab_lines = check_vocab(vocab_path, bert_config["vocab_size"], config_path)
+
+def _vocab_entries(vocab_path: str, bert_config: Mapping, config_path: str,
+                   notes: List[str]) -> int:
+    """The vocabulary's entries, checked against vocab_size (the package's one rule:
+    more entries than vocab_size is an error; fewer is noted)."""
+    try:
+        entries = check_vocab(vocab_path, bert_config["vocab_size"], config_path)
     except DataError as e:
         raise ConversionError(str(e)) from None
-    if vocab_lines < bert_config["vocab_size"]:
+    if entries < bert_config["vocab_size"]:
         notes.append("vocab.txt has %d entries, fewer than vocab_size %d (unused embedding rows)"
-                     % (vocab_lines, bert_config["vocab_size"]))
+                     % (entries, bert_config["vocab_size"]))
+    return entries
 
-    tensors, weight_files = load_hf_tensors(hf_dir)
-    variables, mapping, ignored, tensor_warns = map_hf_tensors(
-        tensors, bert_config, allow_missing_pooler=allow_missing_pooler, seed=seed)
-    warns += tensor_warns
 
+def _do_lower_case(hf_dir: str, notes: List[str]) -> Optional[bool]:
+    """``do_lower_case`` of the folder's tokenizer_config.json; None (noted) when absent."""
     do_lower_case = None
     tok_path = os.path.join(hf_dir, "tokenizer_config.json")
     if os.path.isfile(tok_path):
         do_lower_case = _read_json(tok_path).get("do_lower_case")
     if do_lower_case is None:
         notes.append("do_lower_case unknown (no tokenizer_config.json entry)")
+    return do_lower_case
 
-    source_files = OrderedDict()
-    for path in [config_path, vocab_path] + weight_files:
-        source_files[os.path.relpath(path, hf_dir)] = file_sha256(path)
-    record = OrderedDict([
-        ("converter", "power_bert.convert %s" % __version__),
-        ("source", hf_dir),
-        ("source_files_sha256", source_files),
-        ("source_tensor_count", len(tensors)),
-        ("tensor_count", len(variables)),
-        ("ignored_tensor_count", len(ignored)),
-        ("ignored_tensors", ignored),
-        ("pooler", "random" if any(source.startswith("random:") for source in mapping.values())
-         else "converted"),
-        ("source_hidden_act", hf_config.get("hidden_act", _HF_DEFAULTS["hidden_act"])),
-        ("source_layer_norm_eps", hf_config.get("layer_norm_eps",
-                                                _HF_DEFAULTS["layer_norm_eps"])),
-        ("do_lower_case", do_lower_case),
-        ("vocab_entries", vocab_lines),
-        ("bert_config", bert_config),
-        ("warnings", warns),
-        ("notes", notes),
-        ("mapping", OrderedDict((g, mapping[g]) for g in variables)),
-    ])
-    for w in warns:
-        warnings.warn(w, stacklevel=2)
 
+def _write_conversion(out: str, bert_config: Mapping, vocab_path: str,
+                      variables: Mapping[str, np.ndarray], record: Mapping) -> None:
+    """Writes the converted folder into a temporary sibling, renamed to ``out`` when
+    complete (``outputs.new_folder``)."""
     with new_folder(out) as tmp:
         write_bert_config(bert_config, os.path.join(tmp, "bert_config.json"))
         shutil.copyfile(vocab_path, os.path.join(tmp, "vocab.txt"))
@@ -526,7 +624,6 @@ def convert_hf_to_google(hf_dir: str, output_dir: str, allow_missing_pooler: boo
         with open(os.path.join(tmp, RECORD_FILE), "w", encoding="utf-8") as f:
             json.dump(record, f, indent=2)
             f.write("\n")
-    return record
 
 
 def _not_a_conversion(folder: str) -> Optional[str]:

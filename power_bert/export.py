@@ -47,24 +47,22 @@ tf2onnx and onnxruntime) writes the model part instead, as ONNX (opset ``ONNX_OP
 gather of the Extract layers inside) with ``power_bert.json`` and ``vocab.txt`` beside
 it; tokenisation stays outside the graph. ``load_onnx`` runs it with onnxruntime.
 """
-import json
 import os
 import shutil
 import sys
 from typing import Callable, Dict, Optional, Sequence
 
 from power_bert import __version__
+from power_bert.documents import (ASSETS, METADATA_FILE, ONNX_FILE, ONNX_FORMAT,
+                                  SAVED_MODEL_FILE, SAVED_MODEL_FORMAT, SAVED_MODEL_METADATA,
+                                  VOCAB_FILE, ExportMetadata, export_format)
 from power_bert.errors import CheckpointError, DataError, ExportError
-from power_bert.outputs import check_new_folder, entries_besides, new_folder, read_json
+from power_bert.outputs import check_new_folder, entries_besides, new_folder
 
-METADATA_FILE = "power_bert.json"
-VOCAB_FILE = "vocab.txt"
-ONNX_FILE = "model.onnx"
 # What an export folder holds: (metadata file, its "format", the folder's entries).
-EXPORT_LAYOUTS = ((os.path.join("assets", METADATA_FILE), "power-bert SavedModel",
-                   ("saved_model.pb", "fingerprint.pb", "variables", "assets")),
-                  (METADATA_FILE, "power-bert ONNX", (ONNX_FILE, METADATA_FILE, VOCAB_FILE)))
-FORMAT_VERSION = 1
+EXPORT_LAYOUTS = ((SAVED_MODEL_METADATA, SAVED_MODEL_FORMAT,
+                   (SAVED_MODEL_FILE, "fingerprint.pb", "variables", ASSETS)),
+                  (METADATA_FILE, ONNX_FORMAT, (ONNX_FILE, METADATA_FILE, VOCAB_FILE)))
 FORMATS = ("savedmodel", "onnx")
 # The lowest opset that converts and runs the model (TopK with a tensor K, GatherND with
 # batch_dims; opsets 13-18 were checked); older runtimes read it too.
@@ -98,19 +96,20 @@ def run(args) -> int:
     """
     metadata = export_model(args.CHECKPOINT_PATH, args.OUTPUT_DIR, vocab_path=args.VOCAB_PATH,
                             xla=args.XLA, overwrite=args.OVERWRITE, fmt=args.FORMAT)
-    print("Exported %s -> %s (%s)" % (metadata["source_checkpoint"],
-                                      os.path.abspath(args.OUTPUT_DIR), metadata["format"]))
+    print("Exported %s -> %s (%s)" % (metadata.source_checkpoint,
+                                      os.path.abspath(args.OUTPUT_DIR), metadata.format))
     print("  task %s, %s model, retention %s, max_seq_len %d, %s, XLA %s"
-          % (metadata["task"], metadata["mode"], metadata["retention_configuration"],
-             metadata["max_seq_len"], "cased" if metadata["cased"] else "uncased",
-             "on" if metadata["xla"] else "off"))
+          % (metadata.task, metadata.mode, metadata.retention_configuration,
+             metadata.seq_len, "cased" if metadata.cased else "uncased",
+             "on" if metadata.xla else "off"))
     print("  signatures: %s" % ", ".join(
-        "%s(%s)" % (name, ", ".join(inputs)) for name, inputs in metadata["signatures"].items()))
+        "%s(%s)" % (name, ", ".join(inputs)) for name, inputs in metadata.signatures.items()))
     return 0
 
 
 def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str] = None,
-                 xla: bool = False, overwrite: bool = False, fmt: str = "savedmodel") -> Dict:
+                 xla: bool = False, overwrite: bool = False, fmt: str = "savedmodel"
+                 ) -> ExportMetadata:
     """Writes the SavedModel (or ONNX model) of a stage checkpoint file.
 
     Args:
@@ -118,7 +117,7 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
       output_dir, vocab_path, xla, overwrite, fmt: as for ``export_checkpoint``.
 
     Returns:
-      The metadata written to ``assets/power_bert.json`` (ONNX: ``power_bert.json``).
+      The ExportMetadata written to ``assets/power_bert.json`` (ONNX: ``power_bert.json``).
 
     Raises:
       ExportError: as ``export_checkpoint``, or the checkpoint cannot be read.
@@ -150,7 +149,7 @@ def _not_an_export(folder: str) -> Optional[str]:
     """None when ``folder`` holds an earlier export (SavedModel or ONNX) and nothing
     else; otherwise why not."""
     for metadata, fmt, entries in EXPORT_LAYOUTS:
-        if (read_json(os.path.join(folder, metadata)) or {}).get("format") == fmt:
+        if export_format(os.path.join(folder, metadata)) == fmt:
             return entries_besides(folder, entries)
     return "it holds no %s of power-bert export" % " or ".join(
         layout[0] for layout in EXPORT_LAYOUTS)
@@ -183,7 +182,7 @@ def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
       fmt: ``savedmodel`` or ``onnx``.
 
     Returns:
-      The metadata written to ``assets/power_bert.json`` (ONNX: ``power_bert.json``).
+      The ExportMetadata written to ``assets/power_bert.json`` (ONNX: ``power_bert.json``).
 
     Raises:
       ExportError: a search-stage checkpoint, a vocabulary or output folder that cannot
@@ -212,33 +211,30 @@ def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
         raise ExportError("--VOCAB_PATH: %s" % e) from None
     from power_bert.tasks import get_task
     task = get_task(spec.task)
-    metadata = {
-        "format": "power-bert ONNX" if fmt == "onnx" else "power-bert SavedModel",
-        "format_version": FORMAT_VERSION,
-        "power_bert_version": __version__, "task": task.name,
-        "labels": None if task.labels is None else list(task.labels),
-        "output": "score" if task.is_regression else "probabilities",
-        "pair": task.text_b is not None, "max_seq_len": spec.seq_len, "cased": spec.cased,
-        "mode": spec.mode, "retention_configuration": spec.applied_retention,
-        "bert_config": spec.config.to_dict(), "xla": bool(xla),
-        "source_checkpoint": os.path.abspath(spec.weights_path),
-        "source_weights_sha256": spec.weights_sha256, "vocab_sha256": spec.vocab_sha256,
-        "epoch": spec.epoch, "dev_metrics": spec.dev_metrics,
-        "signatures": {"serving_default": ["sentence", "sentence2"] if task.text_b is not None
-                       else ["sentence"], "token_ids": ["input_ids", "segment_ids"]},
-    }
+    ids = ["input_ids", "segment_ids"]
+    metadata = ExportMetadata(
+        format=ONNX_FORMAT if fmt == "onnx" else SAVED_MODEL_FORMAT,
+        power_bert_version=__version__, task=task.name,
+        labels=None if task.labels is None else list(task.labels),
+        output="score" if task.is_regression else "probabilities",
+        pair=task.text_b is not None, seq_len=spec.seq_len, cased=spec.cased,
+        mode=spec.mode, retention_configuration=spec.applied_retention,
+        bert_config=spec.config.to_dict(), xla=bool(xla),
+        source_checkpoint=os.path.abspath(spec.weights_path),
+        source_weights_sha256=spec.weights_sha256, vocab_sha256=spec.vocab_sha256,
+        epoch=spec.epoch, dev_metrics=spec.dev_metrics,
+        signatures={ONNX_FILE: ids} if fmt == "onnx" else {
+            "serving_default": ["sentence", "sentence2"] if task.text_b is not None
+            else ["sentence"], "token_ids": ids},
+        onnx_opset=ONNX_OPSET if fmt == "onnx" else None)
     if fmt == "onnx":
-        metadata["signatures"] = {ONNX_FILE: ["input_ids", "segment_ids"]}
-        metadata["onnx_opset"] = ONNX_OPSET
         return _export_onnx(spec.load_model(dynamic=True), metadata, vocab_path, out)
     from power_bert.backend import tf
     try:
         with new_folder(out) as tmp:
             assets = os.path.join(tmp, ".assets")  # copied into assets/ by the save
             os.makedirs(assets)
-            with open(os.path.join(assets, METADATA_FILE), "w", encoding="utf-8") as writer:
-                json.dump(metadata, writer, indent=2)
-                writer.write("\n")
+            metadata.write(assets)
             shutil.copyfile(vocab_path, os.path.join(assets, VOCAB_FILE))
             module, signatures = _build_module(spec.load_model(dynamic=True), token_dict,
                                                metadata, assets)
@@ -249,7 +245,7 @@ def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
     return metadata
 
 
-def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str):
+def _build_module(model, token_dict: Dict[str, int], metadata: ExportMetadata, assets: str):
     """The tf.Module that is saved (tokeniser, model function and metadata) and its
     signatures.
 
@@ -259,22 +255,22 @@ def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str
     from power_bert.backend import tf
     from power_bert.tokenization import GraphTokenizer
 
-    max_len = int(metadata["max_seq_len"])
-    tokenizer = GraphTokenizer(token_dict, metadata["cased"], max_len)
-    labels = metadata["labels"]
+    max_len = metadata.seq_len
+    tokenizer = GraphTokenizer(token_dict, metadata.cased, max_len)
+    labels = metadata.labels
 
     module = tf.Module(name="power_bert")
     module.vocab_table = tokenizer.table
     module.model_variables = list(model.variables)
     module.metadata_file = tf.saved_model.Asset(os.path.join(assets, METADATA_FILE))
     module.vocab_file = tf.saved_model.Asset(os.path.join(assets, VOCAB_FILE))
-    for name, value in (("task", metadata["task"]), ("version", __version__),
+    for name, value in (("task", metadata.task), ("version", __version__),
                         ("labels", labels or []), ("max_seq_len", max_len),
-                        ("cased", bool(metadata["cased"])),
-                        ("retention_configuration", metadata["retention_configuration"] or [])):
+                        ("cased", metadata.cased),
+                        ("retention_configuration", metadata.retention_configuration or [])):
         setattr(module, name, tf.Variable(value, trainable=False, name=name))
 
-    predict = _model_part(model, regression=labels is None, xla=bool(metadata["xla"]))
+    predict = _model_part(model, regression=labels is None, xla=metadata.xla)
     label_strings = tf.constant(labels or [""], tf.string)
 
     def outputs(input_ids, segment_ids):
@@ -299,7 +295,7 @@ def _build_module(model, token_dict: Dict[str, int], metadata: Dict, assets: str
     def token_ids(input_ids, segment_ids):
         return outputs(input_ids, segment_ids)
 
-    if metadata["pair"]:
+    if metadata.pair:
         @tf.function(input_signature=[text_spec, text_spec])
         def serve(sentence, sentence2):
             sentence = _checked_rank(sentence, "sentence", 1, "[batch] of strings")
@@ -374,12 +370,13 @@ def onnx_modules(flag: str = "--FORMAT onnx"):
     return tf2onnx, onnxruntime
 
 
-def _export_onnx(model, metadata: Dict, vocab_path: str, out: str) -> Dict:
+def _export_onnx(model, metadata: ExportMetadata, vocab_path: str, out: str
+                 ) -> ExportMetadata:
     """Writes ``model.onnx``, ``power_bert.json`` and ``vocab.txt`` into ``out`` (through
     a temporary sibling) and returns the metadata."""
     from power_bert.backend import tf
     tf2onnx, _ = onnx_modules()
-    predict = _model_part(model, regression=metadata["labels"] is None)
+    predict = _model_part(model, regression=metadata.labels is None)
     ids_specs = [tf.TensorSpec([None, None], tf.int32, name=name)
                  for name in ("input_ids", "segment_ids")]
     try:
@@ -390,9 +387,7 @@ def _export_onnx(model, metadata: Dict, vocab_path: str, out: str) -> Dict:
             tf2onnx.convert.from_function(tf.function(predict), input_signature=ids_specs,
                                           opset=ONNX_OPSET,
                                           output_path=os.path.join(tmp, ONNX_FILE))
-            with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as writer:
-                json.dump(metadata, writer, indent=2)
-                writer.write("\n")
+            metadata.write(tmp)
             shutil.copyfile(vocab_path, os.path.join(tmp, VOCAB_FILE))
     except OSError as e:
         raise ExportError("cannot write OUTPUT_DIR %s: %s" % (out, e.strerror or e)) from None
@@ -424,14 +419,12 @@ def load_onnx(path: str, threads: int = 0) -> Callable:
         raise ExportError(ONNX_MISSING % ("load_onnx", e)) from None
     folder = os.path.dirname(path) if path.endswith(".onnx") else path
     try:
-        with open(os.path.join(folder, METADATA_FILE), encoding="utf-8") as reader:
-            metadata = json.load(reader)
-    except (OSError, ValueError) as e:
-        raise ExportError("%s is not an ONNX export of power-bert (its %s: %s)"
-                          % (folder, METADATA_FILE, e)) from None
-    if metadata.get("format") != "power-bert ONNX":
+        metadata = ExportMetadata.read(os.path.join(folder, METADATA_FILE))
+    except ExportError as e:
+        raise ExportError("%s is not an ONNX export of power-bert (%s)" % (folder, e)) from None
+    if metadata.format != ONNX_FORMAT:
         raise ExportError("%s holds a %s, not an ONNX export (--FORMAT onnx)"
-                          % (folder, metadata.get("format")))
+                          % (folder, metadata.format))
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = int(threads)
     # Idle threads spinning for work cost 20% here on 2 shared cores (B 32, T 128).
@@ -439,7 +432,7 @@ def load_onnx(path: str, threads: int = 0) -> Callable:
     session = onnxruntime.InferenceSession(os.path.join(folder, ONNX_FILE), options,
                                            providers=["CPUExecutionProvider"])
     output = session.get_outputs()[0].name
-    max_len = int(metadata["max_seq_len"])
+    max_len = metadata.seq_len
 
     def predict(input_ids, segment_ids):
         input_ids = np.asarray(input_ids, np.int32)

@@ -46,7 +46,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections import OrderedDict
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -136,6 +136,10 @@ def variable_table(config: ConfigLike, include_pooler: bool = True,
 
     Raises:
       ConfigError: the config is incomplete or invalid.
+
+    Long by nature: it is the table itself, one statement per Keras layer with its
+    Google and Hugging Face names side by side, so that a name is checked by reading
+    one place.
     """
     config = as_bert_config(config)
     h, inner = config.hidden_size, config.intermediate_size
@@ -525,13 +529,47 @@ def load_google_checkpoint(model, config: BertConfig, path: str, vocab_path: Opt
                          % (", ".join(LOAD_CLASSIFIER), load_classifier))
     checkpoint = _Checkpoint(path)
     prefix, shapes = checkpoint.prefix, checkpoint.shapes
-    num_labels = None
-    if load_classifier == "required" or (
-            load_classifier == "if_present" and CLASSIFIER_LAYER in {l.name for l in model.layers}):
-        num_labels = int(model.get_layer(CLASSIFIER_LAYER).weights[0].shape[-1])  # [H, C]
-    rows = variable_table(config, num_labels=num_labels)
+    rows = variable_table(config, num_labels=_classifier_labels(model, load_classifier))
     classifier = [row for row in rows if row.optional]
     classifier_present = bool(classifier) and all(row.google in shapes for row in classifier)
+    assignments, problems = _match_weights(rows, _layer_weights(model, rows), shapes,
+                                           classifier_present)
+    if load_classifier == "required" and not classifier_present:
+        problems.append("missing variables %s: this checkpoint has no classifier head, so it "
+                        "is not a fine-tuned model" % "/".join(row.google for row in classifier))
+    if problems:
+        raise CheckpointError("checkpoint %s does not fit the model (%d problem%s):\n  %s"
+                              % (prefix, len(problems), "s" if len(problems) > 1 else "",
+                                 "\n  ".join(problems)))
+    if vocab_path is not None:
+        from power_bert.data import check_vocab
+        word_embeddings = next(row.google for row in rows if row.layer == WORD_EMBEDDING_LAYER)
+        check_vocab(vocab_path, shapes[word_embeddings][0], "checkpoint %s" % prefix)
+    values = []
+    for weight, row in assignments:  # read everything first: a damaged file changes nothing
+        value = checkpoint.tensor(row.google)
+        values.append(value.T if row.keras_transposed else value)
+    for (weight, _), value in zip(assignments, values):
+        weight.assign(value.astype(np.float32))
+    return {"prefix": prefix, "variables_loaded": len(assignments),
+            "classifier_loaded": classifier_present}
+
+
+def _classifier_labels(model, load_classifier: str) -> Optional[int]:
+    """The classes of the model's ``Output`` layer when the classifier is to be loaded
+    (its kernel is [H, C]); None when it is not."""
+    if load_classifier == "required" or (
+            load_classifier == "if_present" and CLASSIFIER_LAYER in {l.name for l in model.layers}):
+        return int(model.get_layer(CLASSIFIER_LAYER).weights[0].shape[-1])  # [H, C]
+    return None
+
+
+def _layer_weights(model, rows: Sequence[BertVariable]) -> Dict[str, list]:
+    """The weights of every Keras layer the table names.
+
+    Raises:
+      ValueError: a layer has another number of weights than the table's rows for it.
+    """
     weights_of: Dict[str, list] = {}
     for row in rows:
         if row.layer not in weights_of:
@@ -540,6 +578,23 @@ def load_google_checkpoint(model, config: BertConfig, path: str, vocab_path: Opt
             if len(weights_of[row.layer]) != count:
                 raise ValueError("layer %s has %d weights, the checkpoint table expects %d"
                                  % (row.layer, len(weights_of[row.layer]), count))
+    return weights_of
+
+
+def _match_weights(rows: Sequence[BertVariable], weights_of: Dict[str, list],
+                   shapes: Dict[str, Tuple[int, ...]], classifier_present: bool
+                   ) -> Tuple[List[Tuple[object, BertVariable]], List[str]]:
+    """Pairs each model weight with its checkpoint variable.
+
+    Returns:
+      ((weight, row) pairs to assign, the problems found: a variable missing from the
+      checkpoint or of another shape). The classifier's rows are skipped when the
+      checkpoint lacks them.
+
+    Raises:
+      ValueError: a weight's shape is not the one the config gives (the model was not
+        built from it: a bug, not a checkpoint problem).
+    """
     assignments = []
     problems = []
     for row in rows:
@@ -562,22 +617,4 @@ def load_google_checkpoint(model, config: BertConfig, path: str, vocab_path: Opt
                                if row.keras_transposed else ""))
         else:
             assignments.append((weight, row))
-    if load_classifier == "required" and not classifier_present:
-        problems.append("missing variables %s: this checkpoint has no classifier head, so it "
-                        "is not a fine-tuned model" % "/".join(row.google for row in classifier))
-    if problems:
-        raise CheckpointError("checkpoint %s does not fit the model (%d problem%s):\n  %s"
-                              % (prefix, len(problems), "s" if len(problems) > 1 else "",
-                                 "\n  ".join(problems)))
-    if vocab_path is not None:
-        from power_bert.data import check_vocab
-        word_embeddings = next(row.google for row in rows if row.layer == WORD_EMBEDDING_LAYER)
-        check_vocab(vocab_path, shapes[word_embeddings][0], "checkpoint %s" % prefix)
-    values = []
-    for weight, row in assignments:  # read everything first: a damaged file changes nothing
-        value = checkpoint.tensor(row.google)
-        values.append(value.T if row.keras_transposed else value)
-    for (weight, _), value in zip(assignments, values):
-        weight.assign(value.astype(np.float32))
-    return {"prefix": prefix, "variables_loaded": len(assignments),
-            "classifier_loaded": classifier_present}
+    return assignments, problems

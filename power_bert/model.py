@@ -12,7 +12,7 @@ Layer names follow keras-bert (``Encoder-%d-MultiHeadSelfAttention``,
 ``Encoder-%d-FeedForward-Norm``, ...), so weights move between stages by name.
 """
 import zlib
-from typing import Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -177,6 +177,39 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
       ValueError: unknown mode, missing retention configuration, or sizes that do not
         fit the configuration.
     """
+    max_len, retention_configuration = _check_stage(config, seq_len, mode,
+                                                    retention_configuration, max_len)
+    initializer = _seeded_initializers(config)
+    token_ids = keras.layers.Input(shape=(seq_len,), dtype="int32", name="Input-Token")
+    segment_ids = keras.layers.Input(shape=(seq_len,), dtype="int32", name="Input-Segment")
+    mask = PaddingMask(name="Input-Mask")(token_ids)  # [B, T]
+    x = _embeddings(config, token_ids, segment_ids, initializer)  # [B, T, H]
+    for j in range(1, config.num_hidden_layers + 1):
+        x, probs = _attention_block(config, j, x, mask, initializer)  # probs [B, N, T, T]
+        if mode == "search":
+            x = SoftExtract(max_len, j, dtype=FLOAT32,
+                            name="Encoder-%d-Soft-Extract" % j)([x, probs, mask])
+        elif mode == "retrain":
+            x, mask, _ = Extract(retention_configuration[j - 1], word_selection,
+                                 selection_seed, j, max_len or seq_len, dtype=FLOAT32,
+                                 name="Encoder-%d-Extract" % j)([x, probs, mask])
+        x = _feed_forward_block(config, j, x, initializer)
+    output = _classifier(config, num_labels, x, initializer)
+    return PowerBertModel(inputs=[token_ids, segment_ids], outputs=output, name=name)
+
+
+def _check_stage(config: BertConfig, seq_len: Optional[int], mode: str,
+                 retention_configuration: Optional[Sequence[int]], max_len: Optional[int]
+                 ) -> Tuple[Optional[int], Optional[List[int]]]:
+    """Checks ``build_model``'s stage arguments against the configuration.
+
+    Returns:
+      (the retention vectors' length: ``max_len`` or ``seq_len``; the validated
+      retention configuration as a list, for ``retrain``, else as given).
+
+    Raises:
+      ValueError: see ``build_model``.
+    """
     if mode not in MODES:
         raise ValueError("mode must be one of %s, got %r" % (", ".join(MODES), mode))
     if seq_len is not None and seq_len > config.max_position_embeddings:
@@ -191,17 +224,25 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
         retention_configuration = list(validate_retention_configuration(
             retention_configuration, max_len or config.max_position_embeddings,
             config.num_hidden_layers))
+    return max_len, retention_configuration
 
+
+def _seeded_initializers(config: BertConfig) -> Callable[[], keras.initializers.Initializer]:
+    """A maker of weight initializers: a new seeded instance per call.
+
+    Seeds are drawn from numpy's global generator (seeded by
+    ``keras.utils.set_random_seed``): reproducible, and no two layers share values (an
+    unseeded instance called twice repeats its values). The weights of a model depend on
+    the order of the calls, so the builders below call it in the order of the layers.
+    """
     def initializer():
-        # A new seeded instance per layer, seeds drawn from numpy's global generator
-        # (seeded by keras.utils.set_random_seed): reproducible, and no two layers share
-        # values (an unseeded instance called twice repeats its values).
         return keras.initializers.TruncatedNormal(stddev=config.initializer_range,
                                                   seed=int(np.random.randint(0, 2 ** 30)))
-    token_ids = keras.layers.Input(shape=(seq_len,), dtype="int32", name="Input-Token")
-    segment_ids = keras.layers.Input(shape=(seq_len,), dtype="int32", name="Input-Segment")
-    mask = PaddingMask(name="Input-Mask")(token_ids)  # [B, T]
+    return initializer
 
+
+def _embeddings(config: BertConfig, token_ids, segment_ids, initializer):
+    """Token + segment + position embeddings, normalised, then dropout: [B, T, H]."""
     tokens = keras.layers.Embedding(config.vocab_size, config.hidden_size,
                                     embeddings_initializer=initializer(),
                                     name="Embedding-Token")(token_ids)
@@ -214,48 +255,52 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
                           embeddings_initializer=initializer(), name="Embedding-Position")(x)
     # Google BERT: LayerNorm, then dropout.
     x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, dtype=FLOAT32, name="Embedding-Norm")(x)
-    x = StepDropout(config.hidden_dropout_prob, name="Embedding-Dropout")(x)
+    return StepDropout(config.hidden_dropout_prob, name="Embedding-Dropout")(x)
 
-    for j in range(1, config.num_hidden_layers + 1):
-        prefix = "Encoder-%d-MultiHeadSelfAttention" % j
-        attended, probs = SelfAttention(config.num_attention_heads,
-                                        config.attention_probs_dropout_prob,
-                                        kernel_initializer=initializer(), name=prefix)([x, mask])
-        attended = StepDropout(config.hidden_dropout_prob,
-                                        name=prefix + "-Dropout")(attended)
-        x = keras.layers.Add(name=prefix + "-Add")([x, attended])
-        x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, dtype=FLOAT32,
-                               name=prefix + "-Norm")(x)
-        if mode == "search":
-            x = SoftExtract(max_len, j, dtype=FLOAT32,
-                            name="Encoder-%d-Soft-Extract" % j)([x, probs, mask])
-        elif mode == "retrain":
-            x, mask, _ = Extract(retention_configuration[j - 1], word_selection,
-                                 selection_seed, j, max_len or seq_len, dtype=FLOAT32,
-                                 name="Encoder-%d-Extract" % j)([x, probs, mask])
-        prefix = "Encoder-%d-FeedForward" % j
-        feed_forward = FeedForward(units=config.intermediate_size, activation=gelu_exact,
-                                   kernel_initializer=initializer(), name=prefix)
-        ffn = feed_forward(x)
-        # keras-position-wise-feed-forward draws W1 and W2 from one initializer instance,
-        # which repeats its values: give W2 its own draw.
-        feed_forward.W2.assign(initializer()(feed_forward.W2.shape))
-        ffn = StepDropout(config.hidden_dropout_prob, name=prefix + "-Dropout")(ffn)
-        x = keras.layers.Add(name=prefix + "-Add")([x, ffn])
-        x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, dtype=FLOAT32,
-                               name=prefix + "-Norm")(x)
 
+def _attention_block(config: BertConfig, j: int, x, mask, initializer):
+    """Encoder j's self-attention, dropout, residual and LayerNorm.
+
+    Returns:
+      (the block's output [B, T, H], the attention probabilities [B, N, T, T]).
+    """
+    prefix = "Encoder-%d-MultiHeadSelfAttention" % j
+    attended, probs = SelfAttention(config.num_attention_heads,
+                                    config.attention_probs_dropout_prob,
+                                    kernel_initializer=initializer(), name=prefix)([x, mask])
+    attended = StepDropout(config.hidden_dropout_prob, name=prefix + "-Dropout")(attended)
+    x = keras.layers.Add(name=prefix + "-Add")([x, attended])
+    x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, dtype=FLOAT32, name=prefix + "-Norm")(x)
+    return x, probs
+
+
+def _feed_forward_block(config: BertConfig, j: int, x, initializer):
+    """Encoder j's feed-forward network, dropout, residual and LayerNorm: [B, T', H]."""
+    prefix = "Encoder-%d-FeedForward" % j
+    feed_forward = FeedForward(units=config.intermediate_size, activation=gelu_exact,
+                               kernel_initializer=initializer(), name=prefix)
+    ffn = feed_forward(x)
+    # keras-position-wise-feed-forward draws W1 and W2 from one initializer instance,
+    # which repeats its values: give W2 its own draw.
+    feed_forward.W2.assign(initializer()(feed_forward.W2.shape))
+    ffn = StepDropout(config.hidden_dropout_prob, name=prefix + "-Dropout")(ffn)
+    x = keras.layers.Add(name=prefix + "-Add")([x, ffn])
+    return LayerNormalization(epsilon=LAYER_NORM_EPSILON, dtype=FLOAT32,
+                              name=prefix + "-Norm")(x)
+
+
+def _classifier(config: BertConfig, num_labels: int, x, initializer):
+    """The pooler on [CLS] and the output layer: probabilities [B, C] or scores [B, 1]."""
     cls = _take_first(x)  # [B, H]
     pooled = keras.layers.Dense(config.hidden_size, activation="tanh",
                                 kernel_initializer=initializer(), name="Pooler-Dense")(cls)
     pooled = StepDropout(config.hidden_dropout_prob, name="Output-Dropout")(pooled)
     if num_labels == 1:
-        output = keras.layers.Dense(1, kernel_initializer=initializer(), dtype=FLOAT32,
-                                    name="Output")(pooled)
-    else:  # float32 under any policy: predictions and loss in float32
-        output = keras.layers.Dense(num_labels, activation="softmax", dtype=FLOAT32,
-                                    kernel_initializer=initializer(), name="Output")(pooled)
-    return PowerBertModel(inputs=[token_ids, segment_ids], outputs=output, name=name)
+        return keras.layers.Dense(1, kernel_initializer=initializer(), dtype=FLOAT32,
+                                  name="Output")(pooled)
+    # float32 under any policy: predictions and loss in float32
+    return keras.layers.Dense(num_labels, activation="softmax", dtype=FLOAT32,
+                              kernel_initializer=initializer(), name="Output")(pooled)
 
 
 def custom_objects():

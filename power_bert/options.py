@@ -500,7 +500,7 @@ def _check_raw_text(o: Options, task: TaskSpec):
     if not rawtext.is_saved_model(o.saved_model):
         raise UsageError("--SAVED_MODEL: %s is not a folder written by power-bert export (no "
                          "%s)" % (o.saved_model, " or ".join(rawtext.SAVED_MODEL_FILES)))
-    model_task = rawtext.read_saved_model_metadata(o.saved_model).get("task")
+    model_task = rawtext.read_saved_model_metadata(o.saved_model).task
     if model_task != (task.label_task or task.name):
         raise UsageError("--SAVED_MODEL %s was exported for task %s; --TASK %s needs a %s "
                          "model" % (o.saved_model, model_task, task.name,

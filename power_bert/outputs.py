@@ -21,6 +21,7 @@ import glob
 import hashlib
 import json
 import contextlib
+import dataclasses
 import fnmatch
 import os
 import shutil
@@ -30,6 +31,7 @@ import sys
 import tempfile
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
+from power_bert.documents import RESULTS_FILE, RunResults
 from power_bert.errors import PowerBertError, RunLocked, UsageError
 
 RUNS = "runs"
@@ -253,7 +255,7 @@ class RunRecord:
     def __init__(self, output_dir: str, results_path: Optional[str] = None):
         self.output_dir = output_dir
         self.log_path = os.path.join(output_dir, "log.txt")
-        self.results_path = results_path or os.path.join(output_dir, "results.json")
+        self.results_path = results_path or os.path.join(output_dir, RESULTS_FILE)
 
     def open(self, options: Dict):
         """Creates OUTPUT_DIR and starts a run's section of the log."""
@@ -274,16 +276,15 @@ class RunRecord:
         _active_log["path"] = self.log_path
         print(message, flush=True)
 
-    def results(self) -> Dict:
-        """The current results ({} when absent or unreadable)."""
-        return read_json(self.results_path) or {}
+    def results(self) -> RunResults:
+        """The current results (empty when the file is absent or unreadable)."""
+        return RunResults.read(self.results_path)
 
-    def update(self, **entries) -> Dict:
-        """Merges ``entries`` into the results file (atomically) and returns the result."""
-        results = self.results()
-        results.update(entries)
-        results["updated"] = now()
-        write_json_atomically(self.results_path, results)
+    def update(self, **entries) -> RunResults:
+        """Sets ``entries`` (``RunResults`` fields) in the results file (atomically) and
+        returns the results."""
+        results = dataclasses.replace(self.results(), updated=now(), **entries)
+        write_json_atomically(self.results_path, results.to_json())
         return results
 
 
@@ -445,7 +446,7 @@ class RunFolder:
         state.update(status="failed", failed=now(), error=error)
         self.write_state(state)
 
-    def complete(self, results: Dict) -> list:
+    def complete(self, results: RunResults) -> list:
         """Marks the run complete (the commit point: it is never trained again) and
         publishes it: ``latest``, the top-level results.json and links to the stage files;
         the run is marked published last, so a rerun after a kill in between publishes it
@@ -473,8 +474,8 @@ class RunFolder:
         except OSError as e:
             raise UsageError("cannot publish run %s in %s: %s"
                              % (self.id, self.output_dir, e.strerror or e)) from None
-        write_json_atomically(os.path.join(self.output_dir, "results.json"),
-                              dict(results, run=self.id, run_dir=self.path))
+        write_json_atomically(os.path.join(self.output_dir, RESULTS_FILE), dataclasses.replace(
+            results, run=self.id, run_dir=self.path).to_json())
         state = self.state()
         state["published"] = True
         self.write_state(state)

@@ -29,6 +29,7 @@ from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint
 from power_bert.config import BertConfig
 from power_bert.data import DataError, DataParser, DataWarning, check_vocab, locate_split
+from power_bert.documents import RESULTS_FILE, RunResults, Selection
 from power_bert.errors import CheckpointError, Interrupted, TrainingDiverged, UsageError
 from power_bert.metrics import compute_metrics, format_metrics
 from power_bert.options import RESULT_OPTIONS, Options, flag_of, validate
@@ -181,8 +182,8 @@ class Pipeline:
         if not self.o.tune_fraction:
             return
         for stage, spec in given.items():
-            recorded = spec.extra.get("selection") or {}
-            if recorded.get("tune_indices_sha256") == ctx.selection["tune_indices_sha256"]:
+            recorded = spec.selection or Selection()
+            if recorded.tune_indices_sha256 == ctx.selection.tune_indices_sha256:
                 continue
             what = "fine-tuned" if stage == "finetune" else "search-stage"
             raise UsageError(
@@ -190,8 +191,8 @@ class Pipeline:
                 "--TUNE_FRACTION %g --TUNE_SEED %d holds out; train it with the same "
                 "--TUNE_FRACTION, --TUNE_SEED and --MAX_TRAIN_EXAMPLES"
                 % (what, spec.weights_path,
-                   recorded.get("protocol", "selected and reported on dev"),
-                   ctx.selection["tune_examples"], self.o.tune_fraction, self.o.tune_seed))
+                   recorded.protocol, ctx.selection.tune_examples, self.o.tune_fraction,
+                   self.o.tune_seed))
 
     def _fingerprint(self, given: Dict[str, StageCheckpoint], template: StageCheckpoint
                      ) -> Tuple[Dict, Dict]:
@@ -232,7 +233,7 @@ class Pipeline:
         options, inputs = self._fingerprint(given, template)
         return RunFolder.find(self.o.output_dir, options, inputs, complete=True)
 
-    def train(self) -> dict:
+    def train(self) -> RunResults:
         """The three stages (those not given as checkpoints); under ``--DISTRIBUTE
         multiworker`` every worker trains, only the chief writes OUTPUT_DIR."""
         with distribute.output_dir(self.o.distribute, self.o.output_dir) as folder:
@@ -241,7 +242,7 @@ class Pipeline:
                 self.record = RunRecord(folder)
             return self._train()
 
-    def _train(self) -> dict:
+    def _train(self) -> RunResults:
         template, given = self._start()
         ctx, data_warnings = self._context(template)
         self._check_given_selection(ctx, given)
@@ -250,10 +251,9 @@ class Pipeline:
         if "finetune" in kept:  # the baseline's metrics, measured as the stages measure
             spec = kept["finetune"]
             model = spec.load_model(self.o.dynamic_padding)
-            extra = dict(spec.extra, tune_metrics=ctx.evaluate(model)) if ctx.report else (
-                spec.extra)
-            kept["finetune"] = dataclasses.replace(spec, dev_metrics=ctx.dev_metrics(model),
-                                                   extra=extra)
+            kept["finetune"] = dataclasses.replace(
+                spec, dev_metrics=ctx.dev_metrics(model),
+                tune_metrics=ctx.evaluate(model) if ctx.report else spec.tune_metrics)
             del model
         # The first stage's model is built and loaded before anything is written, so a
         # checkpoint that does not fit leaves OUTPUT_DIR as it was.
@@ -268,7 +268,7 @@ class Pipeline:
                 return self._publish(unpublished, lock)
             run, resumed, notes = RunFolder.open(self.o.output_dir, options, inputs,
                                                  self.o.fresh, flag_of)
-            self.record = RunRecord(self.o.output_dir, os.path.join(run.path, "results.json"))
+            self.record = RunRecord(self.o.output_dir, os.path.join(run.path, RESULTS_FILE))
             ctx.log, ctx.run_dir = self.record.log, run.path
             self._open()
             for line in ([lock.note] if lock.note else []) + notes + data_warnings:
@@ -293,10 +293,10 @@ class Pipeline:
                 raise
             return self._complete(run)
 
-    def _publish(self, run: RunFolder, lock: OutputLock) -> dict:
+    def _publish(self, run: RunFolder, lock: OutputLock) -> RunResults:
         """Publishes a complete run whose publication was interrupted (nothing is
         trained again)."""
-        self.record = RunRecord(self.o.output_dir, os.path.join(run.path, "results.json"))
+        self.record = RunRecord(self.o.output_dir, os.path.join(run.path, RESULTS_FILE))
         self._open()
         if lock.note:
             self.record.log(lock.note)
@@ -304,12 +304,12 @@ class Pipeline:
                         "it (nothing is trained again)" % run.id)
         return self._complete(run)
 
-    def _complete(self, run: RunFolder) -> dict:
+    def _complete(self, run: RunFolder) -> RunResults:
         """Marks the run complete, publishes it and returns its results."""
         for note in run.complete(self.record.results()):
             self.record.log(note)
         self.record.log("run %s complete: %s (OUTPUT_DIR/latest)" % (run.id, run.path))
-        return dict(self.record.results(), run=run.id, run_dir=run.path)
+        return dataclasses.replace(self.record.results(), run=run.id, run_dir=run.path)
 
     def _train_stages(self, ctx: StageContext, run: RunFolder, kept: Dict, todo: List,
                       first: Tuple):
@@ -373,9 +373,9 @@ class Pipeline:
                         % (self.o.lr_bert, self.o.lr_soft_extract, self.o.lam,
                            self.o.batch_size, self.o.epochs))
         selection = ctx.selection
-        self.record.log("model selection: %s%s" % (selection["protocol"], "" if (
-            selection["set"] == "dev") else " (%d examples held out, %d trained on)"
-            % (selection["tune_examples"], selection["train_examples"])))
+        self.record.log("model selection: %s%s" % (selection.protocol, "" if (
+            not selection.held_out) else " (%d examples held out, %d trained on)"
+            % (selection.tune_examples, selection.train_examples)))
         if self.o.dynamic_padding:
             self.record.log("dynamic padding: each training and dev batch is cut to its "
                             "longest example (same loss and predictions as fixed padding, "
@@ -422,13 +422,14 @@ class Pipeline:
             self.record.log("Retention Configuration: %s" % ",".join(map(str, kept.retention)))
         self.record.update(**record_entry(stage, kept, self.o))
 
-    def _summarise(self, baseline: StageCheckpoint, power: StageCheckpoint, selection: Dict):
+    def _summarise(self, baseline: StageCheckpoint, power: StageCheckpoint,
+                   selection: Selection):
         base_vectors, power_vectors = word_vectors(baseline), word_vectors(power)
         self.record.update(word_vector_reduction=round(base_vectors / float(power_vectors), 3))
         main = self.task.main_metric
         log = self.record.log
         log("")
-        log("Results on the dev set (%s; %s):" % (self.task.name, selection["protocol"]))
+        log("Results on the dev set (%s; %s):" % (self.task.name, selection.protocol))
         log("  fine-tuned BERT : %s  (%d word vectors per example)"
             % (format_metrics(baseline.dev_metrics), base_vectors))
         log("  PoWER-BERT      : %s  (%d word vectors per example, %.2fx fewer)"
@@ -437,7 +438,7 @@ class Pipeline:
         log("  %s change: %+.2f points" % (
             main, 100 * (power.dev_metrics[main] - baseline.dev_metrics[main])))
         log("  Retention Configuration: %s" % ",".join(str(v) for v in power.retention))
-        if self.task.labelled_test and selection["set"] == "dev":
+        if self.task.labelled_test and not selection.held_out:
             log("  the reported set is test: evaluate each model with power-bert eval "
                 "--EVAL_SPLIT test --CHECKPOINT_PATH %s (and %s)"
                 % (power.weights_path, baseline.weights_path))

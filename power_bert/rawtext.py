@@ -42,6 +42,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from power_bert.documents import SAVED_MODEL_FILE, SAVED_MODEL_METADATA, ExportMetadata
 from power_bert.errors import DataError, UsageError
 
 INPUT_FORMATS = ("tsv", "csv", "jsonl", "txt")
@@ -49,7 +50,7 @@ OUTPUT_FORMATS = ("tsv", "jsonl")
 EXTENSIONS = {".tsv": "tsv", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl", ".txt": "txt"}
 STDIO = "-"
 TEXT_COLUMNS = ("sentence", "sentence2")  # (first, second) text of a row
-SAVED_MODEL_FILES = ("saved_model.pb", os.path.join("assets", "power_bert.json"))
+SAVED_MODEL_FILES = (SAVED_MODEL_FILE, SAVED_MODEL_METADATA)  # of an export folder
 # Invisible characters that are not whitespace to str.isspace: zero-width space,
 # non-joiner and joiner, word joiner, byte-order mark (zero-width no-break space), and the
 # Mongolian vowel separator (a space before Unicode 6.3).
@@ -105,10 +106,13 @@ def is_saved_model(path: str) -> bool:
     return all(os.path.isfile(os.path.join(path, f)) for f in SAVED_MODEL_FILES)
 
 
-def read_saved_model_metadata(path: str) -> dict:
-    """``assets/power_bert.json`` of an exported SavedModel (task, labels, pair, ...)."""
-    with open(os.path.join(path, SAVED_MODEL_FILES[1]), encoding="utf-8") as reader:
-        return json.load(reader)
+def read_saved_model_metadata(path: str) -> ExportMetadata:
+    """``assets/power_bert.json`` of an exported SavedModel (task, labels, pair, ...).
+
+    Raises:
+      ExportError: the file cannot be read or is not export metadata.
+    """
+    return ExportMetadata.read(os.path.join(path, SAVED_MODEL_METADATA))
 
 
 # ----- reading ---------------------------------------------------------------------------

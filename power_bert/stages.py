@@ -27,6 +27,7 @@ from power_bert import distribute, training
 from power_bert.backend import tf
 from power_bert.checkpoint import (StageCheckpoint, commit_pending, load_stage_weights,
                                    stage_paths)
+from power_bert.documents import Selection, StageResult
 from power_bert.errors import CheckpointError
 from power_bert.flops import word_vectors_processed
 from power_bert.layers import SoftExtract, soft_extract_layers
@@ -116,11 +117,11 @@ class StageContext:
     steps: Tuple[int, int]
     run_dir: Optional[str] = None
     report: Optional[Callable] = None
-    selection: Dict = dataclasses.field(default_factory=lambda: selection_record())
+    selection: Selection = Selection()
 
     @property
     def selection_set(self) -> str:
-        return self.selection["set"]
+        return self.selection.split
 
     def dev_metrics(self, model) -> Dict[str, float]:
         """The dev metrics of a model (to report, never to choose)."""
@@ -129,7 +130,7 @@ class StageContext:
 
 def selection_record(tune_fraction: Optional[float] = None, tune_seed: int = 0,
                      held_out=(), num_train: Optional[int] = None,
-                     task: Optional[TaskSpec] = None) -> Dict:
+                     task: Optional[TaskSpec] = None) -> Selection:
     """How a run chooses its epochs (and a sweep its LAMBDA), for results.json, the log
     and every stage checkpoint.
 
@@ -142,23 +143,21 @@ def selection_record(tune_fraction: Optional[float] = None, tune_seed: int = 0,
         test set is labelled (IMDB) is reported on test, and the protocol says so.
 
     Returns:
-      {"protocol": one line, "set": "dev" or "tune"} and, when held out, the fraction,
-      seed, counts and a checksum of the held-out indices (equal checksums: the same
-      examples held out).
+      The protocol line and the set that chooses and, when held out, the fraction, seed,
+      counts and a checksum of the held-out indices.
     """
     if not tune_fraction:
         if task is not None and task.folders is not None and task.labelled_test:
-            return {"protocol": "selected on dev (%g%% of the training files, split seed %d), "
-                                "reported on test" % (100 * task.folders.dev_fraction,
-                                                      task.folders.split_seed),
-                    "set": "dev"}
-        return {"protocol": "selected and reported on dev", "set": "dev"}
+            return Selection("selected on dev (%g%% of the training files, split seed %d), "
+                             "reported on test" % (100 * task.folders.dev_fraction,
+                                                   task.folders.split_seed))
+        return Selection()
     held = np.asarray(held_out, dtype=np.int64)
-    return {"protocol": "selected on %g%% of train held out (seed %d), reported on dev"
-                        % (100 * tune_fraction, tune_seed),
-            "set": "tune", "tune_fraction": tune_fraction, "tune_seed": tune_seed,
-            "tune_examples": int(len(held)), "train_examples": num_train,
-            "tune_indices_sha256": hashlib.sha256(held.tobytes()).hexdigest()}
+    return Selection("selected on %g%% of train held out (seed %d), reported on dev"
+                     % (100 * tune_fraction, tune_seed), "tune", tune_fraction=tune_fraction,
+                     tune_seed=tune_seed, tune_examples=int(len(held)),
+                     train_examples=num_train,
+                     tune_indices_sha256=hashlib.sha256(held.tobytes()).hexdigest())
 
 
 def stage_template(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint]
@@ -174,7 +173,8 @@ def stage_template(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpo
     selection = ctx.template.word_selection if stage.name == "retrain" else "attention"
     return dataclasses.replace(ctx.template, mode=stage.name, retention=retention,
                                word_selection=selection, epoch=None, dev_metrics=None,
-                               extra={}, weights_path=None)
+                               history=None, selection=None, tune_metrics=None, masses=None,
+                               lam=None, weights_path=None)
 
 
 def prepare(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint],
@@ -316,21 +316,20 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
         metrics = dict(zip(metrics, distribute.from_chief(o.distribute,
                                                           list(metrics.values()))))
         history.append(metrics)
-        extra, described = {}, ""
+        searched, described = {}, ""
         if stage.trains_retention:
-            extra, described = _search_state(model, spec.seq_len, o.lam)
-        summaries.epoch(epoch, model, logs, metrics, extra.get("masses"),
-                        extra.get("retention_configuration"), split=ctx.selection_set)
+            searched, described = _search_state(model, spec.seq_len, o.lam)
+        summaries.epoch(epoch, model, logs, metrics, searched.get("masses"),
+                        searched.get("retention"), split=ctx.selection_set)
         keep = stage.keep == "last" or select_best(
             history, ctx.task.main_metric) == len(history) - 1
         if keep:
-            extra["history"] = list(history)  # selection metrics of every epoch so far
-            extra["selection"] = ctx.selection
-            if held_out:  # dev is measured once the stage has chosen its epoch
-                extra["tune_metrics"] = metrics
             checkpoint = dataclasses.replace(
-                spec, epoch=epoch, dev_metrics=None if held_out else metrics, extra=extra,
-                retention=extra.get("retention_configuration", spec.retention))
+                spec, epoch=epoch, dev_metrics=None if held_out else metrics,
+                history=list(history),  # selection metrics of every epoch so far
+                selection=ctx.selection,
+                # (dev is measured once the stage has chosen its epoch)
+                tune_metrics=metrics if held_out else None, **searched)
             kept["checkpoint"] = checkpoint.write_pending(model, ctx.run_dir, stage.name)
         resume.save(model, epoch, history, kept["checkpoint"])
         ctx.log("%s epoch %d/%d: train loss %.4f; %s %s%s%s"
@@ -359,17 +358,18 @@ def _report_dev(ctx: StageContext, stage: Stage, checkpoint: StageCheckpoint, mo
         load_stage_weights(model, checkpoint.weights_path)  # the kept epoch, not the last
     metrics = ctx.report(model)
     ctx.log("%s: epoch %d chosen on the held-out part (%s); dev %s"
-            % (stage.name, checkpoint.epoch, format_metrics(checkpoint.extra["tune_metrics"]),
+            % (stage.name, checkpoint.epoch, format_metrics(checkpoint.tune_metrics),
                format_metrics(metrics)))
     return checkpoint.save_metadata(dev_metrics=metrics)
 
 
 def _search_state(model, seq_len: int, lam: float) -> Tuple[Dict, str]:
-    """Masses of the Soft-Extract layers and the retention configuration they give."""
+    """Masses of the Soft-Extract layers and the retention configuration they give, as
+    StageCheckpoint fields, and their description for the log."""
     masses = [float(layer.mass().numpy()) for layer in soft_extract_layers(model)]
     retention = retention_configuration_from_masses(masses, seq_len)
-    extra = {"masses": masses, "lam": lam, "retention_configuration": retention}
-    return extra, "; masses %s; retention configuration %s" % (
+    searched = {"masses": masses, "lam": lam, "retention": tuple(retention)}
+    return searched, "; masses %s; retention configuration %s" % (
         ", ".join("%.2f" % m for m in masses), retention)
 
 
@@ -451,16 +451,14 @@ def word_vectors(spec: StageCheckpoint) -> int:
 
 
 def record_entry(stage: Stage, checkpoint: StageCheckpoint, options) -> Dict:
-    """The results.json entries of a finished stage."""
-    entry = {"dev_metrics": checkpoint.dev_metrics, "epoch": checkpoint.epoch,
-             "checkpoint": checkpoint.weights_path,
-             "history": checkpoint.extra.get("history")}
-    if "tune_metrics" in checkpoint.extra:  # chosen on the held-out part (--TUNE_FRACTION)
-        entry["tune_metrics"] = checkpoint.extra["tune_metrics"]
+    """The results.json entries (``RunResults`` fields) of a finished stage."""
+    entry = StageResult(dev_metrics=checkpoint.dev_metrics, epoch=checkpoint.epoch,
+                        checkpoint=checkpoint.weights_path, history=checkpoint.history,
+                        tune_metrics=checkpoint.tune_metrics)  # (held out: --TUNE_FRACTION)
     if stage.trains_retention:
-        entry.update({"lambda": options.lam, "lr_soft_extract": options.lr_soft_extract,
-                      "masses": checkpoint.extra.get("masses")})
+        entry = dataclasses.replace(entry, lam=options.lam,
+                                    lr_soft_extract=options.lr_soft_extract,
+                                    masses=checkpoint.masses)
         return {stage.record: entry, "retention_configuration": list(checkpoint.retention)}
-    entry["word_vectors_per_example"] = word_vectors(checkpoint)
-    return {stage.record: entry}
-
+    return {stage.record: dataclasses.replace(
+        entry, word_vectors_per_example=word_vectors(checkpoint))}

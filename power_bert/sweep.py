@@ -39,6 +39,8 @@ import math
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from power_bert.documents import (RESULTS_FILE, BenchmarkResult, ModelTiming,
+                                  RunResults, Selection)
 from power_bert.errors import Interrupted, UsageError
 
 CELLS = "cells"
@@ -192,9 +194,9 @@ def options_from_args(args: argparse.Namespace) -> SweepOptions:
                         warmup=args.WARMUP, max_examples=args.BENCHMARK_MAX_EXAMPLES)
 
 
-def run_cells(sweep: SweepOptions, log) -> List[Dict]:
-    """Runs (or skips, when finished) every cell; returns each cell's results.json
-    content, with "run_dir" and "skipped" added.
+def run_cells(sweep: SweepOptions, log) -> List[RunResults]:
+    """Runs (or skips, when finished) every cell; returns each cell's results.json, with
+    its run, run_dir and whether it was skipped.
 
     Raises:
       Interrupted: Ctrl-C in a cell (its finished epochs are kept; run again to resume).
@@ -203,15 +205,15 @@ def run_cells(sweep: SweepOptions, log) -> List[Dict]:
 
     from power_bert import pipeline
     from power_bert.backend import keras
-    from power_bert.outputs import read_json
     results = []
     total = len(sweep.cells)
     for index, (cell, options) in enumerate(zip(sweep.cells, sweep.cell_options), start=1):
         head = "[cell %d/%d] %s" % (index, total, cell.folder_name)
         done = pipeline.Pipeline(options).completed_run()
         if done is not None:
-            result = dict(read_json(os.path.join(done.path, "results.json")) or {},
-                          run=done.id, run_dir=done.path, skipped=True)
+            result = dataclasses.replace(
+                RunResults.read(os.path.join(done.path, RESULTS_FILE)), run=done.id,
+                run_dir=done.path, skipped=True)
             log("%s: finished earlier (run %s), skipped: %s" % (head, done.id,
                                                                 _cell_outcome(result)))
             results.append(result)
@@ -227,20 +229,20 @@ def run_cells(sweep: SweepOptions, log) -> List[Dict]:
             raise Interrupted("cell %s: its finished stages and last completed epoch are kept "
                               "in %s; run the same sweep command again to resume"
                               % (cell.folder_name, options.output_dir)) from None
-        result = dict(result, skipped=False)
+        result = dataclasses.replace(result, skipped=False)
         log("%s: done in %.0f s: %s" % (head, time.time() - start, _cell_outcome(result)))
         results.append(result)
     return results
 
 
-def _cell_outcome(result: Dict) -> str:
-    main = result["main_metric"]
-    power = result["power_bert"]
-    selection = result.get("selection", {}).get("set", "dev")
-    chosen = power.get("tune_metrics") if selection == "tune" else power["dev_metrics"]
+def _cell_outcome(result: RunResults) -> str:
+    main = result.main_metric
+    power = result.power_bert
+    held_out = (result.selection or Selection()).held_out
+    chosen = power.tune_metrics if held_out else power.dev_metrics
     return "%s %.2f on %s, retention configuration %s" % (
-        main, 100 * chosen[main], "held-out" if selection == "tune" else "dev",
-        ",".join(map(str, result["retention_configuration"])))
+        main, 100 * chosen[main], "held-out" if held_out else "dev",
+        ",".join(map(str, result.retention_configuration)))
 
 
 # ----- the summary: pure functions of the cells' results and the benchmark -------------
@@ -271,23 +273,23 @@ def mean_std(values: Sequence[float]) -> Tuple[float, Optional[float]]:
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
 
 
-def cell_record(cell: Cell, result: Dict, config: Dict, seq_len: int,
+def cell_record(cell: Cell, result: RunResults, config: Dict, seq_len: int,
                 timing: Optional[Dict]) -> Dict:
     """One cell's entry of sweep.json: its results.json numbers (metrics x100) and its
     benchmark entries by padding (None without a benchmark)."""
     from power_bert.flops import ideal_speedup
-    main = result["main_metric"]
-    power = result["power_bert"]
-    retention = list(result["retention_configuration"])
+    main = result.main_metric
+    power = result.power_bert
+    retention = list(result.retention_configuration)
     record = {
         "lambda": cell.lam, "lr_soft_extract": cell.lr_soft_extract, "seed": cell.seed,
-        "folder": cell.folder_name, "run_dir": result["run_dir"],
-        "skipped": bool(result.get("skipped")),
+        "folder": cell.folder_name, "run_dir": result.run_dir,
+        "skipped": bool(result.skipped),
         "retention_configuration": retention,
-        "dev_metric": 100 * power["dev_metrics"][main],
-        "selection_metric": 100 * (power.get("tune_metrics") or power["dev_metrics"])[main],
-        "epochs_chosen": {"search": result["search"]["epoch"], "retrain": power["epoch"]},
-        "word_vectors_per_example": power["word_vectors_per_example"],
+        "dev_metric": 100 * power.dev_metrics[main],
+        "selection_metric": 100 * power.selection_metrics[main],
+        "epochs_chosen": {"search": result.search.epoch, "retrain": power.epoch},
+        "word_vectors_per_example": power.word_vectors_per_example,
         "ideal_speedup": ideal_speedup(config, seq_len, retention),
     }
     if timing is not None:
@@ -295,10 +297,10 @@ def cell_record(cell: Cell, result: Dict, config: Dict, seq_len: int,
     return record
 
 
-def _timing(entry: Dict) -> Dict:
-    return {"seconds_per_example": entry["seconds_per_example"],
-            "speedup": entry["speedup"], "ideal_speedup": entry["ideal_speedup"],
-            "benchmark_metric": entry["metric"]}
+def _timing(entry: ModelTiming) -> Dict:
+    return {"seconds_per_example": entry.seconds_per_example,
+            "speedup": entry.speedup, "ideal_speedup": entry.ideal_speedup,
+            "benchmark_metric": entry.metric}
 
 
 def summarise(cells: Sequence[Dict], baseline: Dict, max_drop: float,
@@ -499,16 +501,16 @@ def plot(document: Dict, path: str):
 
 # ----- the whole sweep ---------------------------------------------------------------
 
-def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[Dict],
-                  previous: Optional[Dict], log) -> Tuple[Optional[Dict], Optional[Dict]]:
+def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[RunResults],
+                  previous: Optional[Dict], log
+                  ) -> Tuple[Optional[BenchmarkResult], Optional[Dict]]:
     """One interleaved benchmark of the baseline and every cell's model, fixed and
     dynamic padding; reused from benchmark.json when the models (by checksum) and the
-    settings are those it was run with. Returns (benchmark.json content, what it was
-    run with), (None, None) with --RUNS 0."""
+    settings are those it was run with. Returns (benchmark.json, what it was run
+    with), (None, None) with --RUNS 0."""
     from power_bert.benchmark.cli import BenchmarkOptions, benchmark
     from power_bert.benchmark.report import BASELINE, POWER
     from power_bert.checkpoint import StageCheckpoint
-    from power_bert.outputs import read_json
     if sweep.runs == 0:
         log("benchmark: not run (--RUNS 0)")
         return None, None
@@ -516,15 +518,17 @@ def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[
     models = [(BASELINE, o.finetuned_checkpoint, "--FINETUNED_CHECKPOINT")]
     for index, (cell, result) in enumerate(zip(cells, results)):
         models.append((POWER if index == 0 else cell.model_name,
-                       os.path.join(result["run_dir"], "retrain.hdf5"), cell.folder_name))
+                       os.path.join(result.run_dir, "retrain.hdf5"), cell.folder_name))
     inputs = {"models": [[name, os.path.realpath(path),
                           StageCheckpoint.load(path).weights_sha256] for name, path, _ in models],
               "batch_size": sweep.batch_size, "runs": sweep.runs, "warmup": sweep.warmup,
               "paddings": list(PADDINGS), "max_examples": sweep.max_examples, "xla": o.xla}
     output = os.path.join(sweep.output_dir, BENCHMARK_JSON)
-    if previous and previous.get("benchmark_inputs") == inputs and read_json(output):
+    reused = BenchmarkResult.read(output) if previous and previous.get(
+        "benchmark_inputs") == inputs else None
+    if reused is not None:
         log("benchmark: reusing %s (the same models and settings)" % output)
-        return read_json(output), inputs
+        return reused, inputs
     log("benchmark: %d models (the baseline and every cell), fixed and dynamic padding, "
         "batch %d, %d interleaved runs" % (len(models), sweep.batch_size, sweep.runs))
     options = BenchmarkOptions(
@@ -535,16 +539,13 @@ def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[
     return benchmark(options, say=log), inputs
 
 
-def _timings(bench: Optional[Dict], name: str) -> Optional[Dict]:
+def _timings(bench: Optional[BenchmarkResult], name: str) -> Optional[Dict]:
     """A model's entry of every padding mode in benchmark.json (None without one)."""
-    from power_bert.benchmark.report import BASELINE, POWER
-    if bench is None:
-        return None
-    return {run["padding"]: run[name] if name in (BASELINE, POWER) else run["extra"][name]
-            for run in bench["runs"]}
+    return None if bench is None else bench.timings(name)
 
 
-def sweep_document(sweep: SweepOptions, results: Sequence[Dict], bench: Optional[Dict],
+def sweep_document(sweep: SweepOptions, results: Sequence[RunResults],
+                   bench: Optional[BenchmarkResult],
                    bench_inputs: Optional[Dict]) -> Dict:
     """The content of sweep.json."""
     from power_bert.benchmark.report import BASELINE, POWER
@@ -553,23 +554,21 @@ def sweep_document(sweep: SweepOptions, results: Sequence[Dict], bench: Optional
     finetuned = StageCheckpoint.load(o.finetuned_checkpoint)
     config = finetuned.config.to_dict()
     first = results[0]
-    main = first["main_metric"]
-    selection = first.get("selection") or {"protocol": "selected and reported on dev",
-                                           "set": "dev"}
-    held_out = selection["set"] == "tune"
+    main = first.main_metric
+    selection = first.selection or Selection()
+    held_out = selection.held_out
     cells = [cell_record(cell, result, config, finetuned.seq_len,
                          _timings(bench, POWER if index == 0 else cell.model_name))
              for index, (cell, result) in enumerate(zip(sweep.cells, results))]
-    base_result = first["baseline"]
-    baseline = {"dev_metric": 100 * base_result["dev_metrics"][main],
-                "selection_metric": 100 * (base_result.get("tune_metrics")
-                                           or base_result["dev_metrics"])[main],
+    base_result = first.baseline
+    baseline = {"dev_metric": 100 * base_result.dev_metrics[main],
+                "selection_metric": 100 * base_result.selection_metrics[main],
                 "checkpoint": os.path.abspath(o.finetuned_checkpoint)}
     if bench is not None:
         baseline["padding"] = {padding: _timing(entry)
                                for padding, entry in _timings(bench, BASELINE).items()}
     document = {
-        "task": first["task"], "metric_name": main, "seq_len": finetuned.seq_len,
+        "task": first.task, "metric_name": main, "seq_len": finetuned.seq_len,
         "finetuned_checkpoint": os.path.abspath(o.finetuned_checkpoint),
         "lambdas": sorted({c.lam for c in sweep.cells}),
         "lr_soft_extracts": sorted({c.lr_soft_extract for c in sweep.cells}),
@@ -577,15 +576,14 @@ def sweep_document(sweep: SweepOptions, results: Sequence[Dict], bench: Optional
         "training": {"epochs": o.epochs, "batch_size": o.batch_size, "lr_bert": o.lr_bert,
                      "max_train_examples": o.max_train_examples,
                      "dynamic_padding": o.dynamic_padding},
-        "selection": selection,
-        "selection_protocols_agree": all(r.get("selection") == first.get("selection")
-                                         for r in results),
+        "selection": selection.to_json(),
+        "selection_protocols_agree": all(r.selection == first.selection for r in results),
         "baseline": baseline, "cells": cells,
         "benchmark": None if bench is None else {
             "file": os.path.abspath(os.path.join(sweep.output_dir, BENCHMARK_JSON)),
-            "paddings": [run["padding"] for run in bench["runs"]],
-            "num_examples": bench["num_examples"], "batch_size": bench["batch_size"],
-            "num_runs": bench["num_runs"], "machine": bench["machine"]},
+            "paddings": bench.paddings, "num_examples": bench.num_examples,
+            "batch_size": bench.batch_size, "num_runs": bench.num_runs,
+            "machine": bench.machine},
         "benchmark_inputs": bench_inputs,
         "definitions": {
             "metrics": "%s x100; selection_metric: on the set that chose the epochs (and "

@@ -384,17 +384,25 @@ def _column_problems(what: str, num_columns: int, columns: Dict[str, Optional[in
     return problems
 
 
+# What the GLUE download script's tasks share: the three files, a header line, and a test
+# file with a header whose first column is the example's index.
+_GLUE_FILES = dict(train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
+                   has_header=True, test_has_header=True, test_index=0)
+
+
+def _glue_task(**fields) -> TaskSpec:
+    """A GLUE task: ``fields`` with ``_GLUE_FILES`` for those not given."""
+    return TaskSpec(**{**_GLUE_FILES, **fields})
+
+
 def _sentence_pair_task(name: str, glue_name: str, labels: Tuple[str, ...],
                         max_seq_len: int, hub: HubLayout,
                         reference: Optional[Hyperparameters] = None) -> TaskSpec:
     """QNLI, RTE, WNLI: ``index s1 s2 label``; test ``index s1 s2``; header."""
-    return TaskSpec(
+    return _glue_task(
         name=name, glue_name=glue_name, labels=labels, metrics=("accuracy",),
-        max_seq_len=max_seq_len,
-        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
-        has_header=True, num_columns=4, text_a=1, text_b=2, label=3,
-        test_has_header=True, test_num_columns=3,
-        test_index=0, test_text_a=1, test_text_b=2, reference=reference, hub=hub)
+        max_seq_len=max_seq_len, num_columns=4, text_a=1, text_b=2, label=3,
+        test_num_columns=3, test_text_a=1, test_text_b=2, reference=reference, hub=hub)
 
 
 def _mnli_task(name: str, glue_name: str, suffix: str,
@@ -403,15 +411,11 @@ def _mnli_task(name: str, glue_name: str, suffix: str,
 
     sentence1/sentence2 are columns 8 and 9; the gold label is the last column.
     """
-    return TaskSpec(
+    return _glue_task(
         name=name, glue_name=glue_name, labels=NLI_3_LABELS, metrics=("accuracy",),
-        max_seq_len=128,
-        train_file="train.tsv", dev_file="dev_%s.tsv" % suffix,
-        test_file="test_%s.tsv" % suffix,
-        has_header=True, num_columns=12, dev_num_columns=16,
-        text_a=8, text_b=9, label=-1,
-        test_has_header=True, test_num_columns=10,
-        test_index=0, test_text_a=8, test_text_b=9, reference=reference,
+        max_seq_len=128, dev_file="dev_%s.tsv" % suffix, test_file="test_%s.tsv" % suffix,
+        num_columns=12, dev_num_columns=16, text_a=8, text_b=9, label=-1,
+        test_num_columns=10, test_text_a=8, test_text_b=9, reference=reference,
         hub=HubLayout(config="mnli", train_split="train", dev_split="validation_" + suffix,
                       test_split="test_" + suffix, text_a="premise", text_b="hypothesis",
                       label_names=_HUB_NLI_3, labels=_HUB_NLI_3))
@@ -437,61 +441,46 @@ def _hub(config: str, text_a: str, text_b: Optional[str],
 
 
 # SST-2: "sentence label"; test "index sentence".
-_SST2 = TaskSpec(
+_SST2 = _glue_task(
     name="sst-2", glue_name="SST-2", labels=BINARY_LABELS, metrics=("accuracy",),
-    max_seq_len=64,
-    train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
-    has_header=True, num_columns=2, text_a=0, text_b=None, label=1,
-    test_has_header=True, test_num_columns=2,
-    test_index=0, test_text_a=1, test_text_b=None,
+    max_seq_len=64, num_columns=2, text_a=0, text_b=None, label=1,
+    test_num_columns=2, test_text_a=1, test_text_b=None,
     reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=5e-4, lam=2e-4, batch_size=64),
     hub=_hub("sst2", "sentence", None, ("negative", "positive"), BINARY_LABELS))
 
 
 _TASK_LIST = (
     # CoLA train/dev: no header; source, label, original label, sentence.
-    TaskSpec(
+    _glue_task(
         name="cola", glue_name="CoLA", labels=BINARY_LABELS, metrics=("mcc",),
-        max_seq_len=64,
-        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
-        has_header=False, num_columns=4, text_a=3, text_b=None, label=1,
-        test_has_header=True, test_num_columns=2,
-        test_index=0, test_text_a=1, test_text_b=None,
+        max_seq_len=64, has_header=False, num_columns=4, text_a=3, text_b=None, label=1,
+        test_num_columns=2, test_text_a=1, test_text_b=None,
         reference=Hyperparameters(lr_bert=2e-5, lr_soft_extract=1.5e-3, lam=7e-3,
                                   batch_size=32),
         hub=_hub("cola", "sentence", None, ("unacceptable", "acceptable"), BINARY_LABELS)),
     _SST2,
     # MRPC: "Quality #1 ID #2 ID #1 String #2 String"; test has index first.
-    TaskSpec(
+    _glue_task(
         name="mrpc", glue_name="MRPC", labels=BINARY_LABELS, metrics=("f1", "accuracy"),
-        max_seq_len=128,
-        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
-        has_header=True, num_columns=5, text_a=3, text_b=4, label=0,
-        test_has_header=True, test_num_columns=5,
-        test_index=0, test_text_a=3, test_text_b=4,
+        max_seq_len=128, num_columns=5, text_a=3, text_b=4, label=0,
+        test_num_columns=5, test_text_a=3, test_text_b=4,
         reference=Hyperparameters(lr_bert=6e-5, lr_soft_extract=3e-3, lam=3e-3,
                                   batch_size=64),
         hub=_hub("mrpc", "sentence1", "sentence2", ("not_equivalent", "equivalent"),
                  BINARY_LABELS)),
     # STS-B: 10 columns, sentence1/2 at 7/8, score last; test 9 columns.
-    TaskSpec(
+    _glue_task(
         name="sts-b", glue_name="STS-B", labels=None, metrics=("spearman", "pearson"),
-        max_seq_len=64, score_range=(0.0, 5.0),
-        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
-        has_header=True, num_columns=10, text_a=7, text_b=8, label=9,
-        test_has_header=True, test_num_columns=9,
-        test_index=0, test_text_a=7, test_text_b=8,
+        max_seq_len=64, score_range=(0.0, 5.0), num_columns=10, text_a=7, text_b=8, label=9,
+        test_num_columns=9, test_text_a=7, test_text_b=8,
         reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=3e-3, lam=1e-3,
                                   batch_size=64),
         hub=_hub("stsb", "sentence1", "sentence2", None, None)),
     # QQP: "id qid1 qid2 question1 question2 is_duplicate"; test "id q1 q2".
-    TaskSpec(
+    _glue_task(
         name="qqp", glue_name="QQP", labels=BINARY_LABELS, metrics=("f1", "accuracy"),
-        max_seq_len=128,
-        train_file="train.tsv", dev_file="dev.tsv", test_file="test.tsv",
-        has_header=True, num_columns=6, text_a=3, text_b=4, label=5,
-        test_has_header=True, test_num_columns=3,
-        test_index=0, test_text_a=1, test_text_b=2,
+        max_seq_len=128, num_columns=6, text_a=3, text_b=4, label=5,
+        test_num_columns=3, test_text_a=1, test_text_b=2,
         reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=1e-4, lam=3e-4,
                                   batch_size=64),
         hub=_hub("qqp", "question1", "question2", ("not_duplicate", "duplicate"),

@@ -289,7 +289,7 @@ def test_stage_weights_of_other_hidden_size_are_rejected(tmp_path, finetune_mode
 def test_stage_checkpoint_json_round_trip_and_first_release_format(tmp_path):
     spec = dataclasses.replace(_spec("retrain", (SEQ_LEN, 3)), cased=True, vocab_size=30,
                                vocab_sha256="ab" * 32, epoch=2,
-                               dev_metrics={"f1": 0.5}, extra={"masses": [4.2, 3.1]})
+                               dev_metrics={"f1": 0.5}, masses=[4.2, 3.1], lam=0.5)
     again = StageCheckpoint.from_json(json.loads(json.dumps(spec.to_json())), "x.json")
     assert again == spec and again.applied_retention == [SEQ_LEN, 3]
     first_release = {"bert_config": CONFIG, "task": "mrpc", "num_labels": NUM_LABELS,
@@ -298,6 +298,44 @@ def test_stage_checkpoint_json_round_trip_and_first_release_format(tmp_path):
     old = StageCheckpoint.from_json(first_release, "finetune.json")
     assert old.vocab_sha256 is None and old.applied_retention is None
     assert old.with_retention([4, 2]).applied_retention == [4, 2]
+
+
+# A search stage's metadata as the release before typed records wrote it (format 2):
+# its record as loose keys, LAMBDA as "lam", the retention configuration a second time.
+SEARCH_FORMAT_2 = {
+    "format_version": 2, "bert_config": CONFIG, "task": "mrpc", "num_labels": NUM_LABELS,
+    "seq_len": SEQ_LEN, "mode": "search", "retention_configuration": [6, 3],
+    "cased": False, "vocab_size": 30, "vocab_sha256": "ab" * 32, "vocab_path": "/v/vocab.txt",
+    "epoch": 2, "dev_metrics": {"f1": 0.75}, "word_selection": "attention",
+    "selection_seed": 42, "weights_sha256": "cd" * 32, "masses": [6.4, 3.2], "lam": 0.001,
+    "history": [{"f1": 0.5}, {"f1": 0.75}],
+    "selection": {"protocol": "selected on 25% of train held out (seed 3), reported on dev",
+                  "set": "tune", "tune_fraction": 0.25, "tune_seed": 3},
+    "tune_metrics": {"f1": 0.7}}
+
+
+def test_stage_checkpoint_of_format_2_loads_its_record_into_fields():
+    spec = StageCheckpoint.from_json(SEARCH_FORMAT_2, "search.json")
+    assert (spec.mode, spec.retention, spec.epoch, spec.dev_metrics) == (
+        "search", (6, 3), 2, {"f1": 0.75})
+    assert spec.masses == [6.4, 3.2] and spec.lam == 0.001
+    assert spec.history == [{"f1": 0.5}, {"f1": 0.75}] and spec.tune_metrics == {"f1": 0.7}
+    assert spec.selection.held_out and spec.selection.tune_seed == 3
+    written = spec.to_json()
+    assert written["format_version"] == 3 and written["lambda"] == 0.001
+    assert "lam" not in written
+    assert StageCheckpoint.from_json(json.loads(json.dumps(written)), "search.json") == spec
+
+
+def test_stage_checkpoint_writes_its_fields_only_and_ignores_other_keys():
+    meta = dict(_spec("retrain", (SEQ_LEN, 3)).to_json(), notes="kept by hand", extra={})
+    spec = StageCheckpoint.from_json(meta, "retrain.json")
+    assert set(spec.to_json()) == {f.name for f in dataclasses.fields(StageCheckpoint)
+                                   if f.name not in ("config", "retention", "lam",
+                                                     "weights_path")} | {
+        "format_version", "bert_config", "retention_configuration", "lambda"}
+    with pytest.raises(CheckpointError, match="'lambda' must be a number, got 'big'"):
+        StageCheckpoint.from_json(dict(meta, **{"lambda": "big"}), "retrain.json")
 
 
 @pytest.mark.parametrize("key, value, text", [

@@ -45,7 +45,7 @@ for name in names:
     got["by_ids"] = {k: v.numpy().tolist() for k, v in
                      by_ids(input_ids=ids, segment_ids=segments).items() if k != "label"}
     errors = {}
-    too_long = tf.ones([1, meta["max_seq_len"] + 1], tf.int32)
+    too_long = tf.ones([1, meta["seq_len"] + 1], tf.int32)
     bad = {"too_long": lambda: by_ids(input_ids=too_long, segment_ids=too_long)}
     # inputs of another rank than the signature declares ([B] strings, [B, T] ids)
     bad["scalar"] = lambda: serve(**{k: tf.constant("a good film") for k in texts})
@@ -152,7 +152,7 @@ def test_saved_model_reproduces_the_checkpoint_on_raw_sentences(exported, name):
         np.testing.assert_allclose(got["by_ids"]["probabilities"], predicted, atol=1e-5)
         assert got["empty_shapes"] == {"label": [0], "probabilities": [0, len(task.labels)]}
     meta = got["meta"]
-    assert (meta["task"], meta["max_seq_len"], meta["retention_configuration"], meta["xla"]) == (
+    assert (meta["task"], meta["seq_len"], meta["retention_configuration"], meta["xla"]) == (
         task.name, SEQ_LEN, list(expected["retention"]) if expected["retention"] else None,
         "--XLA" in expected["flags"])
     assert got["constants"][:5] == [task.name, SEQ_LEN, list(expected["retention"] or []),

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from power_bert import cli
+from power_bert.documents import ExportMetadata
 from power_bert.export import ONNX_FILE, load_onnx
 
 from helpers.exports import EXPORTS, SEQ_LEN, VOCAB, stage_checkpoint
@@ -87,9 +88,9 @@ def test_onnx_reproduces_the_checkpoint(onnx_exports, name):
     assert sorted(p.name for p in target.iterdir()) == ["model.onnx", "power_bert.json",
                                                         "vocab.txt"]
     assert (target / "vocab.txt").read_text().split("\n")[:-1] == VOCAB
-    assert (meta["format"], meta["max_seq_len"], meta["signatures"]) == (
+    assert (meta["format"], meta["seq_len"], meta["signatures"]) == (
         "power-bert ONNX", SEQ_LEN, {ONNX_FILE: ["input_ids", "segment_ids"]})
-    assert predict.metadata == meta
+    assert predict.metadata == ExportMetadata.from_json(meta, "power_bert.json")
     for seed, (lengths, width) in enumerate(BATCHES):
         full_ids, full_segments, ids, segments = _batch(lengths, width, seed)
         want = model.predict_on_batch([full_ids, full_segments])  # fixed padding

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from power_bert import cli, outputs
+from power_bert.documents import RunResults
 from power_bert.errors import UsageError
 from power_bert.outputs import RunFolder, RunRecord
 
@@ -95,7 +96,7 @@ def test_failed_runs_are_not_resumed_and_unpublished_runs_are_found(tmp_path):
               published=False)
     found = RunFolder.find_unpublished(str(tmp_path), OPTIONS, INPUTS)
     assert found is not None and found.id == "20261201-110000-bbbb"
-    found.complete({"task": "demo"})
+    found.complete(RunResults(task="demo"))
     assert json.loads((tmp_path / "results.json").read_text())["run"] == found.id
     assert os.readlink(str(tmp_path / "latest")) == os.path.join("runs", found.id)
     assert RunFolder.find_unpublished(str(tmp_path), OPTIONS, INPUTS) is None

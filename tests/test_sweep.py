@@ -108,10 +108,12 @@ def test_summary_means_spreads_front_and_choice():
 def _result(lam_index, tune, dev, retention):
     """A cell's results.json as a training run with --TUNE_FRACTION writes it (metrics in
     [0, 1]): the held-out metric of the chosen epoch and the dev metric of that model."""
-    return {"main_metric": "accuracy", "run_dir": "runs/%d" % lam_index,
-            "retention_configuration": retention, "search": {"epoch": 1},
-            "power_bert": {"tune_metrics": {"accuracy": tune}, "dev_metrics": {"accuracy": dev},
-                           "epoch": 2, "word_vectors_per_example": sum(retention)}}
+    from power_bert.documents import RunResults
+    return RunResults.from_json({
+        "main_metric": "accuracy", "run_dir": "runs/%d" % lam_index,
+        "retention_configuration": retention, "search": {"epoch": 1},
+        "power_bert": {"tune_metrics": {"accuracy": tune}, "dev_metrics": {"accuracy": dev},
+                       "epoch": 2, "word_vectors_per_example": sum(retention)}}, "results.json")
 
 
 def test_held_out_mean_not_dev_mean_chooses_the_setting(tiny_config):
@@ -223,7 +225,7 @@ def write_finetuned(bert: Path, folder: Path, num_train: int) -> Path:
         num_labels=task.num_labels, seq_len=task.max_seq_len, mode="finetune",
         vocab_size=count_vocab(str(bert / "vocab.txt")),
         vocab_sha256=file_sha256(str(bert / "vocab.txt")), vocab_path=str(bert / "vocab.txt"),
-        epoch=1, extra={"selection": selection_record(0.25, 3, held, len(train))})
+        epoch=1, selection=selection_record(0.25, 3, held, len(train)))
     saved = spec.save(spec.build(), str(folder), "finetune")
     keras.backend.clear_session()
     return Path(saved.weights_path)

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Se
 import numpy as np
 
 from power_bert.benchmark import peers, shapes
-from power_bert.benchmark.report import (BASELINE, DEFINITIONS, LABELS, POWER, markdown_path,
+from power_bert.benchmark.report import (BASELINE, LABELS, POWER, markdown_path,
                                          plot_formats, write_outputs)
+from power_bert.documents import BenchmarkResult, ModelTiming, PaddingRun
 from power_bert.errors import BenchmarkError, CheckpointError, UsageError
 from power_bert.options import PADDING_BUCKETS, PRECISIONS, parse_switch
 
@@ -373,7 +374,7 @@ def time_padding(models: Sequence[TimedModel], batches, dynamic: bool,
 
 
 def model_entry(model: TimedModel, task: "TaskSpec", y: np.ndarray, timing: Dict,
-                cost: Dict, baseline_cost: Dict, baseline_time: float) -> Dict:
+                cost: Dict, baseline_cost: Dict, baseline_time: float) -> ModelTiming:
     """A model's entry of a padding mode in benchmark.json."""
     from power_bert.metrics import compute_metrics
     times = timing["times"]
@@ -381,23 +382,23 @@ def model_entry(model: TimedModel, task: "TaskSpec", y: np.ndarray, timing: Dict
     metrics = compute_metrics(task, y, timing["predictions"])
     ideal = baseline_cost["encoder_macs_total"] / cost["encoder_macs_total"]  # int / int
     speedup = baseline_time / median
-    return {
-        "label": model.label,
-        "checkpoint": os.path.abspath(model.checkpoint.weights_path),
-        "mode": model.checkpoint.mode,
-        "retention_configuration": model.checkpoint.applied_retention,
-        "metric_name": task.main_metric,
-        "metric": round(100.0 * metrics[task.main_metric], 2),
-        "metrics": {k: round(100.0 * v, 2) for k, v in metrics.items()},
-        "seconds_per_example": median / len(y),
-        "seconds_total_median": median,
-        "all_times": [float(t) for t in times],
-        "word_vectors_per_example": _number(cost["word_vectors_per_example"]),
-        "encoder_macs_per_example": _number(cost["encoder_macs_per_example"]),
-        "speedup": speedup,
-        "ideal_speedup": ideal,
-        "speedup_over_ideal": speedup / ideal,
-    }
+    return ModelTiming(
+        label=model.label,
+        checkpoint=os.path.abspath(model.checkpoint.weights_path),
+        mode=model.checkpoint.mode,
+        retention_configuration=model.checkpoint.applied_retention,
+        metric_name=task.main_metric,
+        metric=round(100.0 * metrics[task.main_metric], 2),
+        metrics={k: round(100.0 * v, 2) for k, v in metrics.items()},
+        seconds_per_example=median / len(y),
+        seconds_total_median=median,
+        all_times=[float(t) for t in times],
+        word_vectors_per_example=_number(cost["word_vectors_per_example"]),
+        encoder_macs_per_example=_number(cost["encoder_macs_per_example"]),
+        speedup=speedup,
+        ideal_speedup=ideal,
+        speedup_over_ideal=speedup / ideal,
+    )
 
 
 def _number(value: float):
@@ -406,7 +407,7 @@ def _number(value: float):
 
 
 def run_padding(models: Sequence[TimedModel], padding: str, x, y: np.ndarray,
-                task: "TaskSpec", options: BenchmarkOptions, say=print) -> Dict:
+                task: "TaskSpec", options: BenchmarkOptions, say=print) -> PaddingRun:
     """Builds, warms up and times every model with one padding mode; returns its entry
     of benchmark.json."""
     from power_bert.flops import model_cost
@@ -424,67 +425,42 @@ def run_padding(models: Sequence[TimedModel], padding: str, x, y: np.ndarray,
     costs = {m.name: model_cost(m.checkpoint.config, m.checkpoint.applied_retention,
                                 lengths, sizes) for m in models}
     baseline_time = float(np.median(timings[BASELINE]["times"]))
-    entries = {m.name: model_entry(m, task, y, timings[m.name], costs[m.name],
-                                   costs[BASELINE], baseline_time) for m in models}
-    power = entries[POWER]
-    return {
-        "padding": padding,
-        "average_batch_length": average,
-        "batch_lengths": [int(length) for length in lengths],
-        "speedup": power["speedup"],
-        "ideal_speedup": power["ideal_speedup"],
-        "speedup_over_ideal": power["speedup_over_ideal"],
-        BASELINE: entries[BASELINE],
-        POWER: power,
-        "extra": {name: value for name, value in entries.items() if name not in (BASELINE, POWER)},
-    }
+    return PaddingRun(padding=padding, average_batch_length=average,
+                      batch_lengths=[int(length) for length in lengths],
+                      models={m.name: model_entry(m, task, y, timings[m.name], costs[m.name],
+                                                  costs[BASELINE], baseline_time)
+                              for m in models})
 
 
 # ----- the whole benchmark -----------------------------------------------------------
 
 def result_document(options: BenchmarkOptions, task: "TaskSpec", seq_len: int,
-                    num_examples: int, models: Sequence[TimedModel], runs: List[Dict]) -> Dict:
-    """The content of benchmark.json: the set-up, the first padding mode's entries at the
-    top level (as the first release wrote them) and every mode under "runs"."""
+                    num_examples: int, models: Sequence[TimedModel], runs: List[PaddingRun]
+                    ) -> BenchmarkResult:
+    """benchmark.json of trained models on a dev set."""
+    return BenchmarkResult(
+        task=task.name, seq_len=seq_len, num_examples=int(num_examples),
+        retention_configuration=models[1].checkpoint.applied_retention, runs=runs,
+        **setup_fields(options))
+
+
+def setup_fields(options: BenchmarkOptions) -> Dict:
+    """The ``BenchmarkResult`` fields every benchmark takes from its options and the
+    machine (the mixed-precision policy only when it is not float32, so float32 results
+    keep the keys of those written before the flag)."""
     from power_bert.benchmark.timing import machine_info
-    first = runs[0]
-    return {
-        "task": task.name,
-        "batch_size": options.batch_size,
-        "num_examples": int(num_examples),
-        "seq_len": seq_len,
-        "num_runs": options.runs,
-        "warmup": options.warmup,
-        "xla": bool(options.xla),
-        **precision_entry(options),
-        "machine": machine_info(),
-        "retention_configuration": models[1].checkpoint.applied_retention,
-        "padding": first["padding"],
-        "speedup": first["speedup"],
-        "ideal_speedup": first["ideal_speedup"],
-        "speedup_over_ideal": first["speedup_over_ideal"],
-        "average_batch_length": first["average_batch_length"],
-        BASELINE: first[BASELINE],
-        POWER: first[POWER],
-        "extra": first["extra"],
-        "runs": runs,
-        "definitions": dict(DEFINITIONS),
-    }
+    return dict(batch_size=options.batch_size, num_runs=options.runs, warmup=options.warmup,
+                xla=bool(options.xla), machine=machine_info(),
+                mixed_precision=None if options.mixed_precision == "none"
+                else options.mixed_precision)
 
 
-def precision_entry(options: BenchmarkOptions) -> Dict[str, str]:
-    """``{"mixed_precision": ...}`` in benchmark.json under a mixed-precision policy; none
-    for float32, so float32 results keep the keys of those written before the flag."""
-    if options.mixed_precision == "none":
-        return {}
-    return {"mixed_precision": options.mixed_precision}
-
-
-def benchmark(options: BenchmarkOptions, say: Callable[[str], None] = print) -> Dict:
+def benchmark(options: BenchmarkOptions, say: Callable[[str], None] = print
+              ) -> BenchmarkResult:
     """Runs the benchmark the options ask for and writes its files.
 
     Returns:
-      The content of benchmark.json.
+      benchmark.json's content.
 
     Raises:
       PowerBertError (BenchmarkError, CheckpointError, ...): unusable flags or files,
@@ -584,5 +560,5 @@ def run(args: argparse.Namespace) -> int:
 __all__ = ["PADDINGS", "add_arguments", "BenchmarkOptions", "options_from_args",
            "check_paths", "TimedModel", "load_checkpoints", "check_same_task", "check_vocab",
            "load_dev_data", "time_padding", "model_entry", "run_padding", "result_document",
-           "precision_entry", "benchmark", "peer_retention", "peer_benchmark",
+           "setup_fields", "benchmark", "peer_retention", "peer_benchmark",
            "shape_benchmark_options", "run"]

@@ -205,7 +205,7 @@ def savedmodel_engine(power, x, batch_size: int, bucket: int, xla: bool, folder:
     from power_bert.inference import batch_lengths, padding_bucket, prepare_batches
     metadata = export_checkpoint(power, folder, vocab_path=vocab_path, xla=xla)
     signature = tf.saved_model.load(folder).signatures["token_ids"]  # holds the model
-    output = metadata["output"]  # "probabilities" or "score", as the Keras engines give
+    output = metadata.output  # "probabilities" or "score", as the Keras engines give
     bucket = padding_bucket(bucket, xla)
     batches = prepare_batches(x, batch_size, True, bucket)
 

@@ -1,91 +1,70 @@
-"""The benchmark's result (benchmark.json), its Markdown table and its plot.
-
-The result's keys are a file format: committed results under ``benchmarks/results/``
-were written with them, so they change only with a reason.
+"""The benchmark's result (benchmark.json, ``documents.BenchmarkResult``), its Markdown
+table and its plot.
 """
-import json
 import os
-from typing import Callable, Dict, List, Optional
+from typing import Callable, List, Optional
 
-BASELINE, POWER = "baseline", "power_bert"
+from power_bert.documents import BASELINE, POWER, BenchmarkResult
+
 LABELS = {BASELINE: "BERT (baseline)", POWER: "PoWER-BERT"}
 
-DEFINITIONS = {
-    "runs": "one entry per padding mode; the top-level fields repeat the first "
-            "(fixed when it ran)",
-    "all_times": "seconds of each timed pass over the whole dev set",
-    "seconds_per_example": "median of all_times / num_examples",
-    "speedup": "baseline median / model median, same padding mode",
-    "ideal_speedup": "baseline encoder MACs / model encoder MACs (flops.encoder_macs)",
-    "word_vectors_per_example": "vectors entering the feed-forward networks, summed "
-                                "over encoders; dynamic padding: dev-set average with "
-                                "each example at its batch's length T_b, i.e. L*T_b "
-                                "for the baseline and sum_j min(l_j, T_b) for "
-                                "PoWER-BERT",
-    "metric": "task's main dev metric x100 (GLUE leaderboard style)",
-}
 
-
-def _models(run: Dict) -> List[Dict]:
-    """A padding mode's model entries: baseline, PoWER-BERT, then the --EXTRA ones."""
-    return [run[BASELINE], run[POWER]] + list(run["extra"].values())
-
-
-def _settings(result: Dict) -> str:
+def _settings(result: BenchmarkResult) -> str:
     """", XLA" and ", mixed precision <type>" as they apply (results written before
     --MIXED_PRECISION have no entry: float32)."""
-    precision = result.get("mixed_precision", "none")
-    return "%s%s" % (", XLA" if result["xla"] else "",
+    precision = result.mixed_precision or "none"
+    return "%s%s" % (", XLA" if result.xla else "",
                      "" if precision == "none" else ", mixed precision %s" % precision)
 
 
-def markdown_table(result: Dict) -> str:
+def _rows(result: BenchmarkResult, metric: bool) -> List[str]:
+    """One table row per padding mode and model (with the metric column or without)."""
+    rows = []
+    for run in result.runs:
+        for model in run.models.values():
+            rows.append("| %s | %s | %s%.3f | %s | %.2fx | %.2fx | %.2f |" % (
+                run.padding, model.label, "%.2f | " % model.metric if metric else "",
+                1000.0 * model.seconds_per_example,
+                _format_vectors(model.word_vectors_per_example), model.speedup,
+                model.ideal_speedup, model.speedup_over_ideal))
+    return rows
+
+
+def markdown_table(result: BenchmarkResult) -> str:
     """One row per model and padding mode."""
-    if result.get("timing_only"):
+    if result.timing_only:
         return _timing_table(result)
-    metric = result[BASELINE]["metric_name"]
+    metric = result.runs[0].models[BASELINE].metric_name
     head = ("Inference on the %s dev set (%d examples), batch %d, median of %d runs%s; %s, "
             "%d CPUs, TensorFlow %s.\n\n"
-            % (result["task"], result["num_examples"], result["batch_size"], result["num_runs"],
-               _settings(result), result["machine"]["platform"],
-               result["machine"]["cpu_count"], result["machine"]["tensorflow"]))
+            % (result.task, result.num_examples, result.batch_size, result.num_runs,
+               _settings(result), result.machine["platform"],
+               result.machine["cpu_count"], result.machine["tensorflow"]))
     rows = ["| Padding | Model | %s | ms / example | Word vectors / example | Speed-up "
             "| Ideal | Measured / ideal |" % metric,
-            "|---|---|---:|---:|---:|---:|---:|---:|"]
-    for run in result["runs"]:
-        for model in _models(run):
-            rows.append("| %s | %s | %.2f | %.3f | %s | %.2fx | %.2fx | %.2f |" % (
-                run["padding"], model["label"], model["metric"],
-                1000.0 * model["seconds_per_example"],
-                _format_vectors(model["word_vectors_per_example"]), model["speedup"],
-                model["ideal_speedup"], model["speedup_over_ideal"]))
+            "|---|---|---:|---:|---:|---:|---:|---:|"] + _rows(result, metric=True)
     notes = ("\nSpeed-up: baseline median time / model median time, same padding. Ideal: "
              "encoder multiply-accumulates of the baseline / of the model. Dynamic padding "
              "counts each example at its batch's length.\n")
     return head + "\n".join(rows) + "\n" + notes
 
 
-def _timing_table(result: Dict) -> str:
+def _timing_table(result: BenchmarkResult) -> str:
     """The table of a shape benchmark (``shapes``): no metric, the shape in the head."""
-    config = result["bert_config"]
+    config = result.bert_config
     head = ("%s: %d encoders, hidden %d, %d heads, intermediate %d; %d synthetic examples "
             "(lengths %s, max %d), batch %d, median of %d runs%s; retention configuration "
             "%s; %s, %d CPUs, TensorFlow %s.\n\n"
-            % (result["note"].capitalize(), config["num_hidden_layers"], config["hidden_size"],
+            % (result.note.capitalize(), config["num_hidden_layers"], config["hidden_size"],
                config["num_attention_heads"], config["intermediate_size"],
-               result["num_examples"], result["lengths"], result["seq_len"],
-               result["batch_size"], result["num_runs"], _settings(result),
-               ",".join(map(str, result["retention_configuration"])),
-               result["machine"]["platform"], result["machine"]["cpu_count"],
-               result["machine"]["tensorflow"]))
+               result.num_examples, result.lengths, result.seq_len,
+               result.batch_size, result.num_runs, _settings(result),
+               ",".join(map(str, result.retention_configuration)),
+               result.machine["platform"], result.machine["cpu_count"],
+               result.machine["tensorflow"]))
     rows = ["| Padding | Model | ms / example | Word vectors / example | Speed-up | Ideal "
-            "| Measured / ideal |", "|---|---|---:|---:|---:|---:|---:|"]
-    for run in result["runs"]:
-        for model in _models(run):
-            rows.append("| %s | %s | %.3f | %s | %.2fx | %.2fx | %.2f |" % (
-                run["padding"], model["label"], 1000.0 * model["seconds_per_example"],
-                _format_vectors(model["word_vectors_per_example"]), model["speedup"],
-                model["ideal_speedup"], model["speedup_over_ideal"]))
+            "| Measured / ideal |", "|---|---|---:|---:|---:|---:|---:|"] + _rows(
+                result, metric=False)
     notes = ("\nSpeed-up: baseline median time / model median time, same padding. Ideal: "
              "encoder multiply-accumulates of the baseline / of the model. Random weights: "
              "no metric.\n")
@@ -108,7 +87,7 @@ def plot_formats() -> List[str]:
     return sorted(FigureCanvasBase.get_supported_filetypes())
 
 
-def plot(result: Dict, path: str):
+def plot(result: BenchmarkResult, path: str):
     """Metric against milliseconds per example, one labelled point per model and padding."""
     import matplotlib
     matplotlib.use("Agg")
@@ -119,19 +98,20 @@ def plot(result: Dict, path: str):
     offsets = [8, -14, 20, -26]
     figure, axes = plt.subplots(figsize=(7, 4.5))
     index = 0
-    for run in result["runs"]:
-        for model in _models(run):
-            colour = colours.setdefault(model["label"], "C%d" % len(colours))
-            ms = 1000.0 * model["seconds_per_example"]
-            axes.scatter([ms], [model["metric"]], marker=markers[run["padding"]], s=50,
+    for run in result.runs:
+        for model in run.models.values():
+            colour = colours.setdefault(model.label, "C%d" % len(colours))
+            ms = 1000.0 * model.seconds_per_example
+            axes.scatter([ms], [model.metric], marker=markers[run.padding], s=50,
                          color=colour)
-            axes.annotate("%s (%s)" % (model["label"], run["padding"]), (ms, model["metric"]),
+            axes.annotate("%s (%s)" % (model.label, run.padding), (ms, model.metric),
                           textcoords="offset points", xytext=(4, offsets[index % len(offsets)]),
                           fontsize=8, color=colour)
             index += 1
-    axes.set_xlabel("milliseconds per example (median, batch %d)" % result["batch_size"])
-    axes.set_ylabel("%s (dev, x100)" % result[BASELINE]["metric_name"])
-    axes.set_title("%s: %s vs inference time" % (result["task"], result[BASELINE]["metric_name"]))
+    metric = result.runs[0].models[BASELINE].metric_name
+    axes.set_xlabel("milliseconds per example (median, batch %d)" % result.batch_size)
+    axes.set_ylabel("%s (dev, x100)" % metric)
+    axes.set_title("%s: %s vs inference time" % (result.task, metric))
     axes.grid(True, alpha=0.3)
     axes.margins(0.2)
     figure.tight_layout()
@@ -144,14 +124,12 @@ def markdown_path(output: str) -> str:
     return os.path.splitext(output)[0] + ".md"
 
 
-def write_outputs(result: Dict, output: str, plot_path: Optional[str],
+def write_outputs(result: BenchmarkResult, output: str, plot_path: Optional[str],
                   say: Callable[[str], None] = print):
     """Writes the result as JSON to ``output``, its table beside it (.md) and, when
     ``plot_path`` is given, the plot; creates their folders."""
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    with open(output, "w", encoding="utf-8") as writer:
-        json.dump(result, writer, indent=2)
-        writer.write("\n")
+    result.write(output)
     table = markdown_table(result)
     md_path = markdown_path(output)
     with open(md_path, "w", encoding="utf-8") as writer:
@@ -165,5 +143,5 @@ def write_outputs(result: Dict, output: str, plot_path: Optional[str],
         say("plot written to %s" % plot_path)
 
 
-__all__ = ["BASELINE", "POWER", "LABELS", "DEFINITIONS", "markdown_table", "plot_formats",
+__all__ = ["BASELINE", "POWER", "LABELS", "markdown_table", "plot_formats",
            "plot", "markdown_path", "write_outputs"]

@@ -19,11 +19,12 @@ keeps does not, so the work per batch is that of a trained model of the same sha
 import argparse
 import dataclasses
 import re
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from power_bert.benchmark.report import BASELINE, LABELS, POWER
+from power_bert.documents import BenchmarkResult, ModelTiming, PaddingRun
 from power_bert.errors import BenchmarkError
 
 TIMING_ONLY = "timing only, random weights"
@@ -190,7 +191,7 @@ def build_models(shape: ShapeOptions, dynamic: bool):
     return models
 
 
-def run_padding(shape: ShapeOptions, padding: str, x, options, say) -> Dict:
+def run_padding(shape: ShapeOptions, padding: str, x, options, say) -> PaddingRun:
     """Times both models with one padding mode; its entry of benchmark.json."""
     from power_bert.benchmark.timing import time_models
     from power_bert.flops import model_cost
@@ -215,23 +216,21 @@ def run_padding(shape: ShapeOptions, padding: str, x, options, say) -> Dict:
     for name in (BASELINE, POWER):
         median = float(np.median(timings[name]["times"]))
         ideal = costs[BASELINE]["encoder_macs_total"] / costs[name]["encoder_macs_total"]
-        entries[name] = {
-            "label": LABELS[name], "retention_configuration": retention[name],
-            "seconds_per_example": median / shape.num_examples,
-            "seconds_total_median": median,
-            "all_times": [float(t) for t in timings[name]["times"]],
-            "word_vectors_per_example": costs[name]["word_vectors_per_example"],
-            "encoder_macs_per_example": costs[name]["encoder_macs_per_example"],
-            "speedup": base_time / median, "ideal_speedup": ideal,
-            "speedup_over_ideal": base_time / median / ideal}
-    return {"padding": padding, "average_batch_length": average,
-            "batch_lengths": [int(n) for n in lengths], "speedup": entries[POWER]["speedup"],
-            "ideal_speedup": entries[POWER]["ideal_speedup"],
-            "speedup_over_ideal": entries[POWER]["speedup_over_ideal"],
-            BASELINE: entries[BASELINE], POWER: entries[POWER], "extra": {}}
+        entries[name] = ModelTiming(
+            label=LABELS[name], retention_configuration=retention[name],
+            seconds_per_example=median / shape.num_examples,
+            seconds_total_median=median,
+            all_times=[float(t) for t in timings[name]["times"]],
+            word_vectors_per_example=costs[name]["word_vectors_per_example"],
+            encoder_macs_per_example=costs[name]["encoder_macs_per_example"],
+            speedup=base_time / median, ideal_speedup=ideal,
+            speedup_over_ideal=base_time / median / ideal)
+    return PaddingRun(padding=padding, average_batch_length=average,
+                      batch_lengths=[int(n) for n in lengths], models=entries)
 
 
-def benchmark(shape: ShapeOptions, options, say: Callable[[str], None] = print) -> Dict:
+def benchmark(shape: ShapeOptions, options, say: Callable[[str], None] = print
+              ) -> BenchmarkResult:
     """Times BERT against PoWER-BERT at ``shape`` and writes OUTPUT and its table.
 
     Args:
@@ -240,11 +239,10 @@ def benchmark(shape: ShapeOptions, options, say: Callable[[str], None] = print) 
         paddings, XLA, output, verbosity).
 
     Returns:
-      The content of benchmark.json.
+      benchmark.json's content.
     """
-    from power_bert.benchmark.cli import precision_entry
+    from power_bert.benchmark.cli import setup_fields
     from power_bert.benchmark.report import write_outputs
-    from power_bert.benchmark.timing import machine_info
     config = shape.config
     x = synthetic_inputs(shape.num_examples, shape.seq_len, shape.lengths, config.vocab_size,
                          shape.seed)
@@ -254,19 +252,11 @@ def benchmark(shape: ShapeOptions, options, say: Callable[[str], None] = print) 
            config.num_attention_heads, config.intermediate_size, shape.num_examples,
            shape.lengths_text, shape.seq_len, ",".join(map(str, shape.retention))))
     runs = [run_padding(shape, padding, x, options, say) for padding in options.paddings]
-    first = runs[0]
-    result = {
-        "timing_only": True, "note": TIMING_ONLY, "task": None,
-        "bert_config": config.to_dict(), "bert_config_path": shape.config_path,
-        "batch_size": options.batch_size, "num_examples": shape.num_examples,
-        "seq_len": shape.seq_len, "lengths": shape.lengths_text, "seed": shape.seed,
-        "num_runs": options.runs, "warmup": options.warmup, "xla": bool(options.xla),
-        **precision_entry(options), "machine": machine_info(), "retention_configuration": list(shape.retention),
-        "padding": first["padding"], "speedup": first["speedup"],
-        "ideal_speedup": first["ideal_speedup"],
-        "speedup_over_ideal": first["speedup_over_ideal"],
-        "average_batch_length": first["average_batch_length"],
-        BASELINE: first[BASELINE], POWER: first[POWER], "extra": {}, "runs": runs}
+    result = BenchmarkResult(
+        task=None, num_examples=shape.num_examples, seq_len=shape.seq_len,
+        retention_configuration=list(shape.retention), runs=runs, timing_only=True,
+        note=TIMING_ONLY, bert_config=config.to_dict(), bert_config_path=shape.config_path,
+        lengths=shape.lengths_text, seed=shape.seed, **setup_fields(options))
     write_outputs(result, options.output, None, say)
     return result
 
