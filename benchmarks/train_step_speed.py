@@ -27,7 +27,6 @@ same stage.
 writes the JSON and a Markdown table next to it (same name, ``.md``).
 """
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -36,6 +35,9 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from power_bert.benchmark.report import write_result
+from power_bert.errors import UsageError, check_integer
+from power_bert.outputs import markdown_table_lines
 from power_bert.retention import validate_retention_configuration
 
 STAGES = ("finetune", "search", "retrain")
@@ -79,8 +81,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     for flag, low in (("WARMUP", 0), ("ROUNDS", 1), ("STEPS", 1), ("BATCH_SIZE", 1),
                       ("SEQ_LEN", 1)):
-        if getattr(args, flag) < low:
-            parser.error("--%s must be at least %d, got %d" % (flag, low, getattr(args, flag)))
+        try:
+            check_integer(getattr(args, flag), "--" + flag, low)
+        except UsageError as e:
+            parser.error(str(e))
     args.STAGES = _choices(parser, "STAGES", args.STAGES, STAGES)
     args.VARIANTS = _choices(parser, "VARIANTS", args.VARIANTS, VARIANTS)
     if BASE not in args.VARIANTS:
@@ -189,26 +193,19 @@ def markdown(doc: Dict) -> str:
     lines = ["Training steps, batch %d, %d tokens (fixed padding), random weights; median "
              "of %d interleaved rounds of %d steps; ratio to float32 of the same stage "
              "(< 1: faster)." % (doc["batch_size"], doc["seq_len"], doc["rounds"],
-                                 doc["steps_per_round"]), "",
-             "| stage | variant | s/step | ratio to float32 | first step (s) |",
-             "|---|---|---:|---:|---:|"]
-    for row in doc["results"]:
-        lines.append("| %s | %s | %.3f | %.2f | %.1f |" % (
-            row["stage"], row["variant"], row["s_per_step"], row["ratio_to_float32"],
-            row["first_step_s"]))
+                                 doc["steps_per_round"]), ""]
+    rows = [[row["stage"], row["variant"], "%.3f" % row["s_per_step"],
+             "%.2f" % row["ratio_to_float32"], "%.1f" % row["first_step_s"]]
+            for row in doc["results"]]
+    lines += markdown_table_lines(["stage", "variant", "s/step", "ratio to float32",
+                                   "first step (s)"], rows, "llrrr")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     doc = run(args)
-    os.makedirs(os.path.dirname(os.path.abspath(args.OUTPUT)), exist_ok=True)
-    with open(args.OUTPUT, "w", encoding="utf-8") as writer:
-        json.dump(doc, writer, indent=2)
-        writer.write("\n")
-    with open(os.path.splitext(args.OUTPUT)[0] + ".md", "w", encoding="utf-8") as writer:
-        writer.write(markdown(doc))
-    print(markdown(doc))
+    write_result(doc, args.OUTPUT, markdown(doc))
     return 0
 
 

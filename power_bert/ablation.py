@@ -21,7 +21,7 @@ from typing import Dict, List
 
 from power_bert import commands
 from power_bert.documents import BenchmarkResult
-from power_bert.errors import UsageError
+from power_bert.errors import UsageError, check_integer
 from power_bert.retention import WORD_SELECTIONS, parse_retention_configuration
 
 STATE_FILE = "ablation.json"
@@ -48,10 +48,8 @@ def _options(args):
         if not getattr(args, flag[2:]):
             raise UsageError("%s is required: the ablation re-trains the fine-tuned model at "
                              "one retention configuration" % flag)
-    for flag, low in (("--BENCHMARK_BATCH_SIZE", 1), ("--RUNS", 1)):
-        if getattr(args, flag[2:]) < low:
-            raise UsageError("%s must be at least %d, got %d" % (flag, low,
-                                                                  getattr(args, flag[2:])))
+    for flag in ("--BENCHMARK_BATCH_SIZE", "--RUNS"):
+        check_integer(getattr(args, flag[2:]), flag, 1)
     options = dataclasses.replace(commands.options_from_args(args), retention_config=None)
     validate(options)  # before TensorFlow loads
     return options, list(parse_retention_configuration(args.RETENTION_CONFIG))
@@ -163,7 +161,7 @@ class Ablation:
         return summary
 
     def _benchmark(self, finetuned, kept, say) -> BenchmarkResult:
-        from power_bert.benchmark.cli import PADDINGS, BenchmarkOptions, benchmark
+        from power_bert.benchmark.engine import PADDINGS, BenchmarkOptions, benchmark
         from power_bert.benchmark.report import BASELINE, POWER
         out = self.o.output_dir
         models = [(BASELINE, finetuned.weights_path, "--FINETUNED_CHECKPOINT"),
@@ -204,16 +202,16 @@ def summarise(bench: BenchmarkResult, finetuned, kept: Dict, retention: List[int
 
 def markdown(summary: Dict) -> str:
     """The ablation table."""
+    from power_bert.outputs import markdown_table_lines
     metric = summary["rows"][0]["metric_name"]
     lines = ["Word-selection ablation, task %s, retention configuration %s; %s dev examples, "
              "batch %d, median of %d interleaved runs." % (
                  summary["task"], ",".join(map(str, summary["retention_configuration"])),
                  summary["num_examples"], summary["batch_size"], summary["num_runs"]),
-             "",
-             "| Padding | Word selection | %s | ms / example | Speed-up | Ideal |" % metric,
-             "|---|---|---:|---:|---:|---:|"]
-    for row in summary["rows"]:
-        lines.append("| %s | %s | %.2f | %.3f | %.2fx | %.2fx |" % (
-            row["padding"], row["word_selection"], row["metric"], row["ms_per_example"],
-            row["speedup"], row["ideal_speedup"]))
+             ""]
+    rows = [[row["padding"], row["word_selection"], "%.2f" % row["metric"],
+             "%.3f" % row["ms_per_example"], "%.2fx" % row["speedup"],
+             "%.2fx" % row["ideal_speedup"]] for row in summary["rows"]]
+    lines += markdown_table_lines(["Padding", "Word selection", metric, "ms / example",
+                                   "Speed-up", "Ideal"], rows, "llrrrr")
     return "\n".join(lines) + "\n"

@@ -18,6 +18,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 import numpy as np
 
 from power_bert.errors import ConfigError
+from power_bert.outputs import write_json_atomically
 
 __all__ = ["BertConfig", "ConfigError", "REQUIRED_CONFIG_KEYS", "CONFIG_DEFAULTS",
            "CONFIG_KEYS", "write_bert_config"]
@@ -233,6 +234,7 @@ def write_bert_config(config: Union[BertConfig, Mapping[str, Any]],
 
     Raises:
       ConfigError: the config is incomplete or invalid (naming ``path``).
+      UsageError: the file cannot be written (``outputs.write_json_atomically``).
     """
     path = os.fspath(path)
     if isinstance(config, BertConfig):
@@ -242,7 +244,5 @@ def write_bert_config(config: Union[BertConfig, Mapping[str, Any]],
         extra = {k: (v.item() if isinstance(v, np.generic) else v)
                  for k, v in config.items() if k not in CONFIG_KEYS}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as writer:
-        json.dump(dict(extra, **checked.to_dict()), writer, indent=2, sort_keys=True)
-        writer.write("\n")
+    write_json_atomically(path, dict(extra, **checked.to_dict()), sort_keys=True)
     return checked

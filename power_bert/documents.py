@@ -78,9 +78,10 @@ def _load(path: str):
 
 
 def _dump(document: Dict, path: str):
-    with open(path, "w", encoding="utf-8") as writer:
-        json.dump(document, writer, indent=2)
-        writer.write("\n")
+    """Writes ``document`` to ``path`` (``outputs.write_json_atomically``, the one JSON
+    writer; imported here because outputs reads results.json through this module)."""
+    from power_bert.outputs import write_json_atomically
+    write_json_atomically(path, document)
 
 
 # ----- how a run chose its epochs (in stage checkpoints, results.json, sweep.json) --------

@@ -19,7 +19,7 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
-from power_bert.errors import UsageError
+from power_bert.errors import UsageError, check_integer
 
 FORMATS = ("png", "svg")
 _DROPPED = "."  # what the text table shows for an eliminated word piece
@@ -221,10 +221,9 @@ def _read_sentences(path: str) -> List:
 
 
 def _check(args):
-    for flag, low in (("--NUM_EXAMPLES", 1), ("--BATCH_SIZE", 1), ("--SURVIVAL_EXAMPLES", 1)):
-        value = getattr(args, flag[2:])
-        if value is not None and value < low:
-            raise UsageError("%s must be at least %d, got %d" % (flag, low, value))
+    for flag in ("--NUM_EXAMPLES", "--BATCH_SIZE", "--SURVIVAL_EXAMPLES"):
+        if getattr(args, flag[2:]) is not None:
+            check_integer(getattr(args, flag[2:]), flag, 1)
     if not args.SENTENCES and not args.DATA_DIR:
         raise UsageError("give --DATA_DIR (the first --NUM_EXAMPLES dev examples) or "
                          "--SENTENCES")
@@ -238,40 +237,24 @@ def _check(args):
 
 def run(args) -> int:
     """Loads the model, finds what it keeps, prints and writes the pictures."""
-    import dataclasses
-    from power_bert.checkpoint import StageCheckpoint
-    from power_bert.errors import CheckpointError
-    from power_bert.retention import WORD_SELECTIONS
-    from power_bert.retention import parse_retention_configuration
+    from power_bert.trained import open_trained
     _check(args)
-    spec = StageCheckpoint.load(args.CHECKPOINT_PATH)
-    if args.RETENTION_CONFIG:
-        try:
-            spec = spec.with_retention(parse_retention_configuration(args.RETENTION_CONFIG))
-        except (ValueError, CheckpointError) as e:
-            raise UsageError("--RETENTION_CONFIG: %s" % e) from None
-    if args.WORD_SELECTION:
-        if args.WORD_SELECTION not in WORD_SELECTIONS:
-            raise UsageError("--WORD_SELECTION must be one of %s, got %r"
-                             % (", ".join(WORD_SELECTIONS), args.WORD_SELECTION))
-        spec = dataclasses.replace(spec, word_selection=args.WORD_SELECTION,
-                                   selection_seed=args.SEED)
+    trained = open_trained(args.CHECKPOINT_PATH, task=args.TASK, vocab_path=args.VOCAB_PATH,
+                           retention=args.RETENTION_CONFIG, word_selection=args.WORD_SELECTION,
+                           seed=args.SEED, allow_search=bool(args.RETENTION_CONFIG))
+    spec, task, seq_len = trained.checkpoint, trained.task, trained.seq_len
     if spec.mode != "retrain":
         raise UsageError("%s eliminates no word vectors (a %s-stage model): give a "
                          "retrain.hdf5 or --RETENTION_CONFIG" % (args.CHECKPOINT_PATH, spec.mode))
-    from power_bert.benchmark.cli import TimedModel, check_same_task, check_vocab
-    model_entry = TimedModel("model", args.CHECKPOINT_PATH, spec)
-    task, seq_len, cased = check_same_task([model_entry], args.TASK)
-    vocab_path = check_vocab([model_entry], args.VOCAB_PATH)
     from power_bert.data import DataParser
-    parser = DataParser(vocab_path, task, args.DATA_DIR or ".", max_seq_len=seq_len,
-                        cased=cased)
+    parser = DataParser(trained.vocab_path, task, args.DATA_DIR or ".", max_seq_len=seq_len,
+                        cased=trained.cased)
     if args.SENTENCES:
         encoded = parser.encode_examples(_read_sentences(args.SENTENCES))
         x = [encoded.token_ids, encoded.segment_ids]
     else:
         x, _ = parser.get_dev_data(max_examples=args.NUM_EXAMPLES)
-    model = spec.load_model()
+    model = trained.load()
     say = print
     os.makedirs(args.OUTPUT_DIR, exist_ok=True)
     inverse = {index: token for token, index in parser.token_dict.items()}

@@ -3,7 +3,11 @@
 This module imports nothing of the package, so any module can raise these. The command
 line (``power_bert.cli``) turns any ``PowerBertError`` into one ``error: ...`` line and
 exit status 2; any other exception is a bug and keeps its traceback.
+
+``check_integer`` is the one check of a whole-number flag's range, for every command.
 """
+import numbers
+from typing import Optional, Type
 
 
 class PowerBertError(ValueError):
@@ -61,3 +65,32 @@ class RunLocked(PowerBertError):
 class Interrupted(Exception):
     """Ctrl-C during training: the message says what was saved and how to resume.
     Not a PowerBertError: the command ends with status 130, as interrupted programs do."""
+
+
+def check_integer(value, flag: str, low: int, high: Optional[int] = None,
+                  error: Type[PowerBertError] = UsageError) -> int:
+    """The one range check of a whole-number flag (a count, a size, a seed).
+
+    Args:
+      value: the flag's value (argparse's ``type=int`` has made it an int; from Python,
+        anything).
+      flag: its name for the message ("--BATCH_SIZE").
+      low: the smallest value allowed.
+      high: the largest, or None for no bound.
+      error: the error class of the caller's command.
+
+    Returns:
+      ``value``.
+
+    Raises:
+      error: "--FLAG must be an integer, got 'x'", "--FLAG must be at least N, got V"
+        (no ``high``) or "--FLAG must be an integer in [N, M], got V". A bool is not an
+        integer here.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise error("%s must be an integer, got %r" % (flag, value))
+    if high is not None and not low <= value <= high:
+        raise error("%s must be an integer in [%d, %d], got %d" % (flag, low, high, value))
+    if value < low:
+        raise error("%s must be at least %d, got %d" % (flag, low, value))
+    return value

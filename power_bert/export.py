@@ -123,14 +123,15 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
       ExportError: as ``export_checkpoint``, or the checkpoint cannot be read.
     """
     _check_format(fmt, xla)  # before anything is read or written
-    from power_bert.checkpoint import StageCheckpoint, resolve_stage_checkpoint
+    from power_bert.checkpoint import resolve_stage_checkpoint
+    from power_bert.trained import read_checkpoint
     try:
         files = resolve_stage_checkpoint(checkpoint_path)
-        check_output_dir(output_dir, overwrite, (checkpoint_path,) + files + (
-            (vocab_path,) if vocab_path else ()))
-        spec = StageCheckpoint.load(checkpoint_path)
     except CheckpointError as e:
         raise ExportError(str(e)) from None
+    check_output_dir(output_dir, overwrite, (checkpoint_path,) + files + (
+        (vocab_path,) if vocab_path else ()))
+    spec = read_checkpoint(checkpoint_path, error=ExportError)
     return export_checkpoint(spec, output_dir, vocab_path, xla, overwrite, fmt)
 
 
@@ -189,28 +190,19 @@ def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
         be used; ``onnx`` with ``xla``, or without tf2onnx and onnxruntime.
     """
     _check_format(fmt, xla)
-    from power_bert.data import check_vocab, load_vocab
+    from power_bert.data import load_vocab
+    from power_bert.trained import check_trained, model_name
 
-    vocab_path = vocab_path or spec.vocab_path
-    reads = [path for path in (spec.weights_path, vocab_path) if path]
+    reads = [path for path in (spec.weights_path, vocab_path or spec.vocab_path) if path]
     if spec.weights_path:  # the metadata beside the weights
         reads.append(os.path.splitext(spec.weights_path)[0] + ".json")
     out = check_output_dir(output_dir, overwrite, tuple(reads))
-    if spec.mode == "search":
-        raise ExportError("%s is a configuration-search checkpoint (Soft-Extract); export the "
-                          "fine-tuned or re-trained model (finetune.hdf5, retrain.hdf5)"
-                          % spec.weights_path)
-    if not vocab_path:
-        raise ExportError("checkpoint %s does not record its vocabulary; pass --VOCAB_PATH"
-                          % spec.weights_path)
+    trained = check_trained(spec, model_name(spec), vocab_path=vocab_path, error=ExportError)
+    vocab_path, task = trained.vocab_path, trained.task
     try:
-        check_vocab(vocab_path, spec.config.vocab_size, "checkpoint %s" % spec.weights_path)
         token_dict = load_vocab(vocab_path)
-        spec.check_vocab(vocab_path)
-    except (DataError, CheckpointError) as e:
+    except DataError as e:
         raise ExportError("--VOCAB_PATH: %s" % e) from None
-    from power_bert.tasks import get_task
-    task = get_task(spec.task)
     ids = ["input_ids", "segment_ids"]
     metadata = ExportMetadata(
         format=ONNX_FORMAT if fmt == "onnx" else SAVED_MODEL_FORMAT,
@@ -228,7 +220,7 @@ def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
             else ["sentence"], "token_ids": ids},
         onnx_opset=ONNX_OPSET if fmt == "onnx" else None)
     if fmt == "onnx":
-        return _export_onnx(spec.load_model(dynamic=True), metadata, vocab_path, out)
+        return _export_onnx(trained.load(dynamic=True), metadata, vocab_path, out)
     from power_bert.backend import tf
     try:
         with new_folder(out) as tmp:
@@ -236,7 +228,7 @@ def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
             os.makedirs(assets)
             metadata.write(assets)
             shutil.copyfile(vocab_path, os.path.join(assets, VOCAB_FILE))
-            module, signatures = _build_module(spec.load_model(dynamic=True), token_dict,
+            module, signatures = _build_module(trained.load(dynamic=True), token_dict,
                                                metadata, assets)
             tf.saved_model.save(module, tmp, signatures=signatures)
             shutil.rmtree(assets)

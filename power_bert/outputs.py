@@ -65,9 +65,11 @@ def commit_step(path: str):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def write_json_atomically(path: str, data: Dict):
+def write_json_atomically(path: str, data: Dict, sort_keys: bool = False):
     """Writes ``data`` as indented JSON to ``path`` through a temporary file (flushed to
-    disk, then renamed over ``path``: a reader sees the old file or the new one).
+    disk, then renamed over ``path``: a reader sees the old file or the new one); the
+    one writer of the package's JSON files. ``sort_keys``: keys in sorted order (as
+    ``bert_config.json`` has them), else in the order of ``data``.
 
     Raises:
       UsageError: the file cannot be written (no permission, full disk), naming it;
@@ -76,7 +78,7 @@ def write_json_atomically(path: str, data: Dict):
     tmp = path + ".tmp"
     try:
         with open(tmp, "w", encoding="utf-8") as writer:
-            json.dump(data, writer, indent=2)
+            json.dump(data, writer, indent=2, sort_keys=sort_keys)
             writer.write("\n")
             writer.flush()
             os.fsync(writer.fileno())
@@ -87,6 +89,36 @@ def write_json_atomically(path: str, data: Dict):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def markdown_table_lines(header: Sequence[str], rows: Sequence[Sequence[str]],
+                         align: str = "") -> List[str]:
+    """The one Markdown table writer: a header row, the alignment row and one row per
+    entry of ``rows``, cells between " | ".
+
+    Args:
+      header: the column titles.
+      rows: the cells of each row (strings), as many as ``header``.
+      align: one letter per column, "l" (left) or "r" (right, for numbers); columns
+        beyond it are left-aligned.
+
+    Returns:
+      The table's lines, without line ends.
+
+    Raises:
+      ValueError: a row with another number of cells than ``header``, or an ``align``
+        letter other than l and r.
+    """
+    if set(align) - set("lr"):
+        raise ValueError("align takes the letters l and r, got %r" % align)
+    marks = ["---:" if letter == "r" else "---" for letter in align.ljust(len(header), "l")]
+    lines = ["| %s |" % " | ".join(header), "|%s|" % "|".join(marks[:len(header)])]
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError("a row of %d cells in a table of %d columns: %r"
+                             % (len(row), len(header), row))
+        lines.append("| %s |" % " | ".join(row))
+    return lines
 
 
 def umask() -> int:

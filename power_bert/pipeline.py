@@ -24,7 +24,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from power_bert import checkpoint as ckpt
-from power_bert import distribute, google_ckpt, inference, interrupts, rawtext, training
+from power_bert import distribute, google_ckpt, inference, interrupts, rawtext, trained, training
 from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint
 from power_bert.config import BertConfig
@@ -72,24 +72,6 @@ class Pipeline:
         for note in self.notes:
             self.record.log(note)
 
-    def _check_model(self, spec: StageCheckpoint, what: str, allow_search: bool = False) -> int:
-        """The model must be of this task, casing and vocabulary; returns the vocabulary's
-        entries."""
-        if spec.task != self.label_task.name:
-            raise UsageError("%s was trained on task %s; --TASK %s needs a %s model"
-                             % (what, spec.task, self.task.name, self.label_task.name))
-        if spec.mode == "search" and not allow_search:
-            raise UsageError("%s is a configuration-search model (Soft-Extract layers); use "
-                             "finetune.hdf5 or retrain.hdf5" % what)
-        if spec.cased != self.o.cased:
-            raise UsageError("%s was trained %s; %s --CASED" % (
-                what, "cased" if spec.cased else "uncased",
-                "add" if spec.cased else "drop"))
-        entries = check_vocab(self.o.vocab_path, spec.config.vocab_size,
-                              "the model (vocab_size)")
-        spec.check_vocab(self.o.vocab_path)
-        return entries
-
     # ----- training: the stage table ---------------------------------------------------
     def _start(self) -> Tuple[StageCheckpoint, Dict[str, StageCheckpoint]]:
         """(the run's template checkpoint, the stages given as checkpoints on the command
@@ -135,7 +117,8 @@ class Pipeline:
             if spec.mode != stage:
                 raise UsageError("%s is a %s-stage model; give a %s.hdf5"
                                  % (what, spec.mode, stage))
-            self._check_model(spec, what, allow_search=True)
+            trained.check_trained(spec, what, self.task, o.vocab_path, o.cased,
+                                  allow_search=True)
             given[stage] = spec
         if "search" in given and (given["search"].config, given["search"].seq_len) != (
                 given["finetune"].config, given["finetune"].seq_len):
@@ -454,40 +437,26 @@ class Pipeline:
         return path
 
     # ----- evaluation / prediction of a trained model ----------------------------------
-    def load_trained(self) -> Tuple[object, StageCheckpoint]:
-        """Rebuilds the model at CHECKPOINT_PATH; returns (model, its StageCheckpoint)."""
+    def load_trained(self) -> Tuple[object, trained.TrainedModel]:
+        """Opens the model at CHECKPOINT_PATH (``trained``) with --RETENTION_CONFIG and
+        --WORD_SELECTION (Rand-WS seeded by --SEED) applied, and builds it; returns
+        (Keras model, the TrainedModel)."""
         o = self.o
+        overrides = dict(retention=o.retention_config, word_selection=o.word_selection,
+                         seed=o.seed)
         if o.model_format == "HDF5":
-            spec = StageCheckpoint.load(o.checkpoint_path)
-            if not o.vocab_path:  # (--INPUT: the vocabulary the checkpoint records)
-                if not spec.vocab_path:
-                    raise UsageError("model %s does not record its vocabulary; give "
-                                     "--VOCAB_PATH" % o.checkpoint_path)
-                o.vocab_path = spec.vocab_path
-            self._check_model(spec, "model %s" % o.checkpoint_path)
+            # (without --VOCAB_PATH, --INPUT reads the vocabulary the checkpoint records)
+            model = trained.open_trained(o.checkpoint_path, task=self.task,
+                                         vocab_path=o.vocab_path, cased=o.cased, **overrides)
         else:
-            spec = StageCheckpoint(
-                config=BertConfig.from_json_file(o.bert_config_path),
-                task=self.label_task.name, num_labels=self.label_task.num_labels,
-                seq_len=self.task.max_seq_len, mode="finetune", cased=o.cased)
-            check_vocab(o.vocab_path, spec.config.vocab_size, "the model (vocab_size)")
-        if o.retention_config is not None:
-            try:
-                spec = spec.with_retention(o.retention_config)
-            except ValueError as e:
-                raise UsageError("--RETENTION_CONFIG: %s" % e) from None
-        if o.word_selection is not None:  # Rand-WS seeded by --SEED
-            spec = dataclasses.replace(spec, word_selection=o.word_selection,
-                                       selection_seed=o.seed)
-        if o.model_format == "HDF5":
-            return spec.load_model(o.dynamic_padding), spec
-        model = spec.build(o.dynamic_padding)
-        google_ckpt.load_google_checkpoint(model, spec.config, o.checkpoint_path,
-                                           load_classifier="required")
-        return model, spec
+            model = trained.open_google_checkpoint(o.checkpoint_path, o.bert_config_path,
+                                                   self.task, o.vocab_path, o.cased,
+                                                   **overrides)
+        return model.load(o.dynamic_padding), model
 
     def evaluate(self) -> dict:
-        model, spec = self.load_trained()
+        model, opened = self.load_trained()
+        spec = opened.checkpoint
         split = self.o.eval_split
         dev_x, dev_y = self._parser(spec.seq_len, spec.cased).get_labelled_data(
             split, self.o.max_eval_examples)
@@ -509,7 +478,8 @@ class Pipeline:
         return result
 
     def predict(self) -> Optional[str]:
-        model, spec = self.load_trained()
+        model, opened = self.load_trained()
+        spec = opened.checkpoint
         # A missing test file is an error here (nothing is written).
         test_x, guids = self._parser(spec.seq_len, spec.cased).get_test_data()
         self._open()
@@ -532,9 +502,9 @@ class Pipeline:
         if o.saved_model:
             backend = rawtext.SavedModelBackend(o.saved_model)
         else:
-            model, spec = self.load_trained()
-            parser = DataParser(o.vocab_path, self.task, None, max_seq_len=spec.seq_len,
-                                cased=spec.cased)
+            model, opened = self.load_trained()
+            parser = DataParser(opened.vocab_path, self.task, None,
+                                max_seq_len=opened.seq_len, cased=opened.cased)
             backend = rawtext.CheckpointBackend(model, parser, xla=o.xla)
         from_file = o.input_path != rawtext.STDIO
         progress = rawtext.Progress() if from_file and o.verbose == 1 else None

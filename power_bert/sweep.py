@@ -41,7 +41,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from power_bert.documents import (RESULTS_FILE, BenchmarkResult, ModelTiming,
                                   RunResults, Selection)
-from power_bert.errors import Interrupted, UsageError
+from power_bert.errors import Interrupted, UsageError, check_integer
 
 CELLS = "cells"
 SWEEP_JSON, SWEEP_MD, SWEEP_PNG = "sweep.json", "sweep.md", "sweep.png"
@@ -148,9 +148,8 @@ def parse_list(text: str, flag: str, kind):
 
 
 def _check_count(args, flag: str, low: int):
-    value = getattr(args, flag[2:])
-    if value is not None and value < low:
-        raise UsageError("%s must be at least %d, got %d" % (flag, low, value))
+    if getattr(args, flag[2:]) is not None:
+        check_integer(getattr(args, flag[2:]), flag, low)
 
 
 def options_from_args(args: argparse.Namespace) -> SweepOptions:
@@ -381,6 +380,7 @@ def _points(value: Optional[float], spread: Optional[float] = None) -> str:
 
 def markdown(document: Dict) -> str:
     """sweep.md: the set-up, then one row per (LAMBDA, LR_SOFT_EXTRACT) and the baseline."""
+    from power_bert.outputs import markdown_table_lines
     held_out = document["selection"]["set"] == "tune"
     metric = document["metric_name"]
     bench = document.get("benchmark")
@@ -406,7 +406,7 @@ def markdown(document: Dict) -> str:
     for padding in paddings:
         columns += ["%s ms / example" % padding, "%s speed-up" % padding]
     columns += ["Pareto", "chosen"]
-    lines = ["| %s |" % " | ".join(columns), "|%s" % ("---|" * len(columns))]
+    rows = []
     base = document["baseline"]
     cells = ["BERT (baseline)", "-", _points(base["selection_metric"])]
     if held_out:
@@ -417,7 +417,7 @@ def markdown(document: Dict) -> str:
         cells += ["%.3f" % (1000 * entry["seconds_per_example"]), "1.00x"]
     on_front = [p["padding"] for p in document["pareto_front"] if p["model"] == "baseline"]
     cells += [", ".join(on_front) or "-", "-"]
-    lines.append("| %s |" % " | ".join(cells))
+    rows.append(cells)
     for row in document["rows"]:
         cells = ["%g" % row["lambda"], "%g" % row["lr_soft_extract"],
                  _points(row["metric_mean"], row["metric_std"])]
@@ -431,7 +431,7 @@ def markdown(document: Dict) -> str:
             entry = row["padding"][padding]
             cells += ["%.3f" % (1000 * entry["seconds_per_example"]), "%.2fx" % entry["speedup"]]
         cells += [", ".join(row.get("pareto", [])) or "-", "yes" if row["chosen"] else ""]
-        lines.append("| %s |" % " | ".join(cells))
+        rows.append(cells)
     chosen = document["chosen"]
     notes = ["", "Chosen: LAMBDA %g, LR_SOFT_EXTRACT %g (%s); dev %s %s."
              % (chosen["lambda"], chosen["lr_soft_extract"], chosen["rule"], metric,
@@ -440,6 +440,7 @@ def markdown(document: Dict) -> str:
              "the full length (flops.ideal_speedup), mean over seeds. Speed-up: baseline "
              "median time / model median time, same padding, mean over seeds. Pareto: on the "
              "front of (time per example, mean metric) over every model and padding."]
+    lines = markdown_table_lines(columns, rows)
     return head + "\n\n" + "\n".join(lines) + "\n" + "\n".join(notes) + "\n"
 
 
@@ -508,7 +509,7 @@ def run_benchmark(sweep: SweepOptions, cells: Sequence[Cell], results: Sequence[
     dynamic padding; reused from benchmark.json when the models (by checksum) and the
     settings are those it was run with. Returns (benchmark.json, what it was run
     with), (None, None) with --RUNS 0."""
-    from power_bert.benchmark.cli import BenchmarkOptions, benchmark
+    from power_bert.benchmark.engine import BenchmarkOptions, benchmark
     from power_bert.benchmark.report import BASELINE, POWER
     from power_bert.checkpoint import StageCheckpoint
     if sweep.runs == 0:

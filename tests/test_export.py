@@ -357,6 +357,6 @@ def test_export_refuses_a_search_stage_checkpoint(tmp_path, capsys):
     assert cli.main(["export", "--CHECKPOINT_PATH", str(tmp_path / "search.json"),
                      "--OUTPUT_DIR", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.strip() == (
-        "error: %s is a configuration-search checkpoint (Soft-Extract); export the fine-tuned "
-        "or re-trained model (finetune.hdf5, retrain.hdf5)" % (tmp_path / "search.hdf5"))
+        "error: model %s is a configuration-search model (Soft-Extract layers); use the "
+        "fine-tuned or re-trained model (finetune.hdf5, retrain.hdf5)" % (tmp_path / "search.hdf5"))
     assert not (tmp_path / "out").exists()

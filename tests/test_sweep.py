@@ -320,7 +320,7 @@ def test_every_cell_holds_out_the_same_part_and_records_the_protocol(swept):
 @pytest.mark.slow
 def test_second_sweep_recomputes_nothing(swept, monkeypatch, capsys):
     from power_bert import cli, pipeline
-    from power_bert.benchmark import cli as benchmark_cli
+    from power_bert.benchmark import engine as benchmark_engine
     out = swept["out"]
     before = {p: p.stat().st_mtime_ns for p in (out / "cells").rglob("*") if p.is_file()}
     document = json.loads((out / "sweep.json").read_text())
@@ -329,7 +329,7 @@ def test_second_sweep_recomputes_nothing(swept, monkeypatch, capsys):
         raise AssertionError("a finished cell or the benchmark was computed again")
 
     monkeypatch.setattr(pipeline, "run", must_not_run)
-    monkeypatch.setattr(benchmark_cli, "benchmark", must_not_run)
+    monkeypatch.setattr(benchmark_engine, "benchmark", must_not_run)
     assert cli.main(swept["argv"]) == 0
     assert {p: p.stat().st_mtime_ns for p in (out / "cells").rglob("*") if p.is_file()} == before
     again = json.loads((out / "sweep.json").read_text())

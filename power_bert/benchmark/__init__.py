@@ -35,10 +35,15 @@ Writes OUTPUT (benchmark.json), a Markdown table beside it (benchmark.md) and, w
 "error: ..." line and exit with status 2, before anything is loaded or written.
 
 Modules:
-  cli      flags, their validation, ``benchmark()`` (models, data, each padding mode).
+  cli      the flags and their validation, into ``engine.BenchmarkOptions``; nothing
+           else.
+  engine   the models in the rotation (opened by ``power_bert.trained``), one
+           measurement per padding mode (``run_padding``) and the results document,
+           for checkpoints, shapes and peers (``benchmark``, ``shape_benchmark``,
+           ``peer_benchmark``).
   timing   warm-up and interleaved timed passes (``time_models``), ``machine_info``.
   report   the result's keys, ``markdown_table``, ``plot``, ``write_outputs``.
-  shapes   ``--BERT_CONFIG``: timing at a model's shape with random weights.
+  shapes   ``--BERT_CONFIG``: random-weight models of a shape and synthetic inputs.
   peers    ``--PEERS hf savedmodel onnx``: against Hugging Face transformers on
            PyTorch and the exported PoWER-BERT (SavedModel, ONNX Runtime; optional
            packages), same weights and token ids, engines checked to agree first.

@@ -59,6 +59,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from power_bert.errors import BenchmarkError
+from power_bert.outputs import markdown_table_lines
 
 PEERS = ("hf", "savedmodel", "onnx")
 AGREEMENT_TOLERANCE = 1e-4
@@ -423,30 +424,19 @@ def markdown_table(results: Sequence[Dict]) -> str:
                if "torch" in machine else "",
                ", ONNX Runtime %s (opset %d)" % (machine["onnxruntime"], machine["onnx_opset"])
                if "onnxruntime" in machine else ""))
-    rows = ["| task (examples) | batch | retention | %s |" % " | ".join(titles),
-            "|---|---:|---|%s" % ("---:|" * len(names))]
-    for result in results:
-        rows.append("| %s (%d) | %d | %s | %s |" % (
-            result["task"], result["num_examples"], result["batch_size"],
-            ",".join(map(str, result["retention_configuration"] or [])) or "-",
-            " | ".join(_cell(result["engines"][n]) if n in result["engines"] else ""
-                       for n in names)))
-    return head + "\n".join(rows) + "\n"
+    rows = [["%s (%d)" % (result["task"], result["num_examples"]), "%d" % result["batch_size"],
+             ",".join(map(str, result["retention_configuration"] or [])) or "-"]
+            + [_cell(result["engines"][n]) if n in result["engines"] else "" for n in names]
+            for result in results]
+    lines = markdown_table_lines(["task (examples)", "batch", "retention"] + titles, rows,
+                                 "lrl" + "r" * len(names))
+    return head + "\n".join(lines) + "\n"
 
 
 def write_peer_outputs(result: Dict, output: str, say=print):
     """Writes the results as JSON to ``output`` and their table beside it (.md)."""
-    from power_bert.benchmark.report import markdown_path
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    with open(output, "w", encoding="utf-8") as writer:
-        json.dump(result, writer, indent=2)
-        writer.write("\n")
-    table = markdown_table([result])
-    with open(markdown_path(output), "w", encoding="utf-8") as writer:
-        writer.write(table)
-    say("")
-    say(table)
-    say("results written to %s and %s" % (output, markdown_path(output)))
+    from power_bert.benchmark.report import write_result
+    write_result(result, output, markdown_table([result]), say)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

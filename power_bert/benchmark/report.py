@@ -5,6 +5,7 @@ import os
 from typing import Callable, List, Optional
 
 from power_bert.documents import BASELINE, POWER, BenchmarkResult
+from power_bert.outputs import markdown_table_lines, write_json_atomically
 
 LABELS = {BASELINE: "BERT (baseline)", POWER: "PoWER-BERT"}
 
@@ -17,42 +18,46 @@ def _settings(result: BenchmarkResult) -> str:
                      "" if precision == "none" else ", mixed precision %s" % precision)
 
 
-def _rows(result: BenchmarkResult, metric: bool) -> List[str]:
-    """One table row per padding mode and model (with the metric column or without)."""
-    rows = []
-    for run in result.runs:
-        for model in run.models.values():
-            rows.append("| %s | %s | %s%.3f | %s | %.2fx | %.2fx | %.2f |" % (
-                run.padding, model.label, "%.2f | " % model.metric if metric else "",
-                1000.0 * model.seconds_per_example,
-                _format_vectors(model.word_vectors_per_example), model.speedup,
-                model.ideal_speedup, model.speedup_over_ideal))
-    return rows
+_NOTES = ("\nSpeed-up: baseline median time / model median time, same padding. Ideal: "
+          "encoder multiply-accumulates of the baseline / of the model. %s\n")
 
 
 def markdown_table(result: BenchmarkResult) -> str:
-    """One row per model and padding mode."""
-    if result.timing_only:
-        return _timing_table(result)
-    metric = result.runs[0].models[BASELINE].metric_name
-    head = ("Inference on the %s dev set (%d examples), batch %d, median of %d runs%s; %s, "
+    """One row per model and padding mode; a shape benchmark's (``timing_only``) has no
+    metric column and its shape in the head."""
+    metric = None if result.timing_only else result.runs[0].models[BASELINE].metric_name
+    header = ["Padding", "Model"] + ([metric] if metric else []) + [
+        "ms / example", "Word vectors / example", "Speed-up", "Ideal", "Measured / ideal"]
+    rows = []
+    for run in result.runs:
+        for model in run.models.values():
+            rows.append([run.padding, model.label]
+                        + (["%.2f" % model.metric] if metric else [])
+                        + ["%.3f" % (1000.0 * model.seconds_per_example),
+                           _format_vectors(model.word_vectors_per_example),
+                           "%.2fx" % model.speedup, "%.2fx" % model.ideal_speedup,
+                           "%.2f" % model.speedup_over_ideal])
+    lines = markdown_table_lines(header, rows, "ll" + "r" * (len(header) - 2))
+    notes = _NOTES % ("Random weights: no metric." if result.timing_only else
+                      "Dynamic padding counts each example at its batch's length.")
+    head = _timing_head(result) if result.timing_only else _head(result)
+    return head + "\n".join(lines) + "\n" + notes
+
+
+def _head(result: BenchmarkResult) -> str:
+    """The first line of a checkpoint benchmark's table: data, settings, machine."""
+    return ("Inference on the %s dev set (%d examples), batch %d, median of %d runs%s; %s, "
             "%d CPUs, TensorFlow %s.\n\n"
             % (result.task, result.num_examples, result.batch_size, result.num_runs,
                _settings(result), result.machine["platform"],
                result.machine["cpu_count"], result.machine["tensorflow"]))
-    rows = ["| Padding | Model | %s | ms / example | Word vectors / example | Speed-up "
-            "| Ideal | Measured / ideal |" % metric,
-            "|---|---|---:|---:|---:|---:|---:|---:|"] + _rows(result, metric=True)
-    notes = ("\nSpeed-up: baseline median time / model median time, same padding. Ideal: "
-             "encoder multiply-accumulates of the baseline / of the model. Dynamic padding "
-             "counts each example at its batch's length.\n")
-    return head + "\n".join(rows) + "\n" + notes
 
 
-def _timing_table(result: BenchmarkResult) -> str:
-    """The table of a shape benchmark (``shapes``): no metric, the shape in the head."""
+def _timing_head(result: BenchmarkResult) -> str:
+    """The first line of a shape benchmark's table (``shapes``): the shape, settings,
+    machine."""
     config = result.bert_config
-    head = ("%s: %d encoders, hidden %d, %d heads, intermediate %d; %d synthetic examples "
+    return ("%s: %d encoders, hidden %d, %d heads, intermediate %d; %d synthetic examples "
             "(lengths %s, max %d), batch %d, median of %d runs%s; retention configuration "
             "%s; %s, %d CPUs, TensorFlow %s.\n\n"
             % (result.note.capitalize(), config["num_hidden_layers"], config["hidden_size"],
@@ -62,13 +67,6 @@ def _timing_table(result: BenchmarkResult) -> str:
                ",".join(map(str, result.retention_configuration)),
                result.machine["platform"], result.machine["cpu_count"],
                result.machine["tensorflow"]))
-    rows = ["| Padding | Model | ms / example | Word vectors / example | Speed-up | Ideal "
-            "| Measured / ideal |", "|---|---|---:|---:|---:|---:|---:|"] + _rows(
-                result, metric=False)
-    notes = ("\nSpeed-up: baseline median time / model median time, same padding. Ideal: "
-             "encoder multiply-accumulates of the baseline / of the model. Random weights: "
-             "no metric.\n")
-    return head + "\n".join(rows) + "\n" + notes
 
 
 def _format_vectors(value) -> str:
@@ -124,24 +122,30 @@ def markdown_path(output: str) -> str:
     return os.path.splitext(output)[0] + ".md"
 
 
-def write_outputs(result: BenchmarkResult, output: str, plot_path: Optional[str],
-                  say: Callable[[str], None] = print):
-    """Writes the result as JSON to ``output``, its table beside it (.md) and, when
-    ``plot_path`` is given, the plot; creates their folders."""
+def write_result(document, output: str, table: str, say: Callable[[str], None] = print):
+    """Writes a results document (``to_json()``, or a dict) as JSON to ``output`` and its
+    Markdown ``table`` beside it (.md), creating their folder, and prints the table."""
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    result.write(output)
-    table = markdown_table(result)
+    write_json_atomically(output, document.to_json() if hasattr(document, "to_json")
+                          else document)
     md_path = markdown_path(output)
     with open(md_path, "w", encoding="utf-8") as writer:
         writer.write(table)
     say("")
     say(table)
     say("results written to %s and %s" % (output, md_path))
+
+
+def write_outputs(result: BenchmarkResult, output: str, plot_path: Optional[str],
+                  say: Callable[[str], None] = print):
+    """Writes benchmark.json to ``output``, its table beside it (.md) and, when
+    ``plot_path`` is given, the plot; creates their folders."""
+    write_result(result, output, markdown_table(result), say)
     if plot_path:
         os.makedirs(os.path.dirname(os.path.abspath(plot_path)), exist_ok=True)
         plot(result, plot_path)
         say("plot written to %s" % plot_path)
 
 
-__all__ = ["BASELINE", "POWER", "LABELS", "markdown_table", "plot_formats",
-           "plot", "markdown_path", "write_outputs"]
+__all__ = ["BASELINE", "POWER", "LABELS", "markdown_table", "plot_formats", "plot",
+           "markdown_path", "write_result", "write_outputs"]
