@@ -8,8 +8,8 @@ Google checkpoint with its classifier and ``bert_config.json``. ``open_trained``
 model is built, in this order:
 
   1. the metadata can be read, and the weights are those it was written with;
-  2. it was trained on the data's task (a task that reads another's labels, MNLI-mm or
-     AX, needs a model of that task);
+  2. it was trained on the task whose labels the data has (the data's own, or for a
+     task that borrows another's labels, as AX borrows MNLI-m's, that task);
   3. it is not a configuration-search model (Soft-Extract layers), unless allowed;
   4. its casing is the one asked for (``--CASED``), where one is asked for;
   5. the vocabulary (``--VOCAB_PATH``, or the one the checkpoint records) fits its

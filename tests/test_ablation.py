@@ -12,7 +12,7 @@ from power_bert.backend import keras
 from power_bert.checkpoint import StageCheckpoint, file_sha256
 from power_bert.config import BertConfig
 
-from test_pipeline import TINY
+from helpers.tiny import demo_config, write_vocab
 
 RETENTION = "12,6"  # one entry per encoder of the 2-layer BERT below
 
@@ -22,10 +22,8 @@ def finetuned(tmp_path_factory):
     """A finetune-stage checkpoint of a tiny random BERT (demo task), demo data and vocab."""
     root = tmp_path_factory.mktemp("ablation")
     keras.utils.set_random_seed(0)
-    vocab = root / "vocab.txt"
-    vocab.write_text("\n".join(synthetic.vocabulary()) + "\n", encoding="utf-8")
-    config = BertConfig.from_dict(dict(TINY, vocab_size=len(synthetic.vocabulary()),
-                                       num_hidden_layers=2))
+    write_vocab(root / "vocab.txt", synthetic.vocabulary())
+    config = BertConfig.from_dict(demo_config(num_hidden_layers=2))
     spec = StageCheckpoint(config=config, task="demo", num_labels=2, seq_len=24,
                            mode="finetune", epoch=1)
     spec.save(spec.build(), str(root), "finetune")

@@ -6,6 +6,7 @@ Timings are not checked against each other: they are noisy, and the claim that
 PoWER-BERT is faster comes from running the benchmark, not from a unit test.
 """
 import dataclasses
+import functools
 import glob
 import json
 import os
@@ -21,9 +22,11 @@ from power_bert import cli, flops, inference, synthetic
 from power_bert.backend import keras
 from power_bert.benchmark import peers, report
 from power_bert.checkpoint import StageCheckpoint, file_sha256
-from power_bert.config import BertConfig
 from power_bert.data import DataParser
 from power_bert.documents import BENCHMARK_DEFINITIONS, BenchmarkResult
+
+from helpers.cli import exit_code, one_error_line
+from helpers.tiny import tiny_bert_config, write_vocab
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(REPO, "benchmarks", "results")
@@ -44,11 +47,9 @@ def setup(tmp_path_factory):
     data_dir = str(root / "data")
     synthetic.write_data(data_dir, seed=3, sizes={"train": 4, "dev": NUM_DEV, "test": 4})
     vocab_path = str(root / "vocab.txt")
-    with open(vocab_path, "w", encoding="utf-8") as f:
-        f.write("\n".join(synthetic.vocabulary()) + "\n")
-    config = BertConfig(vocab_size=len(synthetic.vocabulary()), hidden_size=16,
-                        num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
-                        max_position_embeddings=SEQ_LEN, initializer_range=0.5)
+    write_vocab(vocab_path, synthetic.vocabulary())
+    config = tiny_bert_config(vocab_size=len(synthetic.vocabulary()), num_hidden_layers=2,
+                              max_position_embeddings=SEQ_LEN, initializer_range=0.5)
     # (large initial weights: class probabilities far from ties, so float rounding
     # between the paddings cannot flip a prediction)
     baseline = StageCheckpoint(config=config, task="demo", num_labels=2, seq_len=SEQ_LEN,
@@ -257,23 +258,12 @@ def test_cost_model_reproduces_the_committed_results(path):
 
 # ----- the command line ----------------------------------------------------------------
 
-def _exit_code(argv, command="benchmark"):
-    """The exit status of ``power-bert benchmark ARGV`` run in this process."""
-    try:
-        return cli.run_command(command, argv)
-    except SystemExit as e:  # an argparse error
-        return e.code
-
-
-def _one_error_line(err):
-    err = err.strip()
-    assert err.startswith("error: ") and len(err.splitlines()) == 1, err
-    return err
+_exit_code = functools.partial(exit_code, "benchmark")
 
 
 def test_models_of_different_tasks_are_refused(setup, capsys, tmp_path):
     code = _exit_code(_argv(setup, "--OUTPUT", str(tmp_path / "b.json"), power=setup["sst"]))
-    err = _one_error_line(capsys.readouterr().err)
+    err = one_error_line(capsys.readouterr().err)
     assert code == 2 and "same task" in err and "demo" in err and "sst-2" in err
     assert not (tmp_path / "b.json").exists()
 
@@ -281,7 +271,7 @@ def test_models_of_different_tasks_are_refused(setup, capsys, tmp_path):
 def test_missing_checkpoint_is_an_error(setup, capsys, tmp_path):
     missing = str(tmp_path / "nowhere" / "finetune.hdf5")
     code = _exit_code(_argv(setup, "--OUTPUT", str(tmp_path / "b.json"), baseline=missing))
-    err = _one_error_line(capsys.readouterr().err)
+    err = one_error_line(capsys.readouterr().err)
     assert code == 2 and "--BASELINE" in err and "not found" in err and missing in err
     assert os.listdir(tmp_path) == []
 
@@ -293,7 +283,7 @@ def test_a_vocabulary_of_another_model_is_refused(setup, capsys, tmp_path):
     argv = _argv(setup, "--OUTPUT", str(tmp_path / "b.json"))
     argv[argv.index("--VOCAB_PATH") + 1] = str(other)
     assert _exit_code(argv) == 2
-    err = _one_error_line(capsys.readouterr().err)
+    err = one_error_line(capsys.readouterr().err)
     assert "SHA-256" in err and str(other) in err
     assert not (tmp_path / "b.json").exists()
 
@@ -325,7 +315,7 @@ def test_a_vocabulary_of_another_model_is_refused(setup, capsys, tmp_path):
 def test_bad_flags_exit_2(setup, capsys, tmp_path, monkeypatch, flags, message):
     monkeypatch.chdir(tmp_path)
     assert _exit_code(_argv(setup, *flags)) == 2
-    err = _one_error_line(capsys.readouterr().err)
+    err = one_error_line(capsys.readouterr().err)
     assert message in err
     assert os.listdir(tmp_path) == []  # nothing written
 
@@ -343,7 +333,7 @@ def test_python_m_benchmark_fails_with_one_line(setup, tmp_path, flags, message)
         proc = subprocess.run([sys.executable] + program + argv, capture_output=True,
                               text=True, env=env, cwd=str(tmp_path), timeout=300)
         assert proc.returncode == 2, proc.stderr
-        assert message in _one_error_line(proc.stderr)
+        assert message in one_error_line(proc.stderr)
         assert "Traceback" not in proc.stderr and proc.stdout == ""
         assert os.listdir(tmp_path) == []
 
@@ -356,7 +346,7 @@ def _torch_missing():
 @pytest.mark.skipif(not _torch_missing(), reason="torch and transformers are installed")
 def test_peers_without_torch_say_how_to_install_it(setup, capsys, tmp_path):
     code = _exit_code(_argv(setup, "--PEERS", "hf", "--OUTPUT", str(tmp_path / "p.json")))
-    err = _one_error_line(capsys.readouterr().err)
+    err = one_error_line(capsys.readouterr().err)
     assert code == 2 and "--PEERS hf needs PyTorch and transformers" in err
     assert "pip install -r requirements-peers.txt" in err
     assert os.listdir(tmp_path) == []
@@ -365,7 +355,7 @@ def test_peers_without_torch_say_how_to_install_it(setup, capsys, tmp_path):
 def test_peers_need_a_model_that_drops_vectors(setup, capsys, tmp_path):
     code = _exit_code(_argv(setup, "--PEERS", "hf", "--OUTPUT", str(tmp_path / "p.json"),
                             power=setup["baseline"]))
-    err = _one_error_line(capsys.readouterr().err)
+    err = one_error_line(capsys.readouterr().err)
     assert code == 2 and "--POWER %s drops no word vectors (mode finetune)" % setup[
         "baseline"] in err
     assert os.listdir(tmp_path) == []
@@ -380,7 +370,7 @@ def _onnx_missing():
 def test_peers_onnx_without_its_packages_names_the_requirements_file(setup, capsys, tmp_path):
     code = _exit_code(_argv(setup, "--PEERS", "savedmodel", "onnx",
                             "--OUTPUT", str(tmp_path / "p.json")))
-    err = _one_error_line(capsys.readouterr().err)
+    err = one_error_line(capsys.readouterr().err)
     assert code == 2 and err.startswith("error: --PEERS onnx needs the optional packages "
                                         "tf2onnx and onnxruntime (pip install -r "
                                         "requirements-onnx.txt)")

@@ -1,6 +1,7 @@
 """``power-bert benchmark --BERT_CONFIG_PATH``: timing at a model's shape with random weights
 and synthetic token ids (``power_bert.benchmark.shapes``) and its committed results at
 the paper's sizes."""
+import functools
 import glob
 import json
 import os
@@ -8,9 +9,12 @@ import os
 import numpy as np
 import pytest
 
-from power_bert import cli, flops
+from power_bert import flops
 from power_bert.benchmark import shapes
 from power_bert.config import BertConfig, write_bert_config
+
+from helpers.cli import exit_code, one_error_line
+from helpers.tiny import tiny_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER = os.path.join(REPO, "benchmarks", "results", "paper-shapes")
@@ -19,23 +23,17 @@ PAPER = os.path.join(REPO, "benchmarks", "results", "paper-shapes")
 @pytest.fixture(scope="module")
 def config_path(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("shape") / "bert_config.json")
-    write_bert_config(BertConfig(vocab_size=40, hidden_size=16, num_hidden_layers=3,
-                                 num_attention_heads=2, intermediate_size=32,
-                                 max_position_embeddings=64), path)
+    write_bert_config(tiny_config(), path)
     return path
+
+
+_exit_code = functools.partial(exit_code, "benchmark")
 
 
 def _argv(config_path, *extra):
     return ["--BERT_CONFIG_PATH", config_path, "--RETENTION_CONFIG", "20,12,4", "--SEQ_LEN", "32",
             "--NUM_EXAMPLES", "18", "--BATCH_SIZE", "8", "--RUNS", "2",
             "--VERBOSE", "0", "--XLA", "false"] + list(extra)  # (XLA: a compilation per shape)
-
-
-def _exit_code(argv):
-    try:
-        return cli.run_command("benchmark", argv)
-    except SystemExit as e:
-        return e.code
 
 
 def test_synthetic_inputs_have_the_lengths_asked_for():
@@ -127,8 +125,7 @@ def test_bad_shape_flags_exit_2(config_path, tmp_path, capsys, monkeypatch, flag
     else:
         argv += flags
     assert _exit_code(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and len(err.splitlines()) == 1 and message in err, err
+    assert message in one_error_line(capsys.readouterr().err)
     assert os.listdir(tmp_path) == []
 
 

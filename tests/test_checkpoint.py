@@ -18,12 +18,13 @@ from power_bert.google_ckpt import (load_google_checkpoint, random_bert_variable
 from power_bert.layers import SoftExtract, soft_extract_layers
 from power_bert.model import build_model
 
-CONFIG = {
-    "vocab_size": 45, "hidden_size": 12, "num_hidden_layers": 2, "num_attention_heads": 3,
-    "intermediate_size": 20, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
-    "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 16, "type_vocab_size": 2,
-    "initializer_range": 0.1,
-}
+from helpers.inputs import make_inputs
+from helpers.tiny import tiny_config
+
+# Sizes unlike the usual tiny BERT's (3 heads of 4, 2 layers) so that shapes in messages
+# are unambiguous.
+CONFIG = tiny_config(vocab_size=45, hidden_size=12, num_hidden_layers=2, num_attention_heads=3,
+                     intermediate_size=20, max_position_embeddings=16, initializer_range=0.1)
 SEQ_LEN = 8
 NUM_LABELS = 3
 
@@ -64,16 +65,6 @@ def _vocab(folder, lines):
     return path
 
 
-def _batch(seed=0):
-    rng = np.random.default_rng(seed)
-    tokens = rng.integers(1, CONFIG["vocab_size"], size=(3, SEQ_LEN)).astype(np.int32)
-    tokens[1, 5:] = 0
-    tokens[2, 3:] = 0
-    segments = np.zeros_like(tokens)
-    segments[:, 4:] = 1
-    return [tokens, segments * (tokens > 0)]
-
-
 @pytest.fixture(scope="module")
 def finetune_model():
     """One finetune model shared by the failure tests (each checks it is left unchanged)."""
@@ -88,20 +79,26 @@ def _assert_unchanged(model, before):
         np.testing.assert_array_equal(a, b)
 
 
+def _failed_load(model, prefix, error=CheckpointError, **kwargs) -> str:
+    """The message of the ``error`` that loading the Google checkpoint ``prefix`` into
+    ``model`` raises, after checking that the failed load left every weight as it was."""
+    before = model.get_weights()
+    with pytest.raises(error) as info:
+        load_google_checkpoint(model, _config(), prefix, **kwargs)
+    _assert_unchanged(model, before)
+    return str(info.value)
+
+
 # --- Google checkpoints that do not fit -----------------------------------------------------
 
 def test_missing_variable_is_named_and_nothing_is_loaded(tmp_path, finetune_model):
     variables = random_bert_variables(CONFIG, seed=1)
     del variables[KEY_BIAS_2]
     prefix = _write(tmp_path, variables)
-    before = finetune_model.get_weights()
-    with pytest.raises(CheckpointError) as info:
-        load_google_checkpoint(finetune_model, _config(), prefix)
-    message = str(info.value)
+    message = _failed_load(finetune_model, prefix)
     assert KEY_BIAS_2 in message
     assert "Encoder-2-MultiHeadSelfAttention" in message
     assert "missing" in message
-    _assert_unchanged(finetune_model, before)
 
 
 def test_wrong_shape_is_named_with_both_shapes(tmp_path, finetune_model):
@@ -109,13 +106,9 @@ def test_wrong_shape_is_named_with_both_shapes(tmp_path, finetune_model):
     w1 = _google("Encoder-1-FeedForward", 0)
     variables[w1] = np.zeros((12, 21), np.float32)
     prefix = _write(tmp_path, variables)
-    before = finetune_model.get_weights()
-    with pytest.raises(CheckpointError) as info:
-        load_google_checkpoint(finetune_model, _config(), prefix)
-    message = str(info.value)
+    message = _failed_load(finetune_model, prefix)
     assert w1 in message
     assert "(12, 21)" in message and "(12, 20)" in message
-    _assert_unchanged(finetune_model, before)
 
 
 def test_every_problem_is_listed(tmp_path, finetune_model):
@@ -124,22 +117,18 @@ def test_every_problem_is_listed(tmp_path, finetune_model):
     del variables[POOLER_BIAS]
     variables[gamma] = np.ones((13,), np.float32)
     prefix = _write(tmp_path, variables)
-    with pytest.raises(CheckpointError, match="2 problems") as info:
-        load_google_checkpoint(finetune_model, _config(), prefix)
-    assert POOLER_BIAS in str(info.value)
-    assert gamma in str(info.value)
+    message = _failed_load(finetune_model, prefix)
+    assert "2 problems" in message
+    assert POOLER_BIAS in message
+    assert gamma in message
 
 
 def test_longer_vocab_is_rejected_before_loading(tmp_path, finetune_model):
     prefix = _write(tmp_path, random_bert_variables(CONFIG, seed=4))
     vocab = _vocab(tmp_path, CONFIG["vocab_size"] + 3)
-    before = finetune_model.get_weights()
-    with pytest.raises(DataError) as info:
-        load_google_checkpoint(finetune_model, _config(), prefix, vocab_path=vocab)
-    message = str(info.value)
+    message = _failed_load(finetune_model, prefix, DataError, vocab_path=vocab)
     assert vocab in message
     assert "48" in message and "45" in message
-    _assert_unchanged(finetune_model, before)
 
 
 def test_shorter_vocab_is_accepted(tmp_path, finetune_model):
@@ -156,11 +145,7 @@ def test_damaged_data_file_changes_nothing(tmp_path, finetune_model):
         raw = f.read()
     with open(data, "wb") as f:  # the last variables written are cut off
         f.write(raw[: len(raw) - 100])
-    before = finetune_model.get_weights()
-    with pytest.raises(CheckpointError) as info:
-        load_google_checkpoint(finetune_model, _config(), prefix)
-    assert data in str(info.value)
-    _assert_unchanged(finetune_model, before)
+    assert data in _failed_load(finetune_model, prefix)
     os.remove(data)
     with pytest.raises(CheckpointError, match="no data file") as info:
         load_google_checkpoint(finetune_model, _config(), prefix)
@@ -213,10 +198,7 @@ def test_classifier_with_wrong_label_count_is_rejected(tmp_path, finetune_model)
 def test_required_classifier_absent_raises_and_never_skips_it(tmp_path, finetune_model):
     variables = random_bert_variables(CONFIG, seed=9)
     prefix = _write(tmp_path, variables)
-    before = finetune_model.get_weights()
-    with pytest.raises(CheckpointError, match="output_weights"):
-        load_google_checkpoint(finetune_model, _config(), prefix, load_classifier="required")
-    _assert_unchanged(finetune_model, before)
+    assert "output_weights" in _failed_load(finetune_model, prefix, load_classifier="required")
     head = finetune_model.get_layer("Output").get_weights()
     variables["output_weights"] = np.ones((NUM_LABELS, 12), np.float32)
     variables["output_bias"] = np.ones((NUM_LABELS,), np.float32)
@@ -243,13 +225,9 @@ def test_position_embeddings_of_wrong_shape_fail(tmp_path, finetune_model, shape
     variables = random_bert_variables(CONFIG, seed=11)
     variables[POSITION_EMBEDDINGS] = np.zeros(shape, np.float32)
     prefix = _write(tmp_path, variables)
-    before = finetune_model.get_weights()
-    with pytest.raises(CheckpointError) as info:
-        load_google_checkpoint(finetune_model, _config(), prefix)
-    message = str(info.value)
+    message = _failed_load(finetune_model, prefix)
     assert POSITION_EMBEDDINGS in message
     assert str(shape) in message and "(16, 12)" in message
-    _assert_unchanged(finetune_model, before)
 
 
 # --- stage checkpoints ----------------------------------------------------------------------
@@ -265,7 +243,7 @@ def save_stage(model, folder, stage, spec):
 
 
 def test_save_stage_and_load_stage_weights_round_trip(tmp_path, finetune_model):
-    x = _batch(12)
+    x = make_inputs([SEQ_LEN, 5, 3], SEQ_LEN, seed=12, vocab_size=CONFIG["vocab_size"]).inputs
     want = finetune_model(x, training=False).numpy()
     weights_path = save_stage(finetune_model, str(tmp_path), "finetune", _spec("finetune"))
     assert os.path.basename(weights_path) == "finetune.hdf5"

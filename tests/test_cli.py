@@ -12,29 +12,14 @@ import data_parser
 import main as main_py
 from power_bert import cli
 
-from test_pipeline import make_inputs
+from helpers.runs import demo_argv, demo_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cli")
-    bert, data = make_inputs(root, train=8, dev=8)
-    (root / "a_file").write_text("not a folder\n")
-    return {"root": root, "bert": bert, "data": data}
-
-
-def base(files, out, command="train"):
-    bert, data = files["bert"], files["data"]
-    argv = ["--TASK", "demo", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(data),
-            "--OUTPUT_DIR", str(out), "--VERBOSE", "0"]
-    if command in ("train", "main"):
-        argv += ["--BERT_CONFIG_PATH", str(bert / "bert_config.json"),
-                 "--CHECKPOINT_PATH", str(bert / "bert_model.ckpt")]
-    else:
-        argv += ["--CHECKPOINT_PATH", str(data / "no_model.hdf5")]
-    return argv
+    return demo_files(tmp_path_factory.mktemp("cli"))
 
 
 def replace(argv, flag, value):
@@ -79,7 +64,7 @@ def check_error(status, capsys, text, out: Path):
 @pytest.mark.parametrize("flag, value, text", BAD_NUMBERS)
 def test_training_rejects_bad_numbers(files, tmp_path, capsys, entry, flag, value, text):
     out = tmp_path / "out"
-    argv = replace(base(files, out), flag, value)
+    argv = replace(demo_argv(files, out), flag, value)
     status = main_py.main(argv) if entry == "main.py" else cli.main(["train"] + argv)
     check_error(status, capsys, text, out)
 
@@ -99,7 +84,7 @@ def test_training_rejects_bad_paths_and_combinations(files, tmp_path, capsys, fl
     names = {"root": files["root"], "data": files["data"]}
     out = tmp_path / "out"
     before = (files["root"] / "a_file").read_bytes()
-    status = main_py.main(replace(base(files, out), flag, value.format(**names)))
+    status = main_py.main(replace(demo_argv(files, out), flag, value.format(**names)))
     check_error(status, capsys, text.format(**names), out)
     assert (files["root"] / "a_file").read_bytes() == before
 
@@ -114,7 +99,7 @@ def test_training_rejects_bad_paths_and_combinations(files, tmp_path, capsys, fl
 ])
 def test_eval_and_predict_reject_bad_input(files, tmp_path, capsys, command, extra, text):
     out = tmp_path / "out"
-    status = cli.main([command] + base(files, out, command) + extra)
+    status = cli.main([command] + demo_argv(files, out, command) + extra)
     check_error(status, capsys, text.format(data=files["data"]), out)
 
 
@@ -157,8 +142,9 @@ def test_entry_points_in_a_real_process(files, tmp_path, entry):
     out = tmp_path / "out"
     bad_folder = str(files["root"] / "none")
     argv = {
-        "power-bert": console_command() + ["train"] + replace(base(files, out), "--EPOCH", "0"),
-        "main.py": [sys.executable, "main.py"] + replace(base(files, out), "--LAMBDA", "-1"),
+        "power-bert": console_command() + ["train"] + replace(demo_argv(files, out), "--EPOCH",
+                                                              "0"),
+        "main.py": [sys.executable, "main.py"] + replace(demo_argv(files, out), "--LAMBDA", "-1"),
         "data_parser.py": [sys.executable, "data_parser.py", "--TASK", "demo", "--DATA_DIR",
                            bad_folder],
         "power_bert.convert": [sys.executable, "-m", entry, "--HF_DIR", bad_folder,

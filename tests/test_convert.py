@@ -13,10 +13,7 @@ from power_bert.convert import ConversionError, convert_hf_to_google
 from power_bert.config import BertConfig
 from power_bert.google_ckpt import read_checkpoint, variable_table
 
-try:
-    from tests.numpy_bert import bert_forward
-except ImportError:  # tests/ is not a package
-    from numpy_bert import bert_forward
+from helpers.numpy_bert import bert_forward, significance
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 H, I, V, P, T, LAYERS, HEADS = 8, 16, 40, 16, 2, 2, 2
@@ -387,10 +384,6 @@ def test_cli(tmp_path, capsys):
 
 def test_numpy_reference_extraction():
     """The optional PoWER-BERT extraction of the reference (used by model tests)."""
-    try:
-        from tests.numpy_bert import significance
-    except ImportError:
-        from numpy_bert import significance
     # significance by hand: 1 example, 1 head, 3 words, last one padding
     probs = np.array([[[[0.2, 0.5, 0.3], [0.6, 0.1, 0.3], [0.3, 0.3, 0.4]]]])
     mask = np.array([[1.0, 1.0, 0.0]])

@@ -6,10 +6,13 @@ import numpy as np
 import pytest
 
 import data_parser
-from glue_fixtures import (GLUE_FOLDERS, write_ax, write_folder, write_glue_root, write_mnli,
-                           write_qnli, write_qqp, write_rte, write_tsv, write_vocab, write_wnli)
 from power_bert.data import (DataError, DataParser, DataWarning, Example, find_split_file,
                              check_vocab, count_vocab, load_vocab, read_examples, read_split)
+
+from helpers.glue_fixtures import (GLUE_FOLDERS, write_ax, write_folder, write_glue_root,
+                                   write_mnli, write_qnli, write_qqp, write_rte, write_tsv,
+                                   write_wnli)
+from helpers.tiny import write_vocab
 
 SHARED_GLUE = Path(__file__).resolve().parents[1].parent / "shared" / "glue"
 

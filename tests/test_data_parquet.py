@@ -10,13 +10,16 @@ import numpy as np
 import pytest
 
 import data_parser
-from glue_fixtures import (GLUE_FOLDERS, HUB_FILES, hub_from_tsv_folder, hub_path,
-                           write_folder, write_glue_root, write_hub_folder, write_hub_root,
-                           write_parquet, write_vocab)
 from power_bert.data import (PARQUET, TSV, DataError, DataParser, DataWarning, Example,
                              detect_layout, find_split_file, locate_split, read_examples,
                              read_split)
 from power_bert.tasks import TASKS, get_task
+
+from helpers.glue_fixtures import (GLUE_FOLDERS, HUB_FILES, hub_from_tsv_folder, hub_path,
+                                   write_folder, write_glue_root, write_hub_folder,
+                                   write_hub_root, write_parquet)
+from helpers.runs import flags
+from helpers.tiny import make_bert, tiny_bert_config, write_vocab
 
 SHARED_GLUE = Path(__file__).resolve().parents[1].parent / "shared" / "glue"
 # task -> GLUE folder of the fixtures (every task with a hub layout)
@@ -401,21 +404,15 @@ def test_every_hub_task_has_a_fixture():
 
 # ----- the same GLUE submission files ------------------------------------------------------
 
-TINY_BERT = {"hidden_size": 16, "num_hidden_layers": 3, "num_attention_heads": 2,
-             "intermediate_size": 32, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
-             "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 128,
-             "type_vocab_size": 2, "initializer_range": 0.5}
-
-
 def random_stage_model(folder: Path, task: str, vocab_size: int) -> Path:
     """A randomly initialised retrain-stage model of ``task`` (seeded); returns its weights
     file."""
     from power_bert.backend import keras
     from power_bert.checkpoint import StageCheckpoint
-    from power_bert.config import BertConfig
     keras.utils.set_random_seed(0)
     spec = get_task(task)
-    config = BertConfig.from_dict(dict(TINY_BERT, vocab_size=vocab_size))
+    config = tiny_bert_config(vocab_size=vocab_size, max_position_embeddings=128,
+                              initializer_range=0.5)
     seq_len = spec.max_seq_len
     stage = StageCheckpoint(config=config, task=task, num_labels=spec.num_labels,
                             seq_len=seq_len, mode="retrain", retention=(seq_len, 16, 4))
@@ -473,7 +470,6 @@ def test_training_and_evaluation_give_the_same_results_from_both_layouts(tmp_pat
 
     import main as cli
     from power_bert import synthetic
-    from test_pipeline import flags, make_bert
     bert = make_bert(tmp_path / "bert")
     data = tmp_path / "SST-2"
     synthetic.write_data(str(data), seed=2, sizes={"train": 64, "dev": 32, "test": 16})

@@ -3,7 +3,7 @@ stage to the same weights and retention parameters as one device with the same g
 batch, and counts the mass term once per global batch (not once per replica).
 
 Logical devices must be configured before TensorFlow initialises its devices, so the
-training runs in a subprocess (``tests/distribute_worker.py``).
+training runs in a subprocess (``python -m helpers.distribute_worker``).
 
 ``--DISTRIBUTE multiworker``: two worker processes on 127.0.0.1 (``TF_CONFIG``) train
 the three stages to the same weights, retention parameters, retention configuration and
@@ -25,14 +25,19 @@ from power_bert.errors import UsageError
 from power_bert.options import Options, validate
 from power_bert.runtime import worker_task
 
+from helpers.runs import flags, option_paths, options, tiny_run
+from helpers.tiny import make_bert
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
 
 @pytest.fixture(scope="module")
 def report():
-    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, os.path.join(HERE, "distribute_worker.py"), "1e-3"],
+    # tests/ on the path too: the worker imports the tiny BERT of helpers.tiny
+    path = os.pathsep.join([REPO, HERE, os.environ.get("PYTHONPATH", "")])
+    env = dict(os.environ, PYTHONPATH=path)
+    proc = subprocess.run([sys.executable, "-m", "helpers.distribute_worker", "1e-3"],
                           capture_output=True, text=True, env=env, cwd=REPO, timeout=900)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
@@ -70,7 +75,6 @@ def test_bad_strategy_is_refused_with_the_flag(tmp_path):
 @pytest.mark.slow
 def test_three_stages_run_under_the_mirrored_strategy(tmp_path):
     """The whole pipeline inside the strategy's scope (one CPU device here: one replica)."""
-    from test_pipeline import tiny_run
     out = tiny_run(tmp_path, "--DISTRIBUTE", "mirrored")
     results = json.loads((out / "results.json").read_text())
     assert len(results["retention_configuration"]) == 3
@@ -80,7 +84,7 @@ def test_three_stages_run_under_the_mirrored_strategy(tmp_path):
 # ----- multiworker ---------------------------------------------------------------------
 TRAINING = ("--EPOCH", "1", "--BATCH_SIZE", "16", "--LR_BERT", "1e-3", "--LR_SOFT_EXTRACT",
             "0.2", "--LAMBDA", "0.05")
-# test_pipeline's tiny BERT with dropout off (the runs must be deterministic) and two
+# The tiny BERT of the end-to-end runs with dropout off (the runs must be deterministic) and two
 # encoders (three processes train it on two cores: every traced layer costs)
 SIZES = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0,
          "num_hidden_layers": 2}
@@ -107,7 +111,6 @@ def tf_config(ports, index: int) -> str:
 def multiworker(tmp_path_factory):
     """The same three-stage run (dropout off) by two local workers (``multiworker``, each
     with its own OUTPUT_DIR and TMPDIR) and by one device."""
-    from test_pipeline import flags, make_bert
     import main as cli
     root = tmp_path_factory.mktemp("multiworker")
     bert = make_bert(root / "bert", **SIZES)
@@ -212,11 +215,7 @@ def test_multiworker_is_checked_before_tensorflow_starts(tmp_path):
     """The command line ends with one error line naming TF_CONFIG, before TensorFlow is
     imported (a subprocess: this one may have imported it already) and before OUTPUT_DIR
     is touched."""
-    from test_options import options
-    folder = tmp_path  # the files test_options.options names (validate only checks paths)
-    for name, text in (("vocab.txt", "[PAD]\n"), ("bert_config.json", "{}"),
-                       ("bert_model.ckpt.index", "")):
-        (folder / name).write_text(text)
+    folder = option_paths(tmp_path)
     flags = ["--TASK", "demo", "--BERT_CONFIG_PATH", str(folder / "bert_config.json"),
              "--CHECKPOINT_PATH", str(folder / "bert_model.ckpt"), "--VOCAB_PATH",
              str(folder / "vocab.txt"), "--DATA_DIR", str(folder), "--OUTPUT_DIR",

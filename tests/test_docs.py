@@ -11,6 +11,8 @@ import pytest
 
 from power_bert import cli
 
+from helpers.cli import load_benchmark_script
+
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS_MD = ROOT / "docs" / "commands.md"
 # The pages whose links and command lines are checked.
@@ -256,11 +258,7 @@ def test_results_tables_are_the_committed_sweeps(capsys):
     """docs/results.md's GLUE table is what benchmarks/results_table.py prints from the
     committed sweep.json files (metric names aside, which the page capitalises), and the
     README's results at a glance repeat those rows' numbers."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        "results_table", ROOT / "benchmarks" / "results_table.py")
-    table = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(table)
+    table = load_benchmark_script("results_table")
     sweeps = [str(ROOT / "benchmarks" / "results" / ("%s-sweep" % t) / "sweep.json")
               for t in ("cola", "sst-2", "mrpc", "sts-b")]
     assert table.main(sweeps) == 0

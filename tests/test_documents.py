@@ -8,7 +8,8 @@ import pytest
 from power_bert.documents import (ExportMetadata, JsonFields, ONNX_FORMAT, RunResults,
                                   SAVED_MODEL_FORMAT, export_format)
 from power_bert.errors import ExportError, UsageError
-from conftest import TINY_CONFIG
+
+from helpers.tiny import tiny_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +19,7 @@ EXPORT_FORMAT_1 = {
     "format": "power-bert SavedModel", "format_version": 1, "power_bert_version": "1.0.0",
     "task": "mrpc", "labels": ["0", "1"], "output": "probabilities", "pair": True,
     "max_seq_len": 16, "cased": False, "mode": "retrain", "retention_configuration": [9, 4],
-    "bert_config": TINY_CONFIG, "xla": False, "source_checkpoint": "/runs/mrpc/retrain.hdf5",
+    "bert_config": tiny_config(), "xla": False, "source_checkpoint": "/runs/mrpc/retrain.hdf5",
     "source_weights_sha256": "ab" * 32, "vocab_sha256": "cd" * 32, "epoch": 2,
     "dev_metrics": {"accuracy": 0.75, "f1": 0.8},
     "signatures": {"serving_default": ["sentence", "sentence2"],

@@ -15,7 +15,8 @@ from power_bert.elimination import (example_records, kept_positions, survival_fr
 from power_bert.google_ckpt import load_google_checkpoint
 from power_bert.model import build_model
 
-from numpy_bert import bert_forward
+from helpers.inputs import make_inputs
+from helpers.numpy_bert import bert_forward
 
 SEQ_LEN = 10
 RETENTION = [7, 4, 2]
@@ -33,9 +34,9 @@ def loaded(google_bert):
     return model, config
 
 
-def test_kept_positions_are_what_extract_keeps(loaded, google_bert, make_token_batch):
+def test_kept_positions_are_what_extract_keeps(loaded, google_bert):
     model, _ = loaded
-    batch = make_token_batch(LENGTHS, seq_len=SEQ_LEN, seed=3)
+    batch = make_inputs(LENGTHS, seq_len=SEQ_LEN, seed=3)
     got = kept_positions(model, batch.inputs, batch_size=2)  # three batches, concatenated
     want = bert_forward(google_bert.variables, google_bert.config, *batch.inputs, batch.mask,
                         retention_configuration=RETENTION)["kept_positions"]

@@ -17,22 +17,10 @@ import pytest
 
 from power_bert import cli
 from power_bert.checkpoint import StageCheckpoint, file_sha256
-from power_bert.config import BertConfig
 from power_bert.data import DataParser, Example
-from conftest import TINY_CONFIG, TINY_VOCAB
 
-SEQ_LEN = 16
-# word pieces, punctuation and an accented word beside the tiny vocabulary
-VOCAB = list(TINY_VOCAB) + ["##s", "##ing", ",", ".", "!", "cafe"]
-# (name, task, mode, retention, extra flags)
-EXPORTS = (("sst2-finetune", "sst-2", "finetune", None, ()),
-           ("mrpc-retrain-xla", "mrpc", "retrain", (12, 5, 2), ("--XLA", "true")),
-           ("stsb-retrain", "sts-b", "retrain", (9, 6, 4), ()))
-# Mixed lengths: empty, short, unknown words and accents, and longer than SEQ_LEN.
-SENTENCES = ["", "good", "The FILM was great, very great!", "a night in the old world",
-             "Café plots, zorgs and actors", " ".join(["the long story"] * 8),
-             "not funny . too sad", "love"]
-SECONDS = SENTENCES[3:] + SENTENCES[:3]
+from helpers.exports import EXPORTS, SECONDS, SENTENCES, SEQ_LEN, VOCAB, stage_checkpoint
+from helpers.tiny import tiny_bert_config, tiny_config
 
 # Runs in a fresh interpreter without the project on its path: loads every export, calls
 # the signatures and the bad inputs; prints one JSON object.
@@ -91,22 +79,6 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def _checkpoint(root: Path, vocab_path: str, name: str, task: str, mode: str, retention,
-                seed: int):
-    """A stage checkpoint of random weights, saved as the pipeline saves them, and its
-    model (fixed padding)."""
-    from power_bert.backend import keras
-    from power_bert.tasks import get_task
-    keras.utils.set_random_seed(seed)
-    task_spec = get_task(task)
-    config = BertConfig.from_dict(dict(TINY_CONFIG, vocab_size=len(VOCAB)))
-    stage = StageCheckpoint(config=config, task=task, num_labels=len(task_spec.labels or [0]),
-                            seq_len=SEQ_LEN, mode=mode, retention=retention,
-                            vocab_path=vocab_path, vocab_sha256=file_sha256(vocab_path))
-    model = stage.build()
-    return stage.save(model, str(root / name), mode), model
-
-
 def plant_earlier_export(folder: Path, extra=()):
     """The layout of a SavedModel export (its files' contents are not read), and the
     names of ``extra`` files beside it."""
@@ -126,8 +98,8 @@ def exported(tmp_path_factory):
     Path(vocab_path).write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
     expected, probes = {}, {}
     for seed, (name, task, mode, retention, extra) in enumerate(EXPORTS):
-        saved, model = _checkpoint(root / "checkpoints", vocab_path, name, task, mode, retention,
-                                   seed)
+        saved, model = stage_checkpoint(root / "checkpoints", vocab_path, name, task, mode,
+                                        retention, seed)
         target = root / "models" / name
         if seed == 0:  # --OVERWRITE replaces an earlier export
             plant_earlier_export(target)
@@ -268,7 +240,7 @@ def test_a_cased_export_keeps_the_case(tmp_path):
                           encoding="utf-8")
     from power_bert.backend import keras
     keras.utils.set_random_seed(7)
-    config = BertConfig.from_dict(dict(TINY_CONFIG, vocab_size=len(VOCAB) + 3))
+    config = tiny_bert_config(vocab_size=len(VOCAB) + 3)
     stage = StageCheckpoint(config=config, task="sst-2", num_labels=2, seq_len=SEQ_LEN,
                             mode="finetune", cased=True, vocab_path=str(vocab_path),
                             vocab_sha256=file_sha256(str(vocab_path)))
@@ -377,7 +349,7 @@ def test_export_names_a_missing_checkpoint(tmp_path, capsys):
 
 
 def test_export_refuses_a_search_stage_checkpoint(tmp_path, capsys):
-    config = dict(TINY_CONFIG, vocab_size=len(VOCAB))
+    config = tiny_config(vocab_size=len(VOCAB))
     (tmp_path / "search.json").write_text(json.dumps({
         "format_version": 2, "bert_config": config, "task": "sst-2", "num_labels": 2,
         "seq_len": SEQ_LEN, "mode": "search"}))

@@ -16,7 +16,7 @@ import pytest
 
 from power_bert import cli
 
-from test_pipeline import make_inputs
+from helpers.runs import write_demo_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def world(tmp_path_factory):
     """A tiny BERT, demo data and an OUTPUT_DIR holding one completed training run."""
     root = tmp_path_factory.mktemp("faults")
-    bert, data = make_inputs(root, seed=2)
+    bert, data = write_demo_inputs(root, seed=2)
     out = root / "out"
     assert cli.main(["train"] + train_flags(bert, data, out)) == 0
     return {"root": root, "bert": bert, "data": data, "out": out}

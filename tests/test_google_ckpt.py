@@ -11,12 +11,12 @@ from power_bert.config import (CONFIG_DEFAULTS, REQUIRED_CONFIG_KEYS, BertConfig
                                write_bert_config)
 from power_bert.errors import CheckpointError
 
-CONFIG_3 = {
-    "vocab_size": 50, "hidden_size": 12, "num_hidden_layers": 3, "num_attention_heads": 3,
-    "intermediate_size": 20, "max_position_embeddings": 16, "type_vocab_size": 2,
-    "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
-    "initializer_range": 0.02,
-}
+from helpers.tiny import tiny_config
+
+# 3 heads of 4 (hidden 12), intermediate 20, 16 positions, 50 words: the hand-written
+# shapes below tell every size apart.
+CONFIG_3 = tiny_config(vocab_size=50, hidden_size=12, num_attention_heads=3,
+                       intermediate_size=20, max_position_embeddings=16, initializer_range=0.02)
 
 
 def test_variable_names_and_shapes_3_layers():

@@ -14,7 +14,7 @@ from power_bert.errors import UsageError
 from power_bert.options import Options, validate
 from power_bert.tasks import get_task
 
-from conftest import TINY_VOCAB
+from helpers.tiny import TINY_VOCAB, make_bert
 
 ARCHIVE = Path(__file__).resolve().parents[2] / "shared" / "imdb" / "aclImdb_v1_labelled.tar.gz"
 if not ARCHIVE.exists():
@@ -151,7 +151,7 @@ def test_train_selects_on_dev_and_points_at_test(imdb, tmp_path):
     import json
 
     import main as cli
-    from test_pipeline import flags, make_bert
+    from helpers.runs import flags
 
     bert = make_bert(tmp_path / "bert", max_position_embeddings=512)
     out = tmp_path / "out"

@@ -8,7 +8,8 @@ import pytest
 from power_bert import inference
 from power_bert.backend import keras
 from power_bert.model import build_model
-from padded_inputs import BATCH, BATCH_LENGTHS, CONFIG, LENGTHS, RETENTION, SEQ_LEN, make_inputs
+from helpers.inputs import make_inputs
+from helpers.padded_inputs import BATCH, BATCH_LENGTHS, CONFIG, LENGTHS, RETENTION, SEQ_LEN
 
 
 def fixed_and_dynamic(num_labels, mode, retention=None, seed=1):
@@ -34,7 +35,7 @@ def test_real_length_is_last_nonzero_position_plus_one():
 
 
 def test_dynamic_batches_cut_each_batch_in_order():
-    x = make_inputs(LENGTHS)
+    x = make_inputs(LENGTHS, SEQ_LEN).inputs
     seen = []
     for (tokens, segments), part in inference.dynamic_batches(x, BATCH):
         assert tokens.shape == segments.shape
@@ -57,7 +58,7 @@ def test_dynamic_padding_matches_fixed_padding(num_labels, mode, retention, retr
         fixed, dynamic = retrain_pair
     else:
         fixed, dynamic = fixed_and_dynamic(num_labels, mode, retention)
-    x = make_inputs(LENGTHS)
+    x = make_inputs(LENGTHS, SEQ_LEN).inputs
     want = inference.predict(fixed, x, BATCH, dynamic=False)
     got = inference.predict(dynamic, x, BATCH, dynamic=True)
     expected_shape = (len(LENGTHS),) if num_labels == 1 else (len(LENGTHS), num_labels)
@@ -75,7 +76,7 @@ def test_dynamic_padding_matches_fixed_padding(num_labels, mode, retention, retr
 
 
 def test_bucketed_lengths_round_up_to_the_bucket_and_stop_at_the_width():
-    x = make_inputs(LENGTHS)  # batch lengths 4, 7, 12 of width 12
+    x = make_inputs(LENGTHS, SEQ_LEN).inputs  # batch lengths 4, 7, 12 of width 12
     assert inference.batch_lengths(x, BATCH, dynamic=True, bucket=5) == [5, 10, 12]
     assert inference.batch_lengths(x, BATCH, dynamic=True, bucket=1) == BATCH_LENGTHS
     assert inference.batch_lengths(x, BATCH, dynamic=False, bucket=5) == [SEQ_LEN] * 3
@@ -91,7 +92,7 @@ def test_bucketed_lengths_round_up_to_the_bucket_and_stop_at_the_width():
 @pytest.mark.parametrize("bucket", [5, 8])
 def test_bucketed_dynamic_padding_predicts_as_fixed_padding(retrain_pair, bucket):
     fixed, dynamic = retrain_pair
-    x = make_inputs(LENGTHS)
+    x = make_inputs(LENGTHS, SEQ_LEN).inputs
     want = inference.predict(fixed, x, BATCH, dynamic=False)
     got = inference.predict(dynamic, x, BATCH, dynamic=True, bucket=bucket)
     exact = inference.predict(dynamic, x, BATCH, dynamic=True)
@@ -102,22 +103,24 @@ def test_bucketed_dynamic_padding_predicts_as_fixed_padding(retrain_pair, bucket
 def test_dynamic_padding_needs_a_model_of_any_length(retrain_pair):
     fixed, _ = retrain_pair
     with pytest.raises(ValueError, match="seq_len=None"):
-        inference.predict(fixed, make_inputs(LENGTHS), BATCH, dynamic=True)
+        inference.predict(fixed, make_inputs(LENGTHS, SEQ_LEN).inputs, BATCH, dynamic=True)
 
 
 def test_progress_bar_when_verbose(capsys, retrain_pair):
     _, dynamic = retrain_pair
-    inference.predict(dynamic, make_inputs(LENGTHS[:5]), BATCH, dynamic=True, verbose=1)
+    inference.predict(dynamic, make_inputs(LENGTHS[:5], SEQ_LEN).inputs, BATCH, dynamic=True,
+                      verbose=1)
     out = capsys.readouterr().out
     assert "5/5" in out and "=" in out
-    inference.predict(dynamic, make_inputs(LENGTHS[:5]), BATCH, dynamic=True, verbose=0)
+    inference.predict(dynamic, make_inputs(LENGTHS[:5], SEQ_LEN).inputs, BATCH, dynamic=True,
+                      verbose=0)
     assert capsys.readouterr().out == ""
 
 
 def test_one_trace_for_every_batch_length(retrain_pair):
     _, dynamic = retrain_pair
-    inference.predict(dynamic, make_inputs(LENGTHS), BATCH, dynamic=True)
-    inference.predict(dynamic, make_inputs([5, 11, 3]), 2, dynamic=True)
+    inference.predict(dynamic, make_inputs(LENGTHS, SEQ_LEN).inputs, BATCH, dynamic=True)
+    inference.predict(dynamic, make_inputs([5, 11, 3], SEQ_LEN).inputs, 2, dynamic=True)
     assert inference.inference_function(dynamic).experimental_get_tracing_count() == 1
 
 
@@ -128,7 +131,7 @@ def test_tf_function_predicts_as_predict_on_batch(dynamic, retrain_pair):
     alternating, and the medians printed (``pytest -s``) to re-check on another machine;
     the times are not compared (too noisy for a test)."""
     model = retrain_pair[1] if dynamic else retrain_pair[0]
-    batches = inference.prepare_batches(make_inputs(LENGTHS), BATCH, dynamic)
+    batches = inference.prepare_batches(make_inputs(LENGTHS, SEQ_LEN).inputs, BATCH, dynamic)
 
     def with_function():
         return inference.run_batches(model, batches)

@@ -12,7 +12,8 @@ from power_bert.layers import (Extract, SelfAttention, SoftExtract, mass_regular
 from power_bert.model import build_model, model_from_json
 from power_bert.retention import retention_configuration_from_masses
 
-from numpy_bert import extract_positions, significance, significance_ranks, soft_extract
+from helpers.inputs import make_inputs
+from helpers.numpy_bert import extract_positions, significance, significance_ranks, soft_extract
 
 B, N, T, H = 4, 2, 10, 8
 REAL = [10, 7, 4, 1]  # real words per row (position 0 = [CLS] always real)
@@ -273,7 +274,7 @@ def test_extract_and_soft_extract_config_round_trip():
 
 
 @pytest.mark.parametrize("mode", ["search", "retrain"])
-def test_model_from_json_gives_same_predictions(mode, tiny_config, make_token_batch):
+def test_model_from_json_gives_same_predictions(mode, tiny_config):
     config = BertConfig.from_dict(dict(tiny_config, num_hidden_layers=2))
     kwargs = {"retention_configuration": [5, 3]} if mode == "retrain" else {}
     model = build_model(config, 3, 8, mode=mode, **kwargs)
@@ -285,7 +286,7 @@ def test_model_from_json_gives_same_predictions(mode, tiny_config, make_token_ba
     assert [layer.name for layer in clone.layers] == [layer.name for layer in model.layers]
     assert [type(layer) for layer in clone.layers] == [type(layer) for layer in model.layers]
     clone.set_weights(model.get_weights())
-    batch = make_token_batch([8, 6, 3], seed=14)
+    batch = make_inputs([8, 6, 3], seed=14)
     want = model(batch.inputs, training=False).numpy()
     got = clone(batch.inputs, training=False).numpy()
     assert got.shape == (3, 3)

@@ -19,6 +19,9 @@ from power_bert.options import Options, validate
 from power_bert.retention import retention_configuration_from_masses
 from power_bert.training import compile_for_stage
 
+from helpers.inputs import make_inputs
+from helpers.runs import tiny_run
+
 LENGTHS = [10, 7, 4, 1]
 LABELS = np.array([0, 1, 1, 0])
 
@@ -60,8 +63,8 @@ def test_float32_islands_inside_a_bfloat16_model(bert_config):
             assert extract.output[0].dtype == tf.float32
 
 
-def test_attention_called_under_the_policy_returns_float32_probabilities(make_token_batch):
-    batch = make_token_batch(LENGTHS, seed=1)
+def test_attention_called_under_the_policy_returns_float32_probabilities():
+    batch = make_inputs(LENGTHS, seed=1)
     with precision.policy("bfloat16"):
         layer = SelfAttention(2, name="attention")
         x = tf.random.stateless_normal([4, 10, 16], seed=[1, 2])
@@ -73,9 +76,8 @@ def test_attention_called_under_the_policy_returns_float32_probabilities(make_to
 
 
 @pytest.mark.parametrize("mode,retention", [("finetune", None), ("retrain", [8, 5, 2])])
-def test_bfloat16_predictions_agree_with_float32(bert_config, make_token_batch, mode,
-                                                 retention):
-    batch = make_token_batch(LENGTHS * 2, seed=4)
+def test_bfloat16_predictions_agree_with_float32(bert_config, mode, retention):
+    batch = make_inputs(LENGTHS * 2, seed=4)
     x = [batch.token_ids, batch.segment_ids]
     full = _build(bert_config, mode, "none", retention=retention)
     half = _build(bert_config, mode, "bfloat16", retention=retention)
@@ -101,8 +103,8 @@ def test_the_same_masses_give_the_same_retention_configuration(bert_config):
 
 
 @pytest.mark.parametrize("name", ["bfloat16", "float16"])
-def test_search_step_under_mixed_precision(bert_config, make_token_batch, name):
-    batch = make_token_batch(LENGTHS, seed=1)
+def test_search_step_under_mixed_precision(bert_config, name):
+    batch = make_inputs(LENGTHS, seed=1)
     model = _build(bert_config, "search", name)
     compile_for_stage(model, 2, lr_bert=1e-3, total_steps=10, warmup_steps=0,
                       lr_soft_extract=0.1, mass_lambda=0.01)
@@ -127,7 +129,6 @@ def test_bad_precision_is_refused_with_the_flag(tmp_path):
 
 @pytest.mark.slow
 def test_three_stages_run_under_bfloat16(tmp_path):
-    from test_pipeline import tiny_run
     out = tiny_run(tmp_path, "--MIXED_PRECISION", "bfloat16")
     results = json.loads((out / "results.json").read_text())
     assert len(results["retention_configuration"]) == 3

@@ -11,7 +11,8 @@ from power_bert.layers import SelfAttention, significance_scores, soft_extract_l
 from power_bert.model import build_model
 from power_bert.training import WarmupLinearDecay, compile_for_stage
 
-from numpy_bert import bert_forward
+from helpers.inputs import make_inputs
+from helpers.numpy_bert import bert_forward
 
 SEQ_LEN = 10
 RETENTION = [7, 4, 2]
@@ -57,10 +58,10 @@ def test_finetune_model_reproduces_numpy_bert(google_bert, token_batch):
     assert np.abs(want["pooled_output"]).max() > 0.1
 
 
-def test_retrain_model_reproduces_numpy_bert_with_extraction(google_bert, make_token_batch):
+def test_retrain_model_reproduces_numpy_bert_with_extraction(google_bert):
     variables, config = google_bert.variables, google_bert.config
     model = _loaded(google_bert, "retrain", retention_configuration=RETENTION)
-    batch = make_token_batch([10, 8, 5, 2], seed=2)
+    batch = make_inputs([10, 8, 5, 2], seed=2)
     tokens, segments, mask = batch.token_ids, batch.segment_ids, batch.mask
     names = ["Pooler-Dense"] + ["Encoder-%d-Extract" % j for j in (1, 2, 3)]
     outputs = _submodel(model, names)([tokens, segments], training=False)
@@ -81,11 +82,10 @@ def test_retrain_model_reproduces_numpy_bert_with_extraction(google_bert, make_t
 # --- padding invariance -------------------------------------------------------------------
 
 @pytest.mark.parametrize("mode", ["finetune", "retrain"])
-def test_padding_changes_neither_significance_nor_prediction(google_bert, make_token_batch,
-                                                            mode):
+def test_padding_changes_neither_significance_nor_prediction(google_bert, mode):
     kwargs = {"retention_configuration": [6, 4, 2]} if mode == "retrain" else {}
     real = [8, 5, 3]
-    short = make_token_batch(real, seed=3)
+    short = make_inputs(real, seed=3)
     results, head = [], None
     for batch in (short, short.padded(4)):
         tokens, segments = batch.inputs
@@ -112,14 +112,14 @@ def test_padding_changes_neither_significance_nor_prediction(google_bert, make_t
 
 
 @pytest.mark.parametrize("mode", ["search", "retrain"])
-def test_dynamic_length_model_ignores_padding(bert_config, make_token_batch, mode):
+def test_dynamic_length_model_ignores_padding(bert_config, mode):
     kwargs = {"retention_configuration": [4, 2, 1]} if mode == "retrain" else {}
     model = build_model(bert_config, 3, None, mode=mode, max_len=12, **kwargs)
     rng = np.random.default_rng(9)
     for layer in soft_extract_layers(model):
         assert layer.retention.shape == (12,)
         layer.retention.assign(rng.uniform(0, 1, 12).astype(np.float32))
-    batch = make_token_batch([6, 5, 3], seed=10)
+    batch = make_inputs([6, 5, 3], seed=10)
     short = model(batch.inputs, training=False).numpy()
     for extra in (2, 6):
         padded = batch.padded(extra).inputs
@@ -134,12 +134,12 @@ def test_dynamic_length_model_ignores_padding(bert_config, make_token_batch, mod
     (dict(num_hidden_layers=2, num_attention_heads=2, hidden_size=8, intermediate_size=12),
      [5, 2]),
 ])
-def test_models_build_for_several_shapes_in_all_modes(tiny_config, make_token_batch, sizes,
+def test_models_build_for_several_shapes_in_all_modes(tiny_config, sizes,
                                                      retention):
     config = BertConfig.from_dict(dict(tiny_config, max_position_embeddings=8, **sizes))
     layers, heads, hidden = (sizes["num_hidden_layers"], sizes["num_attention_heads"],
                              sizes["hidden_size"])
-    tokens, segments = make_token_batch([8, 6], seed=4).inputs
+    tokens, segments = make_inputs([8, 6], seed=4).inputs
     for mode in ("finetune", "search", "retrain"):
         kwargs = {"retention_configuration": retention} if mode == "retrain" else {}
         model = build_model(config, 4, 8, mode=mode, **kwargs)
@@ -164,9 +164,9 @@ def test_models_build_for_several_shapes_in_all_modes(tiny_config, make_token_ba
                        for extracted, l in zip(outs[3:], retention))
 
 
-def test_regression_head_has_one_linear_output(bert_config, make_token_batch):
+def test_regression_head_has_one_linear_output(bert_config):
     model = build_model(bert_config, 1, 8, mode="finetune")
-    inputs = make_token_batch([8, 4, 2], seed=5).inputs
+    inputs = make_inputs([8, 4, 2], seed=5).inputs
     out = model(inputs, training=False).numpy()
     assert out.shape == (3, 1)  # [B, 1]
     pooled = _submodel(model, ["Pooler-Dense"])(inputs, training=False).numpy()  # [B, H]
@@ -211,12 +211,11 @@ def _weights(model, layer_name, index=0):
     return model.get_layer(layer_name).get_weights()[index].copy()
 
 
-def test_search_step_uses_lr_soft_extract_for_retention_and_lr_bert_elsewhere(google_bert,
-                                                                            make_token_batch):
+def test_search_step_uses_lr_soft_extract_for_retention_and_lr_bert_elsewhere(google_bert):
     model = _loaded(google_bert, "search")
     compile_for_stage(model, 3, lr_bert=1e-5, total_steps=1, warmup_steps=0,
                       lr_soft_extract=1e-2, mass_lambda=0.05)
-    tokens, segments = make_token_batch([10, 6, 4, 9], seed=6).inputs
+    tokens, segments = make_inputs([10, 6, 4, 9], seed=6).inputs
     labels = np.array([0, 1, 2, 1])
     soft = soft_extract_layers(model)
     before_r = [layer.retention.numpy().copy() for layer in soft]
@@ -236,11 +235,11 @@ def test_search_step_uses_lr_soft_extract_for_retention_and_lr_bert_elsewhere(go
         assert 0.5e-5 <= delta <= 1.01e-5, (name, delta)
 
 
-def test_finetune_step_moves_bert_weights_at_lr_bert(google_bert, make_token_batch):
+def test_finetune_step_moves_bert_weights_at_lr_bert(google_bert):
     model = _loaded(google_bert, "finetune")
     compile_for_stage(model, 3, lr_bert=2e-4, total_steps=1, warmup_steps=0)
     model.run_eagerly = True  # same train_step, without the cost of tracing it
-    tokens, segments = make_token_batch([10, 6, 4, 9], seed=7).inputs
+    tokens, segments = make_inputs([10, 6, 4, 9], seed=7).inputs
     labels = np.array([2, 1, 0, 1])
     names = ["Embedding-Token", "Encoder-1-MultiHeadSelfAttention", "Encoder-3-FeedForward",
              "Pooler-Dense", "Output"]
@@ -253,11 +252,11 @@ def test_finetune_step_moves_bert_weights_at_lr_bert(google_bert, make_token_bat
 
 # --- dropout ------------------------------------------------------------------------------
 
-def test_dropout_is_off_in_inference(tiny_config, make_token_batch):
+def test_dropout_is_off_in_inference(tiny_config):
     config = BertConfig.from_dict(dict(tiny_config, hidden_dropout_prob=0.3,
                                        attention_probs_dropout_prob=0.3))
     model = build_model(config, 3, 8, mode="search")
-    tokens, segments = make_token_batch([8, 6, 4], seed=8).inputs
+    tokens, segments = make_inputs([8, 6, 4], seed=8).inputs
     first = model.predict([tokens, segments], verbose=0)
     second = model.predict([tokens, segments], verbose=0)
     np.testing.assert_array_equal(first, second)

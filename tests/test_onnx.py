@@ -14,7 +14,8 @@ import pytest
 from power_bert import cli
 from power_bert.documents import ExportMetadata
 from power_bert.export import ONNX_FILE, load_onnx
-from test_export import EXPORTS, SEQ_LEN, VOCAB, _checkpoint
+
+from helpers.exports import EXPORTS, SEQ_LEN, VOCAB, stage_checkpoint
 
 # (lengths of the examples, padded width); None: the longest example
 BATCHES = (((SEQ_LEN, 1, 7, 3, SEQ_LEN - 1, 2), SEQ_LEN), ((5, 1, 9, 2), None), ((1,), None))
@@ -48,7 +49,7 @@ def test_unknown_format_is_refused(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def onnx_exports(tmp_path_factory):
-    """Every EXPORTS entry of test_export exported as ONNX (its --XLA flag is not used):
+    """Every EXPORTS entry exported as ONNX (its --XLA flag is not used):
     {name: (Keras model, load_onnx's predict, export folder)}."""
     pytest.importorskip("tf2onnx")
     pytest.importorskip("onnxruntime")
@@ -57,8 +58,8 @@ def onnx_exports(tmp_path_factory):
     (root / "vocab.txt").write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
     exports = {}
     for seed, (name, task, mode, retention, _) in enumerate(EXPORTS):
-        saved, model = _checkpoint(root / "checkpoints", vocab_path, name, task, mode, retention,
-                                   seed)
+        saved, model = stage_checkpoint(root / "checkpoints", vocab_path, name, task, mode,
+                                        retention, seed)
         target = root / "models" / name
         assert cli.main(["export", "--FORMAT", "onnx", "--CHECKPOINT_PATH", saved.weights_path,
                          "--OUTPUT_DIR", str(target)]) == 0

@@ -6,29 +6,21 @@ import json
 import pytest
 
 from power_bert.errors import UsageError
-from power_bert.options import Options, ValidOptions, validate
+from power_bert.options import ValidOptions, validate
 from power_bert.tasks import DEFAULT_HYPERPARAMETERS, get_task
+
+from helpers.runs import option_paths, options
 
 
 @pytest.fixture
 def paths(tmp_path):
-    (tmp_path / "vocab.txt").write_text("[PAD]\n")
-    (tmp_path / "bert_config.json").write_text("{}")
-    (tmp_path / "bert_model.ckpt.index").write_text("")
-    return tmp_path
+    return option_paths(tmp_path)
 
 
 def checked(options):
     """(options, task, notes) of ``validate``'s ValidOptions."""
     valid = validate(options)
     return valid.options, valid.task, list(valid.notes)
-
-
-def options(paths, task, **given):
-    return Options(task=task, output_dir=str(paths / "out"), data_dir=str(paths),
-                   vocab_path=str(paths / "vocab.txt"),
-                   bert_config_path=str(paths / "bert_config.json"),
-                   checkpoint_path=str(paths / "bert_model.ckpt"), **given)
 
 
 def test_reference_values_of_the_task_fill_what_is_not_given(paths):

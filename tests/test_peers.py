@@ -97,7 +97,7 @@ def test_markdown_table_has_a_row_per_run_and_speed_ups_over_the_reference():
 def tiny_baseline():
     from power_bert.backend import keras
     from power_bert.model import build_model
-    from padded_inputs import CONFIG
+    from helpers.padded_inputs import CONFIG
     keras.utils.set_random_seed(3)
     return build_model(CONFIG, 3, None), CONFIG
 
@@ -119,9 +119,10 @@ def test_hf_model_gives_the_projects_probabilities(tiny_baseline):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     from power_bert import inference
-    from padded_inputs import LENGTHS, make_inputs
+    from helpers.inputs import make_inputs
+    from helpers.padded_inputs import LENGTHS, SEQ_LEN
     model, config = tiny_baseline
-    x = make_inputs(LENGTHS)
+    x = make_inputs(LENGTHS, SEQ_LEN).inputs
     want = inference.predict(model, x, 4, dynamic=True)
     for engine_ in peers.hf_engines(model, config, 3, x, 4):
         np.testing.assert_allclose(engine_.run(0), want, atol=1e-5, rtol=0)

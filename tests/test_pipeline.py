@@ -10,54 +10,14 @@ import numpy as np
 import pytest
 
 from power_bert import synthetic
-from power_bert.config import write_bert_config
 from power_bert.google_ckpt import random_bert_variables, write_checkpoint
 
 import main as cli
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = {"hidden_size": 16, "num_hidden_layers": 3, "num_attention_heads": 2,
-        "intermediate_size": 32, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
-        "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 64,
-        "type_vocab_size": 2, "initializer_range": 0.02}
+from helpers.runs import ROOT, flags
+from helpers.tiny import TINY_CONFIG, demo_config, make_bert
 
-
-def make_bert(folder: Path, seed: int = 0, drop=(), vocab_extra=0, **sizes):
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab = synthetic.vocabulary() + ["extra%d" % i for i in range(vocab_extra)]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    config = dict(TINY, vocab_size=len(synthetic.vocabulary()), **sizes)
-    write_bert_config(config, str(folder / "bert_config.json"))
-    variables = random_bert_variables(config, seed=seed)
-    for name in drop:
-        variables.pop(name)
-    write_checkpoint(variables, str(folder / "bert_model.ckpt"))
-    return folder
-
-
-def flags(bert: Path, data: Path, out: Path, *extra):
-    return ["--TASK", "demo", "--BERT_CONFIG_PATH", str(bert / "bert_config.json"),
-            "--CHECKPOINT_PATH", str(bert / "bert_model.ckpt"), "--VOCAB_PATH",
-            str(bert / "vocab.txt"), "--DATA_DIR", str(data), "--OUTPUT_DIR", str(out),
-            "--VERBOSE", "0", *extra]
-
-
-def make_inputs(folder: Path, seed: int = 1, train: int = 32, dev: int = 16, test: int = 8):
-    """A tiny BERT (``folder/bert``) and demo data (``folder/data``); returns both."""
-    bert = make_bert(folder / "bert")
-    data = folder / "data"
-    synthetic.write_data(str(data), seed=seed, sizes={"train": train, "dev": dev, "test": test})
-    return bert, data
-
-
-def tiny_run(folder: Path, *extra) -> Path:
-    """A one-epoch three-stage run of a tiny BERT on 32 demo examples (``extra``: more
-    flags); returns its OUTPUT_DIR."""
-    bert, data = make_inputs(folder)
-    out = folder / "out"
-    assert cli.main(flags(bert, data, out, "--EPOCH", "1", "--BATCH_SIZE", "16", "--LR_BERT",
-                          "1e-3", "--LR_SOFT_EXTRACT", "0.2", "--LAMBDA", "0.05", *extra)) == 0
-    return out
+LAYERS = TINY_CONFIG["num_hidden_layers"]
 
 
 @pytest.fixture(scope="module")
@@ -85,16 +45,16 @@ def test_three_stages_write_every_output(trained):
         assert (out / (name + ".hdf5")).is_file()
         meta = json.loads((out / (name + ".json")).read_text())
         assert meta["task"] == "demo" and meta["seq_len"] == 64 and meta["mode"] == name
-        assert meta["bert_config"]["num_hidden_layers"] == TINY["num_hidden_layers"]
+        assert meta["bert_config"]["num_hidden_layers"] == LAYERS
     results = read_results(out)
     retention = results["retention_configuration"]
-    assert len(retention) == TINY["num_hidden_layers"]
+    assert len(retention) == LAYERS
     assert all(1 <= v <= 64 for v in retention)
     assert all(a >= b for a, b in zip(retention, retention[1:]))
     # LAMBDA 0.05 with LR_SOFT_EXTRACT 0.2 must have removed word vectors.
     assert retention[-1] < 64
     assert json.loads((out / "retrain.json").read_text())["retention_configuration"] == retention
-    assert results["baseline"]["word_vectors_per_example"] == 64 * TINY["num_hidden_layers"]
+    assert results["baseline"]["word_vectors_per_example"] == 64 * LAYERS
     assert results["power_bert"]["word_vectors_per_example"] == sum(retention)
     for key in ("baseline", "power_bert"):
         assert 0.0 <= results[key]["dev_metrics"]["accuracy"] <= 1.0
@@ -157,7 +117,7 @@ def test_eval_only_of_finetuned_model_without_retention(trained):
     assert cli.main(argv) == 0
     evaluation = read_results(out)["evaluation"]
     assert evaluation["retention_configuration"] is None
-    assert evaluation["word_vectors_per_example"] == 64 * TINY["num_hidden_layers"]
+    assert evaluation["word_vectors_per_example"] == 64 * LAYERS
     best = json.loads((out / "finetune.json").read_text())["dev_metrics"]
     assert evaluation["dev_metrics"]["accuracy"] == pytest.approx(best["accuracy"], abs=1e-9)
 
@@ -270,10 +230,10 @@ def test_cli_exit_status_in_a_real_process(tmp_path):
 def test_eval_only_of_a_fine_tuned_google_checkpoint(trained, tmp_path, capsys):
     """--MODEL_FORMAT CKPT: a run_classifier-style checkpoint (output_weights [C, H])."""
     bert, data = trained["bert"], trained["data"]
-    config = dict(TINY, vocab_size=len(synthetic.vocabulary()))
-    variables = random_bert_variables(config, seed=5)
+    variables = random_bert_variables(demo_config(), seed=5)
     rng = np.random.default_rng(5)
-    variables["output_weights"] = rng.normal(0, 0.5, (2, TINY["hidden_size"])).astype(np.float32)
+    variables["output_weights"] = rng.normal(
+        0, 0.5, (2, TINY_CONFIG["hidden_size"])).astype(np.float32)
     variables["output_bias"] = np.array([0.1, -0.1], np.float32)
     write_checkpoint(variables, str(tmp_path / "clf.ckpt"))
     argv = ["--TASK", "demo", "--BERT_CONFIG_PATH", str(bert / "bert_config.json"),
@@ -291,7 +251,7 @@ def test_eval_only_of_a_fine_tuned_google_checkpoint(trained, tmp_path, capsys):
 
 
 def test_ax_is_predicted_by_an_mnli_model(tmp_path):
-    from glue_fixtures import write_ax
+    from helpers.glue_fixtures import write_ax
     from power_bert.checkpoint import StageCheckpoint
     from power_bert.config import BertConfig
     from power_bert.tasks import get_task

@@ -12,9 +12,14 @@ import main as main_py
 from power_bert import training
 from power_bert.options import resolve_verbose
 
-from test_cli import base, files  # noqa: F401 (the module's fixture)
+from helpers.runs import demo_argv, demo_files
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    return demo_files(tmp_path_factory.mktemp("quiet"))
 
 
 class Terminal(io.StringIO):
@@ -38,7 +43,7 @@ class Stop(Exception):
 
 
 @pytest.mark.parametrize("given, expected", [(None, 2), ("1", 1), ("0", 0)])
-def test_training_gets_the_resolved_verbosity(files, tmp_path, monkeypatch,  # noqa: F811
+def test_training_gets_the_resolved_verbosity(files, tmp_path, monkeypatch,
                                               given, expected):
     seen = []
 
@@ -47,7 +52,7 @@ def test_training_gets_the_resolved_verbosity(files, tmp_path, monkeypatch,  # n
         raise Stop
 
     monkeypatch.setattr(training, "fit", fit)
-    argv = base(files, tmp_path / "out", "main")
+    argv = demo_argv(files, tmp_path / "out", "main")
     argv = argv[:argv.index("--VERBOSE")] + argv[argv.index("--VERBOSE") + 2:]
     if given is not None:
         argv += ["--VERBOSE", given]

@@ -1,7 +1,7 @@
 """power-bert predict --INPUT: raw text from TSV, CSV, JSON lines or standard input, with a
 stage checkpoint or an exported SavedModel; the same predictions as the GLUE path.
 
-Tiny stage checkpoints of random weights (test_export's helper) are made once per
+Tiny stage checkpoints of random weights (helpers.exports) are made once per
 module (each when first needed); the SavedModel tests export the pair model once and
 are slow-marked.
 """
@@ -17,7 +17,8 @@ import pytest
 
 from power_bert import cli, inference
 from power_bert.data import DataParser, Example
-from test_export import SECONDS, SENTENCES, SEQ_LEN, VOCAB, _checkpoint
+
+from helpers.exports import SECONDS, SENTENCES, SEQ_LEN, VOCAB, stage_checkpoint
 
 # (name, task, mode, retention)
 MODELS = (("sst2", "sst-2", "finetune", None), ("mrpc", "mrpc", "retrain", (12, 5, 2)),
@@ -40,8 +41,8 @@ class Models(dict):
     def __missing__(self, name):
         seed = [m[0] for m in MODELS].index(name)
         _, task, mode, retention = MODELS[seed]
-        saved, model = _checkpoint(self.root, self.vocab_path, name, task, mode, retention,
-                                   seed)
+        saved, model = stage_checkpoint(self.root, self.vocab_path, name, task, mode,
+                                        retention, seed)
         parser = DataParser(self.vocab_path, task, None, max_seq_len=SEQ_LEN)
         pair = parser.task.text_b is not None
         encoded = parser.encode_examples([Example(str(i), a, b if pair else None, None)

@@ -16,7 +16,7 @@ import signal
 
 import pytest
 
-from resume_world import (STAGES, assert_equal_runs, checksums, epoch_lines, make_world,
+from helpers.resume_world import (STAGES, assert_equal_runs, checksums, epoch_lines, make_world,
                           results, run, sigterm_when)
 
 

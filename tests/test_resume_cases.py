@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from resume_world import assert_equal_runs, make_world, run
+from helpers.resume_world import assert_equal_runs, make_world, run
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,8 @@ from power_bert.layers import soft_extract_layers
 from power_bert.model import build_model
 from power_bert.training import compile_for_stage
 
+from helpers.inputs import make_inputs
+
 LENGTHS = [10, 7, 4, 1]
 SEQ_LEN = max(LENGTHS)
 LABELS = np.array([0, 1, 1, 0])
@@ -43,14 +45,13 @@ def _set_retention(model, low, high, seed):
         layer.retention.assign(rng.uniform(low, high, layer.max_len).astype(np.float32))
 
 
-def test_retention_parameters_stay_in_unit_interval_when_driven_hard(bert_config,
-                                                                     make_token_batch):
+def test_retention_parameters_stay_in_unit_interval_when_driven_hard(bert_config):
     """A negative lambda pushes every parameter up, a positive one with a large
     LR_SOFT_EXTRACT down; after each step every parameter is still in [0, 1], and the
     push was strong enough to take all of them to the bound."""
     model = build_model(bert_config, 2, SEQ_LEN, mode="search")
     _set_retention(model, 0.2, 0.9, seed=1)
-    inputs = make_token_batch(LENGTHS, seed=1).inputs
+    inputs = make_inputs(LENGTHS, seed=1).inputs
     for mass_lambda, bound in ((-10.0, 1.0), (10.0, 0.0)):
         # Adam moves each parameter by about LR_SOFT_EXTRACT per step in the direction of
         # the regulariser (lambda * j dominates the task gradient): 3 steps of 0.5 cross
@@ -70,7 +71,7 @@ def test_retention_parameters_stay_in_unit_interval_when_driven_hard(bert_config
             mass_lambda, reached.sum(), reached.size, bound)
 
 
-def test_regulariser_moves_encoder_j_by_exactly_lr_lambda_j(no_dropout, make_token_batch):
+def test_regulariser_moves_encoder_j_by_exactly_lr_lambda_j(no_dropout):
     """loss = task loss + lambda * sum_j j * mass(j), mass(j) = sum_k r_j[k], so with
     plain SGD at rate eta one step moves each r_j[k] by -eta * (task gradient + lambda * j).
     The same step from the same weights with lambda = 0 isolates the task gradient: the
@@ -82,7 +83,7 @@ def test_regulariser_moves_encoder_j_by_exactly_lr_lambda_j(no_dropout, make_tok
     _set_retention(model, 0.3, 0.7, seed=2)
     start = [w.copy() for w in model.get_weights()]
     start_r = _retention(model)
-    inputs = make_token_batch(LENGTHS, seed=2).inputs
+    inputs = make_inputs(LENGTHS, seed=2).inputs
     after = {}
     for lam in (0.0, mass_lambda):
         model.set_weights(start)

@@ -20,7 +20,8 @@ from power_bert.outputs import RunRecord
 from power_bert.stages import USEFUL_DROP, search_reach_report, select_best
 from power_bert.tasks import get_task
 
-from test_pipeline import flags, make_bert
+from helpers.runs import flags
+from helpers.tiny import make_bert
 
 WATCHED = ("Encoder-1-FeedForward", "Output")  # layers whose weights the spies compare
 

@@ -10,7 +10,8 @@ from power_bert import synthetic
 from power_bert.summaries import read_scalars, summary_dir
 from power_bert.training import WarmupLinearDecay, train_steps
 
-from test_pipeline import flags, make_bert
+from helpers.runs import flags
+from helpers.tiny import make_bert
 
 EPOCHS, BATCH, TRAIN = 2, 16, 32
 LR_BERT, LR_SOFT = 1e-3, 0.2

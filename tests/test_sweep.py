@@ -13,7 +13,8 @@ from power_bert.data import train_split
 from power_bert.sweep import mean_std, pareto_front, summarise
 
 import main as legacy_cli
-from test_pipeline import flags, make_inputs
+
+from helpers.runs import flags, write_demo_inputs
 
 
 # ----- the held-out split ----------------------------------------------------------------
@@ -157,7 +158,7 @@ def test_mean_std_of_one_seed_has_no_spread():
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     """A tiny BERT and demo data (24 training, 8 dev, 4 test examples)."""
-    return make_inputs(tmp_path_factory.mktemp("sweep"), train=24, dev=8, test=4)
+    return write_demo_inputs(tmp_path_factory.mktemp("sweep"), train=24, dev=8, test=4)
 
 
 def sweep_flags(bert: Path, data: Path, out: Path, finetuned: Path, *extra):
@@ -357,7 +358,7 @@ def test_a_fine_tuned_model_that_saw_the_held_out_part_is_refused(swept, capsys)
 @pytest.mark.slow
 def test_the_readme_results_table_reads_the_sweep(swept, capsys):
     """benchmarks/results_table.py: the chosen row's numbers are sweep.json's."""
-    from conftest import load_benchmark_script
+    from helpers.cli import load_benchmark_script
     table = load_benchmark_script("results_table")
     sweep_json = swept["out"] / "sweep.json"
     document = json.loads(sweep_json.read_text())

@@ -6,7 +6,7 @@ import pytest
 
 from power_bert.config import write_bert_config
 
-from conftest import load_benchmark_script
+from helpers.cli import load_benchmark_script
 
 
 @pytest.fixture(scope="module")

@@ -7,26 +7,23 @@ import numpy as np
 import pytest
 
 from power_bert.checkpoint import StageCheckpoint, file_sha256
-from power_bert.config import BertConfig
 from power_bert.errors import BenchmarkError, UsageError
 from power_bert.trained import apply_overrides, open_trained
 
-from conftest import TINY_CONFIG, TINY_VOCAB
+from helpers.tiny import TINY_VOCAB, tiny_bert_config, tiny_config, write_vocab
 
 SEQ_LEN = 16
 
 
 @pytest.fixture
 def vocab(tmp_path):
-    path = tmp_path / "vocab.txt"
-    path.write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
-    return path
+    return write_vocab(tmp_path / "vocab.txt", TINY_VOCAB)
 
 
 def _stage(folder, vocab=None, **fields):
     """Metadata of a stage checkpoint beside a weights file that is never read (the
     checks run on the metadata only); returns the weights path."""
-    meta = {"format_version": 2, "bert_config": TINY_CONFIG, "task": "sst-2", "num_labels": 2,
+    meta = {"format_version": 2, "bert_config": tiny_config(), "task": "sst-2", "num_labels": 2,
             "seq_len": SEQ_LEN, "mode": "finetune", "cased": False}
     if vocab is not None:
         meta.update(vocab_path=str(vocab), vocab_sha256=file_sha256(str(vocab)),
@@ -99,7 +96,7 @@ def test_errors_come_in_the_callers_class_with_its_flag(tmp_path, vocab):
 
 
 def _spec(**fields):
-    return StageCheckpoint(config=BertConfig.from_dict(TINY_CONFIG), task="sst-2", num_labels=2,
+    return StageCheckpoint(config=tiny_bert_config(), task="sst-2", num_labels=2,
                            seq_len=SEQ_LEN, mode="finetune", **fields)
 
 

@@ -8,11 +8,12 @@ from power_bert.backend import keras
 from power_bert.config import BertConfig
 from power_bert.layers import soft_extract_layers
 from power_bert.model import build_model
-from padded_inputs import BATCH, BATCH_LENGTHS, CONFIG, LENGTHS, RETENTION, SEQ_LEN, make_inputs
+from helpers.inputs import make_inputs
+from helpers.padded_inputs import BATCH, BATCH_LENGTHS, CONFIG, LENGTHS, RETENTION, SEQ_LEN
 
 
 def test_training_batches_are_cut_to_their_longest_example():
-    x = make_inputs(LENGTHS)
+    x = make_inputs(LENGTHS, SEQ_LEN).inputs
     y = np.arange(len(LENGTHS))
     fixed = list(training.make_dataset(x, y, BATCH, seed=0, shuffle=False))
     cut = list(training.make_dataset(x, y, BATCH, seed=0, shuffle=False, dynamic=True))
@@ -46,7 +47,7 @@ def test_dynamic_padding_trains_like_fixed_padding(mode, retention):
     dynamic = build_model(NO_DROPOUT, 2, None, mode, retention, max_len=SEQ_LEN)
     dynamic.set_weights(fixed.get_weights())
     start = [w.copy() for w in fixed.get_weights()]
-    x = make_inputs(LENGTHS, seed=4)
+    x = make_inputs(LENGTHS, SEQ_LEN, seed=4).inputs
     y = np.array([0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1])
     for model, dynamic_padding in ((fixed, False), (dynamic, True)):
         search = mode == "search"
@@ -127,7 +128,7 @@ def test_each_epoch_has_its_own_order_and_a_resumed_dataset_continues_it():
     orders = [training.epoch_order(n, seed=5, epoch=e) for e in range(3)]
     assert all(sorted(o) == list(range(n)) for o in orders)
     assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
-    x = make_inputs([3 + i % 5 for i in range(n)])
+    x = make_inputs([3 + i % 5 for i in range(n)], SEQ_LEN).inputs
     y = np.arange(n)
 
     def labels(dataset):
@@ -147,7 +148,7 @@ def test_dropout_masks_are_a_function_of_the_step():
     (what a resumed run does), and another step count draws other masks."""
     from power_bert.backend import tf
 
-    x = make_inputs(LENGTHS)
+    x = make_inputs(LENGTHS, SEQ_LEN).inputs
     y = np.arange(len(LENGTHS)) % 2
 
     def step_from_the_same_state(steps_before):

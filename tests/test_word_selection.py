@@ -15,7 +15,8 @@ from power_bert.config import BertConfig
 from power_bert.errors import CheckpointError
 from power_bert.layers import Extract
 
-from numpy_bert import extract_positions
+from helpers.inputs import make_inputs
+from helpers.numpy_bert import extract_positions
 
 B, N, T, H = 4, 2, 10, 8
 REAL = [10, 7, 4, 1]  # real words per row; the rest is padding
@@ -143,8 +144,7 @@ def test_config_round_trip_keeps_the_selection():
     np.testing.assert_array_equal(_run(clone, x, probs, mask)[2], _run(layer, x, probs, mask)[2])
 
 
-def test_stage_checkpoint_records_and_rebuilds_the_selection(tiny_config, tmp_path,
-                                                             make_token_batch):
+def test_stage_checkpoint_records_and_rebuilds_the_selection(tiny_config, tmp_path):
     keras.utils.set_random_seed(0)
     config = BertConfig.from_dict(dict(tiny_config, num_hidden_layers=2))
     spec = StageCheckpoint(config=config, task="sst-2", num_labels=2, seq_len=8,
@@ -158,7 +158,7 @@ def test_stage_checkpoint_records_and_rebuilds_the_selection(tiny_config, tmp_pa
     layer = rebuilt.get_layer("Encoder-2-Extract")
     assert (layer.selection, layer.seed, layer.layer_index, layer.max_len) == (
         "random", 5, 2, 8)
-    batch = make_token_batch([8, 6, 3], seed=1)
+    batch = make_inputs([8, 6, 3], seed=1)
     np.testing.assert_array_equal(rebuilt(batch.inputs).numpy(), model(batch.inputs).numpy())
     # Older metadata without the keys reads as attention; a bad value is refused.
     meta = loaded.to_json()

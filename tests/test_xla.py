@@ -13,6 +13,8 @@ from power_bert.model import build_model
 from power_bert.options import validate
 from power_bert.training import compile_for_stage
 
+from helpers.inputs import make_inputs
+
 LENGTHS = [10, 7, 4, 1]
 LABELS = np.array([0, 1, 1, 0])
 
@@ -41,9 +43,8 @@ def _trained_weights(config, mode, xla, batch, steps=2):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["finetune", "search"])
-def test_training_steps_with_and_without_xla_give_the_same_weights(no_dropout,
-                                                                   make_token_batch, mode):
-    batch = make_token_batch(LENGTHS, seed=2)
+def test_training_steps_with_and_without_xla_give_the_same_weights(no_dropout, mode):
+    batch = make_inputs(LENGTHS, seed=2)
     plain = _trained_weights(no_dropout, mode, False, batch)
     compiled = _trained_weights(no_dropout, mode, True, batch)
     keras.utils.set_random_seed(0)
@@ -55,8 +56,8 @@ def test_training_steps_with_and_without_xla_give_the_same_weights(no_dropout,
 
 @pytest.mark.slow
 @pytest.mark.parametrize("dynamic", [False, True])
-def test_xla_predictions_equal_plain_predictions(bert_config, make_token_batch, dynamic):
-    batch = make_token_batch(LENGTHS * 3, seed=3)
+def test_xla_predictions_equal_plain_predictions(bert_config, dynamic):
+    batch = make_inputs(LENGTHS * 3, seed=3)
     keras.utils.set_random_seed(0)
     model = build_model(bert_config, 3, None if dynamic else batch.token_ids.shape[1],
                         mode="retrain", retention_configuration=[8, 5, 2][:bert_config

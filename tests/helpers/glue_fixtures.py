@@ -6,42 +6,19 @@ strings, MNLI's dev_matched/dev_mismatched/test_matched/test_mismatched,
 characters, which the reader must keep (csv.QUOTE_NONE).
 
 Use ``write_glue_root(tmp_path)`` for a whole GLUE folder, one of the
-``write_<task>`` functions for one task folder, and ``write_vocab`` for a
-vocabulary.
+``write_<task>`` functions for one task folder (``helpers.tiny.write_vocab`` writes
+a vocabulary).
 
 The same files in the Hugging Face ``nyu-mll/glue`` parquet layout (one folder per
 config, the dataset card's columns, integer labels and ``idx``): ``write_hub_root``,
 ``write_hub_folder``, and ``hub_from_tsv_folder`` to rewrite real GLUE TSV files.
 """
 from pathlib import Path
-from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
-
-SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 Row = Tuple[str, ...]
 # file name -> (header or None, rows)
 FileSpec = Tuple[Optional[Row], List[Row]]
-
-
-def write_vocab(path, words: Iterable[str]) -> Path:
-    """Write a BERT vocab.txt: [PAD] [UNK] [CLS] [SEP] [MASK] (ids 0-4), then ``words``.
-
-    Args:
-      path: file to write.
-      words: further tokens in id order (duplicates and special tokens are
-        dropped), e.g. ["the", "cat", "##s"].
-
-    Returns:
-      The path written.
-    """
-    tokens: List[str] = list(SPECIAL_TOKENS)
-    for word in words:
-        if word not in tokens:
-            tokens.append(word)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(token + "\n" for token in tokens), encoding="utf-8")
-    return path
 
 
 def write_tsv(path, rows: Sequence[Sequence[str]], header: Optional[Sequence[str]] = None,
@@ -112,6 +89,17 @@ def _mnli_lead(index: int, prompt: int, pair: str, genre: str, s1: str, s2: str)
             s1, s2)
 
 
+_MNLI_LABELS = {"e": "entailment", "n": "neutral", "c": "contradiction"}
+
+
+def _mnli_dev(index: int, prompt: int, pair: str, genre: str, s1: str, s2: str,
+              labels: str) -> Row:
+    """A dev row: ``labels`` holds the five annotators' labels then the gold label, one
+    letter each (e, n, c)."""
+    return _mnli_lead(index, prompt, pair, genre, s1, s2) + tuple(
+        _MNLI_LABELS[letter] for letter in labels)
+
+
 MNLI_FILES: Dict[str, FileSpec] = {
     "train.tsv": (MNLI_TRAIN_HEADER, [
         _mnli_lead(0, 31193, "31193n", "government", "The council met on Tuesday.",
@@ -126,25 +114,18 @@ MNLI_FILES: Dict[str, FileSpec] = {
                    "He accepted the first offer.") + ("contradiction", "contradiction"),
     ]),
     "dev_matched.tsv": (MNLI_DEV_HEADER, [
-        _mnli_lead(0, 63735, "63735n", "slate", "The new rules are simple enough.",
-                   "Everyone likes the new rules.")
-        + ("neutral", "entailment", "neutral", "neutral", "neutral", "neutral"),
-        _mnli_lead(1, 91383, "91383c", "government", "The office closes at five.",
-                   "The office is open all night.")
-        + ("contradiction", "contradiction", "contradiction", "contradiction",
-           "contradiction", "contradiction"),
-        _mnli_lead(2, 755, "755e", "telephone", "yeah we go camping every summer",
-                   "We camp in the summer.")
-        + ("entailment", "entailment", "entailment", "neutral", "entailment", "entailment"),
+        _mnli_dev(0, 63735, "63735n", "slate", "The new rules are simple enough.",
+                  "Everyone likes the new rules.", "nennnn"),
+        _mnli_dev(1, 91383, "91383c", "government", "The office closes at five.",
+                  "The office is open all night.", "cccccc"),
+        _mnli_dev(2, 755, "755e", "telephone", "yeah we go camping every summer",
+                  "We camp in the summer.", "eeenee"),
     ]),
     "dev_mismatched.tsv": (MNLI_DEV_HEADER, [
-        _mnli_lead(0, 75290, "75290c", "letters", "Your gift helps children read.",
-                   "Your gift does nothing for children.")
-        + ("contradiction", "contradiction", "contradiction", "contradiction",
-           "contradiction", "contradiction"),
-        _mnli_lead(1, 133794, "133794c", "verbatim", "Words change their meaning over time.",
-                   "Some words mean new things today.")
-        + ("entailment", "entailment", "entailment", "entailment", "neutral", "entailment"),
+        _mnli_dev(0, 75290, "75290c", "letters", "Your gift helps children read.",
+                  "Your gift does nothing for children.", "cccccc"),
+        _mnli_dev(1, 133794, "133794c", "verbatim", "Words change their meaning over time.",
+                  "Some words mean new things today.", "eeeene"),
     ]),
     "test_matched.tsv": (MNLI_TEST_HEADER, [
         _mnli_lead(0, 31, "31e", "travel", "The hotel is near the beach.",

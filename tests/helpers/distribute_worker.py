@@ -1,4 +1,5 @@
-"""Run by tests/test_distribute.py in a subprocess of its own: logical CPU devices must be
+"""Run by tests/test_distribute.py in a subprocess of its own (``python -m
+helpers.distribute_worker LAMBDA`` with tests/ on the path): logical CPU devices must be
 configured before TensorFlow initialises them, which any earlier test would have done.
 
 Trains each stage a few steps on one device and with ``MirroredStrategy`` over 2 logical
@@ -20,14 +21,13 @@ def main():
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
     from power_bert import distribute
-    from power_bert.config import BertConfig
     from power_bert.model import build_model
     from power_bert.training import compile_for_stage, make_dataset
+    from helpers.tiny import tiny_bert_config
 
-    config = BertConfig(vocab_size=30, hidden_size=16, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=32,
-                        max_position_embeddings=16, hidden_dropout_prob=0.0,
-                        attention_probs_dropout_prob=0.0)
+    config = tiny_bert_config(vocab_size=30, num_hidden_layers=2, max_position_embeddings=16,
+                              hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+                              initializer_range=0.02)
     seq_len, batch, steps, lam = 12, 8, 3, float(sys.argv[1])
     rng = np.random.RandomState(0)
     lengths = rng.randint(3, seq_len + 1, size=batch * steps)

@@ -24,16 +24,12 @@ import h5py
 import numpy as np
 
 from power_bert import synthetic
-from power_bert.config import write_bert_config
-from power_bert.google_ckpt import random_bert_variables, write_checkpoint
 from power_bert.outputs import KILL_BEFORE_ENV
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers.runs import ROOT
+from helpers.tiny import make_bert
+
 STAGES = ("finetune", "search", "retrain")
-TINY = {"hidden_size": 16, "num_hidden_layers": 3, "num_attention_heads": 2,
-        "intermediate_size": 32, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
-        "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 64,
-        "type_vocab_size": 2, "initializer_range": 0.02}
 STSB_COLUMNS = ["index", "genre", "filename", "year", "old_index", "source1", "source2",
                 "sentence1", "sentence2"]
 
@@ -41,12 +37,7 @@ STSB_COLUMNS = ["index", "genre", "filename", "year", "old_index", "source1", "s
 def write_world(root: Path):
     """A tiny BERT (dropout 0.1) and STS-B files of synthetic sentences whose score
     grows with the first sentence's length (learnable in a few steps)."""
-    bert = root / "bert"
-    bert.mkdir(parents=True)
-    (bert / "vocab.txt").write_text("\n".join(synthetic.vocabulary()) + "\n", encoding="utf-8")
-    config = dict(TINY, vocab_size=len(synthetic.vocabulary()))
-    write_bert_config(config, str(bert / "bert_config.json"))
-    write_checkpoint(random_bert_variables(config, seed=0), str(bert / "bert_model.ckpt"))
+    bert = make_bert(root / "bert")
     data = root / "data"
     data.mkdir()
     rng = np.random.RandomState(7)
