@@ -34,9 +34,8 @@ Writes OUTPUT (benchmark.json), a Markdown table beside it (benchmark.md) and, w
 --PLOT, metric against time per example. Errors in flags or files print one
 "error: ..." line and exit with status 2, before anything is loaded or written.
 
-Modules:
-  cli      the flags and their validation, into ``engine.BenchmarkOptions``; nothing
-           else.
+The flags and their validation, into ``engine.BenchmarkOptions``, are the command's
+(``power_bert/commands/benchmark.py``). Modules:
   engine   the models in the rotation (opened by ``power_bert.trained``), one
            measurement per padding mode (``run_padding``) and the results document,
            for checkpoints, shapes and peers (``benchmark``, ``shape_benchmark``,

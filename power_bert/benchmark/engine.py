@@ -33,7 +33,7 @@ Say = Callable[[str], None]
 
 @dataclasses.dataclass(frozen=True)
 class BenchmarkOptions:
-    """What to time and how (``cli.options_from_args`` checks the flags into these).
+    """What to time and how (``commands/benchmark.py`` checks the flags into these).
 
     Attributes:
       models: (name in the results, path, flag) of the baseline, PoWER-BERT and every

@@ -17,8 +17,8 @@ nothing. Which words an Extract layer keeps depends on the weights, but how many
 keeps does not, so the work per batch is that of a trained model of the same shape.
 
 This module holds what is timed (``ShapeOptions``, ``synthetic_inputs``,
-``build_models``); the flags are parsed in ``cli`` and the timing is the engine's
-(``engine.shape_benchmark``).
+``build_models``); the flags are parsed in ``commands/benchmark.py`` and the timing is
+the engine's (``engine.shape_benchmark``).
 """
 import dataclasses
 from typing import List, Optional, Tuple
