@@ -43,7 +43,7 @@ def main():
     keras.utils.set_random_seed(0)
     stage = StageCheckpoint(config=BertConfig.from_dict(MINILM), task="mrpc", num_labels=2,
                             seq_len=args.SEQ_LEN, mode=args.MODE,
-                            retention=RETENTION if args.MODE == "retrain" else None,
+                            retention_configuration=RETENTION if args.MODE == "retrain" else None,
                             vocab_path=vocab, vocab_sha256=file_sha256(vocab))
     model = stage.build()
     saved = stage.save(model, os.path.join(root, "checkpoint"), args.MODE)

@@ -59,7 +59,7 @@ bert, task, out = sys.argv[1], get_task(sys.argv[2]), sys.argv[3]
 config = BertConfig.from_json_file(bert + "/bert_config.json")
 vocab = bert + "/vocab.txt"
 spec = StageCheckpoint(config=config, task=task.name, num_labels=task.num_labels,
-                       seq_len=task.max_seq_len, mode="finetune", vocab_size=config.vocab_size,
+                       seq_len=task.seq_len, mode="finetune", vocab_size=config.vocab_size,
                        vocab_sha256=file_sha256(vocab), vocab_path=vocab)
 keras.utils.set_random_seed(0)
 model = spec.build()

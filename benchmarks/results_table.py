@@ -91,7 +91,7 @@ def baseline_vectors(document: Dict) -> int:
     seq_len = document.get("seq_len")
     if seq_len is None:
         from power_bert.tasks import TASKS
-        seq_len = TASKS[document["task"]].max_seq_len
+        seq_len = TASKS[document["task"]].seq_len
     return len(document["cells"][0]["retention_configuration"]) * seq_len
 
 

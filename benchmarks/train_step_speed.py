@@ -54,7 +54,7 @@ BASE = "float32"
 NUM_LABELS = 2  # a classification head, as MRPC
 LEARNING_RATE = 2e-5
 LR_SOFT_EXTRACT = 1e-3
-MASS_LAMBDA = 1e-3
+LAMBDA = 1e-3
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -98,7 +98,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error("--SEQ_LEN must be at most %d (max_position_embeddings of %s), got %d"
                      % (args.config.max_position_embeddings, args.BERT_CONFIG, args.SEQ_LEN))
     try:
-        args.retention = list(validate_retention_configuration(
+        args.retention_configuration = list(validate_retention_configuration(
             args.RETENTION_CONFIG, args.SEQ_LEN, args.config.num_hidden_layers))
     except ValueError as e:
         parser.error("--RETENTION_CONFIG: %s" % e)
@@ -128,12 +128,13 @@ def build_step(args, stage: str, variant: str, inputs, labels):
     keras.utils.set_random_seed(args.SEED)  # the same weights for every variant
     with precision.policy(mixed):
         model = build_model(args.config, NUM_LABELS, args.SEQ_LEN, mode=stage,
-                            retention_configuration=args.retention if stage == "retrain"
-                            else None, max_len=args.SEQ_LEN)
+                            retention_configuration=(args.retention_configuration
+                                                     if stage == "retrain" else None),
+                            max_len=args.SEQ_LEN)
     search = stage == "search"
     compile_for_stage(model, NUM_LABELS, LEARNING_RATE, total_steps=10 ** 6, warmup_steps=0,
                       lr_soft_extract=LR_SOFT_EXTRACT if search else None,
-                      mass_lambda=MASS_LAMBDA if search else 0.0, xla=xla)
+                      lambda_=LAMBDA if search else 0.0, xla=xla)
 
     def step():
         loss = model.train_on_batch(inputs, labels, return_dict=True)["loss"]
@@ -182,7 +183,7 @@ def run(args, say=print) -> Dict:
     return {"what": "training steps, random weights (timing only), fixed padding",
             "bert_config": args.BERT_CONFIG, "config": args.config.to_dict(),
             "seq_len": args.SEQ_LEN, "batch_size": args.BATCH_SIZE,
-            "retention_configuration": args.retention, "warmup": args.WARMUP,
+            "retention_configuration": args.retention_configuration, "warmup": args.WARMUP,
             "rounds": args.ROUNDS, "steps_per_round": args.STEPS,
             "load_average": list(os.getloadavg()), "machine": machine_info(),
             "results": results}

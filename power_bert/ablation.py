@@ -58,13 +58,13 @@ class Ablation:
         self.state_path = os.path.join(self.o.output_dir, STATE_FILE)
 
     def _fingerprint(self, finetuned) -> Dict:
-        from power_bert.options import RESULT_OPTIONS
-        options = {name: getattr(self.o, name) for name in RESULT_OPTIONS}
+        from power_bert.options import result_options
+        options = result_options(self.o)
         options.pop("lr_soft_extract")  # (no search here)
         options.pop("lam")
         options["max_eval_examples"] = self.o.max_eval_examples
         return {"options": options, "finetuned_sha256": finetuned.weights_sha256,
-                "retention_configuration": list(self.retention)}
+                "retention_configuration": list(self.retention_configuration)}
 
     def _checked_retention(self, finetuned) -> List[int]:
         """The given retention configuration, checked against the fine-tuned model."""
@@ -95,7 +95,7 @@ class Ablation:
         from power_bert.outputs import OutputLock, RunRecord, write_json_atomically
         start = self.pipeline.start()
         template, finetuned = start.template, start.given["finetune"]
-        self.retention = self._checked_retention(finetuned)
+        self.retention_configuration = self._checked_retention(finetuned)
         fingerprint = self._fingerprint(finetuned)
         state = self._earlier_state(fingerprint)
         if state.get("summary") and len(state.get("finished", {})) == len(WORD_SELECTIONS):
@@ -110,14 +110,15 @@ class Ablation:
             for line in ([lock.note] if lock.note else []) + data_warnings:
                 record.log(line)
             record.log("ablation of word selection at retention configuration %s from %s"
-                       % (",".join(map(str, self.retention)), finetuned.weights_path))
+                       % (",".join(map(str, self.retention_configuration)),
+                          finetuned.weights_path))
             state = {"fingerprint": fingerprint, "finished": state.get("finished", {})}
             write_json_atomically(self.state_path, state)
             kept = {selection: self._retrain(selection, ctx, finetuned, state, record.log)
                     for selection in WORD_SELECTIONS}
             keras.backend.clear_session()
             summary = summarise(self._benchmark(finetuned, kept, record.log), finetuned, kept,
-                                self.retention)
+                                self.retention_configuration)
             self._write(summary, state, record.log)
         return summary
 
@@ -137,12 +138,12 @@ class Ablation:
         keras.utils.set_random_seed(self.o.seed)
         selection_ctx = dataclasses.replace(
             ctx, run_dir=folder, log=log, template=dataclasses.replace(
-                ctx.template, retention=tuple(self.retention), word_selection=selection,
-                selection_seed=self.o.seed))
+                ctx.template, retention_configuration=tuple(self.retention_configuration),
+                word_selection=selection, selection_seed=self.o.seed))
         stage = retrain_from_finetuned()
-        spec, model = prepare(selection_ctx, stage, {"finetune": finetuned})
+        checkpoint, model = prepare(selection_ctx, stage, {"finetune": finetuned})
         log("re-training with word selection %s (%s)" % (selection, folder))
-        kept = run_stage(selection_ctx, stage, spec, model)
+        kept = run_stage(selection_ctx, stage, checkpoint, model)
         state["finished"][selection] = kept.weights_sha256
         write_json_atomically(self.state_path, state)
         ResumeState(folder, "retrain").clear()

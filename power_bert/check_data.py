@@ -35,7 +35,7 @@ def describe_lengths(parser: DataParser, data: SplitData) -> str:
     """One line: word-piece length statistics and the truncation count.
 
     Args:
-      parser: a DataParser (holds the tokenizer and max_seq_len).
+      parser: a DataParser (holds the tokenizer and seq_len).
       data: a split read with ``read_split``.
 
     Returns:
@@ -47,7 +47,7 @@ def describe_lengths(parser: DataParser, data: SplitData) -> str:
     return ("word pieces: min %d / mean %.1f / median %d / p95 %d / max %d; "
             "truncated at %d: %d (%.2f%%)"
             % (lengths.min(), lengths.mean(), np.median(lengths),
-               np.percentile(lengths, 95), lengths.max(), parser.max_seq_len,
+               np.percentile(lengths, 95), lengths.max(), parser.seq_len,
                encoded.num_truncated, 100.0 * encoded.num_truncated / len(lengths)))
 
 

@@ -82,7 +82,7 @@ class StageCheckpoint:
       num_labels: output units (1: regression).
       seq_len: N, the maximum sequence length (and size of Soft-Extract's r_j).
       mode: "finetune", "search" or "retrain" (``model.build_model``'s modes).
-      retention: l_1..l_L for "retrain" (also recorded, not applied, for "search").
+      retention_configuration: l_1..l_L for "retrain" (also recorded, not applied, for "search").
       cased: whether the tokenizer keeps case.
       vocab_size: entries of the vocabulary it was trained with (None: not recorded).
       vocab_sha256: checksum of that vocabulary file (None: not recorded).
@@ -94,8 +94,8 @@ class StageCheckpoint:
       tune_metrics: this epoch's metrics on the held-out part of the training set, when
         the epoch was chosen on it (``--TUNE_FRACTION``).
       masses: the search stage's mass of each Soft-Extract layer (its retention
-        configuration is ``retention``).
-      lam: the LAMBDA the search stage trained with (JSON key "lambda").
+        configuration is ``retention_configuration``).
+      lambda_: the LAMBDA the search stage trained with (JSON key "lambda").
       word_selection: which words the Extract layers keep (``retention.WORD_SELECTIONS``;
         absent from older metadata: "attention").
       selection_seed: the seed of "random" word selection.
@@ -108,7 +108,7 @@ class StageCheckpoint:
     num_labels: int
     seq_len: int
     mode: str
-    retention: Optional[Tuple[int, ...]] = None
+    retention_configuration: Optional[Tuple[int, ...]] = None
     cased: bool = False
     vocab_size: Optional[int] = None
     vocab_sha256: Optional[str] = None
@@ -119,7 +119,7 @@ class StageCheckpoint:
     selection: Optional[Selection] = None
     tune_metrics: Optional[Dict[str, float]] = None
     masses: Optional[List[float]] = None
-    lam: Optional[float] = None
+    lambda_: Optional[float] = None
     word_selection: str = "attention"
     selection_seed: int = 0
     weights_sha256: Optional[str] = dataclasses.field(default=None, compare=False)
@@ -131,21 +131,25 @@ class StageCheckpoint:
         if self.word_selection not in WORD_SELECTIONS:
             raise CheckpointError("word_selection must be one of %s, got %r"
                                   % (", ".join(WORD_SELECTIONS), self.word_selection))
-        if self.retention is not None:
-            object.__setattr__(self, "retention", tuple(validate_retention_configuration(
-                self.retention, self.seq_len, self.config.num_hidden_layers)))
+        if self.retention_configuration is not None:
+            object.__setattr__(self, "retention_configuration", tuple(
+                validate_retention_configuration(self.retention_configuration, self.seq_len,
+                                                 self.config.num_hidden_layers)))
         elif self.mode == "retrain":
             raise CheckpointError("a retrain-mode model needs a retention configuration")
 
     # ----- the model ---------------------------------------------------------------
     @property
     def applied_retention(self) -> Optional[List[int]]:
-        """The l_j the model applies (None when it drops nothing)."""
-        return list(self.retention) if self.mode == "retrain" else None
+        """The l_j the model applies: ``retention_configuration`` in mode "retrain", None
+        otherwise (a search model records the one it found but drops nothing)."""
+        return list(self.retention_configuration) if self.mode == "retrain" else None
 
-    def with_retention(self, retention: Sequence[int]) -> "StageCheckpoint":
-        """The same weights with hard elimination at ``retention`` (mode "retrain")."""
-        return dataclasses.replace(self, mode="retrain", retention=tuple(retention))
+    def with_retention(self, retention_configuration: Sequence[int]) -> "StageCheckpoint":
+        """The same weights with hard elimination at ``retention_configuration`` (mode
+        "retrain")."""
+        return dataclasses.replace(self, mode="retrain",
+                                   retention_configuration=tuple(retention_configuration))
 
     def build(self, dynamic: bool = False, name: str = "PoWER-BERT"):
         """The model (weights as initialised): inputs of exactly ``seq_len`` tokens, or
@@ -182,8 +186,8 @@ class StageCheckpoint:
         return {"format_version": FORMAT_VERSION, "bert_config": self.config.to_dict(),
                 "task": self.task, "num_labels": self.num_labels, "seq_len": self.seq_len,
                 "mode": self.mode,
-                "retention_configuration": None if self.retention is None else list(
-                    self.retention),
+                "retention_configuration": None if self.retention_configuration is None else list(
+                    self.retention_configuration),
                 "cased": self.cased, "vocab_size": self.vocab_size,
                 "vocab_sha256": self.vocab_sha256, "vocab_path": self.vocab_path,
                 "epoch": self.epoch, "dev_metrics": self.dev_metrics,
@@ -191,7 +195,7 @@ class StageCheckpoint:
                 "weights_sha256": self.weights_sha256,
                 "history": self.history,
                 "selection": None if self.selection is None else self.selection.to_json(),
-                "tune_metrics": self.tune_metrics, "masses": self.masses, "lambda": self.lam}
+                "tune_metrics": self.tune_metrics, "masses": self.masses, "lambda": self.lambda_}
 
     @classmethod
     def from_json(cls, meta, source: str, weights_path: Optional[str] = None
@@ -226,7 +230,7 @@ class StageCheckpoint:
             return cls(config=config, task=field("task", str, False),
                        num_labels=field("num_labels", int, False),
                        seq_len=field("seq_len", int, False), mode=field("mode", str, False),
-                       retention=None if retention is None else tuple(retention),
+                       retention_configuration=None if retention is None else tuple(retention),
                        cased=bool(field("cased", bool)), vocab_size=field("vocab_size", int),
                        vocab_sha256=field("vocab_sha256", str),
                        vocab_path=field("vocab_path", str), epoch=field("epoch", int),
@@ -240,7 +244,7 @@ class StageCheckpoint:
                                                CheckpointError)),
                        tune_metrics=field("tune_metrics", dict),
                        masses=field("masses", list),
-                       lam=field("lambda" if version >= 3 else "lam", float),
+                       lambda_=field("lambda" if version >= 3 else "lam", float),
                        weights_path=weights_path)
         except (RetentionConfigError, CheckpointError) as e:
             raise CheckpointError("model metadata %s: %s" % (source, e)) from None
@@ -259,9 +263,9 @@ class StageCheckpoint:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise CheckpointError("model metadata %s cannot be read as JSON: %s"
                                   % (meta_path, e)) from None
-        spec = cls.from_json(meta, meta_path, weights_path=weights)
-        spec.verify_weights()
-        return spec
+        checkpoint = cls.from_json(meta, meta_path, weights_path=weights)
+        checkpoint.verify_weights()
+        return checkpoint
 
     def verify_weights(self):
         """Raises CheckpointError when the weights file is not the one the metadata was

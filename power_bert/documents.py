@@ -273,7 +273,7 @@ class StageResult:
         (``--TUNE_FRACTION``; None: chosen on dev).
       word_vectors_per_example: word vectors reaching the feed-forward networks per
         example at full length (fine-tuning and re-training).
-      lam: LAMBDA (the search; JSON key "lambda").
+      lambda_: LAMBDA (the search; JSON key "lambda").
       lr_soft_extract: LR_SOFT_EXTRACT (the search).
       masses: the mass of each Soft-Extract layer (the search).
     """
@@ -283,7 +283,7 @@ class StageResult:
     history: Optional[List[Dict[str, float]]] = None
     tune_metrics: Optional[Dict[str, float]] = None
     word_vectors_per_example: Optional[int] = None
-    lam: Optional[float] = None
+    lambda_: Optional[float] = None
     lr_soft_extract: Optional[float] = None
     masses: Optional[List[float]] = None
 
@@ -292,7 +292,7 @@ class StageResult:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if value is not None or field.name == "history":  # (history: always written)
-                document["lambda" if field.name == "lam" else field.name] = value
+                document["lambda" if field.name == "lambda_" else field.name] = value
         return document
 
     @classmethod
@@ -303,7 +303,7 @@ class StageResult:
                    checkpoint=field("checkpoint", str), history=field("history", list),
                    tune_metrics=field("tune_metrics", dict),
                    word_vectors_per_example=field("word_vectors_per_example", int),
-                   lam=field("lambda", float), lr_soft_extract=field("lr_soft_extract", float),
+                   lambda_=field("lambda", float), lr_soft_extract=field("lr_soft_extract", float),
                    masses=field("masses", list))
 
     @property

@@ -95,8 +95,8 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
         raise ExportError(str(e)) from None
     check_output_dir(output_dir, overwrite, (checkpoint_path,) + files + (
         (vocab_path,) if vocab_path else ()))
-    spec = read_checkpoint(checkpoint_path, error=ExportError)
-    return export_checkpoint(spec, output_dir, vocab_path, xla, overwrite, fmt)
+    checkpoint = read_checkpoint(checkpoint_path, error=ExportError)
+    return export_checkpoint(checkpoint, output_dir, vocab_path, xla, overwrite, fmt)
 
 
 def check_output_dir(output_dir: str, overwrite: bool, reads=()) -> str:
@@ -132,13 +132,13 @@ def _check_format(fmt: str, xla: bool):
         onnx_modules()
 
 
-def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
+def export_checkpoint(checkpoint, output_dir: str, vocab_path: Optional[str] = None,
                       xla: bool = False, overwrite: bool = False,
                       fmt: str = "savedmodel") -> Dict:
     """Writes the SavedModel (or ONNX model) of a loaded stage checkpoint.
 
     Args:
-      spec: a ``StageCheckpoint`` with weights on disk (loaded from a file, or one of
+      checkpoint: a ``StageCheckpoint`` with weights on disk (loaded from a file, or one of
         ``with_retention``, as the peer benchmark exports it).
       output_dir: the SavedModel folder to create.
       vocab_path: the vocabulary (default: the one the checkpoint records).
@@ -157,11 +157,13 @@ def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
     from power_bert.data import load_vocab
     from power_bert.trained import check_trained, model_name
 
-    reads = [path for path in (spec.weights_path, vocab_path or spec.vocab_path) if path]
-    if spec.weights_path:  # the metadata beside the weights
-        reads.append(os.path.splitext(spec.weights_path)[0] + ".json")
+    reads = [path for path in (checkpoint.weights_path, vocab_path or checkpoint.vocab_path)
+             if path]
+    if checkpoint.weights_path:  # the metadata beside the weights
+        reads.append(os.path.splitext(checkpoint.weights_path)[0] + ".json")
     out = check_output_dir(output_dir, overwrite, tuple(reads))
-    trained = check_trained(spec, model_name(spec), vocab_path=vocab_path, error=ExportError)
+    trained = check_trained(checkpoint, model_name(checkpoint), vocab_path=vocab_path,
+                            error=ExportError)
     vocab_path, task = trained.vocab_path, trained.task
     try:
         token_dict = load_vocab(vocab_path)
@@ -173,12 +175,12 @@ def export_checkpoint(spec, output_dir: str, vocab_path: Optional[str] = None,
         power_bert_version=__version__, task=task.name,
         labels=None if task.labels is None else list(task.labels),
         output="score" if task.is_regression else "probabilities",
-        pair=task.text_b is not None, seq_len=spec.seq_len, cased=spec.cased,
-        mode=spec.mode, retention_configuration=spec.applied_retention,
-        bert_config=spec.config.to_dict(), xla=bool(xla),
-        source_checkpoint=os.path.abspath(spec.weights_path),
-        source_weights_sha256=spec.weights_sha256, vocab_sha256=spec.vocab_sha256,
-        epoch=spec.epoch, dev_metrics=spec.dev_metrics,
+        pair=task.text_b is not None, seq_len=checkpoint.seq_len, cased=checkpoint.cased,
+        mode=checkpoint.mode, retention_configuration=checkpoint.applied_retention,
+        bert_config=checkpoint.config.to_dict(), xla=bool(xla),
+        source_checkpoint=os.path.abspath(checkpoint.weights_path),
+        source_weights_sha256=checkpoint.weights_sha256, vocab_sha256=checkpoint.vocab_sha256,
+        epoch=checkpoint.epoch, dev_metrics=checkpoint.dev_metrics,
         signatures={ONNX_FILE: ids} if fmt == "onnx" else {
             "serving_default": ["sentence", "sentence2"] if task.text_b is not None
             else ["sentence"], "token_ids": ids},
@@ -211,8 +213,8 @@ def _build_module(model, token_dict: Dict[str, int], metadata: ExportMetadata, a
     from power_bert.backend import tf
     from power_bert.tokenization import GraphTokenizer
 
-    max_len = metadata.seq_len
-    tokenizer = GraphTokenizer(token_dict, metadata.cased, max_len)
+    seq_len = metadata.seq_len
+    tokenizer = GraphTokenizer(token_dict, metadata.cased, seq_len)
     labels = metadata.labels
 
     module = tf.Module(name="power_bert")
@@ -221,7 +223,7 @@ def _build_module(model, token_dict: Dict[str, int], metadata: ExportMetadata, a
     module.metadata_file = tf.saved_model.Asset(os.path.join(assets, METADATA_FILE))
     module.vocab_file = tf.saved_model.Asset(os.path.join(assets, VOCAB_FILE))
     for name, value in (("task", metadata.task), ("version", __version__),
-                        ("labels", labels or []), ("max_seq_len", max_len),
+                        ("labels", labels or []), ("max_seq_len", seq_len),
                         ("cased", metadata.cased),
                         ("retention_configuration", metadata.retention_configuration or [])):
         setattr(module, name, tf.Variable(value, trainable=False, name=name))
@@ -233,8 +235,8 @@ def _build_module(model, token_dict: Dict[str, int], metadata: ExportMetadata, a
         input_ids = _checked_rank(input_ids, "input_ids", 2, "[batch, length] of int32")
         segment_ids = _checked_rank(segment_ids, "segment_ids", 2, "[batch, length] of int32")
         tf.debugging.assert_less_equal(
-            tf.shape(input_ids)[1], max_len,
-            message="input_ids has more positions than the model's max_seq_len %d" % max_len)
+            tf.shape(input_ids)[1], seq_len,
+            message="input_ids has more positions than the model's max_seq_len %d" % seq_len)
         tf.debugging.assert_equal(tf.shape(input_ids), tf.shape(segment_ids),
                                   message="input_ids and segment_ids must have one shape")
         predicted = predict(input_ids, segment_ids)
@@ -388,7 +390,7 @@ def load_onnx(path: str, threads: int = 0) -> Callable:
     session = onnxruntime.InferenceSession(os.path.join(folder, ONNX_FILE), options,
                                            providers=["CPUExecutionProvider"])
     output = session.get_outputs()[0].name
-    max_len = metadata.seq_len
+    seq_len = metadata.seq_len
 
     def predict(input_ids, segment_ids):
         input_ids = np.asarray(input_ids, np.int32)
@@ -396,9 +398,9 @@ def load_onnx(path: str, threads: int = 0) -> Callable:
         if input_ids.ndim != 2 or input_ids.shape != segment_ids.shape:
             raise ValueError("input_ids and segment_ids must be [B, T] arrays of one shape, "
                              "got %s and %s" % (input_ids.shape, segment_ids.shape))
-        if input_ids.shape[1] > max_len:
+        if input_ids.shape[1] > seq_len:
             raise ValueError("input_ids has %d positions, more than the model's max_seq_len "
-                             "%d" % (input_ids.shape[1], max_len))
+                             "%d" % (input_ids.shape[1], seq_len))
         return session.run([output], {"input_ids": input_ids, "segment_ids": segment_ids})[0]
 
     predict.metadata = metadata

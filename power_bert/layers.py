@@ -362,12 +362,12 @@ def custom_objects():
     return dict(keras_bert.get_custom_objects())
 
 
-def mass_regularizer(model, lam: float, layers=None):
+def mass_regularizer(model, lambda_: float, layers=None):
     """lambda * sum_j j * mass(j) over the model's Soft-Extract layers (0 if none)."""
     layers = soft_extract_layers(model) if layers is None else layers
     if not layers:
         return tf.constant(0.0)
-    return lam * tf.add_n([float(layer.layer_index) * layer.mass() for layer in layers])
+    return lambda_ * tf.add_n([float(layer.layer_index) * layer.mass() for layer in layers])
 
 
 def soft_extract_layers(model):

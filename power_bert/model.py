@@ -41,10 +41,10 @@ class PowerBertModel(keras.Model):
     After each update retention parameters are clipped to [0, 1].
     """
 
-    def configure_search(self, mass_lambda: float, retention_optimizer):
+    def configure_search(self, lambda_: float, retention_optimizer):
         """Sets lambda and the optimizer of the retention parameters (search stage); under
         ``mixed_float16`` it scales the loss, as Keras makes the compiled optimizer do."""
-        self.mass_lambda = float(mass_lambda)
+        self.lambda_ = float(lambda_)
         if needs_loss_scaling(self):
             retention_optimizer = loss_scaled(retention_optimizer)
         self.retention_optimizer = retention_optimizer
@@ -89,7 +89,7 @@ class PowerBertModel(keras.Model):
     def train_step(self, data):
         x, y = data[0], data[1]
         soft, retention, others = self._split_variables()
-        lam = getattr(self, "mass_lambda", 0.0)
+        lambda_ = getattr(self, "lambda_", 0.0)
         optimizer = getattr(self, "retention_optimizer", None)
         if retention and optimizer is None:
             raise RuntimeError("search-stage model needs configure_search() before fit()")
@@ -97,7 +97,7 @@ class PowerBertModel(keras.Model):
         with tf.GradientTape(persistent=scaled) as tape, dropout_key(self._dropout_key()):
             y_pred = self(x, training=True)
             task_loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
-            regulariser = mass_regularizer(self, lam, soft)
+            regulariser = mass_regularizer(self, lambda_, soft)
             # Keras divides the task loss of each replica by the replicas, whose
             # gradients are then summed: the mass term must be divided alike to be
             # counted once per global batch (1 replica without a strategy).

@@ -34,9 +34,24 @@ MODEL_FORMATS = ("HDF5", "CKPT")
 _SWITCH = {"true": True, "1": True, "yes": True, "on": True,
            "false": False, "0": False, "no": False, "off": False}
 # The options that decide a training run's result (with its input files' checksums):
-# the same command with the same inputs resumes an interrupted run of them.
-RESULT_OPTIONS = ("task", "epochs", "batch_size", "lr_bert", "lr_soft_extract", "lam", "cased",
-                  "seed", "max_train_examples", "dynamic_padding")
+# the same command with the same inputs resumes an interrupted run of them. As
+# {key in run.json and the run's hash: ``Options`` field}; the keys are those runs have
+# always recorded, so a run folder of an earlier version is still found and resumed
+# ("lam" is the field ``lambda_``).
+RESULT_OPTIONS = {"task": "task", "epochs": "epochs", "batch_size": "batch_size",
+                  "lr_bert": "lr_bert", "lr_soft_extract": "lr_soft_extract", "lam": "lambda_",
+                  "cased": "cased", "seed": "seed", "max_train_examples": "max_train_examples",
+                  "dynamic_padding": "dynamic_padding"}
+
+
+def result_options(o: "Options") -> Dict:
+    """The ``RESULT_OPTIONS`` of ``o`` under their recorded keys (a run's fingerprint)."""
+    return {key: getattr(o, field) for key, field in RESULT_OPTIONS.items()}
+
+
+def recorded_flag(key: str) -> str:
+    """The command-line flag of a key of a run's recorded options (``lam`` -> ``--LAMBDA``)."""
+    return flag_of(RESULT_OPTIONS.get(key, key))
 
 
 def resolve_verbose(verbose: Optional[int], stream=None) -> int:
@@ -52,12 +67,13 @@ def resolve_verbose(verbose: Optional[int], stream=None) -> int:
 
 
 # The flag of each ``Options`` field whose flag is not its name in upper case.
-OTHER_FLAGS = {"lam": "--LAMBDA", "epochs": "--EPOCH", "input_path": "--INPUT",
+OTHER_FLAGS = {"lambda_": "--LAMBDA", "retention_configuration": "--RETENTION_CONFIG",
+               "epochs": "--EPOCH", "input_path": "--INPUT",
                "output_path": "--OUTPUT"}
 
 
 def flag_of(field: str) -> str:
-    """The command-line flag of an ``Options`` field (``lam`` -> ``--LAMBDA``)."""
+    """The command-line flag of an ``Options`` field (``lambda_`` -> ``--LAMBDA``)."""
     return OTHER_FLAGS.get(field, "--" + field.upper())
 
 
@@ -66,7 +82,7 @@ PAPER_RANGES = (("lr_bert", "--LR_BERT", 2e-5, 6e-5),
                 ("lr_soft_extract", "--LR_SOFT_EXTRACT", 1e-4, 1e-2))
 # (field, flag) of the hyper-parameters a task's reference values fill in.
 TASK_DEFAULTS = (("lr_bert", "--LR_BERT"), ("lr_soft_extract", "--LR_SOFT_EXTRACT"),
-                 ("lam", "--LAMBDA"), ("batch_size", "--BATCH_SIZE"))
+                 ("lambda_", "--LAMBDA"), ("batch_size", "--BATCH_SIZE"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +90,7 @@ class Options:
     """Everything a run needs, as asked for; the command line maps the upper-case flags
     onto it. ``validate`` completes and checks it.
 
-    ``lr_bert``, ``lr_soft_extract``, ``lam`` and ``batch_size`` left at None take the
+    ``lr_bert``, ``lr_soft_extract``, ``lambda_`` and ``batch_size`` left at None take the
     task's reference values. ``action`` is "train", "eval" or "predict".
     """
     task: str
@@ -87,11 +103,11 @@ class Options:
     batch_size: Optional[int] = None
     lr_bert: Optional[float] = None
     lr_soft_extract: Optional[float] = None
-    lam: Optional[float] = None
+    lambda_: Optional[float] = None
     cased: bool = False
     eval_only: bool = False
     predict_only: bool = False
-    retention_config: Optional[List[int]] = None
+    retention_configuration: Optional[List[int]] = None
     model_format: Optional[str] = None  # "HDF5" (this project's models) or "CKPT" (Google)
     pred_glue: bool = False
     seed: int = 42
@@ -299,7 +315,7 @@ def _checked_numbers(o: Options) -> Dict:
         normalised["word_selection"] = selection
     _check_float(o.lr_bert, "--LR_BERT", positive=True)
     _check_float(o.lr_soft_extract, "--LR_SOFT_EXTRACT", positive=True)
-    _check_float(o.lam, "--LAMBDA", positive=False)
+    _check_float(o.lambda_, "--LAMBDA", positive=False)
     if o.tune_fraction is not None:
         _check_float(o.tune_fraction, "--TUNE_FRACTION", positive=False)
         if o.tune_fraction >= 1:
@@ -307,12 +323,12 @@ def _checked_numbers(o: Options) -> Dict:
                              "held out for choosing epochs), got %r" % (o.tune_fraction,))
         normalised["tune_fraction"] = float(o.tune_fraction) or None
     _check_int(o.tune_seed, "--TUNE_SEED", 0, MAX_SEED)
-    retention = o.retention_config
+    retention = o.retention_configuration
     if isinstance(retention, str):
         retention = parse_retention_configuration(retention)
     if retention is not None:
         try:
-            normalised["retention_config"] = tuple(int(v) for v in retention)
+            normalised["retention_configuration"] = tuple(int(v) for v in retention)
         except (TypeError, ValueError):
             raise RetentionConfigError("--RETENTION_CONFIG must be integers, got %r"
                                        % (retention,)) from None
@@ -411,7 +427,7 @@ def _trained_model(o: Options) -> Dict:
 
 
 def _check_combinations(o: Options, task: TaskSpec):
-    if o.retention_config is not None and o.action == "train":
+    if o.retention_configuration is not None and o.action == "train":
         raise UsageError("--RETENTION_CONFIG is used with --EVAL_ONLY or --PREDICT_ONLY; "
                          "training derives it in the configuration search")
     for flag, value in (("--FINETUNED_CHECKPOINT", o.finetuned_checkpoint),
@@ -473,7 +489,7 @@ def _checked_raw_text(o: Options, task: TaskSpec) -> Dict:
         raise UsageError("--SAVED_MODEL %s was exported for task %s; --TASK %s needs a %s "
                          "model" % (o.saved_model, model_task, task.name,
                                     task.label_task or task.name))
-    for flag, value in (("--RETENTION_CONFIG", o.retention_config), ("--XLA", o.xla),
+    for flag, value in (("--RETENTION_CONFIG", o.retention_configuration), ("--XLA", o.xla),
                         ("--MIXED_PRECISION", o.mixed_precision != "none"),
                         ("--VOCAB_PATH", o.vocab_path), ("--BERT_CONFIG_PATH",
                                                          o.bert_config_path)):

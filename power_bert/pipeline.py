@@ -40,7 +40,7 @@ from power_bert.data import DataError, DataParser, DataWarning, check_vocab, loc
 from power_bert.documents import RESULTS_FILE, RunResults, Selection
 from power_bert.errors import CheckpointError, Interrupted, TrainingDiverged, UsageError
 from power_bert.metrics import compute_metrics, format_metrics
-from power_bert.options import RESULT_OPTIONS, Options, ValidOptions, flag_of
+from power_bert.options import Options, ValidOptions, recorded_flag, result_options
 from power_bert.outputs import OutputLock, RunFolder, RunRecord
 from power_bert.stages import (STAGES, ResumeState, StageContext, prepare, record_entry,
                                run_stage, search_reach_report, selection_record,
@@ -80,7 +80,7 @@ class Pipeline:
 
     # ----- shared helpers ------------------------------------------------------------
     def _parser(self, seq_len: int, cased: bool) -> DataParser:
-        return DataParser(self.o.vocab_path, self.task, self.o.data_dir, max_seq_len=seq_len,
+        return DataParser(self.o.vocab_path, self.task, self.o.data_dir, seq_len=seq_len,
                           cased=cased, seed=self.o.seed)
 
     def _predict(self, model, x):
@@ -112,7 +112,7 @@ class Pipeline:
             config, seq_len = given["finetune"].config, given["finetune"].seq_len
             vocab_size = check_vocab(o.vocab_path, config.vocab_size, "the model (vocab_size)")
         else:
-            config, seq_len = BertConfig.from_json_file(o.bert_config_path), self.task.max_seq_len
+            config, seq_len = BertConfig.from_json_file(o.bert_config_path), self.task.seq_len
             vocab_size = check_vocab(o.vocab_path, config.vocab_size,
                                      "the BERT config (vocab_size)")
         if seq_len > config.max_position_embeddings:
@@ -142,14 +142,14 @@ class Pipeline:
                                   ("search", search_path, "--SEARCH_CHECKPOINT")):
             if not path:
                 continue
-            spec = StageCheckpoint.load(path)
+            checkpoint = StageCheckpoint.load(path)
             what = "%s %s" % (flag, path)
-            if spec.mode != stage:
+            if checkpoint.mode != stage:
                 raise UsageError("%s is a %s-stage model; give a %s.hdf5"
-                                 % (what, spec.mode, stage))
-            trained.check_trained(spec, what, self.task, o.vocab_path, o.cased,
+                                 % (what, checkpoint.mode, stage))
+            trained.check_trained(checkpoint, what, self.task, o.vocab_path, o.cased,
                                   allow_search=True)
-            given[stage] = spec
+            given[stage] = checkpoint
         if "search" in given and (given["search"].config, given["search"].seq_len) != (
                 given["finetune"].config, given["finetune"].seq_len):
             raise UsageError("--SEARCH_CHECKPOINT %s and the fine-tuned model %s differ in "
@@ -196,8 +196,8 @@ class Pipeline:
         on the held-out part: it must have held out the same examples."""
         if not self.o.tune_fraction:
             return
-        for stage, spec in given.items():
-            recorded = spec.selection or Selection()
+        for stage, checkpoint in given.items():
+            recorded = checkpoint.selection or Selection()
             if recorded.tune_indices_sha256 == ctx.selection.tune_indices_sha256:
                 continue
             what = "fine-tuned" if stage == "finetune" else "search-stage"
@@ -205,7 +205,7 @@ class Pipeline:
                 "the given %s model %s was %s, so it may have trained on the %d examples "
                 "--TUNE_FRACTION %g --TUNE_SEED %d holds out; train it with the same "
                 "--TUNE_FRACTION, --TUNE_SEED and --MAX_TRAIN_EXAMPLES"
-                % (what, spec.weights_path,
+                % (what, checkpoint.weights_path,
                    recorded.protocol, ctx.selection.tune_examples, self.o.tune_fraction,
                    self.o.tune_seed))
 
@@ -213,7 +213,7 @@ class Pipeline:
                      ) -> Tuple[Dict, Dict]:
         """What decides the run's result: (options, checksums of the input files)."""
         o = self.o
-        options = {name: getattr(o, name) for name in RESULT_OPTIONS}
+        options = result_options(o)
         for name in ("mixed_precision", "distribute"):  # (absent when off: earlier runs
             if getattr(o, name) != "none":               # still resume)
                 options[name] = getattr(o, name)
@@ -232,8 +232,8 @@ class Pipeline:
             inputs[split] = [ckpt.file_sha256(path) for path in paths]
         if o.tune_fraction:  # (absent when off: earlier runs still resume)
             options.update(tune_fraction=o.tune_fraction, tune_seed=o.tune_seed)
-        for stage, spec in given.items():
-            inputs[stage] = spec.weights_sha256 or ckpt.file_sha256(spec.weights_path)
+        for stage, checkpoint in given.items():
+            inputs[stage] = checkpoint.weights_sha256 or ckpt.file_sha256(checkpoint.weights_path)
         if not given:
             inputs["bert_config"] = ckpt.file_sha256(o.bert_config_path)
             prefix = google_ckpt.checkpoint_prefix(o.checkpoint_path)
@@ -265,11 +265,11 @@ class Pipeline:
         keras.utils.set_random_seed(self.o.seed)
         kept = dict(given)
         if "finetune" in kept:  # the baseline's metrics, measured as the stages measure
-            spec = kept["finetune"]
-            model = spec.load_model(self.o.dynamic_padding)
+            checkpoint = kept["finetune"]
+            model = checkpoint.load_model(self.o.dynamic_padding)
             kept["finetune"] = dataclasses.replace(
-                spec, dev_metrics=ctx.dev_metrics(model),
-                tune_metrics=ctx.evaluate(model) if ctx.report else spec.tune_metrics)
+                checkpoint, dev_metrics=ctx.dev_metrics(model),
+                tune_metrics=ctx.evaluate(model) if ctx.report else checkpoint.tune_metrics)
             del model
         # The first stage's model is built and loaded before anything is written, so a
         # checkpoint that does not fit leaves OUTPUT_DIR as it was.
@@ -283,7 +283,7 @@ class Pipeline:
             if unpublished is not None:
                 return self._publish(unpublished, lock)
             run, resumed, notes = RunFolder.open(self.o.output_dir, options, inputs,
-                                                 self.o.fresh, flag_of)
+                                                 self.o.fresh, recorded_flag)
             self.record = RunRecord(self.o.output_dir, os.path.join(run.path, RESULTS_FILE))
             ctx = dataclasses.replace(ctx, log=self.record.log, run_dir=run.path)
             self._open()
@@ -344,11 +344,11 @@ class Pipeline:
                 continue
             if index > 0:
                 keras.backend.clear_session()
-            spec, model = first if index == 0 else prepare(ctx, stage, kept)
-            self.record.log(self._stage_banner(stage, spec, kept.get(stage.starts_from)))
+            checkpoint, model = first if index == 0 else prepare(ctx, stage, kept)
+            self.record.log(self._stage_banner(stage, checkpoint, kept.get(stage.starts_from)))
             if stage.trains_retention:
                 self._log_search_reach(ctx)
-            kept[stage.name] = run_stage(ctx, stage, spec, model)
+            kept[stage.name] = run_stage(ctx, stage, checkpoint, model)
             run.mark_stage(stage.name, kept[stage.name].weights_sha256, kept[stage.name].epoch)
             ResumeState(run.path, stage.name).clear()
             self._finish_stage(stage, kept[stage.name])
@@ -368,12 +368,12 @@ class Pipeline:
         info = run.finished_stages().get(stage.name)
         if not info:
             return None
-        spec = StageCheckpoint.load(ckpt.stage_paths(run.path, stage.name)[0])
-        if spec.weights_sha256 != info.get("weights_sha256"):
+        checkpoint = StageCheckpoint.load(ckpt.stage_paths(run.path, stage.name)[0])
+        if checkpoint.weights_sha256 != info.get("weights_sha256"):
             raise CheckpointError("%s was replaced after its stage finished (checksum differs "
                                   "from %s); run again with --FRESH"
-                                  % (spec.weights_path, run.state_path))
-        return spec
+                                  % (checkpoint.weights_path, run.state_path))
+        return checkpoint
 
     def _load_pretrained(self, model, config: BertConfig):
         self.pretrained = google_ckpt.load_google_checkpoint(model, config,
@@ -386,7 +386,7 @@ class Pipeline:
                                                  ctx.template.seq_len, config.num_hidden_layers,
                                                  config.num_attention_heads, config.hidden_size))
         self.record.log("LR_BERT=%g LR_SOFT_EXTRACT=%g LAMBDA=%g BATCH_SIZE=%d EPOCH=%d"
-                        % (self.o.lr_bert, self.o.lr_soft_extract, self.o.lam,
+                        % (self.o.lr_bert, self.o.lr_soft_extract, self.o.lambda_,
                            self.o.batch_size, self.o.epochs))
         selection = ctx.selection
         self.record.log("model selection: %s%s" % (selection.protocol, "" if (
@@ -397,16 +397,16 @@ class Pipeline:
                             "longest example (same loss and predictions as fixed padding, "
                             "fewer operations)")
 
-    def _stage_banner(self, stage, spec: StageCheckpoint,
+    def _stage_banner(self, stage, checkpoint: StageCheckpoint,
                       start: Optional[StageCheckpoint]) -> str:
         number = "[%d/%d]" % (STAGES.index(stage) + 1, len(STAGES))
         if start is None:
             return "%s %s from %s (%d variables loaded)" % (
                 number, stage.name, self.o.checkpoint_path, self.pretrained["variables_loaded"])
-        what = "retention configuration %s, " % list(spec.retention) if (
+        what = "retention configuration %s, " % list(checkpoint.retention_configuration) if (
             stage.retention_from) else ""
         if stage.trains_retention:
-            what += "LAMBDA=%g LR_SOFT_EXTRACT=%g, " % (self.o.lam, self.o.lr_soft_extract)
+            what += "LAMBDA=%g LR_SOFT_EXTRACT=%g, " % (self.o.lambda_, self.o.lr_soft_extract)
         return "%s %s: %sstarting from %s (epoch %s)" % (number, stage.name, what,
                                                           start.weights_path, start.epoch)
 
@@ -435,7 +435,8 @@ class Pipeline:
             self.record.update(task=self.task.name, main_metric=self.task.main_metric,
                                seq_len=kept.seq_len)
         if stage.trains_retention:
-            self.record.log("Retention Configuration: %s" % ",".join(map(str, kept.retention)))
+            self.record.log("Retention Configuration: %s"
+                            % ",".join(map(str, kept.retention_configuration)))
         self.record.update(**record_entry(stage, kept, self.o))
 
     def _summarise(self, baseline: StageCheckpoint, power: StageCheckpoint,
@@ -453,7 +454,8 @@ class Pipeline:
                base_vectors / float(power_vectors)))
         log("  %s change: %+.2f points" % (
             main, 100 * (power.dev_metrics[main] - baseline.dev_metrics[main])))
-        log("  Retention Configuration: %s" % ",".join(str(v) for v in power.retention))
+        log("  Retention Configuration: %s"
+            % ",".join(str(v) for v in power.retention_configuration))
         if self.task.labelled_test and not selection.held_out:
             log("  the reported set is test: evaluate each model with power-bert eval "
                 "--EVAL_SPLIT test --CHECKPOINT_PATH %s (and %s)"
@@ -475,8 +477,8 @@ class Pipeline:
         --WORD_SELECTION (Rand-WS seeded by --SEED) applied, and builds it; returns
         (Keras model, the TrainedModel)."""
         o = self.o
-        overrides = dict(retention=o.retention_config, word_selection=o.word_selection,
-                         seed=o.seed)
+        overrides = dict(retention_configuration=o.retention_configuration,
+                         word_selection=o.word_selection, seed=o.seed)
         if o.model_format == "HDF5":
             model = trained.open_trained(o.checkpoint_path, task=self.task,
                                          vocab_path=o.vocab_path, cased=o.cased, **overrides)
@@ -488,35 +490,36 @@ class Pipeline:
 
     def evaluate(self) -> dict:
         model, opened = self.load_trained()
-        spec = opened.checkpoint
+        checkpoint = opened.checkpoint
         split = self.o.eval_split
-        dev_x, dev_y = self._parser(spec.seq_len, spec.cased).get_labelled_data(
+        dev_x, dev_y = self._parser(checkpoint.seq_len, checkpoint.cased).get_labelled_data(
             split, self.o.max_eval_examples)
         self._open()
         metrics = compute_metrics(self.task, dev_y, self._predict(model, dev_x))
         padding_name = "dynamic" if self.o.dynamic_padding else "fixed"
-        retention = spec.applied_retention
-        vectors = word_vectors(spec)
+        retention = checkpoint.applied_retention
+        vectors = word_vectors(checkpoint)
         self.record.log("evaluation of %s on %s %s (%d examples, %s padding): %s; retention "
                         "configuration %s (word selection %s); %d word vectors per example"
                         % (self.o.checkpoint_path, self.task.name, split, len(dev_y),
                            padding_name, format_metrics(metrics),
-                           retention or "none (all kept)", spec.word_selection, vectors))
+                           retention or "none (all kept)", checkpoint.word_selection, vectors))
         result = {"checkpoint": self.o.checkpoint_path, "%s_metrics" % split: metrics,
                   "split": split, "retention_configuration": retention,
-                  "word_selection": spec.word_selection, "word_vectors_per_example": vectors,
+                  "word_selection": checkpoint.word_selection, "word_vectors_per_example": vectors,
                   "num_examples": int(len(dev_y)), "padding": padding_name}
         self.record.update(evaluation=result)
         return result
 
     def predict(self) -> Optional[str]:
         model, opened = self.load_trained()
-        spec = opened.checkpoint
+        checkpoint = opened.checkpoint
         # A missing test file is an error here (nothing is written).
-        test_x, guids = self._parser(spec.seq_len, spec.cased).get_test_data()
+        test_x, guids = self._parser(checkpoint.seq_len, checkpoint.cased).get_test_data()
         self._open()
         self.record.log("prediction with %s (retention configuration %s)"
-                        % (self.o.checkpoint_path, spec.applied_retention or "none (all kept)"))
+                        % (self.o.checkpoint_path,
+                           checkpoint.applied_retention or "none (all kept)"))
         return self._write_test_predictions(model, test_x, guids, self.o.output_dir)
 
     def predict_raw(self, texts: Optional[rawtext.Texts] = None) -> np.ndarray:
@@ -536,7 +539,7 @@ class Pipeline:
         else:
             model, opened = self.load_trained()
             parser = DataParser(opened.vocab_path, self.task, None,
-                                max_seq_len=opened.seq_len, cased=opened.cased)
+                                seq_len=opened.seq_len, cased=opened.cased)
             backend = rawtext.CheckpointBackend(model, parser, xla=o.xla)
         from_file = o.input_path != rawtext.STDIO
         progress = rawtext.Progress() if from_file and o.verbose == 1 else None

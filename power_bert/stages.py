@@ -191,14 +191,14 @@ def stage_template(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpo
     Args:
       kept: the checkpoints kept by the stages run so far, by stage name.
     """
-    retention = (kept[stage.retention_from].retention if stage.retention_from
-                 else ctx.template.retention)
+    retention = (kept[stage.retention_from].retention_configuration if stage.retention_from
+                 else ctx.template.retention_configuration)
     # only Extract layers (mode "retrain") select words; the other stages keep attention
     selection = ctx.template.word_selection if stage.name == "retrain" else "attention"
-    return dataclasses.replace(ctx.template, mode=stage.name, retention=retention,
+    return dataclasses.replace(ctx.template, mode=stage.name, retention_configuration=retention,
                                word_selection=selection, epoch=None, dev_metrics=None,
                                history=None, selection=None, tune_metrics=None, masses=None,
-                               lam=None, weights_path=None)
+                               lambda_=None, weights_path=None)
 
 
 def prepare(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint],
@@ -209,15 +209,15 @@ def prepare(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpoint],
     Raises:
       CheckpointError: the starting weights do not fit the model.
     """
-    spec = stage_template(ctx, stage, kept)
+    checkpoint = stage_template(ctx, stage, kept)
     with distribute.scope(ctx.options.distribute):  # (nothing with --DISTRIBUTE none)
-        model = spec.build(dynamic=ctx.options.dynamic_padding)
+        model = checkpoint.build(dynamic=ctx.options.dynamic_padding)
         if stage.starts_from is None:
             load_pretrained(model)
         else:
             load_stage_weights(model, kept[stage.starts_from].weights_path,
                                allow_missing=stage.new_layers)
-    return spec, model
+    return checkpoint, model
 
 
 class ResumeState:
@@ -310,7 +310,7 @@ class ResumeState:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
+def run_stage(ctx: StageContext, stage: Stage, checkpoint: StageCheckpoint, model
               ) -> StageCheckpoint:
     """Trains a prepared model for EPOCH epochs (from the last completed one when the
     stage was interrupted), evaluating the dev set after each, and saves the epoch the
@@ -319,9 +319,9 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
     total, warmup = ctx.steps
     resume = ResumeState(ctx.run_dir, stage.name)
     with distribute.scope(o.distribute):  # the optimizers beside the model's variables
-        training.compile_for_stage(model, spec.num_labels, o.lr_bert, total, warmup,
+        training.compile_for_stage(model, checkpoint.num_labels, o.lr_bert, total, warmup,
                                    lr_soft_extract=o.lr_soft_extract if stage.trains_retention
-                                   else None, mass_lambda=o.lam, xla=o.training_xla,
+                                   else None, lambda_=o.lambda_, xla=o.training_xla,
                                    dropout_seed=o.seed, stage=stage.name)
         done, history = resume.restore(model)
     summaries = StageSummaries(ctx.run_dir, stage.name)
@@ -342,19 +342,19 @@ def run_stage(ctx: StageContext, stage: Stage, spec: StageCheckpoint, model
         history.append(metrics)
         searched, described = {}, ""
         if stage.trains_retention:
-            searched, described = _search_state(model, spec.seq_len, o.lam)
+            searched, described = _search_state(model, checkpoint.seq_len, o.lambda_)
         summaries.epoch(epoch, model, logs, metrics, searched.get("masses"),
-                        searched.get("retention"), split=ctx.selection_set)
+                        searched.get("retention_configuration"), split=ctx.selection_set)
         keep = stage.keep == "last" or select_best(
             history, ctx.task.main_metric) == len(history) - 1
         if keep:
-            checkpoint = dataclasses.replace(
-                spec, epoch=epoch, dev_metrics=None if held_out else metrics,
+            epoch_checkpoint = dataclasses.replace(
+                checkpoint, epoch=epoch, dev_metrics=None if held_out else metrics,
                 history=list(history),  # selection metrics of every epoch so far
                 selection=ctx.selection,
                 # (dev is measured once the stage has chosen its epoch)
                 tune_metrics=metrics if held_out else None, **searched)
-            kept["checkpoint"] = checkpoint.write_pending(model, ctx.run_dir, stage.name)
+            kept["checkpoint"] = epoch_checkpoint.write_pending(model, ctx.run_dir, stage.name)
         resume.save(model, epoch, history, kept["checkpoint"])
         ctx.log("%s epoch %d/%d: train loss %.4f; %s %s%s%s"
                 % (stage.name, epoch, o.epochs, logs.get("loss", float("nan")),
@@ -387,12 +387,13 @@ def _report_dev(ctx: StageContext, stage: Stage, checkpoint: StageCheckpoint, mo
     return checkpoint.save_metadata(dev_metrics=metrics)
 
 
-def _search_state(model, seq_len: int, lam: float) -> Tuple[Dict, str]:
+def _search_state(model, seq_len: int, lambda_: float) -> Tuple[Dict, str]:
     """Masses of the Soft-Extract layers and the retention configuration they give, as
     StageCheckpoint fields, and their description for the log."""
     masses = [float(layer.mass().numpy()) for layer in soft_extract_layers(model)]
     retention = retention_configuration_from_masses(masses, seq_len)
-    searched = {"masses": masses, "lam": lam, "retention": tuple(retention)}
+    searched = {"masses": masses, "lambda_": lambda_,
+                "retention_configuration": tuple(retention)}
     return searched, "; masses %s; retention configuration %s" % (
         ", ".join("%.2f" % m for m in masses), retention)
 
@@ -467,11 +468,11 @@ def _round_up(x: float) -> str:
     return "%g" % (math.ceil(x / scale - 1e-9) * scale)
 
 
-def word_vectors(spec: StageCheckpoint) -> int:
+def word_vectors(checkpoint: StageCheckpoint) -> int:
     """Word vectors that reach the feed-forward networks per example, at full length."""
-    layers = spec.config.num_hidden_layers
-    return int(word_vectors_processed(spec.seq_len,
-                                      spec.applied_retention or [spec.seq_len] * layers))
+    layers = checkpoint.config.num_hidden_layers
+    applied = checkpoint.applied_retention or [checkpoint.seq_len] * layers
+    return int(word_vectors_processed(checkpoint.seq_len, applied))
 
 
 def record_entry(stage: Stage, checkpoint: StageCheckpoint, options) -> Dict:
@@ -480,9 +481,10 @@ def record_entry(stage: Stage, checkpoint: StageCheckpoint, options) -> Dict:
                         checkpoint=checkpoint.weights_path, history=checkpoint.history,
                         tune_metrics=checkpoint.tune_metrics)  # (held out: --TUNE_FRACTION)
     if stage.trains_retention:
-        entry = dataclasses.replace(entry, lam=options.lam,
+        entry = dataclasses.replace(entry, lambda_=options.lambda_,
                                     lr_soft_extract=options.lr_soft_extract,
                                     masses=checkpoint.masses)
-        return {stage.record: entry, "retention_configuration": list(checkpoint.retention)}
+        return {stage.record: entry,
+                "retention_configuration": list(checkpoint.retention_configuration)}
     return {stage.record: dataclasses.replace(
         entry, word_vectors_per_example=word_vectors(checkpoint))}

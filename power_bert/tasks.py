@@ -54,11 +54,11 @@ class Hyperparameters:
     BERT-Base, DESIGN item 12; ``DEFAULT_HYPERPARAMETERS`` for tasks without them)."""
     lr_bert: float
     lr_soft_extract: float
-    lam: float
+    lambda_: float
     batch_size: int
 
 
-DEFAULT_HYPERPARAMETERS = Hyperparameters(lr_bert=3e-5, lr_soft_extract=1e-3, lam=1e-3,
+DEFAULT_HYPERPARAMETERS = Hyperparameters(lr_bert=3e-5, lr_soft_extract=1e-3, lambda_=1e-3,
                                           batch_size=32)
 
 
@@ -186,7 +186,7 @@ class TaskSpec:
         they are also the strings written to the submission. None for
         regression.
       metrics: metric names; the first is the main metric (model selection).
-      max_seq_len: default maximum sequence length in word pieces.
+      seq_len: default maximum sequence length in word pieces.
       train_file, dev_file, test_file: file names looked up in ``search_dirs``
         under DATA_DIR; train/dev are None for test-only tasks.
       has_header: train/dev files start with a header line.
@@ -218,7 +218,7 @@ class TaskSpec:
     glue_name: Optional[str]
     labels: Optional[Tuple[str, ...]]
     metrics: Tuple[str, ...]
-    max_seq_len: int
+    seq_len: int
     train_file: Optional[str]
     dev_file: Optional[str]
     test_file: str
@@ -264,8 +264,8 @@ class TaskSpec:
             problems.append("a regression task needs score_range")
         if self.labels is not None and len(set(self.labels)) != len(self.labels):
             problems.append("duplicate labels %s" % (self.labels,))
-        if self.max_seq_len < 3:
-            problems.append("max_seq_len (%d) must be at least 3" % self.max_seq_len)
+        if self.seq_len < 3:
+            problems.append("seq_len (%d) must be at least 3" % self.seq_len)
         if (self.train_file is None) != (self.dev_file is None):
             problems.append("train_file and dev_file must both be set or both None")
         if self.folders is not None:
@@ -396,12 +396,12 @@ def _glue_task(**fields) -> TaskSpec:
 
 
 def _sentence_pair_task(name: str, glue_name: str, labels: Tuple[str, ...],
-                        max_seq_len: int, hub: HubLayout,
+                        seq_len: int, hub: HubLayout,
                         reference: Optional[Hyperparameters] = None) -> TaskSpec:
     """QNLI, RTE, WNLI: ``index s1 s2 label``; test ``index s1 s2``; header."""
     return _glue_task(
         name=name, glue_name=glue_name, labels=labels, metrics=("accuracy",),
-        max_seq_len=max_seq_len, num_columns=4, text_a=1, text_b=2, label=3,
+        seq_len=seq_len, num_columns=4, text_a=1, text_b=2, label=3,
         test_num_columns=3, test_text_a=1, test_text_b=2, reference=reference, hub=hub)
 
 
@@ -413,7 +413,7 @@ def _mnli_task(name: str, glue_name: str, suffix: str,
     """
     return _glue_task(
         name=name, glue_name=glue_name, labels=NLI_3_LABELS, metrics=("accuracy",),
-        max_seq_len=128, dev_file="dev_%s.tsv" % suffix, test_file="test_%s.tsv" % suffix,
+        seq_len=128, dev_file="dev_%s.tsv" % suffix, test_file="test_%s.tsv" % suffix,
         num_columns=12, dev_num_columns=16, text_a=8, text_b=9, label=-1,
         test_num_columns=10, test_text_a=8, test_text_b=9, reference=reference,
         hub=HubLayout(config="mnli", train_split="train", dev_split="validation_" + suffix,
@@ -443,9 +443,9 @@ def _hub(config: str, text_a: str, text_b: Optional[str],
 # SST-2: "sentence label"; test "index sentence".
 _SST2 = _glue_task(
     name="sst-2", glue_name="SST-2", labels=BINARY_LABELS, metrics=("accuracy",),
-    max_seq_len=64, num_columns=2, text_a=0, text_b=None, label=1,
+    seq_len=64, num_columns=2, text_a=0, text_b=None, label=1,
     test_num_columns=2, test_text_a=1, test_text_b=None,
-    reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=5e-4, lam=2e-4, batch_size=64),
+    reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=5e-4, lambda_=2e-4, batch_size=64),
     hub=_hub("sst2", "sentence", None, ("negative", "positive"), BINARY_LABELS))
 
 
@@ -453,49 +453,49 @@ _TASK_LIST = (
     # CoLA train/dev: no header; source, label, original label, sentence.
     _glue_task(
         name="cola", glue_name="CoLA", labels=BINARY_LABELS, metrics=("mcc",),
-        max_seq_len=64, has_header=False, num_columns=4, text_a=3, text_b=None, label=1,
+        seq_len=64, has_header=False, num_columns=4, text_a=3, text_b=None, label=1,
         test_num_columns=2, test_text_a=1, test_text_b=None,
-        reference=Hyperparameters(lr_bert=2e-5, lr_soft_extract=1.5e-3, lam=7e-3,
+        reference=Hyperparameters(lr_bert=2e-5, lr_soft_extract=1.5e-3, lambda_=7e-3,
                                   batch_size=32),
         hub=_hub("cola", "sentence", None, ("unacceptable", "acceptable"), BINARY_LABELS)),
     _SST2,
     # MRPC: "Quality #1 ID #2 ID #1 String #2 String"; test has index first.
     _glue_task(
         name="mrpc", glue_name="MRPC", labels=BINARY_LABELS, metrics=("f1", "accuracy"),
-        max_seq_len=128, num_columns=5, text_a=3, text_b=4, label=0,
+        seq_len=128, num_columns=5, text_a=3, text_b=4, label=0,
         test_num_columns=5, test_text_a=3, test_text_b=4,
-        reference=Hyperparameters(lr_bert=6e-5, lr_soft_extract=3e-3, lam=3e-3,
+        reference=Hyperparameters(lr_bert=6e-5, lr_soft_extract=3e-3, lambda_=3e-3,
                                   batch_size=64),
         hub=_hub("mrpc", "sentence1", "sentence2", ("not_equivalent", "equivalent"),
                  BINARY_LABELS)),
     # STS-B: 10 columns, sentence1/2 at 7/8, score last; test 9 columns.
     _glue_task(
         name="sts-b", glue_name="STS-B", labels=None, metrics=("spearman", "pearson"),
-        max_seq_len=64, score_range=(0.0, 5.0), num_columns=10, text_a=7, text_b=8, label=9,
+        seq_len=64, score_range=(0.0, 5.0), num_columns=10, text_a=7, text_b=8, label=9,
         test_num_columns=9, test_text_a=7, test_text_b=8,
-        reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=3e-3, lam=1e-3,
+        reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=3e-3, lambda_=1e-3,
                                   batch_size=64),
         hub=_hub("stsb", "sentence1", "sentence2", None, None)),
     # QQP: "id qid1 qid2 question1 question2 is_duplicate"; test "id q1 q2".
     _glue_task(
         name="qqp", glue_name="QQP", labels=BINARY_LABELS, metrics=("f1", "accuracy"),
-        max_seq_len=128, num_columns=6, text_a=3, text_b=4, label=5,
+        seq_len=128, num_columns=6, text_a=3, text_b=4, label=5,
         test_num_columns=3, test_text_a=1, test_text_b=2,
-        reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=1e-4, lam=3e-4,
+        reference=Hyperparameters(lr_bert=3e-5, lr_soft_extract=1e-4, lambda_=3e-4,
                                   batch_size=64),
         hub=_hub("qqp", "question1", "question2", ("not_duplicate", "duplicate"),
                  BINARY_LABELS)),
     _mnli_task("mnli-m", "MNLI-m", "matched",
-               Hyperparameters(lr_bert=3e-5, lr_soft_extract=2e-4, lam=1e-4, batch_size=64)),
+               Hyperparameters(lr_bert=3e-5, lr_soft_extract=2e-4, lambda_=1e-4, batch_size=64)),
     _mnli_task("mnli-mm", "MNLI-mm", "mismatched",
-               Hyperparameters(lr_bert=3e-5, lr_soft_extract=1e-4, lam=1e-4, batch_size=64)),
+               Hyperparameters(lr_bert=3e-5, lr_soft_extract=1e-4, lambda_=1e-4, batch_size=64)),
     _sentence_pair_task("qnli", "QNLI", NLI_2_LABELS, 128,
                         _hub("qnli", "question", "sentence", NLI_2_LABELS, NLI_2_LABELS),
-                        Hyperparameters(lr_bert=3e-5, lr_soft_extract=2e-4, lam=1.5e-4,
+                        Hyperparameters(lr_bert=3e-5, lr_soft_extract=2e-4, lambda_=1.5e-4,
                                         batch_size=16)),
     _sentence_pair_task("rte", "RTE", NLI_2_LABELS, 256,
                         _hub("rte", "sentence1", "sentence2", NLI_2_LABELS, NLI_2_LABELS),
-                        Hyperparameters(lr_bert=3e-5, lr_soft_extract=3e-3, lam=1e-3,
+                        Hyperparameters(lr_bert=3e-5, lr_soft_extract=3e-3, lambda_=1e-3,
                                         batch_size=16)),
     _sentence_pair_task("wnli", "WNLI", BINARY_LABELS, 128,
                         _hub("wnli", "sentence1", "sentence2", ("not_entailment", "entailment"),
@@ -504,7 +504,7 @@ _TASK_LIST = (
     # the MNLI-m model, so it carries MNLI's labels in MNLI's order.
     TaskSpec(
         name="ax", glue_name="AX", labels=NLI_3_LABELS, metrics=("accuracy",),
-        max_seq_len=128, label_task="mnli-m",
+        seq_len=128, label_task="mnli-m",
         train_file=None, dev_file=None, test_file="diagnostic.tsv",
         has_header=True, num_columns=None, text_a=None, text_b=None, label=None,
         test_has_header=True, test_num_columns=3,
@@ -517,7 +517,7 @@ _TASK_LIST = (
     # long documents, so 512 word pieces, the most BERT takes.
     TaskSpec(
         name="imdb", glue_name=None, labels=("neg", "pos"), metrics=("accuracy",),
-        max_seq_len=512, train_file="train", dev_file="train", test_file="test",
+        seq_len=512, train_file="train", dev_file="train", test_file="test",
         has_header=False, num_columns=None, text_a=None, text_b=None, label=None,
         test_has_header=False, test_num_columns=None, test_index=None, test_text_a=None,
         test_text_b=None,

@@ -32,10 +32,10 @@ the two paths then differ only on the few code points that Python's Unicode tabl
 in Python 3.11) and TensorFlow's newer ones classify differently.
 
 Truncation to the maximum sequence length (both paths): ``[CLS] a [SEP]`` keeps the first
-``max_len - 2`` word pieces of ``a``; a pair drops the last piece of the longer text
+``seq_len - 2`` word pieces of ``a``; a pair drops the last piece of the longer text
 (of ``b`` when they are as long) until ``[CLS] a [SEP] b [SEP]`` fits.
 
-Shapes: B = batch, T = the longest tokenised example of the batch (at most max_len).
+Shapes: B = batch, T = the longest tokenised example of the batch (at most seq_len).
 """
 from typing import Dict, List
 
@@ -87,20 +87,20 @@ class Tokenizer(_KerasBertTokenizer):
         return wordpiece_tokenize(word, self._token_dict, self._token_unk)
 
 
-def truncated_lengths(len_a, len_b, max_len: int):
+def truncated_lengths(len_a, len_b, seq_len: int):
     """Word pieces kept of each text of a pair so that ``[CLS] a [SEP] b [SEP]`` fits
-    ``max_len``: the closed form of the training path's rule, dropping the last piece of
+    ``seq_len``: the closed form of the training path's rule, dropping the last piece of
     the longer text (of ``b`` when they are as long) until it fits.
 
     Args:
       len_a: int tensor ``[B]``, word pieces of the first texts.
       len_b: int tensor ``[B]`` of the same type, of the second texts.
-      max_len: the maximum sequence length (at least 3).
+      seq_len: the maximum sequence length (at least 3).
 
     Returns:
       (kept of a, kept of b), tensors like ``len_a``.
     """
-    budget = max_len - 3
+    budget = seq_len - 3
     # when both are cut, a keeps the extra piece of an odd budget
     half_up = tf.cast(budget - budget // 2, len_a.dtype)
     keep_a = tf.minimum(len_a, tf.maximum(half_up, budget - len_b))
@@ -148,18 +148,18 @@ class GraphTokenizer:
     it). Each batch is padded to its longest example only.
 
     Attributes:
-      max_len: the maximum sequence length (truncation as ``Tokenizer.encode``).
+      seq_len: the maximum sequence length (truncation as ``Tokenizer.encode``).
       cased: whether case and accents are kept.
       table: the vocabulary, word piece -> id (the ids of ``Tokenizer``).
     """
 
-    def __init__(self, token_dict: Dict[str, int], cased: bool, max_len: int):
+    def __init__(self, token_dict: Dict[str, int], cased: bool, seq_len: int):
         import tensorflow_text as text
 
-        if max_len < 3:
-            raise ValueError("max_len (%d) must be at least 3 ([CLS] a [SEP] b [SEP])"
-                             % max_len)
-        self.max_len = int(max_len)
+        if seq_len < 3:
+            raise ValueError("seq_len (%d) must be at least 3 ([CLS] a [SEP] b [SEP])"
+                             % seq_len)
+        self.seq_len = int(seq_len)
         self.cased = bool(cased)
         keys = list(token_dict)
         self.table = tf.lookup.StaticHashTable(
@@ -193,11 +193,11 @@ class GraphTokenizer:
 
         first = self.pieces(sentences)  # [B, (Pa)]
         if sentences2 is None:
-            segments = [_keep_first(first, tf.minimum(first.row_lengths(), self.max_len - 2))]
+            segments = [_keep_first(first, tf.minimum(first.row_lengths(), self.seq_len - 2))]
         else:
             second = self.pieces(sentences2)  # [B, (Pb)]
             keep_a, keep_b = truncated_lengths(first.row_lengths(), second.row_lengths(),
-                                               self.max_len)
+                                               self.seq_len)
             segments = [_keep_first(first, keep_a), _keep_first(second, keep_b)]
         ids, segment_ids = text.combine_segments(segments, start_of_sequence_id=self.cls_id,
                                                  end_of_segment_id=self.sep_id)

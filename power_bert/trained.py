@@ -82,18 +82,18 @@ def read_checkpoint(path: str, flag: Optional[str] = None,
         raise error("%s: %s" % (flag, e) if flag else str(e)) from None
 
 
-def model_name(spec: StageCheckpoint, flag: Optional[str] = None) -> str:
+def model_name(checkpoint: StageCheckpoint, flag: Optional[str] = None) -> str:
     """How messages name a checkpoint: "model out/retrain.hdf5", or with the flag that
     gave it, "--POWER out/retrain.hdf5"."""
-    return "%s %s" % (flag or "model", spec.weights_path)
+    return "%s %s" % (flag or "model", checkpoint.weights_path)
 
 
-def data_task(spec: StageCheckpoint, task: Union[None, str, TaskSpec], what: str,
+def data_task(checkpoint: StageCheckpoint, task: Union[None, str, TaskSpec], what: str,
               error: Type[PowerBertError] = UsageError) -> TaskSpec:
     """The task of the data (``task``, or the model's own when None); the model must
     have been trained on the task whose labels that data has."""
     try:
-        model_task = get_task(spec.task)
+        model_task = get_task(checkpoint.task)
     except ValueError as e:
         raise error("%s: %s" % (what, e)) from None
     if task is None:
@@ -110,20 +110,21 @@ def data_task(spec: StageCheckpoint, task: Union[None, str, TaskSpec], what: str
     return task
 
 
-def check_mode_and_casing(spec: StageCheckpoint, what: str, cased: Optional[bool] = None,
+def check_mode_and_casing(checkpoint: StageCheckpoint, what: str, cased: Optional[bool] = None,
                           allow_search: bool = False,
                           error: Type[PowerBertError] = UsageError):
     """Refuses a configuration-search model (unless ``allow_search``) and, when
     ``cased`` is given, a model trained with the other casing."""
-    if spec.mode == "search" and not allow_search:
+    if checkpoint.mode == "search" and not allow_search:
         raise error("%s is a configuration-search model (Soft-Extract layers); use the "
                     "fine-tuned or re-trained model (finetune.hdf5, retrain.hdf5)" % what)
-    if cased is not None and bool(spec.cased) != bool(cased):
+    if cased is not None and bool(checkpoint.cased) != bool(cased):
         raise error("%s was trained %s; %s --CASED" % (
-            what, "cased" if spec.cased else "uncased", "add" if spec.cased else "drop"))
+            what, "cased" if checkpoint.cased else "uncased",
+            "add" if checkpoint.cased else "drop"))
 
 
-def vocabulary(spec: StageCheckpoint, vocab_path: Optional[str], what: str,
+def vocabulary(checkpoint: StageCheckpoint, vocab_path: Optional[str], what: str,
                error: Type[PowerBertError] = UsageError, sha256: Optional[str] = None) -> str:
     """The vocabulary to tokenise with: ``vocab_path`` (--VOCAB_PATH) or the one the
     checkpoint records. It must fit the embedding table (no more entries than
@@ -135,28 +136,30 @@ def vocabulary(spec: StageCheckpoint, vocab_path: Optional[str], what: str,
     from power_bert.data import check_vocab
     given = vocab_path is not None
     if not given:
-        vocab_path = spec.vocab_path
+        vocab_path = checkpoint.vocab_path
         if not vocab_path:
             raise error("%s does not record its vocabulary; give --VOCAB_PATH" % what)
         if not os.path.isfile(vocab_path):
             raise error("vocabulary not found: %s (recorded with %s; give --VOCAB_PATH)"
                         % (vocab_path, what))
     try:
-        check_vocab(vocab_path, spec.config.vocab_size, what)
-        spec.check_vocab(vocab_path, sha256)
+        check_vocab(vocab_path, checkpoint.config.vocab_size, what)
+        checkpoint.check_vocab(vocab_path, sha256)
     except (DataError, CheckpointError) as e:
         raise error("%s%s" % ("--VOCAB_PATH: " if given else "", e)) from None
     return vocab_path
 
 
-def apply_overrides(spec: StageCheckpoint, retention: Optional[Retention] = None,
+def apply_overrides(checkpoint: StageCheckpoint,
+                    retention_configuration: Optional[Retention] = None,
                     word_selection: Optional[str] = None, seed: int = 0,
                     error: Type[PowerBertError] = UsageError) -> StageCheckpoint:
     """The one place --RETENTION_CONFIG and --WORD_SELECTION change a trained model.
 
     Args:
-      retention: l_1..l_L (a sequence, or "64,32,..." as typed), or None: the model then
-        drops words as it was trained to. Must fit the model's length and encoders.
+      retention_configuration: l_1..l_L (a sequence, or "64,32,..." as typed), or None:
+        the model then drops words as it was trained to. Must fit the model's length and
+        encoders.
       word_selection: one of ``retention.WORD_SELECTIONS``, or None: the model's own.
       seed: the seed of random word selection (--SEED), with ``word_selection``.
 
@@ -164,22 +167,23 @@ def apply_overrides(spec: StageCheckpoint, retention: Optional[Retention] = None
       The checkpoint to build: with a retention configuration, a "retrain"-mode model
       (hard elimination) on the same weights.
     """
-    if retention is not None:
+    if retention_configuration is not None:
         try:
-            if isinstance(retention, str):
-                retention = parse_retention_configuration(retention)
-            spec = spec.with_retention(retention)
+            if isinstance(retention_configuration, str):
+                retention_configuration = parse_retention_configuration(retention_configuration)
+            checkpoint = checkpoint.with_retention(retention_configuration)
         except (ValueError, CheckpointError) as e:  # (RetentionConfigError is a ValueError)
             raise error("--RETENTION_CONFIG: %s" % e) from None
     if word_selection is not None:
         if word_selection not in WORD_SELECTIONS:
             raise error("--WORD_SELECTION must be one of %s, got %r"
                         % (", ".join(WORD_SELECTIONS), word_selection))
-        spec = dataclasses.replace(spec, word_selection=word_selection, selection_seed=seed)
-    return spec
+        checkpoint = dataclasses.replace(checkpoint, word_selection=word_selection,
+                                         selection_seed=seed)
+    return checkpoint
 
 
-def check_trained(spec: StageCheckpoint, what: str, task: Union[None, str, TaskSpec] = None,
+def check_trained(checkpoint: StageCheckpoint, what: str, task: Union[None, str, TaskSpec] = None,
                   vocab_path: Optional[str] = None, cased: Optional[bool] = None,
                   allow_search: bool = False, error: Type[PowerBertError] = UsageError,
                   vocab_sha256: Optional[str] = None) -> TrainedModel:
@@ -188,15 +192,16 @@ def check_trained(spec: StageCheckpoint, what: str, task: Union[None, str, TaskS
     Returns:
       The ``TrainedModel``, no override applied.
     """
-    task_spec = data_task(spec, task, what, error)
-    check_mode_and_casing(spec, what, cased, allow_search, error)
-    vocab_path = vocabulary(spec, vocab_path, what, error, vocab_sha256)
-    return TrainedModel(spec, task_spec, vocab_path, what)
+    task_spec = data_task(checkpoint, task, what, error)
+    check_mode_and_casing(checkpoint, what, cased, allow_search, error)
+    vocab_path = vocabulary(checkpoint, vocab_path, what, error, vocab_sha256)
+    return TrainedModel(checkpoint, task_spec, vocab_path, what)
 
 
 def open_trained(path: str, flag: Optional[str] = None,
                  task: Union[None, str, TaskSpec] = None, vocab_path: Optional[str] = None,
-                 cased: Optional[bool] = None, retention: Optional[Retention] = None,
+                 cased: Optional[bool] = None,
+                 retention_configuration: Optional[Retention] = None,
                  word_selection: Optional[str] = None, seed: int = 0,
                  allow_search: bool = False, error: Type[PowerBertError] = UsageError,
                  vocab_sha256: Optional[str] = None) -> TrainedModel:
@@ -208,7 +213,7 @@ def open_trained(path: str, flag: Optional[str] = None,
       task: the task of the data (--TASK); None: the model's own.
       vocab_path: --VOCAB_PATH; None: the one the checkpoint records.
       cased: the casing asked for (--CASED); None: the model's own.
-      retention, word_selection, seed: the overrides (``apply_overrides``).
+      retention_configuration, word_selection, seed: the overrides (``apply_overrides``).
       allow_search: accept a configuration-search model.
       error: the error class the caller's command raises.
       vocab_sha256: the vocabulary's checksum, when already computed.
@@ -216,15 +221,16 @@ def open_trained(path: str, flag: Optional[str] = None,
     Raises:
       error: anything in the module's list, naming the model.
     """
-    spec = read_checkpoint(path, flag, error)
-    trained = check_trained(spec, model_name(spec, flag), task,
+    checkpoint = read_checkpoint(path, flag, error)
+    trained = check_trained(checkpoint, model_name(checkpoint, flag), task,
                             vocab_path, cased, allow_search, error, vocab_sha256)
     return dataclasses.replace(trained, checkpoint=apply_overrides(
-        spec, retention, word_selection, seed, error))
+        checkpoint, retention_configuration, word_selection, seed, error))
 
 
 def open_google_checkpoint(checkpoint_path: str, bert_config_path: str, task: TaskSpec,
-                           vocab_path: str, cased: bool, retention: Optional[Retention] = None,
+                           vocab_path: str, cased: bool,
+                           retention_configuration: Optional[Retention] = None,
                            word_selection: Optional[str] = None, seed: int = 0,
                            error: Type[PowerBertError] = UsageError) -> TrainedModel:
     """A Google checkpoint with its classifier (MODEL_FORMAT CKPT) as a fine-tuned model
@@ -232,14 +238,14 @@ def open_google_checkpoint(checkpoint_path: str, bert_config_path: str, task: Ta
     when ``load`` reads it (``google_ckpt.load_google_checkpoint``)."""
     from power_bert.config import BertConfig
     label_task = get_task(task.label_task) if task.label_task else task
-    spec = StageCheckpoint(
+    checkpoint = StageCheckpoint(
         config=BertConfig.from_json_file(bert_config_path), task=label_task.name,
-        num_labels=label_task.num_labels, seq_len=task.max_seq_len, mode="finetune",
+        num_labels=label_task.num_labels, seq_len=task.seq_len, mode="finetune",
         cased=cased)
     what = "checkpoint %s" % checkpoint_path
-    vocabulary(spec, vocab_path, what, error)
-    return TrainedModel(apply_overrides(spec, retention, word_selection, seed, error), task,
-                        vocab_path, what, google_checkpoint=checkpoint_path)
+    vocabulary(checkpoint, vocab_path, what, error)
+    applied = apply_overrides(checkpoint, retention_configuration, word_selection, seed, error)
+    return TrainedModel(applied, task, vocab_path, what, google_checkpoint=checkpoint_path)
 
 
 __all__ = ["TrainedModel", "read_checkpoint", "model_name", "data_task", "check_mode_and_casing",

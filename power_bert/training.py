@@ -89,7 +89,7 @@ def adam(peak_lr: float, total_steps: int, warmup_steps: int):
 
 def compile_for_stage(model, num_labels: int, lr_bert: float, total_steps: int,
                       warmup_steps: int, lr_soft_extract: Optional[float] = None,
-                      mass_lambda: float = 0.0, xla: bool = False,
+                      lambda_: float = 0.0, xla: bool = False,
                       dropout_seed: Optional[int] = None, stage: str = "training"):
     """Compiles with Adam (BERT schedule); in the search stage also gives the retention
     parameters their own Adam at ``lr_soft_extract`` and sets lambda. ``xla`` compiles
@@ -112,7 +112,7 @@ def compile_for_stage(model, num_labels: int, lr_bert: float, total_steps: int,
     if dropout_seed is not None:
         model.configure_dropout(dropout_seed, stage)
     if lr_soft_extract is not None:
-        model.configure_search(mass_lambda, adam(lr_soft_extract, total_steps, warmup_steps))
+        model.configure_search(lambda_, adam(lr_soft_extract, total_steps, warmup_steps))
 
 
 def epoch_order(num_examples: int, seed: int, epoch: int) -> np.ndarray:

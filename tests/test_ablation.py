@@ -59,7 +59,7 @@ def test_three_selections_side_by_side_and_resumed(finetuned, capsys):
     weights = {}
     for row in rows[1:]:
         spec = StageCheckpoint.load(str(out / row["word_selection"] / "retrain.hdf5"))
-        assert spec.mode == "retrain" and spec.retention == (12, 6)
+        assert spec.mode == "retrain" and spec.retention_configuration == (12, 6)
         assert (spec.word_selection, spec.selection_seed) == (row["word_selection"], 42)
         # the benchmark's metric (fixed padding) is the metric the re-training kept
         assert row["metric"] == round(100 * spec.dev_metrics["accuracy"], 2)

@@ -89,7 +89,7 @@ def both_run(setup):
 
 
 def _dev_inputs(setup):
-    parser = DataParser(setup["vocab"], "demo", setup["data_dir"], max_seq_len=SEQ_LEN)
+    parser = DataParser(setup["vocab"], "demo", setup["data_dir"], seq_len=SEQ_LEN)
     return parser.get_dev_data()
 
 

@@ -235,7 +235,7 @@ def test_position_embeddings_of_wrong_shape_fail(tmp_path, finetune_model, shape
 def _spec(mode, retention=None):
     return StageCheckpoint(config=BertConfig.from_dict(CONFIG), task="mrpc",
                            num_labels=NUM_LABELS, seq_len=SEQ_LEN, mode=mode,
-                           retention=retention)
+                           retention_configuration=retention)
 
 
 def save_stage(model, folder, stage, spec):
@@ -289,7 +289,7 @@ def test_stage_weights_of_other_hidden_size_are_rejected(tmp_path, finetune_mode
 def test_stage_checkpoint_json_round_trip_and_first_release_format(tmp_path):
     spec = dataclasses.replace(_spec("retrain", (SEQ_LEN, 3)), cased=True, vocab_size=30,
                                vocab_sha256="ab" * 32, epoch=2,
-                               dev_metrics={"f1": 0.5}, masses=[4.2, 3.1], lam=0.5)
+                               dev_metrics={"f1": 0.5}, masses=[4.2, 3.1], lambda_=0.5)
     again = StageCheckpoint.from_json(json.loads(json.dumps(spec.to_json())), "x.json")
     assert again == spec and again.applied_retention == [SEQ_LEN, 3]
     first_release = {"bert_config": CONFIG, "task": "mrpc", "num_labels": NUM_LABELS,
@@ -316,9 +316,9 @@ SEARCH_FORMAT_2 = {
 
 def test_stage_checkpoint_of_format_2_loads_its_record_into_fields():
     spec = StageCheckpoint.from_json(SEARCH_FORMAT_2, "search.json")
-    assert (spec.mode, spec.retention, spec.epoch, spec.dev_metrics) == (
+    assert (spec.mode, spec.retention_configuration, spec.epoch, spec.dev_metrics) == (
         "search", (6, 3), 2, {"f1": 0.75})
-    assert spec.masses == [6.4, 3.2] and spec.lam == 0.001
+    assert spec.masses == [6.4, 3.2] and spec.lambda_ == 0.001
     assert spec.history == [{"f1": 0.5}, {"f1": 0.75}] and spec.tune_metrics == {"f1": 0.7}
     assert spec.selection.held_out and spec.selection.tune_seed == 3
     written = spec.to_json()
@@ -331,8 +331,8 @@ def test_stage_checkpoint_writes_its_fields_only_and_ignores_other_keys():
     meta = dict(_spec("retrain", (SEQ_LEN, 3)).to_json(), notes="kept by hand", extra={})
     spec = StageCheckpoint.from_json(meta, "retrain.json")
     assert set(spec.to_json()) == {f.name for f in dataclasses.fields(StageCheckpoint)
-                                   if f.name not in ("config", "retention", "lam",
-                                                     "weights_path")} | {
+                                   if f.name not in ("config", "retention_configuration",
+                                                     "lambda_", "weights_path")} | {
         "format_version", "bert_config", "retention_configuration", "lambda"}
     with pytest.raises(CheckpointError, match="'lambda' must be a number, got 'big'"):
         StageCheckpoint.from_json(dict(meta, **{"lambda": "big"}), "retrain.json")

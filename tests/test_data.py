@@ -339,7 +339,7 @@ def test_write_vocab_puts_special_tokens_first(vocab):
 def test_sentence_pair_ids_segments_and_zero_padding(tmp_path, vocab):
     folder = _rte_folder(tmp_path, [("0", "The cats sat.", "A dog ran!", "entailment"),
                                     ("1", "The cat.", "Dog.", "not_entailment")])
-    parser = DataParser(vocab, "rte", folder, max_seq_len=16)
+    parser = DataParser(vocab, "rte", folder, seq_len=16)
     (token_ids, segment_ids), y = parser.get_dev_data()
     assert token_ids.shape == segment_ids.shape == (2, 16)
     assert token_ids.dtype == segment_ids.dtype == np.int32
@@ -356,7 +356,7 @@ def test_single_sentence_and_default_length(tmp_path, vocab):
     folder = write_folder(tmp_path, "CoLA")
     parser = DataParser(vocab, "cola", folder)
     (token_ids, segment_ids), y = parser.get_dev_data()
-    assert parser.max_seq_len == 64 and token_ids.shape == (2, 64)
+    assert parser.seq_len == 64 and token_ids.shape == (2, 64)
     assert not segment_ids.any()
     assert token_ids[0, 0] == CLS and token_ids[0, 1] == 5  # "the"
     assert y.tolist() == [1, 0]
@@ -366,7 +366,7 @@ def test_truncation_is_counted_and_keeps_final_sep(tmp_path, vocab):
     long_a = " ".join(["the cat sat ."] * 5)  # 20 word pieces
     folder = _rte_folder(tmp_path, [("0", long_a, "a dog ran .", "entailment"),
                                     ("1", "the cat", "a dog", "entailment")])
-    parser = DataParser(vocab, "rte", folder, max_seq_len=16)
+    parser = DataParser(vocab, "rte", folder, seq_len=16)
     (token_ids, segment_ids), _ = parser.get_dev_data()
     stats = parser.stats["dev"]
     assert (stats.num_truncated, stats.num_rows, stats.num_examples, stats.max_length) == \
@@ -421,7 +421,7 @@ def test_dev_and_test_keep_file_order(tmp_path, vocab):
     train = [("0", "the cat", "a dog", "entailment")]
     test_rows = [("7", "the cat", "a dog"), ("3", "a dog", "the cat"), ("12", "cat", "dog")]
     folder = _rte_folder(tmp_path, train, dev_rows=train * 3, test_rows=test_rows)
-    parser = DataParser(vocab, "rte", folder, max_seq_len=8)
+    parser = DataParser(vocab, "rte", folder, seq_len=8)
     (token_ids, segment_ids), guids = parser.get_test_data()
     assert guids == ["7", "3", "12"]
     assert token_ids.shape == (3, 8)
@@ -502,8 +502,8 @@ def test_unreadable_vocab_names_the_file(tmp_path):
 
 
 def test_max_seq_len_below_three_is_rejected(tmp_path, vocab):
-    with pytest.raises(ValueError, match="max_seq_len"):
-        DataParser(vocab, "rte", write_rte(tmp_path), max_seq_len=2)
+    with pytest.raises(ValueError, match="seq_len"):
+        DataParser(vocab, "rte", write_rte(tmp_path), seq_len=2)
 
 
 # ----- data_parser.py ---------------------------------------------------------------------

@@ -82,8 +82,8 @@ def test_fixture_tasks_read_the_same_from_both_layouts(both, task):
 def test_fixture_tasks_encode_the_same_from_both_layouts(both, tmp_path, task):
     tsv_root, hub_root = both
     vocab = fixture_vocab(tmp_path / "vocab.txt")
-    tsv = DataParser(vocab, task, tsv_root / TASK_FOLDERS[task], max_seq_len=24, seed=3)
-    hub = DataParser(vocab, task, hub_root, max_seq_len=24, seed=3)
+    tsv = DataParser(vocab, task, tsv_root / TASK_FOLDERS[task], seq_len=24, seed=3)
+    hub = DataParser(vocab, task, hub_root, seq_len=24, seed=3)
     for get in ("get_train_data", "get_dev_data"):
         (tsv_ids, tsv_segments), tsv_y = getattr(tsv, get)()
         (hub_ids, hub_segments), hub_y = getattr(hub, get)()
@@ -413,9 +413,10 @@ def random_stage_model(folder: Path, task: str, vocab_size: int) -> Path:
     spec = get_task(task)
     config = tiny_bert_config(vocab_size=vocab_size, max_position_embeddings=128,
                               initializer_range=0.5)
-    seq_len = spec.max_seq_len
+    seq_len = spec.seq_len
     stage = StageCheckpoint(config=config, task=task, num_labels=spec.num_labels,
-                            seq_len=seq_len, mode="retrain", retention=(seq_len, 16, 4))
+                            seq_len=seq_len, mode="retrain",
+                            retention_configuration=(seq_len, 16, 4))
     return Path(stage.save(stage.build(), str(folder), "retrain").weights_path)
 
 

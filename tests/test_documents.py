@@ -101,7 +101,7 @@ RESULTS_FORMAT_1 = {
 def test_run_results_of_format_1_load_and_write_back_the_same_keys():
     results = RunResults.from_json(RESULTS_FORMAT_1, "results.json")
     assert (results.task, results.main_metric, results.seq_len) == ("sst-2", "accuracy", 64)
-    assert results.search.lam == 0.0005 and results.search.masses == [39.4, 1.9]
+    assert results.search.lambda_ == 0.0005 and results.search.masses == [39.4, 1.9]
     assert results.baseline.word_vectors_per_example == 384
     assert results.power_bert.selection_metrics == {"accuracy": 0.9}  # held out
     assert results.baseline.selection_metrics == {"accuracy": 0.868}  # dev

@@ -68,7 +68,7 @@ for name in names:
             errors[what] = "%s: %s" % (type(e).__name__, str(e)[:2000])
     got["errors"] = errors
     got["still_serves"] = len(serve(**texts)[list(serve.structured_outputs)[0]])
-    got["constants"] = [served.task.numpy().decode(), served.max_seq_len.numpy().item(),
+    got["constants"] = [served.task.numpy().decode(), served.seq_len.numpy().item(),
                         served.retention_configuration.numpy().tolist(),
                         [s.decode() for s in served.labels.numpy()],
                         bool(served.cased.numpy()), served.version.numpy().decode()]
@@ -106,7 +106,7 @@ def exported(tmp_path_factory):
             extra = extra + ("--OVERWRITE",)
         assert cli.main(["export", "--CHECKPOINT_PATH", saved.weights_path,
                          "--OUTPUT_DIR", str(target), *extra]) == 0
-        parser = DataParser(vocab_path, task, root, max_seq_len=SEQ_LEN)
+        parser = DataParser(vocab_path, task, root, seq_len=SEQ_LEN)
         pair = parser.task.text_b is not None
         encoded = parser.encode_examples([Example(str(i), a, b if pair else None, None)
                                           for i, (a, b) in enumerate(zip(SENTENCES, SECONDS))])
@@ -166,7 +166,7 @@ def test_bad_inputs_give_clear_errors_and_the_model_still_serves(exported):
     for name, _, _, _, _ in EXPORTS:
         errors = loaded[name]["errors"]
         assert "InvalidArgumentError" in errors["too_long"]
-        assert "max_seq_len %d" % SEQ_LEN in errors["too_long"]
+        assert "seq_len %d" % SEQ_LEN in errors["too_long"]
         assert loaded[name]["still_serves"] == len(SENTENCES)
     pair = loaded["mrpc-retrain-xla"]["errors"]
     assert pair["missing"].startswith("TypeError") and "sentence2" in pair["missing"]
@@ -250,7 +250,7 @@ def test_a_cased_export_keeps_the_case(tmp_path):
                      "--OUTPUT_DIR", str(out)]) == 0
     ids = {}
     for cased in (True, False):
-        parser = DataParser(str(vocab_path), "sst-2", None, max_seq_len=SEQ_LEN, cased=cased)
+        parser = DataParser(str(vocab_path), "sst-2", None, seq_len=SEQ_LEN, cased=cased)
         encoded = parser.encode_examples([Example("0", "Hello WORLD", None, None)])
         ids[cased] = encoded.token_ids[:, :4]  # [CLS] Hello WORLD [SEP]
     token = {piece: i for i, piece in enumerate(VOCAB + ["Hello", "WORLD", "hello"])}

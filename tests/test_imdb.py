@@ -76,7 +76,7 @@ def test_labels_split_and_order(imdb):
 def test_parser_subsets_and_labelled_test(imdb, tmp_path):
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
-    parser = DataParser(str(vocab), "imdb", str(imdb), max_seq_len=16)
+    parser = DataParser(str(vocab), "imdb", str(imdb), seq_len=16)
     (tokens, _), y = parser.get_train_data(max_examples=3)
     assert tokens.shape == (3, 16) and len(y) == 3
     (tokens, _), y = parser.get_labelled_data("test")

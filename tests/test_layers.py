@@ -196,14 +196,14 @@ def test_mass_regularizer_weights_mass_by_layer_index(search_model, bert_config)
     values = [rng.uniform(0, 1, 8).astype(np.float32) for _ in layers]
     for layer, v in zip(layers, values):
         layer.retention.assign(v)
-    lam = 0.37
-    want = lam * sum(j * v.astype(np.float64).sum() for j, v in zip((1, 2, 3), values))
-    got = float(mass_regularizer(model, lam).numpy())
+    lambda_ = 0.37
+    want = lambda_ * sum(j * v.astype(np.float64).sum() for j, v in zip((1, 2, 3), values))
+    got = float(mass_regularizer(model, lambda_).numpy())
     assert got == pytest.approx(want, rel=1e-6)
     for layer, v in zip(layers, values):
         assert float(layer.mass().numpy()) == pytest.approx(v.sum(), rel=1e-6)
     finetune = build_model(bert_config, 2, 8, mode="finetune")
-    assert float(mass_regularizer(finetune, lam).numpy()) == 0.0
+    assert float(mass_regularizer(finetune, lambda_).numpy()) == 0.0
 
 
 @pytest.mark.parametrize("masses,seq_len,want", [

@@ -107,7 +107,7 @@ def test_search_step_under_mixed_precision(bert_config, name):
     batch = make_inputs(LENGTHS, seed=1)
     model = _build(bert_config, "search", name)
     compile_for_stage(model, 2, lr_bert=1e-3, total_steps=10, warmup_steps=0,
-                      lr_soft_extract=0.1, mass_lambda=0.01)
+                      lr_soft_extract=0.1, lambda_=0.01)
     scaled = keras.mixed_precision.LossScaleOptimizer
     assert isinstance(model.optimizer, scaled) == (name == "float16")
     assert isinstance(model.retention_optimizer, scaled) == (name == "float16")

@@ -214,7 +214,7 @@ def _weights(model, layer_name, index=0):
 def test_search_step_uses_lr_soft_extract_for_retention_and_lr_bert_elsewhere(google_bert):
     model = _loaded(google_bert, "search")
     compile_for_stage(model, 3, lr_bert=1e-5, total_steps=1, warmup_steps=0,
-                      lr_soft_extract=1e-2, mass_lambda=0.05)
+                      lr_soft_extract=1e-2, lambda_=0.05)
     tokens, segments = make_inputs([10, 6, 4, 9], seed=6).inputs
     labels = np.array([0, 1, 2, 1])
     soft = soft_extract_layers(model)

@@ -24,34 +24,34 @@ def checked(options):
 
 
 def test_reference_values_of_the_task_fill_what_is_not_given(paths):
-    o, task, notes = checked(options(paths, "MRPC", lam=0.01))
+    o, task, notes = checked(options(paths, "MRPC", lambda_=0.01))
     assert task.name == "mrpc" and o.task == "mrpc"
-    assert (o.lr_bert, o.lr_soft_extract, o.lam, o.batch_size) == (6e-5, 3e-3, 0.01, 64)
+    assert (o.lr_bert, o.lr_soft_extract, o.lambda_, o.batch_size) == (6e-5, 3e-3, 0.01, 64)
     assert notes == ["not given, so the reference values of mrpc (uncased BERT-Base, original "
                      "release): --LR_BERT=6e-05 --LR_SOFT_EXTRACT=0.003 --BATCH_SIZE=64"]
     reference = get_task("cola").reference
     o, _, _ = checked(options(paths, "cola"))
-    assert (o.lr_bert, o.lr_soft_extract, o.lam, o.batch_size) == (
-        reference.lr_bert, reference.lr_soft_extract, reference.lam, reference.batch_size)
+    assert (o.lr_bert, o.lr_soft_extract, o.lambda_, o.batch_size) == (
+        reference.lr_bert, reference.lr_soft_extract, reference.lambda_, reference.batch_size)
 
 
 def test_a_task_without_reference_values_takes_the_defaults_and_says_so(paths):
     o, _, notes = checked(options(paths, "demo"))
-    assert (o.lr_bert, o.lr_soft_extract, o.lam, o.batch_size) == (
+    assert (o.lr_bert, o.lr_soft_extract, o.lambda_, o.batch_size) == (
         DEFAULT_HYPERPARAMETERS.lr_bert, DEFAULT_HYPERPARAMETERS.lr_soft_extract,
-        DEFAULT_HYPERPARAMETERS.lam, DEFAULT_HYPERPARAMETERS.batch_size)
+        DEFAULT_HYPERPARAMETERS.lambda_, DEFAULT_HYPERPARAMETERS.batch_size)
     assert "task demo has no reference values" in notes[0]
 
 
 def test_everything_given_means_no_note(paths):
     _, _, notes = checked(options(paths, "sst-2", lr_bert=3e-5, lr_soft_extract=1e-3,
-                                   lam=1e-3, batch_size=8))
+                                   lambda_=1e-3, batch_size=8))
     assert notes == []
 
 
 def test_eval_needs_no_training_flags_and_checks_the_combination(paths):
-    o, _, notes = checked(options(paths, "mrpc", eval_only=True, retention_config="64, 32"))
-    assert o.action == "eval" and o.retention_config == (64, 32) and notes == []
+    o, _, notes = checked(options(paths, "mrpc", eval_only=True, retention_configuration="64, 32"))
+    assert o.action == "eval" and o.retention_configuration == (64, 32) and notes == []
     assert o.inference_batch_size == 64  # the task's batch size, no --EVAL_BATCH_SIZE
     with pytest.raises(UsageError, match="--FINETUNED_CHECKPOINT is for training"):
         validate(options(paths, "mrpc", eval_only=True,
@@ -94,11 +94,11 @@ def test_float_flags_are_held_to_what_float32_can_hold(paths):
     assert FLOAT32_MAX == float(np.finfo(np.float32).max)
     assert np.float32(FLOAT32_MIN_POSITIVE) > 0 and np.float32(FLOAT32_MIN_POSITIVE / 2) == 0
     # the limits themselves are accepted, as float32 holds them
-    o, _, _ = checked(options(paths, "mrpc", lam=FLOAT32_MAX, lr_bert=FLOAT32_MIN_POSITIVE))
-    assert (o.lam, o.lr_bert) == (FLOAT32_MAX, FLOAT32_MIN_POSITIVE)
-    for field, flag, value in (("lam", "--LAMBDA", 1e300), ("lr_bert", "--LR_BERT", 1e39),
+    o, _, _ = checked(options(paths, "mrpc", lambda_=FLOAT32_MAX, lr_bert=FLOAT32_MIN_POSITIVE))
+    assert (o.lambda_, o.lr_bert) == (FLOAT32_MAX, FLOAT32_MIN_POSITIVE)
+    for field, flag, value in (("lambda_", "--LAMBDA", 1e300), ("lr_bert", "--LR_BERT", 1e39),
                                ("lr_soft_extract", "--LR_SOFT_EXTRACT", 3.5e38),
-                               ("lam", "--LAMBDA", float("inf"))):
+                               ("lambda_", "--LAMBDA", float("inf"))):
         with pytest.raises(UsageError, match="^%s must be" % flag) as caught:
             validate(options(paths, "mrpc", **{field: value}))
         assert repr(value) in str(caught.value)

@@ -258,8 +258,8 @@ def test_ax_is_predicted_by_an_mnli_model(tmp_path):
     bert = make_bert(tmp_path / "bert", max_position_embeddings=128)
     config = BertConfig.from_json_file(str(bert / "bert_config.json"))
     mnli = get_task("mnli-m")
-    spec = StageCheckpoint(config=config, task="mnli-m", num_labels=3, seq_len=mnli.max_seq_len,
-                           mode="retrain", retention=(128, 16, 4))
+    spec = StageCheckpoint(config=config, task="mnli-m", num_labels=3, seq_len=mnli.seq_len,
+                           mode="retrain", retention_configuration=(128, 16, 4))
     spec.save(spec.build(), str(tmp_path / "mnli"), "retrain")
     ax_dir = write_ax(tmp_path / "glue")
     argv = ["--TASK", "ax", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(ax_dir),
@@ -299,7 +299,8 @@ def test_output_dir_of_the_first_release_still_loads(trained, tmp_path):
                 "dev_metrics": spec.dev_metrics}
         write_first_release_stage(spec.load_model(), old, stage, meta)
         loaded = StageCheckpoint.load(str(old / (stage + ".json")))
-        assert loaded.vocab_sha256 is None and loaded.retention == spec.retention
+        assert loaded.vocab_sha256 is None
+        assert loaded.retention_configuration == spec.retention_configuration
     base = ["--TASK", "demo", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(data),
             "--VERBOSE", "0"]
     assert cli.main(base + ["--OUTPUT_DIR", str(old), "--PREDICT_ONLY", "--CHECKPOINT_PATH",

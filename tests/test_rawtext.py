@@ -43,7 +43,7 @@ class Models(dict):
         _, task, mode, retention = MODELS[seed]
         saved, model = stage_checkpoint(self.root, self.vocab_path, name, task, mode,
                                         retention, seed)
-        parser = DataParser(self.vocab_path, task, None, max_seq_len=SEQ_LEN)
+        parser = DataParser(self.vocab_path, task, None, seq_len=SEQ_LEN)
         pair = parser.task.text_b is not None
         encoded = parser.encode_examples([Example(str(i), a, b if pair else None, None)
                                           for i, (a, b) in enumerate(zip(SENTENCES, SECONDS))])
@@ -395,7 +395,7 @@ def test_fine_tuned_google_checkpoint(google_bert, tmp_path, capsys):
     config = BertConfig.from_dict(google_bert.config)
     parser = DataParser(google_bert.vocab_path, "sst-2", None)
     spec = StageCheckpoint(config=config, task="sst-2", num_labels=2,
-                           seq_len=parser.max_seq_len, mode="finetune")
+                           seq_len=parser.seq_len, mode="finetune")
     model = spec.build()
     load_google_checkpoint(model, config, prefix, load_classifier="required")
     encoded = parser.encode_examples([Example(str(i), a, None, None)

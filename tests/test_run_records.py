@@ -14,7 +14,8 @@ import pytest
 from power_bert import cli, outputs
 from power_bert.documents import RunResults
 from power_bert.errors import UsageError
-from power_bert.outputs import RunFolder, RunRecord
+from power_bert.options import Options, recorded_flag, result_options
+from power_bert.outputs import RunFolder, RunRecord, fingerprint
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTIONS = {"task": "demo", "lam": 0.05, "epochs": 2}
@@ -79,10 +80,10 @@ def test_a_new_run_beside_an_interrupted_one_says_what_differs(tmp_path):
     options = dict(OPTIONS, lam=0.1)
     inputs = dict(INPUTS, test=["changed"])
     run, resumed, notes = RunFolder.open(str(tmp_path), options, inputs, fresh=False,
-                                         flag_of=lambda name: "--" + name.upper())
+                                         flag_of=recorded_flag)
     assert not resumed and run.id != "20261201-100000-aaaa"
     assert len(notes) == 1
-    assert "20261201-100000-aaaa" in notes[0] and "--LAM 0.05 -> 0.1" in notes[0]
+    assert "20261201-100000-aaaa" in notes[0] and "--LAMBDA 0.05 -> 0.1" in notes[0]
     assert "input test changed" in notes[0] and "input train" not in notes[0]
     # the same options and inputs: resumed, nothing to say
     again, resumed, notes = RunFolder.open(str(tmp_path), options, inputs, fresh=False)
@@ -122,3 +123,17 @@ for i in range(3):
     assert json.loads((tmp_path / "a" / "state.json").read_text()) == {"i": 0}
     assert json.loads((tmp_path / "b" / "state.json").read_text()) == {"i": 0}
     assert (tmp_path / "a" / "state.json.tmp").exists()  # what a killed writer leaves
+
+
+def test_the_run_fingerprint_of_fixed_options_is_what_earlier_versions_computed():
+    """A run folder started before the options' renames (``lam`` -> ``lambda_``) is
+    still found by the same command: its hash and recorded keys are unchanged. The
+    literal is the hash the version before the renames computed for these options."""
+    o = Options(task="rte", output_dir="out", epochs=2, batch_size=16, lr_bert=3e-5,
+                lr_soft_extract=1.5e-3, lambda_=2.5e-3, cased=False, seed=7,
+                max_train_examples=100, dynamic_padding=False, retention_configuration=[64, 32])
+    options = result_options(o)
+    assert options == {"task": "rte", "epochs": 2, "batch_size": 16, "lr_bert": 3e-5,
+                       "lr_soft_extract": 1.5e-3, "lam": 2.5e-3, "cased": False, "seed": 7,
+                       "max_train_examples": 100, "dynamic_padding": False}
+    assert fingerprint(options, {"vocab": "ab", "train": ["cd"], "dev": ["ef"]}) == "28925055a1"

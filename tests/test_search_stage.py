@@ -52,12 +52,12 @@ def test_retention_parameters_stay_in_unit_interval_when_driven_hard(bert_config
     model = build_model(bert_config, 2, SEQ_LEN, mode="search")
     _set_retention(model, 0.2, 0.9, seed=1)
     inputs = make_inputs(LENGTHS, seed=1).inputs
-    for mass_lambda, bound in ((-10.0, 1.0), (10.0, 0.0)):
+    for lambda_, bound in ((-10.0, 1.0), (10.0, 0.0)):
         # Adam moves each parameter by about LR_SOFT_EXTRACT per step in the direction of
         # the regulariser (lambda * j dominates the task gradient): 3 steps of 0.5 cross
         # the bound from anywhere in [0, 1].
         compile_for_stage(model, 2, lr_bert=1e-4, total_steps=100, warmup_steps=0,
-                          lr_soft_extract=0.5, mass_lambda=mass_lambda)
+                          lr_soft_extract=0.5, lambda_=lambda_)
         model.run_eagerly = True  # set after compile, which resets it
         for step in range(3):
             logs = model.train_on_batch(inputs, LABELS, return_dict=True)
@@ -65,10 +65,10 @@ def test_retention_parameters_stay_in_unit_interval_when_driven_hard(bert_config
             for j, r in enumerate(_retention(model), start=1):
                 assert r.min() >= 0.0 and r.max() <= 1.0, (
                     "lambda %g, step %d: encoder %d retention in [%g, %g]"
-                    % (mass_lambda, step + 1, j, r.min(), r.max()))
+                    % (lambda_, step + 1, j, r.min(), r.max()))
         reached = np.concatenate(_retention(model)) == bound
         assert reached.all(), "lambda %g: %d of %d parameters at %g" % (
-            mass_lambda, reached.sum(), reached.size, bound)
+            lambda_, reached.sum(), reached.size, bound)
 
 
 def test_regulariser_moves_encoder_j_by_exactly_lr_lambda_j(no_dropout):
@@ -77,7 +77,7 @@ def test_regulariser_moves_encoder_j_by_exactly_lr_lambda_j(no_dropout):
     The same step from the same weights with lambda = 0 isolates the task gradient: the
     difference of the two results is -eta * lambda * j, for every parameter of every
     encoder (a parameter clipped at 0 or 1 in either run is left out)."""
-    eta, mass_lambda = 0.1, 0.05
+    eta, lambda_ = 0.1, 0.05
     max_len = SEQ_LEN + 2  # ranks 10 and 11 have no word: their task gradient is 0
     model = build_model(no_dropout, 2, SEQ_LEN, mode="search", max_len=max_len)
     _set_retention(model, 0.3, 0.7, seed=2)
@@ -85,18 +85,18 @@ def test_regulariser_moves_encoder_j_by_exactly_lr_lambda_j(no_dropout):
     start_r = _retention(model)
     inputs = make_inputs(LENGTHS, seed=2).inputs
     after = {}
-    for lam in (0.0, mass_lambda):
+    for lambda_ in (0.0, lambda_):
         model.set_weights(start)
         # A traced train step captures lambda and the optimizers: compile resets it.
         compile_for_stage(model, 2, lr_bert=1e-3, total_steps=10, warmup_steps=0)
-        model.configure_search(lam, keras.optimizers.SGD(learning_rate=eta, momentum=0.0))
+        model.configure_search(lambda_, keras.optimizers.SGD(learning_rate=eta, momentum=0.0))
         model.run_eagerly = True
         model.train_on_batch(inputs, LABELS)
-        after[lam] = _retention(model)
+        after[lambda_] = _retention(model)
     layers = soft_extract_layers(model)
     assert [layer.layer_index for layer in layers] == list(range(1, 4))
     free_total = 0
-    for j, r0, r_lam, r_start in zip((1, 2, 3), after[0.0], after[mass_lambda], start_r):
+    for j, r0, r_lam, r_start in zip((1, 2, 3), after[0.0], after[lambda_], start_r):
         # The task loss did move the used ranks (so the difference below is not trivial)
         # and left the unused ones alone.
         assert np.abs(r0[:SEQ_LEN] - r_start[:SEQ_LEN]).max() > 1e-4
@@ -104,7 +104,7 @@ def test_regulariser_moves_encoder_j_by_exactly_lr_lambda_j(no_dropout):
         free = (r0 > 0) & (r0 < 1) & (r_lam > 0) & (r_lam < 1)
         free_total += free.sum()
         delta = r_lam.astype(np.float64) - r0
-        want = -eta * mass_lambda * j
+        want = -eta * lambda_ * j
         np.testing.assert_allclose(delta[free], np.full(free.sum(), want), rtol=0, atol=1e-6,
                                    err_msg="encoder %d: regulariser step" % j)
     assert free_total == 3 * max_len  # none clipped with these rates

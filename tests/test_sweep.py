@@ -62,8 +62,8 @@ def test_pareto_front_of_a_hand_made_set():
     assert pareto_front([(1.0, 1.0)]) == [0]
 
 
-def _cell(lam, seed, tune, dev, retention, ideal, fixed, dynamic):
-    return {"lambda": lam, "lr_soft_extract": 0.01, "seed": seed, "selection_metric": tune,
+def _cell(lambda_, seed, tune, dev, retention, ideal, fixed, dynamic):
+    return {"lambda": lambda_, "lr_soft_extract": 0.01, "seed": seed, "selection_metric": tune,
             "dev_metric": dev, "retention_configuration": retention,
             "word_vectors_per_example": sum(retention), "ideal_speedup": ideal,
             "padding": {"fixed": {"seconds_per_example": fixed, "speedup": 2.0 / fixed},
@@ -125,10 +125,10 @@ def test_held_out_mean_not_dev_mean_chooses_the_setting(tiny_config):
     # held-out: careful 85, greedy 70 (per seed); dev: careful 70, greedy 85
     per_seed = {careful: ((0.84, 0.70), (0.86, 0.70)), greedy: ((0.70, 0.84), (0.70, 0.86))}
     retention = {careful: [8, 6, 4], greedy: [4, 2, 1]}
-    cells = [cell_record(Cell(lam, 0.01, seed), _result(i, tune, dev, retention[lam]),
+    cells = [cell_record(Cell(lambda_, 0.01, seed), _result(i, tune, dev, retention[lambda_]),
                          tiny_config, 8, None)
-             for i, lam in enumerate((careful, greedy))
-             for seed, (tune, dev) in enumerate(per_seed[lam], 1)]
+             for i, lambda_ in enumerate((careful, greedy))
+             for seed, (tune, dev) in enumerate(per_seed[lambda_], 1)]
     assert [c["selection_metric"] for c in cells] == pytest.approx([84, 86, 70, 70])
     assert [c["dev_metric"] for c in cells] == pytest.approx([70, 70, 84, 86])
     assert cells[2]["ideal_speedup"] > cells[0]["ideal_speedup"]  # greedy is faster
@@ -222,7 +222,7 @@ def write_finetuned(bert: Path, folder: Path, num_train: int) -> Path:
     train, held = train_split(num_train, seed=0, tune_fraction=0.25, tune_seed=3)
     spec = StageCheckpoint(
         config=BertConfig.from_json_file(str(bert / "bert_config.json")), task=task.name,
-        num_labels=task.num_labels, seq_len=task.max_seq_len, mode="finetune",
+        num_labels=task.num_labels, seq_len=task.seq_len, mode="finetune",
         vocab_size=count_vocab(str(bert / "vocab.txt")),
         vocab_sha256=file_sha256(str(bert / "vocab.txt")), vocab_path=str(bert / "vocab.txt"),
         epoch=1, selection=selection_record(0.25, 3, held, len(train)))

@@ -41,7 +41,7 @@ def test_unknown_task_lists_valid_names():
     ("cola", 64), ("sst-2", 64), ("sts-b", 64), ("mrpc", 128), ("qqp", 128), ("qnli", 128),
     ("mnli-m", 128), ("mnli-mm", 128), ("rte", 256), ("wnli", 128), ("ax", 128), ("demo", 64)])
 def test_max_seq_len(name, max_len):
-    assert get_task(name).max_seq_len == max_len
+    assert get_task(name).seq_len == max_len
 
 
 @pytest.mark.parametrize("name, metrics", [
@@ -109,7 +109,7 @@ def test_split_helpers():
 
 def test_spec_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
-        get_task("cola").max_seq_len = 128
+        get_task("cola").seq_len = 128
 
 
 def _spec(**changes):

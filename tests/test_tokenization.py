@@ -133,7 +133,7 @@ def test_graph_tokenizer_agrees_on_every_glue_dev_and_test_sentence(tmp_path):
     for (task, split), rows in examples.items():
         parser = DataParser(vocab_path, task, tmp_path)  # its encoder only: no file read
         expected = parser.encode_examples(rows)
-        graph = GraphTokenizer(parser.token_dict, False, parser.max_seq_len)
+        graph = GraphTokenizer(parser.token_dict, False, parser.seq_len)
         pair = rows[0].text_b is not None
         ids, segments = graph(tf.constant([e.text_a for e in rows]),
                               tf.constant([e.text_b for e in rows]) if pair else None)

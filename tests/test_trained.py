@@ -102,9 +102,9 @@ def _spec(**fields):
 
 @pytest.mark.parametrize("retention", ["8,4,2", (8, 4, 2), [8, 4, 2]])
 def test_a_retention_configuration_makes_a_retrain_model(retention):
-    spec = apply_overrides(_spec(), retention=retention)
-    assert (spec.mode, spec.retention, spec.applied_retention) == ("retrain", (8, 4, 2),
-                                                                   [8, 4, 2])
+    spec = apply_overrides(_spec(), retention_configuration=retention)
+    assert (spec.mode, spec.retention_configuration, spec.applied_retention) == (
+        "retrain", (8, 4, 2), [8, 4, 2])
 
 
 @pytest.mark.parametrize("retention, message", [
@@ -115,7 +115,7 @@ def test_a_retention_configuration_makes_a_retrain_model(retention):
 ])
 def test_a_retention_configuration_must_fit_the_model(retention, message):
     with pytest.raises(UsageError) as caught:
-        apply_overrides(_spec(), retention=retention)
+        apply_overrides(_spec(), retention_configuration=retention)
     assert str(caught.value).startswith(message)
 
 
@@ -137,7 +137,8 @@ def test_the_overrides_change_the_model_that_is_built(tmp_path, vocab):
     spec = _spec(vocab_path=str(vocab), vocab_sha256=file_sha256(str(vocab)))
     saved = spec.save(spec.build(), str(tmp_path / "run"), "finetune")
     plain = open_trained(saved.weights_path).load()
-    opened = open_trained(saved.weights_path, retention="8,4,2", word_selection="attention")
+    opened = open_trained(saved.weights_path, retention_configuration="8,4,2",
+                          word_selection="attention")
     model = opened.load()
     assert extract_layers(plain) == []
     assert [layer.output[2].shape[1] for layer in extract_layers(model)] == [8, 4, 2]

@@ -54,7 +54,7 @@ def test_dynamic_padding_trains_like_fixed_padding(mode, retention):
         # Large rates so that the steps move the weights (and the retention) visibly.
         training.compile_for_stage(model, 2, 1e-2, total_steps=6, warmup_steps=1,
                                    lr_soft_extract=0.05 if search else None,
-                                   mass_lambda=0.01 if search else 0.0)
+                                   lambda_=0.01 if search else 0.0)
         training.fit(model, x, y, epochs=2, batch_size=BATCH, seed=7,
                      on_epoch_end=lambda epoch, logs: None, verbose=0,
                      dynamic=dynamic_padding)

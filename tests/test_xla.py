@@ -33,7 +33,7 @@ def _trained_weights(config, mode, xla, batch, steps=2):
         for layer in soft_extract_layers(model):
             layer.retention.assign(rng.uniform(0.3, 0.9, layer.max_len).astype(np.float32))
     compile_for_stage(model, 2, lr_bert=1e-3, total_steps=10, warmup_steps=1,
-                      lr_soft_extract=0.05 if mode == "search" else None, mass_lambda=0.01,
+                      lr_soft_extract=0.05 if mode == "search" else None, lambda_=0.01,
                       xla=xla)
     assert model._jit_compile is (True if xla else None)
     for _ in range(steps):

@@ -46,8 +46,8 @@ class BenchmarkOptions:
       plot: image of metric against time per example, or None.
       mixed_precision: "none", "float16" or "bfloat16" (``precision.policy``).
       peers: engines to time against (``peers.PEERS``); empty: the checkpoint benchmark.
-      retention: with ``peers``, the l_j to apply to the baseline for PoWER-BERT (None:
-        the --POWER model is PoWER-BERT).
+      retention_configuration: with ``peers``, the l_j to apply to the baseline for
+        PoWER-BERT (None: the --POWER model is PoWER-BERT).
     """
     models: Tuple[Tuple[str, str, str], ...]
     data_dir: str
@@ -65,7 +65,7 @@ class BenchmarkOptions:
     mixed_precision: str = "none"
     padding_buckets: int = PADDING_BUCKETS
     peers: Tuple[str, ...] = ()
-    retention: Optional[Tuple[int, ...]] = None
+    retention_configuration: Optional[Tuple[int, ...]] = None
 
 
 # ----- the models in the rotation -------------------------------------------------------
@@ -77,7 +77,7 @@ class TimedModel:
     checkpoint (None for a random-weight model of a shape)."""
     name: str
     config: Any
-    retention: Optional[List[int]]
+    retention_configuration: Optional[List[int]]
     trained: Any = None  # trained.TrainedModel
 
     @property
@@ -90,8 +90,8 @@ class TimedModel:
 
     @classmethod
     def of(cls, name: str, trained) -> "TimedModel":
-        spec = trained.checkpoint
-        return cls(name, spec.config, spec.applied_retention, trained)
+        checkpoint = trained.checkpoint
+        return cls(name, checkpoint.config, checkpoint.applied_retention, trained)
 
 
 def open_models(options: BenchmarkOptions) -> List[TimedModel]:
@@ -107,31 +107,32 @@ def open_models(options: BenchmarkOptions) -> List[TimedModel]:
     from power_bert.trained import check_trained, model_name, read_checkpoint
     read = []
     for name, path, flag in options.models:
-        spec = read_checkpoint(path, flag, BenchmarkError)
-        read.append((name, model_name(spec, flag), spec))
+        checkpoint = read_checkpoint(path, flag, BenchmarkError)
+        read.append((name, model_name(checkpoint, flag), checkpoint))
     check_same_models(read)
-    (name, what, spec), others = read[0], read[1:]
-    baseline = check_trained(spec, what, options.task, options.vocab_path, error=BenchmarkError)
+    (name, what, checkpoint), others = read[0], read[1:]
+    baseline = check_trained(checkpoint, what, options.task, options.vocab_path,
+                             error=BenchmarkError)
     sha256 = file_sha256(baseline.vocab_path)
     return [TimedModel.of(name, baseline)] + [
-        TimedModel.of(name, check_trained(spec, what, options.task, baseline.vocab_path,
+        TimedModel.of(name, check_trained(checkpoint, what, options.task, baseline.vocab_path,
                                           error=BenchmarkError, vocab_sha256=sha256))
-        for name, what, spec in others]
+        for name, what, checkpoint in others]
 
 
 def check_same_models(models: Sequence[Tuple[str, str, Any]]):
     """The models, (name, what, StageCheckpoint), must be of one task, length, casing and
     vocabulary size."""
     first_name, first_what, first = models[0]
-    for name, what, spec in models[1:]:
+    for name, what, checkpoint in models[1:]:
         for key, title in (("task", "task"), ("seq_len", "sequence length"),
                            ("cased", "casing (cased)")):
-            want, got = getattr(first, key), getattr(spec, key)
+            want, got = getattr(first, key), getattr(checkpoint, key)
             if got != want:
                 raise BenchmarkError(
                     "the models must be of the same task: %s (%s) has %s %r but %s (%s) has "
                     "%r" % (first_name, first_what, title, want, name, what, got))
-        sizes = first.config.vocab_size, spec.config.vocab_size
+        sizes = first.config.vocab_size, checkpoint.config.vocab_size
         if sizes[0] != sizes[1]:
             raise BenchmarkError("the models must share one vocabulary: %s has %d word "
                                  "pieces, %s has %d" % (first_name, sizes[0], name, sizes[1]))
@@ -147,7 +148,7 @@ def load_dev_data(options: BenchmarkOptions, baseline):
         raise BenchmarkError("--DATA_DIR: %s" % e) from None
     try:
         parser = DataParser(baseline.vocab_path, baseline.task, options.data_dir,
-                            max_seq_len=baseline.seq_len, cased=baseline.cased)
+                            seq_len=baseline.seq_len, cased=baseline.cased)
         return parser.get_dev_data(max_examples=options.max_examples)
     except DataError as e:  # names the file and line
         raise BenchmarkError(str(e)) from None
@@ -208,7 +209,8 @@ def run_padding(padding: str, x, models: Sequence[TimedModel],
     timings = time_models(built, batches, options.runs, options.warmup, options.xla,
                           options.verbose, say)
     del built  # (the models are freed before the next mode builds its own)
-    costs = {m.name: model_cost(m.config, m.retention, lengths, sizes) for m in models}
+    costs = {m.name: model_cost(m.config, m.retention_configuration, lengths, sizes)
+             for m in models}
     baseline_time = float(np.median(timings[BASELINE]["times"]))
     return PaddingRun(
         padding=padding, average_batch_length=average,
@@ -267,7 +269,7 @@ def benchmark(options: BenchmarkOptions, say: Say = print) -> BenchmarkResult:
             "label": model.label,
             "checkpoint": os.path.abspath(model.checkpoint.weights_path),
             "mode": model.checkpoint.mode,
-            "retention_configuration": model.retention,
+            "retention_configuration": model.retention_configuration,
             "metric_name": task.main_metric,
             "metric": round(100.0 * metrics[task.main_metric], 2),
             "metrics": {k: round(100.0 * v, 2) for k, v in metrics.items()},
@@ -276,7 +278,7 @@ def benchmark(options: BenchmarkOptions, say: Say = print) -> BenchmarkResult:
     runs = [run_padding(padding, x, models, build, describe, options, say)
             for padding in options.paddings]
     setup = dict(task=task.name, num_examples=int(len(y)), seq_len=baseline.seq_len)
-    result = result_document(setup, options, models[1].retention, runs)
+    result = result_document(setup, options, models[1].retention_configuration, runs)
     write_outputs(result, options.output, options.plot, say)
     return result
 
@@ -296,11 +298,12 @@ def shape_benchmark(shape: "shapes.ShapeOptions", options: BenchmarkOptions,
         "%s tokens (max %d); retention configuration %s"
         % (shapes.TIMING_ONLY, config.num_hidden_layers, config.hidden_size,
            config.num_attention_heads, config.intermediate_size, shape.num_examples,
-           shape.lengths_text, shape.seq_len, ",".join(map(str, shape.retention))))
-    models = [TimedModel(BASELINE, config, None), TimedModel(POWER, config, list(shape.retention))]
+           shape.lengths_text, shape.seq_len, ",".join(map(str, shape.retention_configuration))))
+    models = [TimedModel(BASELINE, config, None),
+              TimedModel(POWER, config, list(shape.retention_configuration))]
 
     def describe(model: TimedModel, timing: Dict) -> Dict:
-        return {"label": model.label, "retention_configuration": model.retention}
+        return {"label": model.label, "retention_configuration": model.retention_configuration}
 
     runs = [run_padding(padding, x, models, lambda dynamic: shapes.build_models(shape, dynamic),
                         describe, options, say) for padding in options.paddings]
@@ -308,7 +311,7 @@ def shape_benchmark(shape: "shapes.ShapeOptions", options: BenchmarkOptions,
                  timing_only=True, note=shapes.TIMING_ONLY, bert_config=config.to_dict(),
                  bert_config_path=shape.config_path, lengths=shape.lengths_text,
                  seed=shape.seed)
-    result = result_document(setup, options, list(shape.retention), runs)
+    result = result_document(setup, options, list(shape.retention_configuration), runs)
     write_outputs(result, options.output, None, say)
     return result
 
@@ -325,20 +328,21 @@ def peer_benchmark(options: BenchmarkOptions, say: Say = print) -> Dict:
     from power_bert.trained import apply_overrides
     models = open_models(options)
     baseline = models[0].trained
-    if options.retention is not None:
+    if options.retention_configuration is not None:
         power = dataclasses.replace(baseline, what="--RETENTION_CONFIG", checkpoint=(
-            apply_overrides(baseline.checkpoint, options.retention, error=BenchmarkError)))
+            apply_overrides(baseline.checkpoint, options.retention_configuration,
+                            error=BenchmarkError)))
         models.append(TimedModel.of(POWER, power))
     power = models[1]
-    if power.retention is None:
+    if power.retention_configuration is None:
         raise BenchmarkError("%s drops no word vectors (mode %s): give a re-trained "
                              "model (retrain.hdf5) or --RETENTION_CONFIG"
                              % (power.trained.what, power.checkpoint.mode))
     peers.check_peer_packages(options.peers)  # before the dev set is read
     x, y = load_dev_data(options, baseline)
     say("%s dev: %d examples of up to %d tokens, batch %d; PoWER-BERT retention "
-        "configuration %s" % (baseline.task.name, len(y), baseline.seq_len,
-                              options.batch_size, ",".join(map(str, power.retention))))
+        "configuration %s" % (baseline.task.name, len(y), baseline.seq_len, options.batch_size,
+                              ",".join(map(str, power.retention_configuration))))
     result = peers.run_peers(options, options.peers, baseline.checkpoint, power.checkpoint,
                              x, y, baseline.task, options.padding_buckets, say,
                              baseline.vocab_path)

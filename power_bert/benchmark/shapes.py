@@ -38,7 +38,7 @@ class ShapeOptions:
     Attributes:
       config_path: bert_config.json.
       config: its ``BertConfig``.
-      retention: l_1..l_L of the PoWER-BERT model.
+      retention_configuration: l_1..l_L of the PoWER-BERT model.
       seq_len: N.
       num_examples: synthetic examples.
       lengths: None (every example N tokens) or (MIN, MAX), uniform.
@@ -46,7 +46,7 @@ class ShapeOptions:
     """
     config_path: str
     config: object
-    retention: Tuple[int, ...]
+    retention_configuration: Tuple[int, ...]
     seq_len: int
     num_examples: int = DEFAULT_NUM_EXAMPLES
     lengths: Optional[Tuple[int, int]] = None
@@ -90,7 +90,7 @@ def build_models(shape: ShapeOptions, dynamic: bool):
     seq_len = None if dynamic else shape.seq_len
     models = []
     for name, mode, retention in ((BASELINE, "finetune", None),
-                                  (POWER, "retrain", list(shape.retention))):
+                                  (POWER, "retrain", list(shape.retention_configuration))):
         keras.utils.set_random_seed(shape.seed)
         models.append((name, build_model(shape.config, 2, seq_len, mode=mode,
                                          retention_configuration=retention,

@@ -46,7 +46,7 @@ def _checked(args):
     for flag in ("--BENCHMARK_BATCH_SIZE", "--RUNS"):
         check_integer(getattr(args, flag[2:]), flag, 1)
     # (the configuration is applied per re-training, not to the run's options)
-    valid = validate(run_options.options_from_args(args, retention_config=None))
+    valid = validate(run_options.options_from_args(args, retention_configuration=None))
     bench = BenchmarkSettings(batch_size=args.BENCHMARK_BATCH_SIZE, runs=args.RUNS,
                               paddings=PADDINGS if args.PADDING == "both" else (args.PADDING,))
     return valid, list(parse_retention_configuration(args.RETENTION_CONFIG)), bench

@@ -180,7 +180,7 @@ def options_from_args(args: argparse.Namespace) -> BenchmarkOptions:
         max_examples=args.MAX_EXAMPLES, output=args.OUTPUT, plot=args.PLOT,
         verbose=args.VERBOSE, mixed_precision=args.MIXED_PRECISION,
         padding_buckets=args.PADDING_BUCKETS, peers=tuple(args.PEERS),
-        retention=retention)
+        retention_configuration=retention)
     check_paths(options)
     return options
 
@@ -314,7 +314,8 @@ def shape_options(args: argparse.Namespace) -> ShapeOptions:
     num_examples = DEFAULT_NUM_EXAMPLES if args.NUM_EXAMPLES is None else args.NUM_EXAMPLES
     seed = check_integer(0 if args.SEED is None else args.SEED, "--SEED", 0, 2 ** 31 - 1,
                          error=BenchmarkError)
-    return ShapeOptions(config_path=args.BERT_CONFIG_PATH, config=config, retention=retention,
+    return ShapeOptions(config_path=args.BERT_CONFIG_PATH, config=config,
+                        retention_configuration=retention,
                         seq_len=seq_len, num_examples=num_examples,
                         lengths=parse_lengths(args.LENGTHS, seq_len), seed=seed)
 

@@ -58,12 +58,12 @@ def run(args: argparse.Namespace) -> int:
     tokenizer = None
     if args.VOCAB_PATH is not None:
         tokenizer = DataParser(args.VOCAB_PATH, task, args.DATA_DIR,
-                               max_seq_len=args.MAX_SEQ_LEN, cased=args.CASED)
-    max_len = tokenizer.max_seq_len if tokenizer else (args.MAX_SEQ_LEN or task.max_seq_len)
-    print("task %s (GLUE %s): %s, max_seq_len %d, main metric %s%s"
+                               seq_len=args.MAX_SEQ_LEN, cased=args.CASED)
+    seq_len = tokenizer.seq_len if tokenizer else (args.MAX_SEQ_LEN or task.seq_len)
+    print("task %s (GLUE %s): %s, seq_len %d, main metric %s%s"
           % (task.name, task.glue_name or "-",
              "regression" if task.is_regression else "labels " + ", ".join(task.labels),
-             max_len, task.main_metric,
+             seq_len, task.main_metric,
              ", predicted by the %s model" % task.label_task if task.label_task else ""))
     layout = detect_layout(task, args.DATA_DIR)  # neither or both layouts: one error line
     print("layout %s%s" % (LAYOUT_NAMES[layout], ", config %s" % task.hub.config

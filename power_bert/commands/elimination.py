@@ -84,14 +84,15 @@ def run(args) -> int:
     from power_bert.trained import open_trained
     _check(args)
     trained = open_trained(args.CHECKPOINT_PATH, task=args.TASK, vocab_path=args.VOCAB_PATH,
-                           retention=args.RETENTION_CONFIG, word_selection=args.WORD_SELECTION,
+                           retention_configuration=args.RETENTION_CONFIG,
+                           word_selection=args.WORD_SELECTION,
                            seed=args.SEED, allow_search=bool(args.RETENTION_CONFIG))
     if trained.checkpoint.mode != "retrain":
         raise UsageError("%s eliminates no word vectors (a %s-stage model): give a "
                          "retrain.hdf5 or --RETENTION_CONFIG"
                          % (args.CHECKPOINT_PATH, trained.checkpoint.mode))
     parser = DataParser(trained.vocab_path, trained.task, args.DATA_DIR or ".",
-                        max_seq_len=trained.seq_len, cased=trained.cased)
+                        seq_len=trained.seq_len, cased=trained.cased)
     if args.SENTENCES:
         encoded = parser.encode_examples(_read_sentences(args.SENTENCES))
         x = [encoded.token_ids, encoded.segment_ids]
@@ -109,12 +110,12 @@ def _write_pictures(args, trained, parser, model, x):
     """The text table of every example, elimination.json and the pictures."""
     from power_bert.inference import real_lengths
     from power_bert.outputs import write_json_atomically
-    spec = trained.checkpoint
+    checkpoint = trained.checkpoint
     inverse = {index: token for token, index in parser.token_dict.items()}
     lengths = real_lengths(x[0])
     tokens = [[inverse.get(int(t), "[UNK]") for t in row[:n]] for row, n in zip(x[0], lengths)]
     records = example_records(tokens, kept_positions(model, x, args.BATCH_SIZE),
-                              spec.retention)
+                              checkpoint.retention_configuration)
     for i, record in enumerate(records, 1):
         print("example %d (%d word pieces)" % (i, len(record["tokens"])))
         print(text_table(record))
@@ -122,7 +123,7 @@ def _write_pictures(args, trained, parser, model, x):
     base = os.path.join(args.OUTPUT_DIR, "elimination")
     write_json_atomically(base + ".json", {
         "checkpoint": os.path.abspath(args.CHECKPOINT_PATH), "task": trained.task.name,
-        "word_selection": spec.word_selection, "examples": records})
+        "word_selection": checkpoint.word_selection, "examples": records})
     plot_pictures(records, base + "." + args.FORMAT)
     print("pictures written to %s.json and %s.%s" % (base, base, args.FORMAT))
 
@@ -132,7 +133,7 @@ def _write_survival(args, trained, parser, model):
     survival.json and its plot."""
     from power_bert.inference import real_lengths
     from power_bert.outputs import write_json_atomically
-    spec, task, seq_len = trained.checkpoint, trained.task, trained.seq_len
+    checkpoint, task, seq_len = trained.checkpoint, trained.task, trained.seq_len
     dev_x, _ = parser.get_dev_data(max_examples=args.SURVIVAL_EXAMPLES)
     dev_lengths = real_lengths(dev_x[0])
     table = survival_frequencies(kept_positions(model, dev_x, args.BATCH_SIZE),
@@ -141,8 +142,8 @@ def _write_survival(args, trained, parser, model):
     write_json_atomically(base + ".json", {
         "checkpoint": os.path.abspath(args.CHECKPOINT_PATH), "task": task.name,
         "num_examples": int(len(dev_lengths)),
-        "retention_configuration": list(spec.retention),
-        "word_selection": spec.word_selection,
+        "retention_configuration": list(checkpoint.retention_configuration),
+        "word_selection": checkpoint.word_selection,
         "examples_per_position": [int(c) for c in
                                   (np.arange(seq_len)[None] < dev_lengths[:, None]).sum(0)],
         "survival": [[None if np.isnan(v) else round(float(v), 4) for v in row]
@@ -150,5 +151,5 @@ def _write_survival(args, trained, parser, model):
     plot_survival(table, base + "." + args.FORMAT,
                   "%s dev (%d examples): survival by input position, retention "
                   "configuration %s" % (task.name, len(dev_lengths),
-                                        ",".join(map(str, spec.retention))))
+                                        ",".join(map(str, checkpoint.retention_configuration))))
     print("survival frequencies written to %s.json and %s.%s" % (base, base, args.FORMAT))

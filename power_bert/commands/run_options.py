@@ -199,7 +199,7 @@ def add_arguments(parser, command: str, exclude=()):
 
 
 def field_of(flag: str) -> str:
-    """The ``Options`` field of a flag (``--LAMBDA`` -> ``lam``)."""
+    """The ``Options`` field of a flag (``--LAMBDA`` -> ``lambda_``)."""
     return FIELDS.get(flag, flag[2:].lower())
 
 

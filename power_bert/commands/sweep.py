@@ -100,11 +100,11 @@ def options_from_args(args: argparse.Namespace) -> SweepOptions:
         raise UsageError("--MAX_DROP must be a number of points >= 0, got %r" % args.MAX_DROP)
     cells, cell_options = [], []
     for rate in rates:
-        for lam in lambdas:
+        for lambda_ in lambdas:
             for seed in seeds:
                 valid = validate(run_options.options_from_args(
-                    args, lam=lam, seed=seed, lr_soft_extract=rate))
-                cell = Cell(lam, valid.options.lr_soft_extract, seed)
+                    args, lambda_=lambda_, seed=seed, lr_soft_extract=rate))
+                cell = Cell(lambda_, valid.options.lr_soft_extract, seed)
                 folder = os.path.join(args.OUTPUT_DIR, CELLS, cell.folder_name)
                 # (the cell's own folder: decided before the run, not changed during it)
                 cells.append(cell)

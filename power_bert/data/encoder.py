@@ -30,12 +30,12 @@ class EncodedExamples:
     """BERT inputs for a list of examples.
 
     Attributes:
-      token_ids: int32 [N, max_seq_len], padded with 0.
-      segment_ids: int32 [N, max_seq_len], 0 for [CLS] text_a [SEP] and the
+      token_ids: int32 [N, seq_len], padded with 0.
+      segment_ids: int32 [N, seq_len], 0 for [CLS] text_a [SEP] and the
         padding, 1 for text_b [SEP].
       lengths: int64 [N], word pieces per example before truncation (with
         [CLS] and [SEP]s).
-      num_truncated: how many examples were longer than max_seq_len.
+      num_truncated: how many examples were longer than seq_len.
     """
 
     token_ids: np.ndarray
@@ -53,7 +53,7 @@ class SplitStats:
       num_rows: data rows in the file.
       num_skipped: rows skipped for a wrong column count.
       num_examples: examples returned (after ``max_examples``).
-      num_truncated: returned examples longer than max_seq_len.
+      num_truncated: returned examples longer than seq_len.
       max_length: longest returned example in word pieces, before truncation.
     """
 
@@ -70,14 +70,14 @@ class DataParser:
 
     Tokenisation is Google BERT's (``power_bert.tokenization.Tokenizer``: keras-bert's
     Tokenizer with BERT's WordPiece): ``[CLS] a [SEP]`` or ``[CLS] a [SEP] b [SEP]``,
-    truncated to ``max_seq_len`` word pieces (longer text of the pair first, as in BERT)
+    truncated to ``seq_len`` word pieces (longer text of the pair first, as in BERT)
     and padded with id 0. The exported SavedModel tokenises in the graph with the same
     result.
 
     Attributes:
       task: the TaskSpec.
       data_dir: DATA_DIR.
-      max_seq_len: sequence length of the arrays.
+      seq_len: sequence length of the arrays.
       cased: whether the tokenizer keeps case (must match the checkpoint).
       seed: seed of the training-set shuffle.
       token_dict: the vocabulary.
@@ -85,7 +85,7 @@ class DataParser:
     """
 
     def __init__(self, vocab_path: PathLike, task: TaskLike, data_dir: Optional[PathLike],
-                 max_seq_len: Optional[int] = None, cased: bool = False,
+                 seq_len: Optional[int] = None, cased: bool = False,
                  seed: int = DEFAULT_SEED):
         """Build the tokenizer.
 
@@ -93,20 +93,20 @@ class DataParser:
           vocab_path: BERT vocab.txt.
           task: task name or TaskSpec.
           data_dir: the task's DATA_DIR (None: only ``encode_examples`` is used).
-          max_seq_len: sequence length; None uses the task's default.
+          seq_len: sequence length; None uses the task's default.
           cased: keep case (cased checkpoints) instead of lower-casing.
           seed: seed of the numpy RandomState that shuffles the training set.
 
         Raises:
           DataError: bad vocabulary file.
-          ValueError: unknown task, or max_seq_len below 3.
+          ValueError: unknown task, or seq_len below 3.
         """
         self.task = get_task(task)
         self.data_dir = None if data_dir is None else os.fspath(data_dir)
-        self.max_seq_len = int(self.task.max_seq_len if max_seq_len is None else max_seq_len)
-        if self.max_seq_len < 3:
-            raise ValueError("max_seq_len (%d) must be at least 3 ([CLS] a [SEP] b [SEP])"
-                             % self.max_seq_len)
+        self.seq_len = int(self.task.seq_len if seq_len is None else seq_len)
+        if self.seq_len < 3:
+            raise ValueError("seq_len (%d) must be at least 3 ([CLS] a [SEP] b [SEP])"
+                             % self.seq_len)
         self.cased = bool(cased)
         self.seed = int(seed)
         self.token_dict = load_vocab(vocab_path)
@@ -127,9 +127,9 @@ class DataParser:
           examples: examples from ``read_examples``.
 
         Returns:
-          EncodedExamples with [N, max_seq_len] arrays.
+          EncodedExamples with [N, seq_len] arrays.
         """
-        n, width = len(examples), self.max_seq_len
+        n, width = len(examples), self.seq_len
         token_ids = np.zeros((n, width), dtype=np.int32)  # [N, L]
         segment_ids = np.zeros((n, width), dtype=np.int32)  # [N, L]
         lengths = np.zeros((n,), dtype=np.int64)
@@ -155,7 +155,7 @@ class DataParser:
           max_examples: keep at most this many examples; None keeps all.
 
         Returns:
-          ``([token_ids, segment_ids], y)``: int32 [N, max_seq_len] arrays and
+          ``([token_ids, segment_ids], y)``: int32 [N, seq_len] arrays and
           y int32 [N] class indices (float32 scores for regression).
 
         Raises:
@@ -235,7 +235,7 @@ class DataParser:
         """The test set in file order (never shuffled), for predictions.
 
         Returns:
-          ``([token_ids, segment_ids], guids)``: int32 [N, max_seq_len] arrays
+          ``([token_ids, segment_ids], guids)``: int32 [N, seq_len] arrays
           and the file's index column values, for the submission.
 
         Raises:
@@ -259,9 +259,9 @@ class DataParser:
                            num_truncated=encoded.num_truncated,
                            max_length=int(encoded.lengths.max(initial=0)))
         self.stats[data.split] = stats
-        logger.info("%s %s (%s, %s): %d examples, %d truncated to max_seq_len %d (longest %d)",
+        logger.info("%s %s (%s, %s): %d examples, %d truncated to seq_len %d (longest %d)",
                     self.task.name, data.split, data.layout, data.path, stats.num_examples,
-                    stats.num_truncated, self.max_seq_len, stats.max_length)
+                    stats.num_truncated, self.seq_len, stats.max_length)
         return encoded
 
 

@@ -11,22 +11,22 @@ CELLS = "cells"  # OUTPUT_DIR/cells/<cell>/: each cell's pipeline output
 @dataclasses.dataclass(frozen=True)
 class Cell:
     """One training run of the sweep."""
-    lam: float
+    lambda_: float
     lr_soft_extract: float
     seed: int
 
     @property
     def setting(self) -> Tuple[float, float]:
-        return self.lam, self.lr_soft_extract
+        return self.lambda_, self.lr_soft_extract
 
     @property
     def folder_name(self) -> str:
-        return "lambda=%g,lrs=%g,seed=%d" % (self.lam, self.lr_soft_extract, self.seed)
+        return "lambda=%g,lrs=%g,seed=%d" % (self.lambda_, self.lr_soft_extract, self.seed)
 
     @property
     def model_name(self) -> str:
         """Its name in the benchmark (letters, digits, '.', '_', '-')."""
-        return "lambda%g_lrs%g_seed%d" % (self.lam, self.lr_soft_extract, self.seed)
+        return "lambda%g_lrs%g_seed%d" % (self.lambda_, self.lr_soft_extract, self.seed)
 
 
 @dataclasses.dataclass(frozen=True)

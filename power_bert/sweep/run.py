@@ -172,7 +172,7 @@ def sweep_document(sweep: SweepOptions, results: Sequence[RunResults],
     document = {
         "task": first.task, "metric_name": main, "seq_len": finetuned.seq_len,
         "finetuned_checkpoint": os.path.abspath(o.finetuned_checkpoint),
-        "lambdas": sorted({c.lam for c in sweep.cells}),
+        "lambdas": sorted({c.lambda_ for c in sweep.cells}),
         "lr_soft_extracts": sorted({c.lr_soft_extract for c in sweep.cells}),
         "seeds": sorted({c.seed for c in sweep.cells}),
         "training": {"epochs": o.epochs, "batch_size": o.batch_size, "lr_bert": o.lr_bert,

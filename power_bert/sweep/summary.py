@@ -50,7 +50,7 @@ def cell_record(cell: Cell, result: RunResults, config: Dict, seq_len: int,
     power = result.power_bert
     retention = list(result.retention_configuration)
     record = {
-        "lambda": cell.lam, "lr_soft_extract": cell.lr_soft_extract, "seed": cell.seed,
+        "lambda": cell.lambda_, "lr_soft_extract": cell.lr_soft_extract, "seed": cell.seed,
         "folder": cell.folder_name, "run_dir": result.run_dir,
         "skipped": bool(result.skipped),
         "retention_configuration": retention,
@@ -65,12 +65,12 @@ def cell_record(cell: Cell, result: RunResults, config: Dict, seq_len: int,
     return record
 
 
-def setting_row(lam: float, rate: float, group: Sequence[Dict],
+def setting_row(lambda_: float, rate: float, group: Sequence[Dict],
                 paddings: Sequence[str]) -> Dict:
     """One setting's row: the means and spreads over its seeds' ``cell_record``s."""
     metric, spread = mean_std([c["selection_metric"] for c in group])
     dev, dev_spread = mean_std([c["dev_metric"] for c in group])
-    row = {"lambda": lam, "lr_soft_extract": rate, "seeds": [c["seed"] for c in group],
+    row = {"lambda": lambda_, "lr_soft_extract": rate, "seeds": [c["seed"] for c in group],
            "metric_mean": metric, "metric_std": spread,
            "dev_metric_mean": dev, "dev_metric_std": dev_spread,
            "retention_configurations": {str(c["seed"]): c["retention_configuration"]
@@ -92,8 +92,8 @@ def setting_rows(cells: Sequence[Dict], paddings: Sequence[str]) -> List[Dict]:
     settings: Dict[Tuple[float, float], List[Dict]] = {}
     for cell in cells:
         settings.setdefault((cell["lambda"], cell["lr_soft_extract"]), []).append(cell)
-    return [setting_row(lam, rate, group, paddings)
-            for (lam, rate), group in settings.items()]
+    return [setting_row(lambda_, rate, group, paddings)
+            for (lambda_, rate), group in settings.items()]
 
 
 def mark_pareto_front(rows: List[Dict], baseline: Dict) -> List[Dict]:

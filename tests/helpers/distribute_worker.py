@@ -28,7 +28,7 @@ def main():
     config = tiny_bert_config(vocab_size=30, num_hidden_layers=2, max_position_embeddings=16,
                               hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
                               initializer_range=0.02)
-    seq_len, batch, steps, lam = 12, 8, 3, float(sys.argv[1])
+    seq_len, batch, steps, lambda_ = 12, 8, 3, float(sys.argv[1])
     rng = np.random.RandomState(0)
     lengths = rng.randint(3, seq_len + 1, size=batch * steps)
     tokens = rng.randint(1, 30, (batch * steps, seq_len))
@@ -40,7 +40,7 @@ def main():
         [8, 4] if mode == "retrain" else None)).get_weights()
         for mode in ("finetune", "search", "retrain")}
 
-    def train(mode, strategy_name, mass_lambda):
+    def train(mode, strategy_name, lambda_):
         with distribute.scope(strategy_name) as strategy:
             replicas = strategy.num_replicas_in_sync if strategy else 1
             model = build_model(config, 2, seq_len, mode=mode, retention_configuration=(
@@ -48,7 +48,7 @@ def main():
             model.set_weights(start[mode])
             compile_for_stage(model, 2, lr_bert=1e-3, total_steps=10, warmup_steps=1,
                               lr_soft_extract=0.05 if mode == "search" else None,
-                              mass_lambda=mass_lambda)
+                              lambda_=lambda_)
         dataset = make_dataset(x, y, batch, seed=0, epochs=1)
         history = model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0).history
         return replicas, model.get_weights(), {k: v[-1] for k, v in history.items()}
@@ -58,13 +58,13 @@ def main():
 
     report = {}
     for mode in ("finetune", "search", "retrain"):
-        _, single, single_logs = train(mode, "none", lam)
-        replicas, mirrored, mirrored_logs = train(mode, "mirrored", lam)
+        _, single, single_logs = train(mode, "none", lambda_)
+        replicas, mirrored, mirrored_logs = train(mode, "mirrored", lambda_)
         report[mode] = {"replicas": replicas, "difference": largest(single, mirrored),
                         "moved": largest(single, start[mode]),
                         "logs": [single_logs, mirrored_logs]}
         if mode == "search":
-            _, doubled, _ = train(mode, "none", 2 * lam)
+            _, doubled, _ = train(mode, "none", 2 * lambda_)
             report[mode]["difference_from_lambda_x2"] = largest(doubled, mirrored)
             retention_index = [i for i, w in enumerate(start[mode]) if w.shape == (seq_len,)
                                and np.all(w == 1.0)]

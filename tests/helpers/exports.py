@@ -31,7 +31,7 @@ def stage_checkpoint(root: Path, vocab_path: str, name: str, task: str, mode: st
     task_spec = get_task(task)
     config = tiny_bert_config(vocab_size=len(VOCAB))
     stage = StageCheckpoint(config=config, task=task, num_labels=len(task_spec.labels or [0]),
-                            seq_len=SEQ_LEN, mode=mode, retention=retention,
+                            seq_len=SEQ_LEN, mode=mode, retention_configuration=retention,
                             vocab_path=vocab_path, vocab_sha256=file_sha256(vocab_path))
     model = stage.build()
     return stage.save(model, str(root / name), mode), model
