@@ -385,7 +385,8 @@ def load_onnx(path: str, threads: int = 0) -> Callable:
                           % (folder, metadata.format))
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = int(threads)
-    # Idle threads spinning for work cost 20% here on 2 shared cores (B 32, T 128).
+    # No idle threads spinning for work: they cost time on a shared CPU (benchmarks/README.md,
+    # "ONNX Runtime against the SavedModel").
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = onnxruntime.InferenceSession(os.path.join(folder, ONNX_FILE), options,
                                            providers=["CPUExecutionProvider"])

@@ -31,14 +31,11 @@ it short).
 
 Inference runs through one ``tf.function`` per model with the input signature
 ``[None, None]`` int32 (``[None, N]`` for a fixed-length model), so every batch
-length reuses one trace. It was chosen over ``model.predict_on_batch`` by timing both
-on 2 shared CPU cores with the demo model (4 encoders, hidden 64, 600 examples,
-medians of 3 alternating passes): fixed padding, batch 128: 0.74 s against 1.29 s;
-dynamic padding, batch 32: 1.44 s against 2.89 s; dynamic, batch 128: 1.00 s against
-0.97 s (a tie). ``predict_on_batch`` pays the data adapter on every call and retraces
-for new input lengths. The comparison is kept as a slow test that also checks both
-give the same predictions (``tests/test_inference.py``,
-``test_tf_function_predicts_as_predict_on_batch``; ``pytest -s`` prints the times).
+length reuses one trace. It was chosen over ``model.predict_on_batch``, which pays the
+data adapter on every call and retraces for new input lengths, by timing both
+(benchmarks/README.md, "The inference path's defaults"); the comparison is kept as a slow
+test that also checks both give the same predictions (``tests/test_inference.py``,
+``test_tf_function_predicts_as_predict_on_batch``).
 """
 import weakref
 from typing import Iterator, List, Optional, Sequence, Tuple

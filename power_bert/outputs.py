@@ -516,7 +516,7 @@ class RunFolder:
 
 class OutputLock:
     """``OUTPUT_DIR/.lock``: one training at a time per OUTPUT_DIR. A lock left by a
-    process that no longer runs (on this machine) is taken over."""
+    process that no longer runs (on the same host) is taken over."""
 
     def __init__(self, output_dir: str):
         self.path = os.path.join(output_dir, LOCK)

@@ -9,16 +9,14 @@ the stages' shared context (``stages.StageContext``), then ``stages.prepare`` an
 it publishes (``outputs.RunFolder``), and ``Pipeline.completed_run()`` finds a run that
 already finished.
 
-OUTPUT_DIR receives:
-  finetune.hdf5 / finetune.json   best fine-tuned model (by the task's main metric)
-  search.hdf5 / search.json       configuration-search model (last epoch)
-  retrain.hdf5 / retrain.json     best re-trained PoWER-BERT model
-  log.txt                         appended to, never truncated
-  results.json                    baseline and PoWER-BERT metrics, retention
-                                  configuration, word vectors processed, how epochs
-                                  were chosen ("selection": on dev, or with
-                                  --TUNE_FRACTION on a held-out part of train)
-  glue/<Task>.tsv or test_predictions.tsv   test-set predictions
+A training run writes into its own folder ``OUTPUT_DIR/runs/<id>/`` (the stages'
+``<stage>.hdf5``/``<stage>.json``, results.json, run.json, test predictions) and, once
+complete, publishes it: ``OUTPUT_DIR/latest`` points to it, ``OUTPUT_DIR/results.json``
+is its results (baseline and PoWER-BERT metrics, retention configuration, word vectors
+processed, how epochs were chosen), and ``OUTPUT_DIR/<stage>.hdf5``/``.json`` link to its
+stage files; ``OUTPUT_DIR/log.txt`` is appended to by every run. ``outputs.py`` describes
+the layout and the resume rules. Evaluation and prediction add to results.json and
+log.txt and write predictions into OUTPUT_DIR.
 Each .json beside a weights file is a ``checkpoint.StageCheckpoint``: what rebuilds
 that model (BERT config, task, labels, sequence length, mode, retention configuration,
 casing, vocabulary size and checksum, epoch, dev metrics).

@@ -15,14 +15,13 @@ from power_bert.errors import UsageError
 POLICIES = {"none": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
 PRECISIONS = tuple(POLICIES)
 STRATEGIES = ("auto", "none", "mirrored", "multiworker")  # --DISTRIBUTE (distribute.py)
-# The inference path's defaults for evaluation and prediction, chosen by timing on this
-# project's 2-core CPU machine: dynamic padding (exact, 1.7x less time than fixed padding
-# on MRPC dev, issue 9) but no XLA. XLA runs a warm model faster (the benchmark, which
-# times warm passes, uses it by default: benchmark.engine.BENCHMARK_XLA), but it compiles
-# once per input shape (MiniLM at [128, T]: 2.4-3.8 s a shape here when the machine was
-# quiet), more than it saves on a dev set; --XLA true is for long test sets. With XLA,
-# dynamic padding rounds each batch's length up to a multiple of PADDING_BUCKETS to bound
-# the shapes.
+# The inference path's defaults for evaluation and prediction, chosen by timing
+# (benchmarks/README.md, "The inference path's defaults" and "XLA and mixed precision on
+# a CPU"): dynamic padding (exact, and faster than fixed padding) but no XLA. XLA runs a
+# warm model faster (the benchmark, which times warm passes, uses it by default:
+# benchmark.engine.BENCHMARK_XLA), but it compiles once per input shape, which costs more
+# than it saves on a dev set; --XLA true is for long test sets. With XLA, dynamic padding
+# rounds each batch's length up to a multiple of PADDING_BUCKETS to bound the shapes.
 # Training keeps fixed padding and no XLA unless asked (XLA training steps were slower).
 INFERENCE_XLA = False
 INFERENCE_DYNAMIC_PADDING = True
