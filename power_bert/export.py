@@ -169,8 +169,17 @@ def export_checkpoint(checkpoint, output_dir: str, vocab_path: Optional[str] = N
         token_dict = load_vocab(vocab_path)
     except DataError as e:
         raise ExportError("--VOCAB_PATH: %s" % e) from None
+    metadata = _export_metadata(checkpoint, task, fmt, xla)
+    if fmt == "onnx":
+        return _export_onnx(trained.load(dynamic=True), metadata, vocab_path, out)
+    _write_saved_model(trained, token_dict, metadata, vocab_path, out)
+    return metadata
+
+
+def _export_metadata(checkpoint, task, fmt: str, xla: bool) -> ExportMetadata:
+    """What an export of ``checkpoint`` records (``assets/power_bert.json``)."""
     ids = ["input_ids", "segment_ids"]
-    metadata = ExportMetadata(
+    return ExportMetadata(
         format=ONNX_FORMAT if fmt == "onnx" else SAVED_MODEL_FORMAT,
         power_bert_version=__version__, task=task.name,
         labels=None if task.labels is None else list(task.labels),
@@ -185,8 +194,16 @@ def export_checkpoint(checkpoint, output_dir: str, vocab_path: Optional[str] = N
             "serving_default": ["sentence", "sentence2"] if task.text_b is not None
             else ["sentence"], "token_ids": ids},
         onnx_opset=ONNX_OPSET if fmt == "onnx" else None)
-    if fmt == "onnx":
-        return _export_onnx(trained.load(dynamic=True), metadata, vocab_path, out)
+
+
+def _write_saved_model(trained, token_dict: Dict[str, int], metadata: ExportMetadata,
+                       vocab_path: str, out: str):
+    """Saves the SavedModel of ``trained`` (a ``trained.TrainedModel``, loaded here) into
+    the new folder ``out`` (whole or not at all).
+
+    Raises:
+      ExportError: the folder cannot be written.
+    """
     from power_bert.backend import tf
     try:
         with new_folder(out) as tmp:
@@ -200,7 +217,6 @@ def export_checkpoint(checkpoint, output_dir: str, vocab_path: Optional[str] = N
             shutil.rmtree(assets)
     except OSError as e:
         raise ExportError("cannot write OUTPUT_DIR %s: %s" % (out, e.strerror or e)) from None
-    return metadata
 
 
 def _build_module(model, token_dict: Dict[str, int], metadata: ExportMetadata, assets: str):
@@ -210,12 +226,17 @@ def _build_module(model, token_dict: Dict[str, int], metadata: ExportMetadata, a
     The Keras model itself is not an attribute (saving it would save Keras' own object
     graph, which needs this package's layers to load); its variables are, so the traced
     functions that use them can be saved."""
-    from power_bert.backend import tf
     from power_bert.tokenization import GraphTokenizer
 
-    seq_len = metadata.seq_len
-    tokenizer = GraphTokenizer(token_dict, metadata.cased, seq_len)
-    labels = metadata.labels
+    tokenizer = GraphTokenizer(token_dict, metadata.cased, metadata.seq_len)
+    module = _module_state(model, tokenizer, metadata, assets)
+    return module, _signatures(tokenizer, _outputs_function(model, metadata), metadata.pair)
+
+
+def _module_state(model, tokenizer, metadata: ExportMetadata, assets: str):
+    """The saved tf.Module's state: the vocabulary table, the model's variables, the
+    assets and the constants (``served.task``, ``served.max_seq_len``, ...)."""
+    from power_bert.backend import tf
 
     module = tf.Module(name="power_bert")
     module.vocab_table = tokenizer.table
@@ -223,11 +244,19 @@ def _build_module(model, token_dict: Dict[str, int], metadata: ExportMetadata, a
     module.metadata_file = tf.saved_model.Asset(os.path.join(assets, METADATA_FILE))
     module.vocab_file = tf.saved_model.Asset(os.path.join(assets, VOCAB_FILE))
     for name, value in (("task", metadata.task), ("version", __version__),
-                        ("labels", labels or []), ("max_seq_len", seq_len),
+                        ("labels", metadata.labels or []), ("max_seq_len", metadata.seq_len),
                         ("cased", metadata.cased),
                         ("retention_configuration", metadata.retention_configuration or [])):
         setattr(module, name, tf.Variable(value, trainable=False, name=name))
+    return module
 
+
+def _outputs_function(model, metadata: ExportMetadata):
+    """``outputs(input_ids, segment_ids)``: the inputs checked, then the model's outputs
+    (with the predicted label's string for a classification task)."""
+    from power_bert.backend import tf
+
+    seq_len, labels = metadata.seq_len, metadata.labels
     predict = _model_part(model, regression=labels is None, xla=metadata.xla)
     label_strings = tf.constant(labels or [""], tf.string)
 
@@ -245,6 +274,13 @@ def _build_module(model, token_dict: Dict[str, int], metadata: ExportMetadata, a
         return {"label": tf.gather(label_strings,  # [B]
                                    tf.argmax(predicted["probabilities"], axis=-1)),
                 **predicted}
+    return outputs
+
+
+def _signatures(tokenizer, outputs, pair: bool) -> Dict:
+    """The saved signatures: ``serving_default`` on raw text (one or two sentences) and
+    ``token_ids`` on word-piece ids, both ending in ``outputs``."""
+    from power_bert.backend import tf
 
     ids_spec = tf.TensorSpec([None, None], tf.int32)
     text_spec = tf.TensorSpec([None], tf.string)
@@ -253,7 +289,7 @@ def _build_module(model, token_dict: Dict[str, int], metadata: ExportMetadata, a
     def token_ids(input_ids, segment_ids):
         return outputs(input_ids, segment_ids)
 
-    if metadata.pair:
+    if pair:
         @tf.function(input_signature=[text_spec, text_spec])
         def serve(sentence, sentence2):
             sentence = _checked_rank(sentence, "sentence", 1, "[batch] of strings")
@@ -269,8 +305,8 @@ def _build_module(model, token_dict: Dict[str, int], metadata: ExportMetadata, a
             return outputs(*tokenizer(sentence))
 
     # Only as signatures: as attributes too, saving would trace them once more.
-    return module, {"serving_default": serve.get_concrete_function(),
-                    "token_ids": token_ids.get_concrete_function()}
+    return {"serving_default": serve.get_concrete_function(),
+            "token_ids": token_ids.get_concrete_function()}
 
 
 def _checked_rank(tensor, name: str, rank: int, expected: str):

@@ -316,14 +316,8 @@ def run_stage(ctx: StageContext, stage: Stage, checkpoint: StageCheckpoint, mode
     stage was interrupted), evaluating the dev set after each, and saves the epoch the
     stage keeps as ``<run>/<stage>.*``. Returns that checkpoint."""
     o = ctx.options
-    total, warmup = ctx.steps
     resume = ResumeState(ctx.run_dir, stage.name)
-    with distribute.scope(o.distribute):  # the optimizers beside the model's variables
-        training.compile_for_stage(model, checkpoint.num_labels, o.lr_bert, total, warmup,
-                                   lr_soft_extract=o.lr_soft_extract if stage.trains_retention
-                                   else None, lambda_=o.lambda_, xla=o.training_xla,
-                                   dropout_seed=o.seed, stage=stage.name)
-        done, history = resume.restore(model)
+    done, history = _compile_and_restore(ctx, stage, checkpoint, model, resume)
     summaries = StageSummaries(ctx.run_dir, stage.name)
     kept: Dict[str, StageCheckpoint] = {}
     if done:
@@ -372,6 +366,20 @@ def run_stage(ctx: StageContext, stage: Stage, checkpoint: StageCheckpoint, mode
     if held_out and kept["checkpoint"].dev_metrics is None:
         kept["checkpoint"] = _report_dev(ctx, stage, kept["checkpoint"], model)
     return kept["checkpoint"]  # the resume state stays until the run records the stage
+
+
+def _compile_and_restore(ctx: StageContext, stage: Stage, checkpoint: StageCheckpoint, model,
+                         resume: ResumeState) -> Tuple[int, List[Dict[str, float]]]:
+    """Compiles the stage's model and restores an interrupted stage's last completed
+    epoch. Returns (the epochs done, their selection metrics)."""
+    o = ctx.options
+    total, warmup = ctx.steps
+    with distribute.scope(o.distribute):  # the optimizers beside the model's variables
+        training.compile_for_stage(model, checkpoint.num_labels, o.lr_bert, total, warmup,
+                                   lr_soft_extract=o.lr_soft_extract if stage.trains_retention
+                                   else None, lambda_=o.lambda_, xla=o.training_xla,
+                                   dropout_seed=o.seed, stage=stage.name)
+        return resume.restore(model)
 
 
 def _report_dev(ctx: StageContext, stage: Stage, checkpoint: StageCheckpoint, model
