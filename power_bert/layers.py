@@ -316,7 +316,8 @@ class SoftExtract(keras.layers.Layer):
     Call output: ``x`` scaled, ``[B, T, H]``.
 
     Args:
-      max_len: the task's maximum sequence length (size of ``r``).
+      max_len: the longest input the model takes (the task's ``seq_len``; the size of
+        ``r``, as ``model.build_model``'s ``max_len``).
       layer_index: 1-based index j of the encoder; the mass regulariser weights this
         layer's mass by j.
     """

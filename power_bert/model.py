@@ -74,24 +74,26 @@ class PowerBertModel(keras.Model):
         """Creates the optimizers' variables (moments, step) for the variables each one
         updates, as the first training step would, so that a saved state can be restored
         into them."""
-        _, retention, others = self._split_variables()
+        _, retention_parameters, others = self._split_variables()
         self.optimizer.build(others)
-        if retention and getattr(self, "retention_optimizer", None) is not None:
-            self.retention_optimizer.build(retention)
+        if retention_parameters and getattr(self, "retention_optimizer", None) is not None:
+            self.retention_optimizer.build(retention_parameters)
 
     def _split_variables(self):
+        """(the Soft-Extract layers, their retention parameter vectors ``r``, the other
+        trainable variables)."""
         soft = soft_extract_layers(self)
-        retention = [layer.retention for layer in soft]
-        ids = {id(v) for v in retention}
+        retention_parameters = [layer.retention for layer in soft]
+        ids = {id(v) for v in retention_parameters}
         others = [v for v in self.trainable_variables if id(v) not in ids]
-        return soft, retention, others
+        return soft, retention_parameters, others
 
     def train_step(self, data):
         x, y = data[0], data[1]
-        soft, retention, others = self._split_variables()
+        soft, retention_parameters, others = self._split_variables()
         lambda_ = getattr(self, "lambda_", 0.0)
         optimizer = getattr(self, "retention_optimizer", None)
-        if retention and optimizer is None:
+        if retention_parameters and optimizer is None:
             raise RuntimeError("search-stage model needs configure_search() before fit()")
         scaled = needs_loss_scaling(self)
         with tf.GradientTape(persistent=scaled) as tape, dropout_key(self._dropout_key()):
@@ -105,17 +107,17 @@ class PowerBertModel(keras.Model):
                 tf.distribute.get_strategy().num_replicas_in_sync, regulariser.dtype)
             if scaled:  # float16: each optimizer scales the loss by its own factor
                 scaled_losses = [self.optimizer.get_scaled_loss(loss)]
-                if retention:
+                if retention_parameters:
                     scaled_losses.append(optimizer.get_scaled_loss(loss))
         if scaled:
             grads = self.optimizer.get_unscaled_gradients(
                 tape.gradient(scaled_losses[0], others))
-            if retention:
+            if retention_parameters:
                 grads += optimizer.get_unscaled_gradients(
-                    tape.gradient(scaled_losses[1], retention))
+                    tape.gradient(scaled_losses[1], retention_parameters))
             del tape
         else:
-            grads = tape.gradient(loss, others + retention)
+            grads = tape.gradient(loss, others + retention_parameters)
         mirrored = tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context()
         if mirrored:
             # One all-reduce of every gradient: two optimizers reducing their own
@@ -127,18 +129,18 @@ class PowerBertModel(keras.Model):
         else:
             kwargs = {}
         self.optimizer.apply_gradients(zip(grads[:len(others)], others), **kwargs)
-        if retention:
-            optimizer.apply_gradients(zip(grads[len(others):], retention), **kwargs)
+        if retention_parameters:
+            optimizer.apply_gradients(zip(grads[len(others):], retention_parameters), **kwargs)
             if mirrored:
                 # a mirrored variable is updated on every replica at once
                 tf.distribute.get_replica_context().merge_call(_clip_mirrored,
-                                                               args=(retention,))
+                                                               args=(retention_parameters,))
             else:
-                for var in retention:
+                for var in retention_parameters:
                     var.assign(tf.clip_by_value(var, 0.0, 1.0))
         self.compiled_metrics.update_state(y, y_pred)
         logs = {m.name: m.result() for m in self.metrics}
-        if retention:
+        if retention_parameters:
             logs["mass_loss"] = regulariser
         return logs
 
@@ -163,8 +165,9 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
         padding; then ``max_len`` must be given for the search stage).
       mode: one of ``MODES``.
       retention_configuration: l_j per encoder, required for ``retrain``.
-      max_len: size of the Soft-Extract retention vectors (and of Rand-WS's priorities);
-        defaults to ``seq_len``.
+      max_len: the longest input the model takes (the task's ``seq_len``): the size of
+        the Soft-Extract retention vectors and of Rand-WS's priorities. A name of its
+        own because a model for any length has ``seq_len`` None; defaults to ``seq_len``.
       word_selection: which words the Extract layers keep (``layers.WORD_SELECTIONS``):
         "attention" (default), "head" or "random".
       selection_seed: the seed of "random" selection (``layers.random_priorities``).
