@@ -125,10 +125,11 @@ for i in range(3):
     assert (tmp_path / "a" / "state.json.tmp").exists()  # what a killed writer leaves
 
 
-def test_the_run_fingerprint_of_fixed_options_is_what_earlier_versions_computed():
+def test_the_run_fingerprint_of_fixed_options_is_what_earlier_versions_computed(tmp_path):
     """A run folder started before the options' renames (``lam`` -> ``lambda_``) is
-    still found by the same command: its hash and recorded keys are unchanged. The
-    literal is the hash the version before the renames computed for these options."""
+    still found and resumed by the same command: its hash and recorded keys are
+    unchanged. The literal is the hash the version before the renames computed for these
+    options."""
     o = Options(task="rte", output_dir="out", epochs=2, batch_size=16, lr_bert=3e-5,
                 lr_soft_extract=1.5e-3, lambda_=2.5e-3, cased=False, seed=7,
                 max_train_examples=100, dynamic_padding=False, retention_configuration=[64, 32])
@@ -136,4 +137,17 @@ def test_the_run_fingerprint_of_fixed_options_is_what_earlier_versions_computed(
     assert options == {"task": "rte", "epochs": 2, "batch_size": 16, "lr_bert": 3e-5,
                        "lr_soft_extract": 1.5e-3, "lam": 2.5e-3, "cased": False, "seed": 7,
                        "max_train_examples": 100, "dynamic_padding": False}
-    assert fingerprint(options, {"vocab": "ab", "train": ["cd"], "dev": ["ef"]}) == "28925055a1"
+    inputs = {"vocab": "ab", "train": ["cd"], "dev": ["ef"]}
+    assert fingerprint(options, inputs) == "28925055a1"
+    # run.json as that version wrote it (options under their recorded keys)
+    folder = tmp_path / "runs" / "20261201-100000-28925055a1"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({
+        "id": folder.name, "hash": "28925055a1", "status": "running",
+        "started": "2026-12-01T10:00:00", "inputs": inputs, "stages": {},
+        "options": {"task": "rte", "epochs": 2, "batch_size": 16, "lr_bert": 3e-5,
+                    "lr_soft_extract": 1.5e-3, "lam": 2.5e-3, "cased": False, "seed": 7,
+                    "max_train_examples": 100, "dynamic_padding": False}}))
+    run, resumed, notes = RunFolder.open(str(tmp_path), options, inputs, fresh=False,
+                                         flag_of=recorded_flag)
+    assert resumed and run.id == folder.name and notes == []
