@@ -61,7 +61,7 @@ class Ablation:
         from power_bert.options import result_options
         options = result_options(self.o)
         options.pop("lr_soft_extract")  # (no search here)
-        options.pop("lam")
+        options.pop("lam")  # LAMBDA under its recorded key (options.RESULT_OPTIONS)
         options["max_eval_examples"] = self.o.max_eval_examples
         return {"options": options, "finetuned_sha256": finetuned.weights_sha256,
                 "retention_configuration": list(self.retention_configuration)}

@@ -235,7 +235,9 @@ def _build_module(model, token_dict: Dict[str, int], metadata: ExportMetadata, a
 
 def _module_state(model, tokenizer, metadata: ExportMetadata, assets: str):
     """The saved tf.Module's state: the vocabulary table, the model's variables, the
-    assets and the constants (``served.task``, ``served.max_seq_len``, ...)."""
+    assets and the constants (``served.task``, ``served.max_seq_len``, ...; the constant
+    keeps its first name, ``max_seq_len``, which served models are read with: it is the
+    model's ``seq_len``)."""
     from power_bert.backend import tf
 
     module = tf.Module(name="power_bert")
