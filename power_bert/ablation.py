@@ -44,16 +44,17 @@ class BenchmarkSettings:
 class Ablation:
     """One ablation into OUTPUT_DIR (``run``)."""
 
-    def __init__(self, pipeline, retention: Sequence[int], bench: BenchmarkSettings):
+    def __init__(self, pipeline, retention_configuration: Sequence[int],
+                 bench: BenchmarkSettings):
         """
         Args:
           pipeline: a ``pipeline.Pipeline`` of the re-trainings' validated options (with
             --FINETUNED_CHECKPOINT).
-          retention: the retention configuration as given (checked against the model).
+          retention_configuration: as given (checked against the model).
           bench: the benchmark's settings.
         """
         self.pipeline, self.o = pipeline, pipeline.o
-        self.retention_given = list(retention)
+        self.retention_given = list(retention_configuration)
         self.bench = bench
         self.state_path = os.path.join(self.o.output_dir, STATE_FILE)
 
@@ -179,7 +180,8 @@ class Ablation:
         return benchmark(options, say=say)
 
 
-def summarise(bench: BenchmarkResult, finetuned, kept: Dict, retention: List[int]) -> Dict:
+def summarise(bench: BenchmarkResult, finetuned, kept: Dict,
+              retention_configuration: List[int]) -> Dict:
     """One row per strategy and padding mode: dev metric of the kept epoch, the benchmark's
     metric, time and speed-up (the baseline in each mode too)."""
     from power_bert.benchmark.report import BASELINE, POWER
@@ -196,7 +198,7 @@ def summarise(bench: BenchmarkResult, finetuned, kept: Dict, retention: List[int
                 "ms_per_example": 1000.0 * entry.seconds_per_example,
                 "speedup": entry.speedup, "ideal_speedup": entry.ideal_speedup,
                 "checkpoint": entry.checkpoint})
-    return {"task": bench.task, "retention_configuration": list(retention),
+    return {"task": bench.task, "retention_configuration": list(retention_configuration),
             "num_examples": bench.num_examples, "batch_size": bench.batch_size,
             "num_runs": bench.num_runs, "rows": rows}
 

@@ -323,15 +323,15 @@ def _checked_numbers(o: Options) -> Dict:
                              "held out for choosing epochs), got %r" % (o.tune_fraction,))
         normalised["tune_fraction"] = float(o.tune_fraction) or None
     _check_int(o.tune_seed, "--TUNE_SEED", 0, MAX_SEED)
-    retention = o.retention_configuration
-    if isinstance(retention, str):
-        retention = parse_retention_configuration(retention)
-    if retention is not None:
+    retention_configuration = o.retention_configuration
+    if isinstance(retention_configuration, str):
+        retention_configuration = parse_retention_configuration(retention_configuration)
+    if retention_configuration is not None:
         try:
-            normalised["retention_configuration"] = tuple(int(v) for v in retention)
+            normalised["retention_configuration"] = tuple(int(v) for v in retention_configuration)
         except (TypeError, ValueError):
             raise RetentionConfigError("--RETENTION_CONFIG must be integers, got %r"
-                                       % (retention,)) from None
+                                       % (retention_configuration,)) from None
     return normalised
 
 

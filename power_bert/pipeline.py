@@ -495,15 +495,16 @@ class Pipeline:
         self._open()
         metrics = compute_metrics(self.task, dev_y, self._predict(model, dev_x))
         padding_name = "dynamic" if self.o.dynamic_padding else "fixed"
-        retention = checkpoint.applied_retention
+        retention_configuration = checkpoint.applied_retention
         vectors = word_vectors(checkpoint)
         self.record.log("evaluation of %s on %s %s (%d examples, %s padding): %s; retention "
                         "configuration %s (word selection %s); %d word vectors per example"
                         % (self.o.checkpoint_path, self.task.name, split, len(dev_y),
                            padding_name, format_metrics(metrics),
-                           retention or "none (all kept)", checkpoint.word_selection, vectors))
+                           retention_configuration or "none (all kept)",
+                           checkpoint.word_selection, vectors))
         result = {"checkpoint": self.o.checkpoint_path, "%s_metrics" % split: metrics,
-                  "split": split, "retention_configuration": retention,
+                  "split": split, "retention_configuration": retention_configuration,
                   "word_selection": checkpoint.word_selection, "word_vectors_per_example": vectors,
                   "num_examples": int(len(dev_y)), "padding": padding_name}
         self.record.update(evaluation=result)

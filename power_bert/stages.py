@@ -191,11 +191,13 @@ def stage_template(ctx: StageContext, stage: Stage, kept: Dict[str, StageCheckpo
     Args:
       kept: the checkpoints kept by the stages run so far, by stage name.
     """
-    retention = (kept[stage.retention_from].retention_configuration if stage.retention_from
-                 else ctx.template.retention_configuration)
+    retention_configuration = (kept[stage.retention_from].retention_configuration
+                               if stage.retention_from
+                               else ctx.template.retention_configuration)
     # only Extract layers (mode "retrain") select words; the other stages keep attention
     selection = ctx.template.word_selection if stage.name == "retrain" else "attention"
-    return dataclasses.replace(ctx.template, mode=stage.name, retention_configuration=retention,
+    return dataclasses.replace(ctx.template, mode=stage.name,
+                               retention_configuration=retention_configuration,
                                word_selection=selection, epoch=None, dev_metrics=None,
                                history=None, selection=None, tune_metrics=None, masses=None,
                                lambda_=None, weights_path=None)
@@ -399,11 +401,11 @@ def _search_state(model, seq_len: int, lambda_: float) -> Tuple[Dict, str]:
     """Masses of the Soft-Extract layers and the retention configuration they give, as
     StageCheckpoint fields, and their description for the log."""
     masses = [float(layer.mass().numpy()) for layer in soft_extract_layers(model)]
-    retention = retention_configuration_from_masses(masses, seq_len)
+    retention_configuration = retention_configuration_from_masses(masses, seq_len)
     searched = {"masses": masses, "lambda_": lambda_,
-                "retention_configuration": tuple(retention)}
+                "retention_configuration": tuple(retention_configuration)}
     return searched, "; masses %s; retention configuration %s" % (
-        ", ".join("%.2f" % m for m in masses), retention)
+        ", ".join("%.2f" % m for m in masses), retention_configuration)
 
 
 # The drop the search must be able to make for its configuration to matter: a retention

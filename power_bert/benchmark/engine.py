@@ -222,7 +222,8 @@ def run_padding(padding: str, x, models: Sequence[TimedModel],
 
 # ----- the results document -------------------------------------------------------------
 
-def result_document(setup: Dict, options: BenchmarkOptions, retention: Optional[List[int]],
+def result_document(setup: Dict, options: BenchmarkOptions,
+                    retention_configuration: Optional[List[int]],
                     runs: List[PaddingRun]) -> BenchmarkResult:
     """benchmark.json: ``setup`` (what was timed: task or shape, examples, length), how it
     was timed (the options, the machine), PoWER-BERT's retention configuration and the
@@ -231,7 +232,8 @@ def result_document(setup: Dict, options: BenchmarkOptions, retention: Optional[
     from power_bert.benchmark.timing import machine_info
     return BenchmarkResult(
         **setup, batch_size=options.batch_size, num_runs=options.runs, warmup=options.warmup,
-        xla=bool(options.xla), machine=machine_info(), retention_configuration=retention,
+        xla=bool(options.xla), machine=machine_info(),
+        retention_configuration=retention_configuration,
         runs=runs, mixed_precision=(None if options.mixed_precision == "none"
                                     else options.mixed_precision))
 

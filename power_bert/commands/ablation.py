@@ -54,11 +54,11 @@ def _checked(args):
 
 def run(args) -> int:
     """Re-trains with each strategy, benchmarks them together, writes the tables."""
-    valid, retention, bench = _checked(args)
+    valid, retention_configuration, bench = _checked(args)
     from power_bert.ablation import Ablation
     from power_bert.pipeline import Pipeline  # (TensorFlow loads here)
     from power_bert.precision import policy
     pipeline = Pipeline(valid)
     with policy(valid.options.mixed_precision):
-        Ablation(pipeline, retention, bench).run()
+        Ablation(pipeline, retention_configuration, bench).run()
     return 0

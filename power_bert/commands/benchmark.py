@@ -160,18 +160,18 @@ def options_from_args(args: argparse.Namespace) -> BenchmarkOptions:
         missing or of the wrong kind; the message names the flag.
     """
     _check_numbers(args)
-    retention = peer_retention(args) if args.PEERS else None
+    retention_configuration = peer_retention(args) if args.PEERS else None
     if args.BERT_CONFIG_PATH is None:
         if not args.PEERS:
             refuse_shape_flags(args)
         for flag in ("--BASELINE", "--POWER", "--DATA_DIR"):
-            if flag == "--POWER" and retention is not None:
+            if flag == "--POWER" and retention_configuration is not None:
                 continue
             if not getattr(args, flag[2:]):
                 raise BenchmarkError("%s is required (or time random-weight models of a "
                                      "shape with --BERT_CONFIG_PATH and --RETENTION_CONFIG)" % flag)
     models = ((BASELINE, args.BASELINE, "--BASELINE"),
-              *(() if retention is not None else ((POWER, args.POWER, "--POWER"),)),
+              *(() if retention_configuration is not None else ((POWER, args.POWER, "--POWER"),)),
               *_extra_models(args.EXTRA))
     options = BenchmarkOptions(
         models=models, data_dir=args.DATA_DIR, task=args.TASK, vocab_path=args.VOCAB_PATH,
@@ -180,7 +180,7 @@ def options_from_args(args: argparse.Namespace) -> BenchmarkOptions:
         max_examples=args.MAX_EXAMPLES, output=args.OUTPUT, plot=args.PLOT,
         verbose=args.VERBOSE, mixed_precision=args.MIXED_PRECISION,
         padding_buckets=args.PADDING_BUCKETS, peers=tuple(args.PEERS),
-        retention_configuration=retention)
+        retention_configuration=retention_configuration)
     check_paths(options)
     return options
 
@@ -307,15 +307,15 @@ def shape_options(args: argparse.Namespace) -> ShapeOptions:
                              "got %d" % (config.max_position_embeddings, args.BERT_CONFIG_PATH,
                                          seq_len))
     try:
-        retention = validate_retention_configuration(args.RETENTION_CONFIG, seq_len,
-                                                     config.num_hidden_layers)
+        retention_configuration = validate_retention_configuration(
+            args.RETENTION_CONFIG, seq_len, config.num_hidden_layers)
     except ValueError as e:
         raise BenchmarkError("--RETENTION_CONFIG: %s" % e) from None
     num_examples = DEFAULT_NUM_EXAMPLES if args.NUM_EXAMPLES is None else args.NUM_EXAMPLES
     seed = check_integer(0 if args.SEED is None else args.SEED, "--SEED", 0, 2 ** 31 - 1,
                          error=BenchmarkError)
     return ShapeOptions(config_path=args.BERT_CONFIG_PATH, config=config,
-                        retention_configuration=retention,
+                        retention_configuration=retention_configuration,
                         seq_len=seq_len, num_examples=num_examples,
                         lengths=parse_lengths(args.LENGTHS, seq_len), seed=seed)
 
