@@ -62,10 +62,10 @@ def setup(tmp_path_factory):
     for key, folder, retention, task in (("power", "out", RETENTION, "demo"),
                                          ("other", "other", [4, 2], "demo"),
                                          ("sst", "sst", RETENTION, "sst-2")):
-        spec = dataclasses.replace(baseline.with_retention(retention), task=task)
-        model = spec.build()
+        checkpoint = dataclasses.replace(baseline.with_retention(retention), task=task)
+        model = checkpoint.build()
         model.set_weights(finetune.get_weights())
-        paths[key] = _save(spec, model, root / folder, "retrain")
+        paths[key] = _save(checkpoint, model, root / folder, "retrain")
     keras.backend.clear_session()
     return dict(paths, root=root, data_dir=data_dir, vocab=vocab_path, config=config)
 

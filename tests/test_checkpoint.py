@@ -232,23 +232,23 @@ def test_position_embeddings_of_wrong_shape_fail(tmp_path, finetune_model, shape
 
 # --- stage checkpoints ----------------------------------------------------------------------
 
-def _spec(mode, retention=None):
+def _checkpoint(mode, retention=None):
     return StageCheckpoint(config=BertConfig.from_dict(CONFIG), task="mrpc",
                            num_labels=NUM_LABELS, seq_len=SEQ_LEN, mode=mode,
                            retention_configuration=retention)
 
 
-def save_stage(model, folder, stage, spec):
-    return spec.save(model, folder, stage).weights_path
+def save_stage(model, folder, stage, checkpoint):
+    return checkpoint.save(model, folder, stage).weights_path
 
 
 def test_save_stage_and_load_stage_weights_round_trip(tmp_path, finetune_model):
     x = make_inputs([SEQ_LEN, 5, 3], SEQ_LEN, seed=12, vocab_size=CONFIG["vocab_size"]).inputs
     want = finetune_model(x, training=False).numpy()
-    weights_path = save_stage(finetune_model, str(tmp_path), "finetune", _spec("finetune"))
+    weights_path = save_stage(finetune_model, str(tmp_path), "finetune", _checkpoint("finetune"))
     assert os.path.basename(weights_path) == "finetune.hdf5"
     loaded = StageCheckpoint.load(os.path.join(str(tmp_path), "finetune.json"))
-    assert loaded == _spec("finetune") and loaded.weights_path == weights_path
+    assert loaded == _checkpoint("finetune") and loaded.weights_path == weights_path
     assert sorted(os.listdir(str(tmp_path))) == ["finetune.hdf5", "finetune.json"]
     fresh = build_model(_config(), NUM_LABELS, SEQ_LEN, mode="finetune")
     assert np.abs(fresh(x, training=False).numpy() - want).max() > 1e-6
@@ -270,7 +270,7 @@ def test_save_stage_and_load_stage_weights_round_trip(tmp_path, finetune_model):
     rng = np.random.default_rng(13)
     for layer in soft_extract_layers(search):
         layer.retention.assign(rng.uniform(0, 1, SEQ_LEN).astype(np.float32))
-    search_path = save_stage(search, str(tmp_path), "search", _spec("search"))
+    search_path = save_stage(search, str(tmp_path), "search", _checkpoint("search"))
     retrain = build_model(_config(), NUM_LABELS, SEQ_LEN, mode="retrain",
                           retention_configuration=[SEQ_LEN, SEQ_LEN])
     assert load_stage_weights(retrain, search_path) == []
@@ -278,7 +278,7 @@ def test_save_stage_and_load_stage_weights_round_trip(tmp_path, finetune_model):
 
 
 def test_stage_weights_of_other_hidden_size_are_rejected(tmp_path, finetune_model):
-    weights_path = save_stage(finetune_model, str(tmp_path), "finetune", _spec("finetune"))
+    weights_path = save_stage(finetune_model, str(tmp_path), "finetune", _checkpoint("finetune"))
     other = build_model(_config(hidden_size=15), NUM_LABELS, SEQ_LEN, mode="finetune")
     before = other.get_weights()
     with pytest.raises(CheckpointError, match="finetune.hdf5"):
@@ -287,11 +287,11 @@ def test_stage_weights_of_other_hidden_size_are_rejected(tmp_path, finetune_mode
 
 
 def test_stage_checkpoint_json_round_trip_and_first_release_format(tmp_path):
-    spec = dataclasses.replace(_spec("retrain", (SEQ_LEN, 3)), cased=True, vocab_size=30,
-                               vocab_sha256="ab" * 32, epoch=2,
-                               dev_metrics={"f1": 0.5}, masses=[4.2, 3.1], lambda_=0.5)
-    again = StageCheckpoint.from_json(json.loads(json.dumps(spec.to_json())), "x.json")
-    assert again == spec and again.applied_retention == [SEQ_LEN, 3]
+    checkpoint = dataclasses.replace(_checkpoint("retrain", (SEQ_LEN, 3)), cased=True,
+                                     vocab_size=30, vocab_sha256="ab" * 32, epoch=2,
+                                     dev_metrics={"f1": 0.5}, masses=[4.2, 3.1], lambda_=0.5)
+    again = StageCheckpoint.from_json(json.loads(json.dumps(checkpoint.to_json())), "x.json")
+    assert again == checkpoint and again.applied_retention == [SEQ_LEN, 3]
     first_release = {"bert_config": CONFIG, "task": "mrpc", "num_labels": NUM_LABELS,
                      "seq_len": SEQ_LEN, "mode": "finetune", "retention_configuration": None,
                      "cased": False, "vocab_path": "/somewhere/vocab.txt"}
@@ -315,22 +315,23 @@ SEARCH_FORMAT_2 = {
 
 
 def test_stage_checkpoint_of_format_2_loads_its_record_into_fields():
-    spec = StageCheckpoint.from_json(SEARCH_FORMAT_2, "search.json")
-    assert (spec.mode, spec.retention_configuration, spec.epoch, spec.dev_metrics) == (
-        "search", (6, 3), 2, {"f1": 0.75})
-    assert spec.masses == [6.4, 3.2] and spec.lambda_ == 0.001
-    assert spec.history == [{"f1": 0.5}, {"f1": 0.75}] and spec.tune_metrics == {"f1": 0.7}
-    assert spec.selection.held_out and spec.selection.tune_seed == 3
-    written = spec.to_json()
+    checkpoint = StageCheckpoint.from_json(SEARCH_FORMAT_2, "search.json")
+    assert (checkpoint.mode, checkpoint.retention_configuration, checkpoint.epoch,
+            checkpoint.dev_metrics) == ("search", (6, 3), 2, {"f1": 0.75})
+    assert checkpoint.masses == [6.4, 3.2] and checkpoint.lambda_ == 0.001
+    assert checkpoint.history == [{"f1": 0.5}, {"f1": 0.75}]
+    assert checkpoint.tune_metrics == {"f1": 0.7}
+    assert checkpoint.selection.held_out and checkpoint.selection.tune_seed == 3
+    written = checkpoint.to_json()
     assert written["format_version"] == 3 and written["lambda"] == 0.001
     assert "lam" not in written
-    assert StageCheckpoint.from_json(json.loads(json.dumps(written)), "search.json") == spec
+    assert StageCheckpoint.from_json(json.loads(json.dumps(written)), "search.json") == checkpoint
 
 
 def test_stage_checkpoint_writes_its_fields_only_and_ignores_other_keys():
-    meta = dict(_spec("retrain", (SEQ_LEN, 3)).to_json(), notes="kept by hand", extra={})
-    spec = StageCheckpoint.from_json(meta, "retrain.json")
-    assert set(spec.to_json()) == {f.name for f in dataclasses.fields(StageCheckpoint)
+    meta = dict(_checkpoint("retrain", (SEQ_LEN, 3)).to_json(), notes="kept by hand", extra={})
+    checkpoint = StageCheckpoint.from_json(meta, "retrain.json")
+    assert set(checkpoint.to_json()) == {f.name for f in dataclasses.fields(StageCheckpoint)
                                    if f.name not in ("config", "retention_configuration",
                                                      "lambda_", "weights_path")} | {
         "format_version", "bert_config", "retention_configuration", "lambda"}
@@ -348,7 +349,7 @@ def test_stage_checkpoint_writes_its_fields_only_and_ignores_other_keys():
     ("format_version", 7, "format_version 7"),
 ])
 def test_bad_stage_metadata_names_the_file_and_the_key(tmp_path, key, value, text):
-    meta = dict(_spec("retrain", (SEQ_LEN, 3)).to_json(), **{key: value})
+    meta = dict(_checkpoint("retrain", (SEQ_LEN, 3)).to_json(), **{key: value})
     path = tmp_path / "retrain.json"
     path.write_text(json.dumps(meta), encoding="utf-8")
     (tmp_path / "retrain.hdf5").write_bytes(b"")

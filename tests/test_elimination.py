@@ -71,9 +71,9 @@ def test_text_table_and_survival_by_hand():
 def saved(loaded, google_bert, tmp_path_factory):
     model, config = loaded
     folder = tmp_path_factory.mktemp("elimination")
-    spec = StageCheckpoint(config=config, task="sst-2", num_labels=2, seq_len=SEQ_LEN,
+    checkpoint = StageCheckpoint(config=config, task="sst-2", num_labels=2, seq_len=SEQ_LEN,
                            mode="retrain", retention_configuration=tuple(RETENTION))
-    spec.save(model, str(folder), "retrain")
+    checkpoint.save(model, str(folder), "retrain")
     sentences = folder / "sentences.txt"
     sentences.write_text("good film here\n\nbad plot\n", encoding="utf-8")
     return folder, sentences

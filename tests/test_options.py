@@ -131,9 +131,9 @@ def _trained_model(paths, vocab_path):
     config = BertConfig(vocab_size=1, hidden_size=4, num_hidden_layers=1,
                         num_attention_heads=1, intermediate_size=4,
                         max_position_embeddings=8)
-    spec = StageCheckpoint(config=config, task="mrpc", num_labels=2, seq_len=8,
+    checkpoint = StageCheckpoint(config=config, task="mrpc", num_labels=2, seq_len=8,
                            mode="finetune", cased=False, vocab_path=vocab_path)
-    (paths / "finetune.json").write_text(json.dumps(spec.to_json()))
+    (paths / "finetune.json").write_text(json.dumps(checkpoint.to_json()))
     (paths / "finetune.hdf5").write_bytes(b"")
     return str(paths / "finetune.hdf5")
 

@@ -394,9 +394,9 @@ def test_fine_tuned_google_checkpoint(google_bert, tmp_path, capsys):
     assert status == 0, stderr
     config = BertConfig.from_dict(google_bert.config)
     parser = DataParser(google_bert.vocab_path, "sst-2", None)
-    spec = StageCheckpoint(config=config, task="sst-2", num_labels=2,
+    checkpoint = StageCheckpoint(config=config, task="sst-2", num_labels=2,
                            seq_len=parser.seq_len, mode="finetune")
-    model = spec.build()
+    model = checkpoint.build()
     load_google_checkpoint(model, config, prefix, load_classifier="required")
     encoded = parser.encode_examples([Example(str(i), a, None, None)
                                       for i, a in enumerate(SENTENCES[1:])])

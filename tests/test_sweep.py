@@ -220,13 +220,13 @@ def write_finetuned(bert: Path, folder: Path, num_train: int) -> Path:
     keras.utils.set_random_seed(0)
     task = get_task("demo")
     train, held = train_split(num_train, seed=0, tune_fraction=0.25, tune_seed=3)
-    spec = StageCheckpoint(
+    checkpoint = StageCheckpoint(
         config=BertConfig.from_json_file(str(bert / "bert_config.json")), task=task.name,
         num_labels=task.num_labels, seq_len=task.seq_len, mode="finetune",
         vocab_size=count_vocab(str(bert / "vocab.txt")),
         vocab_sha256=file_sha256(str(bert / "vocab.txt")), vocab_path=str(bert / "vocab.txt"),
         epoch=1, selection=selection_record(0.25, 3, held, len(train)))
-    saved = spec.save(spec.build(), str(folder), "finetune")
+    saved = checkpoint.save(checkpoint.build(), str(folder), "finetune")
     keras.backend.clear_session()
     return Path(saved.weights_path)
 

@@ -95,15 +95,15 @@ def test_errors_come_in_the_callers_class_with_its_flag(tmp_path, vocab):
         open_trained(path, "--POWER", task="cola", error=BenchmarkError)
 
 
-def _spec(**fields):
+def _checkpoint(**fields):
     return StageCheckpoint(config=tiny_bert_config(), task="sst-2", num_labels=2,
                            seq_len=SEQ_LEN, mode="finetune", **fields)
 
 
 @pytest.mark.parametrize("retention", ["8,4,2", (8, 4, 2), [8, 4, 2]])
 def test_a_retention_configuration_makes_a_retrain_model(retention):
-    spec = apply_overrides(_spec(), retention_configuration=retention)
-    assert (spec.mode, spec.retention_configuration, spec.applied_retention) == (
+    checkpoint = apply_overrides(_checkpoint(), retention_configuration=retention)
+    assert (checkpoint.mode, checkpoint.retention_configuration, checkpoint.applied_retention) == (
         "retrain", (8, 4, 2), [8, 4, 2])
 
 
@@ -115,17 +115,18 @@ def test_a_retention_configuration_makes_a_retrain_model(retention):
 ])
 def test_a_retention_configuration_must_fit_the_model(retention, message):
     with pytest.raises(UsageError) as caught:
-        apply_overrides(_spec(), retention_configuration=retention)
+        apply_overrides(_checkpoint(), retention_configuration=retention)
     assert str(caught.value).startswith(message)
 
 
 def test_word_selection_is_checked_and_seeded():
-    spec = apply_overrides(_spec(), word_selection="random", seed=7)
-    assert (spec.word_selection, spec.selection_seed, spec.mode) == ("random", 7, "finetune")
-    assert apply_overrides(_spec(word_selection="head")).word_selection == "head"
+    checkpoint = apply_overrides(_checkpoint(), word_selection="random", seed=7)
+    assert (checkpoint.word_selection, checkpoint.selection_seed, checkpoint.mode) == (
+        "random", 7, "finetune")
+    assert apply_overrides(_checkpoint(word_selection="head")).word_selection == "head"
     with pytest.raises(BenchmarkError, match="^--WORD_SELECTION must be one of attention, "
                                              "head, random, got 'best'"):
-        apply_overrides(_spec(), word_selection="best", error=BenchmarkError)
+        apply_overrides(_checkpoint(), word_selection="best", error=BenchmarkError)
 
 
 def test_the_overrides_change_the_model_that_is_built(tmp_path, vocab):
@@ -134,8 +135,8 @@ def test_the_overrides_change_the_model_that_is_built(tmp_path, vocab):
     from power_bert.backend import keras
     from power_bert.elimination import extract_layers
     keras.utils.set_random_seed(3)
-    spec = _spec(vocab_path=str(vocab), vocab_sha256=file_sha256(str(vocab)))
-    saved = spec.save(spec.build(), str(tmp_path / "run"), "finetune")
+    checkpoint = _checkpoint(vocab_path=str(vocab), vocab_sha256=file_sha256(str(vocab)))
+    saved = checkpoint.save(checkpoint.build(), str(tmp_path / "run"), "finetune")
     plain = open_trained(saved.weights_path).load()
     opened = open_trained(saved.weights_path, retention_configuration="8,4,2",
                           word_selection="attention")

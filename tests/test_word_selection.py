@@ -147,11 +147,11 @@ def test_config_round_trip_keeps_the_selection():
 def test_stage_checkpoint_records_and_rebuilds_the_selection(tiny_config, tmp_path):
     keras.utils.set_random_seed(0)
     config = BertConfig.from_dict(dict(tiny_config, num_hidden_layers=2))
-    spec = StageCheckpoint(config=config, task="sst-2", num_labels=2, seq_len=8,
+    checkpoint = StageCheckpoint(config=config, task="sst-2", num_labels=2, seq_len=8,
                            mode="retrain", retention_configuration=(4, 2), word_selection="random",
                            selection_seed=5)
-    model = spec.build()
-    saved = spec.save(model, str(tmp_path), "retrain")
+    model = checkpoint.build()
+    saved = checkpoint.save(model, str(tmp_path), "retrain")
     loaded = StageCheckpoint.load(saved.weights_path)
     assert (loaded.word_selection, loaded.selection_seed) == ("random", 5)
     rebuilt = loaded.load_model()
