@@ -39,6 +39,26 @@ RESULT_OPTIONS = ("task", "epochs", "batch_size", "lr_bert", "lr_soft_extract", 
                   "seed", "max_train_examples", "dynamic_padding")
 
 
+def result_options(o: "Options") -> Dict:
+    """The options that decide a training run's result, for its fingerprint (beside the
+    checksums of its input files): ``RESULT_OPTIONS``, and the others only when they are
+    not at their defaults, so that a run of an earlier release, which did not have them,
+    still resumes."""
+    options = {name: getattr(o, name) for name in RESULT_OPTIONS}
+    for name in ("mixed_precision", "distribute"):
+        if getattr(o, name) != "none":
+            options[name] = getattr(o, name)
+    if o.word_selection not in (None, "attention"):
+        options["word_selection"] = o.word_selection
+    if o.max_eval_examples is not None:
+        options["max_eval_examples"] = o.max_eval_examples
+    if o.stage_epochs("search") != o.epochs:
+        options["search_epochs"] = o.search_epochs
+    if o.tune_fraction:
+        options.update(tune_fraction=o.tune_fraction, tune_seed=o.tune_seed)
+    return options
+
+
 def resolve_verbose(verbose: Optional[int], stream=None) -> int:
     """The Keras verbosity of a run: ``verbose`` when the user gave --VERBOSE, otherwise 1
     (progress bars) when ``stream`` (standard output) is a terminal and 2 (one line per
@@ -84,6 +104,8 @@ class Options:
     checkpoint_path: Optional[str] = None
     vocab_path: Optional[str] = None
     epochs: int = 3
+    # epochs of the configuration search; None: EPOCH (the original release's one count)
+    search_epochs: Optional[int] = None
     batch_size: Optional[int] = None
     lr_bert: Optional[float] = None
     lr_soft_extract: Optional[float] = None
@@ -128,6 +150,13 @@ class Options:
     @property
     def action(self) -> str:
         return "eval" if self.eval_only else "predict" if self.predict_only else "train"
+
+    def stage_epochs(self, stage: str) -> int:
+        """Epochs of a training stage: SEARCH_EPOCHS for the configuration search when
+        given, else EPOCH."""
+        if stage == "search" and self.search_epochs is not None:
+            return self.search_epochs
+        return self.epochs
 
     @property
     def inference_batch_size(self) -> int:
@@ -267,6 +296,8 @@ def _checked_numbers(o: Options) -> Dict:
     """Checks the numbers and choices; returns the normalised values (switches as bools,
     names in lower case, the retention configuration as a tuple of ints)."""
     _check_int(o.epochs, "--EPOCH", 1)
+    if o.search_epochs is not None:
+        _check_int(o.search_epochs, "--SEARCH_EPOCHS", 1)
     _check_int(o.batch_size, "--BATCH_SIZE", 1)
     if o.eval_batch_size is not None:
         _check_int(o.eval_batch_size, "--EVAL_BATCH_SIZE", 1)

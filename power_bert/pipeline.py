@@ -40,7 +40,7 @@ from power_bert.data import DataError, DataParser, DataWarning, check_vocab, loc
 from power_bert.documents import RESULTS_FILE, RunResults, Selection
 from power_bert.errors import CheckpointError, Interrupted, TrainingDiverged, UsageError
 from power_bert.metrics import compute_metrics, format_metrics
-from power_bert.options import RESULT_OPTIONS, Options, ValidOptions, flag_of
+from power_bert.options import Options, ValidOptions, flag_of, result_options
 from power_bert.outputs import OutputLock, RunFolder, RunRecord
 from power_bert.stages import (STAGES, ResumeState, StageContext, prepare, record_entry,
                                run_stage, search_reach_report, selection_record,
@@ -184,7 +184,6 @@ class Pipeline:
             options=o, task=self.task, template=template, train=(train_x, train_y),
             dev=(dev_x, dev_y), evaluate=metrics_on(*(tune or (dev_x, dev_y))),
             log=self.record.log,
-            steps=training.train_steps(len(train_y), o.batch_size, o.epochs),
             report=metrics_on(dev_x, dev_y) if tune else None,
             selection=selection_record(o.tune_fraction, o.tune_seed, held, len(train_y),
                                        self.task))
@@ -213,14 +212,7 @@ class Pipeline:
                      ) -> Tuple[Dict, Dict]:
         """What decides the run's result: (options, checksums of the input files)."""
         o = self.o
-        options = {name: getattr(o, name) for name in RESULT_OPTIONS}
-        for name in ("mixed_precision", "distribute"):  # (absent when off: earlier runs
-            if getattr(o, name) != "none":               # still resume)
-                options[name] = getattr(o, name)
-        if o.word_selection not in (None, "attention"):
-            options["word_selection"] = o.word_selection
-        if o.max_eval_examples is not None:
-            options["max_eval_examples"] = o.max_eval_examples
+        options = result_options(o)
         inputs = {"vocab": template.vocab_sha256}
         for split in ("train", "dev", "test"):
             try:
@@ -230,8 +222,6 @@ class Pipeline:
                     raise
                 continue
             inputs[split] = [ckpt.file_sha256(path) for path in paths]
-        if o.tune_fraction:  # (absent when off: earlier runs still resume)
-            options.update(tune_fraction=o.tune_fraction, tune_seed=o.tune_seed)
         for stage, spec in given.items():
             inputs[stage] = spec.weights_sha256 or ckpt.file_sha256(spec.weights_path)
         if not given:
