@@ -59,8 +59,8 @@ class Ablation:
         self.state_path = os.path.join(self.o.output_dir, STATE_FILE)
 
     def _fingerprint(self, finetuned) -> Dict:
-        from power_bert.options import result_options
-        options = result_options(self.o)
+        from power_bert.options import recorded_options
+        options = recorded_options(self.o)
         options.pop("lr_soft_extract")  # (no search here)
         options.pop("lam")  # LAMBDA under its recorded key (options.RESULT_OPTIONS)
         options["max_eval_examples"] = self.o.max_eval_examples

@@ -44,14 +44,34 @@ RESULT_OPTIONS = {"task": "task", "epochs": "epochs", "batch_size": "batch_size"
                   "dynamic_padding": "dynamic_padding"}
 
 
-def result_options(o: "Options") -> Dict:
-    """The ``RESULT_OPTIONS`` of ``o`` under their recorded keys (a run's fingerprint)."""
+def recorded_options(o: "Options") -> Dict:
+    """``RESULT_OPTIONS`` of ``o`` under their recorded keys."""
     return {key: getattr(o, field) for key, field in RESULT_OPTIONS.items()}
 
 
 def recorded_flag(key: str) -> str:
     """The command-line flag of a key of a run's recorded options (``lam`` -> ``--LAMBDA``)."""
     return flag_of(RESULT_OPTIONS.get(key, key))
+
+
+def result_options(o: "Options") -> Dict:
+    """The options that decide a training run's result, for its fingerprint (beside the
+    checksums of its input files): ``RESULT_OPTIONS``, and the others only when they are
+    not at their defaults, so that a run of an earlier release, which did not have them,
+    still resumes."""
+    options = recorded_options(o)
+    for name in ("mixed_precision", "distribute"):
+        if getattr(o, name) != "none":
+            options[name] = getattr(o, name)
+    if o.word_selection not in (None, "attention"):
+        options["word_selection"] = o.word_selection
+    if o.max_eval_examples is not None:
+        options["max_eval_examples"] = o.max_eval_examples
+    if o.stage_epochs("search") != o.epochs:
+        options["search_epochs"] = o.search_epochs
+    if o.tune_fraction:
+        options.update(tune_fraction=o.tune_fraction, tune_seed=o.tune_seed)
+    return options
 
 
 def resolve_verbose(verbose: Optional[int], stream=None) -> int:
@@ -100,6 +120,8 @@ class Options:
     checkpoint_path: Optional[str] = None
     vocab_path: Optional[str] = None
     epochs: int = 3
+    # epochs of the configuration search; None: EPOCH (the original release's one count)
+    search_epochs: Optional[int] = None
     batch_size: Optional[int] = None
     lr_bert: Optional[float] = None
     lr_soft_extract: Optional[float] = None
@@ -144,6 +166,13 @@ class Options:
     @property
     def action(self) -> str:
         return "eval" if self.eval_only else "predict" if self.predict_only else "train"
+
+    def stage_epochs(self, stage: str) -> int:
+        """Epochs of a training stage: SEARCH_EPOCHS for the configuration search when
+        given, else EPOCH."""
+        if stage == "search" and self.search_epochs is not None:
+            return self.search_epochs
+        return self.epochs
 
     @property
     def inference_batch_size(self) -> int:
@@ -283,6 +312,8 @@ def _checked_numbers(o: Options) -> Dict:
     """Checks the numbers and choices; returns the normalised values (switches as bools,
     names in lower case, the retention configuration as a tuple of ints)."""
     _check_int(o.epochs, "--EPOCH", 1)
+    if o.search_epochs is not None:
+        _check_int(o.search_epochs, "--SEARCH_EPOCHS", 1)
     _check_int(o.batch_size, "--BATCH_SIZE", 1)
     if o.eval_batch_size is not None:
         _check_int(o.eval_batch_size, "--EVAL_BATCH_SIZE", 1)

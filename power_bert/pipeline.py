@@ -182,7 +182,6 @@ class Pipeline:
             options=o, task=self.task, template=template, train=(train_x, train_y),
             dev=(dev_x, dev_y), evaluate=metrics_on(*(tune or (dev_x, dev_y))),
             log=self.record.log,
-            steps=training.train_steps(len(train_y), o.batch_size, o.epochs),
             report=metrics_on(dev_x, dev_y) if tune else None,
             selection=selection_record(o.tune_fraction, o.tune_seed, held, len(train_y),
                                        self.task))
@@ -212,13 +211,6 @@ class Pipeline:
         """What decides the run's result: (options, checksums of the input files)."""
         o = self.o
         options = result_options(o)
-        for name in ("mixed_precision", "distribute"):  # (absent when off: earlier runs
-            if getattr(o, name) != "none":               # still resume)
-                options[name] = getattr(o, name)
-        if o.word_selection not in (None, "attention"):
-            options["word_selection"] = o.word_selection
-        if o.max_eval_examples is not None:
-            options["max_eval_examples"] = o.max_eval_examples
         inputs = {"vocab": template.vocab_sha256}
         for split in ("train", "dev", "test"):
             try:
@@ -228,8 +220,6 @@ class Pipeline:
                     raise
                 continue
             inputs[split] = [ckpt.file_sha256(path) for path in paths]
-        if o.tune_fraction:  # (absent when off: earlier runs still resume)
-            options.update(tune_fraction=o.tune_fraction, tune_seed=o.tune_seed)
         for stage, checkpoint in given.items():
             inputs[stage] = checkpoint.weights_sha256 or ckpt.file_sha256(checkpoint.weights_path)
         if not given:

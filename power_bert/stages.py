@@ -124,7 +124,6 @@ class StageContext:
       train: ``(x, y)`` training data; dev: ``(x, y)`` dev data.
       evaluate: model -> the metrics that choose epochs (``selection_set``'s).
       log: prints and appends a line to log.txt.
-      steps: (total, warm-up) optimizer steps of a stage.
       run_dir: the run folder the stages write to.
       report: model -> dev metrics, when epochs are chosen on a held-out part of the
         training set (measured only for the kept epoch); None: ``evaluate`` is on dev.
@@ -138,10 +137,15 @@ class StageContext:
     dev: Tuple
     evaluate: Callable
     log: Callable[[str], None]
-    steps: Tuple[int, int]
     run_dir: Optional[str] = None
     report: Optional[Callable] = None
     selection: Selection = Selection()
+
+    def steps(self, stage: str) -> Tuple[int, int]:
+        """(total, warm-up) optimizer steps of ``stage`` (its epochs:
+        ``Options.stage_epochs``)."""
+        return training.train_steps(len(self.train[1]), self.options.batch_size,
+                                    self.options.stage_epochs(stage))
 
     @property
     def selection_set(self) -> str:
@@ -314,10 +318,12 @@ class ResumeState:
 
 def run_stage(ctx: StageContext, stage: Stage, checkpoint: StageCheckpoint, model
               ) -> StageCheckpoint:
-    """Trains a prepared model for EPOCH epochs (from the last completed one when the
-    stage was interrupted), evaluating the dev set after each, and saves the epoch the
-    stage keeps as ``<run>/<stage>.*``. Returns that checkpoint."""
+    """Trains a prepared model for its epochs (``Options.stage_epochs``: EPOCH, the
+    search SEARCH_EPOCHS when given; from the last completed one when the stage was
+    interrupted), evaluating the dev set after each, and saves the epoch the stage keeps
+    as ``<run>/<stage>.*``. Returns that checkpoint."""
     o = ctx.options
+    epochs = o.stage_epochs(stage.name)
     resume = ResumeState(ctx.run_dir, stage.name)
     done, history = _compile_and_restore(ctx, stage, checkpoint, model, resume)
     summaries = StageSummaries(ctx.run_dir, stage.name)
@@ -325,7 +331,7 @@ def run_stage(ctx: StageContext, stage: Stage, checkpoint: StageCheckpoint, mode
     if done:
         kept["checkpoint"] = StageCheckpoint.load(stage_paths(ctx.run_dir, stage.name)[0])
         ctx.log("%s: resuming after epoch %d/%d (dev %s so far)"
-                % (stage.name, done, o.epochs,
+                % (stage.name, done, epochs,
                    ", ".join(format_metrics(m) for m in history)))
 
     held_out = ctx.report is not None
@@ -353,14 +359,14 @@ def run_stage(ctx: StageContext, stage: Stage, checkpoint: StageCheckpoint, mode
             kept["checkpoint"] = epoch_checkpoint.write_pending(model, ctx.run_dir, stage.name)
         resume.save(model, epoch, history, kept["checkpoint"])
         ctx.log("%s epoch %d/%d: train loss %.4f; %s %s%s%s"
-                % (stage.name, epoch, o.epochs, logs.get("loss", float("nan")),
+                % (stage.name, epoch, epochs, logs.get("loss", float("nan")),
                    "held-out" if held_out else "dev", format_metrics(metrics), described,
                    "" if not keep else "  (saved)" if stage.keep == "last"
                    else "  (best so far, saved)"))
 
     try:
-        if done < o.epochs:  # (all done: killed before the run recorded the stage)
-            training.fit(model, ctx.train[0], ctx.train[1], o.epochs, o.batch_size, o.seed,
+        if done < epochs:  # (all done: killed before the run recorded the stage)
+            training.fit(model, ctx.train[0], ctx.train[1], epochs, o.batch_size, o.seed,
                          after_epoch, o.verbose, dynamic=o.dynamic_padding,
                          initial_epoch=done, stage=stage.name)
     finally:
@@ -375,7 +381,7 @@ def _compile_and_restore(ctx: StageContext, stage: Stage, checkpoint: StageCheck
     """Compiles the stage's model and restores an interrupted stage's last completed
     epoch. Returns (the epochs done, their selection metrics)."""
     o = ctx.options
-    total, warmup = ctx.steps
+    total, warmup = ctx.steps(stage.name)
     with distribute.scope(o.distribute):  # the optimizers beside the model's variables
         training.compile_for_stage(model, checkpoint.num_labels, o.lr_bert, total, warmup,
                                    lr_soft_extract=o.lr_soft_extract if stage.trains_retention
@@ -388,7 +394,7 @@ def _report_dev(ctx: StageContext, stage: Stage, checkpoint: StageCheckpoint, mo
                 ) -> StageCheckpoint:
     """Measures the dev set once for the epoch a stage chose on held-out data, and
     records it in the checkpoint's metadata (the weights are not rewritten)."""
-    if stage.keep != "last" or checkpoint.epoch != ctx.options.epochs:
+    if stage.keep != "last" or checkpoint.epoch != ctx.options.stage_epochs(stage.name):
         load_stage_weights(model, checkpoint.weights_path)  # the kept epoch, not the last
     metrics = ctx.report(model)
     ctx.log("%s: epoch %d chosen on the held-out part (%s); dev %s"
@@ -420,7 +426,7 @@ def search_reach_report(options, num_examples: int, seq_len: int) -> Tuple[Dict,
     the flags to raise when the drop is below ``USEFUL_DROP``.
 
     Args:
-      options: the run's options (LR_SOFT_EXTRACT, EPOCH, BATCH_SIZE).
+      options: the run's options (LR_SOFT_EXTRACT, EPOCH or SEARCH_EPOCHS, BATCH_SIZE).
       num_examples: training examples of a stage.
       seq_len: word vectors per example (N).
 
@@ -428,15 +434,17 @@ def search_reach_report(options, num_examples: int, seq_len: int) -> Tuple[Dict,
       (the results.json entry, the log lines).
     """
     o = options
-    total, warmup = training.train_steps(num_examples, o.batch_size, o.epochs)
+    epochs = o.stage_epochs("search")
+    total, warmup = training.train_steps(num_examples, o.batch_size, epochs)
     drop = training.search_reach(o.lr_soft_extract, total, warmup)
     per_epoch = training.steps_per_epoch(num_examples, o.batch_size)
     record = {"max_drop": round(drop, 6), "steps": total, "steps_per_epoch": per_epoch,
-              "lr_soft_extract": o.lr_soft_extract, "epochs": o.epochs,
+              "lr_soft_extract": o.lr_soft_extract, "epochs": epochs,
               "useful_drop": USEFUL_DROP}
     lines = ["search reach: a retention parameter can drop by at most %.3g over %d steps "
-             "(LR_SOFT_EXTRACT %g, EPOCH %d, %d steps an epoch)"
-             % (drop, total, o.lr_soft_extract, o.epochs, per_epoch)]
+             "(LR_SOFT_EXTRACT %g, %s %d, %d steps an epoch)"
+             % (drop, total, o.lr_soft_extract,
+                "EPOCH" if o.search_epochs is None else "SEARCH_EPOCHS", epochs, per_epoch)]
     if drop < USEFUL_DROP:
         lines.append("warning: " + _reach_warning(o, num_examples, seq_len, drop))
         record["warning"] = lines[-1][len("warning: "):]
@@ -446,28 +454,32 @@ def search_reach_report(options, num_examples: int, seq_len: int) -> Tuple[Dict,
 def _reach_warning(o, num_examples: int, seq_len: int, drop: float) -> str:
     lowest = 1.0 - drop
     factor = USEFUL_DROP / drop  # the drop grows in proportion to LR_SOFT_EXTRACT
+    now = o.stage_epochs("search")
     epochs = _epochs_to_reach(o, num_examples)
     return ("the search cannot take any retention parameter below about %.2f, so every "
             "encoder keeps at least about %d of %d word vectors whatever LAMBDA is; to let a "
-            "parameter reach %.2f multiply --LR_SOFT_EXTRACT by at least %s (to %s) or "
-            "--EPOCH by %.3g (from %d to %d; EPOCH also lengthens fine-tuning and "
-            "re-training)"
+            "parameter reach %.2f multiply --LR_SOFT_EXTRACT by at least %s (to %s) or give "
+            "--SEARCH_EPOCHS %d (the search's epochs, now %d; fine-tuning and re-training "
+            "keep --EPOCH)"
             % (math.floor(100 * lowest) / 100, math.floor(lowest * seq_len), seq_len,
                1.0 - USEFUL_DROP, _round_up(factor), _round_up(factor * o.lr_soft_extract),
-               epochs / o.epochs, o.epochs, epochs))
+               epochs, now))
 
 
 def _epochs_to_reach(o, num_examples: int) -> int:
-    """The fewest epochs (at least EPOCH) whose search can drop by ``USEFUL_DROP``."""
+    """The fewest search epochs (at least the current ones) whose search can drop by
+    ``USEFUL_DROP``."""
+    now = o.stage_epochs("search")
+
     def reach(epochs):
         return training.search_reach(o.lr_soft_extract, *training.train_steps(
             num_examples, o.batch_size, epochs))
 
     # the drop grows about in proportion to the epochs (the warm-up is a fixed fraction)
-    epochs = max(o.epochs, math.ceil(o.epochs * USEFUL_DROP / reach(o.epochs)))
+    epochs = max(now, math.ceil(now * USEFUL_DROP / reach(now)))
     while reach(epochs) < USEFUL_DROP:
         epochs += 1
-    while epochs > o.epochs and reach(epochs - 1) >= USEFUL_DROP:
+    while epochs > now and reach(epochs - 1) >= USEFUL_DROP:
         epochs -= 1
     return epochs
 

@@ -93,6 +93,32 @@ def test_markdown_table_has_a_row_per_run_and_speed_ups_over_the_reference():
     assert "speed-up over hf_dynamic" in lines[0] and "multiples of 16, XLA" in lines[0]
 
 
+
+def test_the_table_names_the_cpu_and_its_features_and_reads_earlier_results():
+    result = _result("mrpc", 32, [4.0, 2.0, 0.5])
+    result["machine"].update(cpu_model="Intel(R) Xeon(R) Processor",
+                             cpu_features=["avx512f", "amx_bf16"],
+                             environment={"TF_NUM_INTRAOP_THREADS": "1"})
+    head = peers.markdown_table([result]).splitlines()[0]
+    assert "Intel(R) Xeon(R) Processor (avx512f, amx_bf16), 2 CPUs" in head
+    assert "(1 intra-op threads)" in head
+    earlier = _result("mrpc", 32, [4.0, 2.0, 0.5])  # "thread_environment", no CPU model
+    earlier["machine"]["thread_environment"] = {"TF_NUM_INTRAOP_THREADS": "2"}
+    head = peers.markdown_table([earlier]).splitlines()[0]
+    assert "Linux, 2 CPUs" in head and "(2 intra-op threads)" in head
+
+
+def test_cpu_description_reads_the_model_and_the_features_that_pick_kernels():
+    from power_bert.benchmark.timing import cpu_description
+    cpuinfo = ("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum 8480+\n"
+               "flags\t\t: fpu sse avx2 fma avx512f avx512_bf16 amx_tile amx_bf16 amx_int8\n\n"
+               "processor\t: 1\nmodel name\t: other\nflags\t\t: fpu\n")
+    assert cpu_description(cpuinfo) == {
+        "cpu_model": "Intel(R) Xeon(R) Platinum 8480+",
+        "cpu_features": ["avx2", "fma", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16",
+                         "amx_int8"]}
+    assert cpu_description("") == {"cpu_model": "", "cpu_features": []}
+
 @pytest.fixture(scope="module")
 def tiny_baseline():
     from power_bert.backend import keras

@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 
 from power_bert import pipeline, stages, synthetic, training
-from power_bert.outputs import RunRecord
+from power_bert.options import Options, result_options
+from power_bert.outputs import RunRecord, fingerprint
 from power_bert.stages import USEFUL_DROP, search_reach_report, select_best
 from power_bert.tasks import get_task
 
-from helpers.runs import flags
+from helpers.runs import flags, tiny_run
 from helpers.tiny import make_bert
 
 WATCHED = ("Encoder-1-FeedForward", "Output")  # layers whose weights the spies compare
@@ -147,9 +148,9 @@ def test_each_stage_starts_from_the_weights_the_table_names(spied_run):
     assert not same(starts["retrain"], finetuned)
 
 
-def search_options(lr_soft_extract, epochs, batch_size):
-    return SimpleNamespace(lr_soft_extract=lr_soft_extract, epochs=epochs,
-                           batch_size=batch_size)
+def search_options(lr_soft_extract, epochs, batch_size, search_epochs=None):
+    return Options(task="rte", output_dir="unused", lr_soft_extract=lr_soft_extract,
+                   epochs=epochs, batch_size=batch_size, search_epochs=search_epochs)
 
 
 def test_search_reach_is_stated_without_a_warning_when_the_search_can_reach():
@@ -177,12 +178,19 @@ def test_a_search_that_cannot_reach_warns_with_the_flags_to_raise():
     assert "--LR_SOFT_EXTRACT by at least %g " % (math.ceil(factor)) in warning  # 18.5 -> 19
     assert raised_lr >= lr * factor
     assert training.search_reach(raised_lr, 19, 1) >= USEFUL_DROP
-    epochs = int(warning.split("from 1 to ")[1].split(";")[0])
-    assert "--EPOCH by %d (from 1 to %d; EPOCH also lengthens fine-tuning" % (
-        epochs, epochs) in warning
+    epochs = int(warning.split("--SEARCH_EPOCHS ")[1].split(" ")[0])
+    assert "--SEARCH_EPOCHS %d (the search's epochs, now 1; fine-tuning and re-training " \
+        "keep --EPOCH)" % epochs in warning
     reach = [training.search_reach(lr, *training.train_steps(600, 32, e))
              for e in (epochs - 1, epochs)]
     assert reach[0] < USEFUL_DROP <= reach[1]  # the fewest epochs that reach
+    # the suggested SEARCH_EPOCHS silences the warning, and the line names the flag
+    entry, lines = search_reach_report(search_options(lr, 1, 32, search_epochs=epochs), 600,
+                                       seq_len=256)
+    assert lines == ["search reach: a retention parameter can drop by at most %.3g over %d "
+                     "steps (LR_SOFT_EXTRACT %g, SEARCH_EPOCHS %d, 19 steps an epoch)"
+                     % (reach[1], 19 * epochs, lr, epochs)]
+    assert entry["epochs"] == epochs and "warning" not in entry
 
 
 def test_the_pipeline_logs_and_records_the_search_reach(tmp_path):
@@ -195,3 +203,28 @@ def test_the_pipeline_logs_and_records_the_search_reach(tmp_path):
     assert "warning: the search cannot take any retention parameter below" in log
     recorded = json.loads((tmp_path / "results.json").read_text())["search_reach"]
     assert recorded["steps"] == 19 and "--LR_SOFT_EXTRACT" in recorded["warning"]
+
+
+@pytest.mark.slow
+def test_search_epochs_lengthen_the_search_alone(tmp_path):
+    out = tiny_run(tmp_path, "--SEARCH_EPOCHS", "2")
+    log = (out / "log.txt").read_text()
+    assert "finetune epoch 1/1" in log and "finetune epoch 2/" not in log
+    assert "search epoch 1/2" in log and "search epoch 2/2" in log
+    assert "retrain epoch 1/1" in log and "retrain epoch 2/" not in log
+    assert "(LR_SOFT_EXTRACT 0.2, SEARCH_EPOCHS 2, 2 steps an epoch)" in log
+    assert json.loads((out / "search.json").read_text())["epoch"] == 2
+    assert json.loads((out / "retrain.json").read_text())["epoch"] == 1
+    results = json.loads((out / "results.json").read_text())
+    assert results["search_reach"]["epochs"] == 2 and results["search_reach"]["steps"] == 4
+
+
+def test_search_epochs_join_the_fingerprint_only_when_they_differ_from_epoch():
+    def digest(**given):
+        o = Options(task="mrpc", output_dir="x", epochs=3, batch_size=32, lr_bert=6e-5,
+                    lr_soft_extract=1e-2, lambda_=2e-3, seed=1, dynamic_padding=True,
+                    tune_fraction=0.2, tune_seed=0, **given)
+        return fingerprint(result_options(o), {"vocab": "abc"})
+    # the fingerprint of these options before --SEARCH_EPOCHS existed: such a run resumes
+    assert digest() == digest(search_epochs=3) == "880432345f"
+    assert digest(search_epochs=5) != digest()

@@ -66,9 +66,6 @@ AGREEMENT_TOLERANCE = 1e-4
 REFERENCE = "hf_dynamic"
 BERT, POWER = "bert", "power_bert"  # the two models engines compute
 MODEL_LABELS = {BERT: "BERT", POWER: "PoWER-BERT"}
-# Environment variables that set the engines' threads (recorded with the results).
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                    "TF_NUM_INTEROP_THREADS")
 INSTALL_HINT = ("pip install -r requirements-peers.txt (PyPI's torch pulls CUDA; the CPU "
                 "build is torch==<version>+cpu)")
 
@@ -366,8 +363,6 @@ def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket
     reference = REFERENCE if REFERENCE in names else None
     reference_time = float(np.median(timings[reference]["times"])) if reference else None
     machine = machine_info()
-    machine["thread_environment"] = {name: os.environ[name] for name in THREAD_VARIABLES
-                                     if name in os.environ}
     if "hf" in peers:
         torch, transformers = import_torch()
         machine.update(torch=torch.__version__, transformers=transformers.__version__,
@@ -410,14 +405,19 @@ def markdown_table(results: Sequence[Dict]) -> str:
     titles = ["%s, %s" % (first["engines"][n]["label"], first["engines"][n]["padding"])
               for n in names]
     machine = first["machine"]
+    # (results of earlier releases: "thread_environment", no CPU model)
+    environment = machine.get("environment", machine.get("thread_environment", {}))
+    cpu = machine.get("cpu_model") or machine["platform"]
+    if machine.get("cpu_features"):
+        cpu += " (%s)" % ", ".join(machine["cpu_features"])
     head = ("Seconds per dev pass (median of %d interleaved passes after a warm-up); in "
             "brackets the speed-up over %s. PoWER-BERT retention configuration per row; "
             "this project's dynamic padding rounds lengths up to multiples of %d%s. %s, %s "
             "CPUs, TensorFlow %s (%s intra-op threads)%s%s.\n\n"
             % (first["num_runs"], first["reference"] or "nothing", first["padding_bucket"],
-               ", XLA" if first["xla"] else ", no XLA", machine["platform"],
+               ", XLA" if first["xla"] else ", no XLA", cpu,
                machine["cpu_count"], machine["tensorflow"],
-               machine["thread_environment"].get("TF_NUM_INTRAOP_THREADS")
+               environment.get("TF_NUM_INTRAOP_THREADS")
                or machine["intra_op_threads"] or "default",
                ", PyTorch %s (%d threads), transformers %s" % (
                    machine["torch"], machine["torch_threads"], machine["transformers"])

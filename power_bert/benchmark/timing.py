@@ -78,17 +78,48 @@ def time_runners(runners: Sequence[Tuple[str, Runner]], runs: int, warmup: int,
     return results
 
 
+# Environment variables that set the engines' threads and TensorFlow's oneDNN use
+# (recorded with every result: they change the times).
+RUNTIME_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                     "TF_NUM_INTEROP_THREADS", "TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA")
+# CPU features that decide which kernels oneDNN, Eigen and PyTorch can use.
+CPU_FEATURES = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16",
+                "avx512_fp16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8")
+
+
+def cpu_description(cpuinfo: str) -> Dict:
+    """The CPU's model name and which of ``CPU_FEATURES`` it has, from the text of
+    /proc/cpuinfo (the first processor's entries); empty values when absent."""
+    model, flags = "", set()
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "model name" and not model:
+            model = value.strip()
+        elif key == "flags" and not flags:
+            flags = set(value.split())
+    return {"cpu_model": model, "cpu_features": [f for f in CPU_FEATURES if f in flags]}
+
+
 def machine_info() -> Dict:
-    """The machine and TensorFlow set-up the times were taken on."""
+    """The machine and TensorFlow set-up the times were taken on: the CPU model and its
+    relevant features (Linux), the thread settings and the environment variables that
+    change them (``RUNTIME_VARIABLES``, those set)."""
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         usable = os.cpu_count()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            cpu = cpu_description(f.read())
+    except OSError:  # not on Linux
+        cpu = {"cpu_model": platform.processor(), "cpu_features": []}
     devices: List[str] = ["%s (%s)" % (d.name, d.device_type)
                           for d in tf.config.list_logical_devices()]
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        **cpu,
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
         "usable_cpus": usable,
@@ -96,7 +127,10 @@ def machine_info() -> Dict:
         "devices": devices,
         "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "environment": {name: os.environ[name] for name in RUNTIME_VARIABLES
+                        if name in os.environ},
     }
 
 
-__all__ = ["Runner", "keras_runner", "time_models", "time_runners", "machine_info"]
+__all__ = ["Runner", "keras_runner", "time_models", "time_runners", "machine_info",
+           "cpu_description"]

@@ -70,6 +70,9 @@ FLAGS = (
                                 "instead of --CHECKPOINT_PATH"), ("predict",)),
     ("--EPOCH", dict(type=int, default=DEFAULTS["epochs"],
                      help="epochs of each training stage (default %(default)s)"), TRAIN),
+    ("--SEARCH_EPOCHS", dict(type=int, help="epochs of the configuration search alone, e.g. "
+                                            "more than EPOCH when few steps limit how far "
+                                            "the search can go (default: EPOCH)"), TRAIN),
     ("--BATCH_SIZE", dict(type=int, help="training batch size (default: the task's "
                                          "reference value, else 32)"), ("train",)),
     ("--BATCH_SIZE", dict(type=int, help="training batch size (default: the task's "

@@ -177,7 +177,10 @@ def sweep_document(sweep: SweepOptions, results: Sequence[RunResults],
         "seeds": sorted({c.seed for c in sweep.cells}),
         "training": {"epochs": o.epochs, "batch_size": o.batch_size, "lr_bert": o.lr_bert,
                      "max_train_examples": o.max_train_examples,
-                     "dynamic_padding": o.dynamic_padding},
+                     "dynamic_padding": o.dynamic_padding,
+                     # (only when given: sweeps of earlier releases have one count)
+                     **({"search_epochs": o.search_epochs}
+                        if o.stage_epochs("search") != o.epochs else {})},
         "selection": selection.to_json(),
         "selection_protocols_agree": all(r.selection == first.selection for r in results),
         "baseline": baseline, "cells": cells,
