@@ -24,9 +24,9 @@ def finetuned(tmp_path_factory):
     keras.utils.set_random_seed(0)
     write_vocab(root / "vocab.txt", synthetic.vocabulary())
     config = BertConfig.from_dict(demo_config(num_hidden_layers=2))
-    spec = StageCheckpoint(config=config, task="demo", num_labels=2, seq_len=24,
-                           mode="finetune", epoch=1)
-    spec.save(spec.build(), str(root), "finetune")
+    checkpoint = StageCheckpoint(config=config, task="demo", num_labels=2, seq_len=24,
+                                 mode="finetune", epoch=1)
+    checkpoint.save(checkpoint.build(), str(root), "finetune")
     data = root / "data"
     synthetic.write_data(str(data), seed=1, sizes={"train": 16, "dev": 8, "test": 4})
     return root
@@ -58,13 +58,13 @@ def test_three_selections_side_by_side_and_resumed(finetuned, capsys):
     assert [r["word_selection"] for r in rows] == ["baseline", "attention", "head", "random"]
     weights = {}
     for row in rows[1:]:
-        spec = StageCheckpoint.load(str(out / row["word_selection"] / "retrain.hdf5"))
-        assert spec.mode == "retrain" and spec.retention_configuration == (12, 6)
-        assert (spec.word_selection, spec.selection_seed) == (row["word_selection"], 42)
+        checkpoint = StageCheckpoint.load(str(out / row["word_selection"] / "retrain.hdf5"))
+        assert checkpoint.mode == "retrain" and checkpoint.retention_configuration == (12, 6)
+        assert (checkpoint.word_selection, checkpoint.selection_seed) == (row["word_selection"], 42)
         # the benchmark's metric (fixed padding) is the metric the re-training kept
-        assert row["metric"] == round(100 * spec.dev_metrics["accuracy"], 2)
-        assert state["finished"][row["word_selection"]] == spec.weights_sha256
-        weights[row["word_selection"]] = file_sha256(spec.weights_path)
+        assert row["metric"] == round(100 * checkpoint.dev_metrics["accuracy"], 2)
+        assert state["finished"][row["word_selection"]] == checkpoint.weights_sha256
+        weights[row["word_selection"]] = file_sha256(checkpoint.weights_path)
     assert rows[0]["speedup"] == 1.0 and all(r["ideal_speedup"] > 1 for r in rows[1:])
     # the strategies kept other words, so training moved the weights differently
     arrays = {s: _weights(out / s / "retrain.hdf5") for s in weights}

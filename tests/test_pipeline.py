@@ -258,9 +258,9 @@ def test_ax_is_predicted_by_an_mnli_model(tmp_path):
     bert = make_bert(tmp_path / "bert", max_position_embeddings=128)
     config = BertConfig.from_json_file(str(bert / "bert_config.json"))
     mnli = get_task("mnli-m")
-    spec = StageCheckpoint(config=config, task="mnli-m", num_labels=3, seq_len=mnli.seq_len,
-                           mode="retrain", retention_configuration=(128, 16, 4))
-    spec.save(spec.build(), str(tmp_path / "mnli"), "retrain")
+    checkpoint = StageCheckpoint(config=config, task="mnli-m", num_labels=3, seq_len=mnli.seq_len,
+                                 mode="retrain", retention_configuration=(128, 16, 4))
+    checkpoint.save(checkpoint.build(), str(tmp_path / "mnli"), "retrain")
     ax_dir = write_ax(tmp_path / "glue")
     argv = ["--TASK", "ax", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(ax_dir),
             "--OUTPUT_DIR", str(tmp_path / "out"), "--VERBOSE", "0", "--PREDICT_ONLY",
@@ -291,16 +291,16 @@ def test_output_dir_of_the_first_release_still_loads(trained, tmp_path):
     out, bert, data = trained["out"], trained["bert"], trained["data"]
     old = tmp_path / "old"
     for stage in ("finetune", "retrain"):
-        spec = StageCheckpoint.load(str(out / (stage + ".hdf5")))
-        meta = {"bert_config": spec.config.to_dict(), "task": "demo", "num_labels": 2,
+        checkpoint = StageCheckpoint.load(str(out / (stage + ".hdf5")))
+        meta = {"bert_config": checkpoint.config.to_dict(), "task": "demo", "num_labels": 2,
                 "seq_len": 64, "mode": stage,
-                "retention_configuration": spec.applied_retention, "cased": False,
+                "retention_configuration": checkpoint.applied_retention, "cased": False,
                 "vocab_path": str(bert / "vocab.txt"), "epoch": 1,
-                "dev_metrics": spec.dev_metrics}
-        write_first_release_stage(spec.load_model(), old, stage, meta)
+                "dev_metrics": checkpoint.dev_metrics}
+        write_first_release_stage(checkpoint.load_model(), old, stage, meta)
         loaded = StageCheckpoint.load(str(old / (stage + ".json")))
         assert loaded.vocab_sha256 is None
-        assert loaded.retention_configuration == spec.retention_configuration
+        assert loaded.retention_configuration == checkpoint.retention_configuration
     base = ["--TASK", "demo", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(data),
             "--VERBOSE", "0"]
     assert cli.main(base + ["--OUTPUT_DIR", str(old), "--PREDICT_ONLY", "--CHECKPOINT_PATH",

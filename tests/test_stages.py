@@ -61,7 +61,7 @@ def spied_run(tmp_path_factory):
     starts, epochs, current = {}, [], {}
     real_run_stage, real_fit = stages.run_stage, training.fit
 
-    def run_stage(ctx, stage, spec, model):
+    def run_stage(ctx, stage, checkpoint, model):
         starts[stage.name] = snapshot(model)
         current["stage"] = stage.name
         real_evaluate = ctx.evaluate
@@ -70,7 +70,7 @@ def spied_run(tmp_path_factory):
             real_evaluate(m)  # the real inference path still runs
             index = sum(1 for s, _, _ in epochs if s == stage.name)
             return {"accuracy": scripted[stage.name][index]}
-        return real_run_stage(dataclasses.replace(ctx, evaluate=evaluate), stage, spec, model)
+        return real_run_stage(dataclasses.replace(ctx, evaluate=evaluate), stage, checkpoint, model)
 
     def fit(model, x, y, n, batch_size, seed, on_epoch_end, *args, **kwargs):
         def handler(epoch, logs):
