@@ -68,7 +68,7 @@ for name in names:
             errors[what] = "%s: %s" % (type(e).__name__, str(e)[:2000])
     got["errors"] = errors
     got["still_serves"] = len(serve(**texts)[list(serve.structured_outputs)[0]])
-    got["constants"] = [served.task.numpy().decode(), served.seq_len.numpy().item(),
+    got["constants"] = [served.task.numpy().decode(), served.max_seq_len.numpy().item(),
                         served.retention_configuration.numpy().tolist(),
                         [s.decode() for s in served.labels.numpy()],
                         bool(served.cased.numpy()), served.version.numpy().decode()]
