@@ -48,3 +48,15 @@ def google_bert(tmp_path_factory) -> tiny.GoogleBert:
     with open(bert.config_path, encoding="utf-8") as f:
         assert json.load(f) == tiny.tiny_config()
     return bert
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files that hold slow tests run first, in their usual order, the others after them.
+
+    Under ``-n 2 --dist loadfile`` each file goes whole to one worker, in collection
+    order: alphabetically, the long end-to-end files (test_resume, test_training,
+    test_xla) came last, and one worker ran them alone while the other idled. Started
+    first, they overlap, and the short files fill the gaps at the end.
+    """
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: files stay whole

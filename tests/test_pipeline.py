@@ -138,18 +138,28 @@ def test_predict_only_with_and_without_retention(trained, tmp_path):
 
 
 @pytest.mark.slow
-def test_finetuned_checkpoint_skips_stage_one(trained, tmp_path):
+def test_finetuned_checkpoint_skips_stage_one(trained, first_release, tmp_path):
+    """--FINETUNED_CHECKPOINT (here a first release's finetune.hdf5) skips fine-tuning, and
+    --SEARCH_EPOCHS lengthens the search alone."""
     out, bert, data = trained["out"], trained["bert"], trained["data"]
+    given = first_release / "finetune.hdf5"
     target = tmp_path / "lambda2"
     argv = flags(bert, data, target, "--EPOCH", "1", "--BATCH_SIZE", "16", "--LAMBDA", "0.5",
-                 "--LR_SOFT_EXTRACT", "0.2", "--FINETUNED_CHECKPOINT",
-                 str(out / "finetune.hdf5"))
+                 "--LR_SOFT_EXTRACT", "0.2", "--SEARCH_EPOCHS", "2",
+                 "--FINETUNED_CHECKPOINT", str(given))
     assert cli.main(argv) == 0
     # The run's finetune.hdf5 is the given model (a link to its real file).
-    assert (target / "latest" / "finetune.hdf5").resolve() == (out / "finetune.hdf5").resolve()
+    assert (target / "latest" / "finetune.hdf5").resolve() == given.resolve()
     log = (target / "log.txt").read_text()
-    assert "[1/3] finetune skipped: using %s" % (out / "finetune.hdf5") in log
+    assert "[1/3] finetune skipped: using %s" % given in log
+    assert "finetune epoch" not in log
+    assert "search epoch 1/2" in log and "search epoch 2/2" in log
+    assert "retrain epoch 1/1" in log and "retrain epoch 2/" not in log
+    assert "(LR_SOFT_EXTRACT 0.2, SEARCH_EPOCHS 2, 6 steps an epoch)" in log  # 96 examples
+    assert json.loads((target / "search.json").read_text())["epoch"] == 2
+    assert json.loads((target / "retrain.json").read_text())["epoch"] == 1
     results = read_results(target)
+    assert results["search_reach"]["epochs"] == 2 and results["search_reach"]["steps"] == 12
     assert results["baseline"]["dev_metrics"] == pytest.approx(
         json.loads((out / "finetune.json").read_text())["dev_metrics"])
     assert results["retention_configuration"][-1] <= read_results(out)["retention_configuration"][-1]
@@ -283,13 +293,12 @@ def write_first_release_stage(model, folder: Path, stage: str, meta: dict):
     (folder / (stage + ".json")).write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
 
-@pytest.mark.slow
-def test_output_dir_of_the_first_release_still_loads(trained, tmp_path):
-    """finetune/retrain checkpoints in the first release's format: evaluation, prediction
-    and --FINETUNED_CHECKPOINT work, with the same predictions as today's files."""
+@pytest.fixture(scope="module")
+def first_release(trained, tmp_path_factory):
+    """The trained run's finetune and retrain checkpoints in the first release's format."""
     from power_bert.checkpoint import StageCheckpoint
-    out, bert, data = trained["out"], trained["bert"], trained["data"]
-    old = tmp_path / "old"
+    out, bert = trained["out"], trained["bert"]
+    old = tmp_path_factory.mktemp("first_release")
     for stage in ("finetune", "retrain"):
         checkpoint = StageCheckpoint.load(str(out / (stage + ".hdf5")))
         meta = {"bert_config": checkpoint.config.to_dict(), "task": "demo", "num_labels": 2,
@@ -298,9 +307,21 @@ def test_output_dir_of_the_first_release_still_loads(trained, tmp_path):
                 "vocab_path": str(bert / "vocab.txt"), "epoch": 1,
                 "dev_metrics": checkpoint.dev_metrics}
         write_first_release_stage(checkpoint.load_model(), old, stage, meta)
+    return old
+
+
+@pytest.mark.slow
+def test_output_dir_of_the_first_release_still_loads(trained, first_release):
+    """finetune/retrain checkpoints in the first release's format: evaluation and
+    prediction work, with the same predictions as today's files (--FINETUNED_CHECKPOINT:
+    test_finetuned_checkpoint_skips_stage_one)."""
+    from power_bert.checkpoint import StageCheckpoint
+    out, bert, data, old = trained["out"], trained["bert"], trained["data"], first_release
+    for stage in ("finetune", "retrain"):
         loaded = StageCheckpoint.load(str(old / (stage + ".json")))
         assert loaded.vocab_sha256 is None
-        assert loaded.retention_configuration == checkpoint.retention_configuration
+        assert loaded.retention_configuration == StageCheckpoint.load(
+            str(out / (stage + ".hdf5"))).retention_configuration
     base = ["--TASK", "demo", "--VOCAB_PATH", str(bert / "vocab.txt"), "--DATA_DIR", str(data),
             "--VERBOSE", "0"]
     assert cli.main(base + ["--OUTPUT_DIR", str(old), "--PREDICT_ONLY", "--CHECKPOINT_PATH",
@@ -311,7 +332,3 @@ def test_output_dir_of_the_first_release_still_loads(trained, tmp_path):
                             str(old / "finetune.hdf5")]) == 0
     assert read_results(old)["evaluation"]["dev_metrics"] == pytest.approx(
         json.loads((out / "finetune.json").read_text())["dev_metrics"])
-    target = tmp_path / "again"
-    assert cli.main(flags(bert, data, target, "--EPOCH", "1", "--BATCH_SIZE", "16",
-                          "--FINETUNED_CHECKPOINT", str(old / "finetune.hdf5"))) == 0
-    assert read_results(target)["retention_configuration"]

@@ -21,7 +21,7 @@ from power_bert.outputs import RunRecord, fingerprint
 from power_bert.stages import USEFUL_DROP, search_reach_report, select_best
 from power_bert.tasks import get_task
 
-from helpers.runs import flags, tiny_run
+from helpers.runs import flags
 from helpers.tiny import make_bert
 
 WATCHED = ("Encoder-1-FeedForward", "Output")  # layers whose weights the spies compare
@@ -203,20 +203,6 @@ def test_the_pipeline_logs_and_records_the_search_reach(tmp_path):
     assert "warning: the search cannot take any retention parameter below" in log
     recorded = json.loads((tmp_path / "results.json").read_text())["search_reach"]
     assert recorded["steps"] == 19 and "--LR_SOFT_EXTRACT" in recorded["warning"]
-
-
-@pytest.mark.slow
-def test_search_epochs_lengthen_the_search_alone(tmp_path):
-    out = tiny_run(tmp_path, "--SEARCH_EPOCHS", "2")
-    log = (out / "log.txt").read_text()
-    assert "finetune epoch 1/1" in log and "finetune epoch 2/" not in log
-    assert "search epoch 1/2" in log and "search epoch 2/2" in log
-    assert "retrain epoch 1/1" in log and "retrain epoch 2/" not in log
-    assert "(LR_SOFT_EXTRACT 0.2, SEARCH_EPOCHS 2, 2 steps an epoch)" in log
-    assert json.loads((out / "search.json").read_text())["epoch"] == 2
-    assert json.loads((out / "retrain.json").read_text())["epoch"] == 1
-    results = json.loads((out / "results.json").read_text())
-    assert results["search_reach"]["epochs"] == 2 and results["search_reach"]["steps"] == 4
 
 
 def test_search_epochs_join_the_fingerprint_only_when_they_differ_from_epoch():
