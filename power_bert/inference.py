@@ -22,8 +22,8 @@ are rounded up to a multiple of a bucket (``bucket_length``; ``--PADDING_BUCKETS
 default 16), so a dev or test set costs at most N / bucket compilations per batch size;
 the added columns are padding and change no prediction. Without XLA lengths stay exact.
 Evaluation and prediction use dynamic padding and no XLA by default
-(``options.INFERENCE_DYNAMIC_PADDING``, ``options.INFERENCE_XLA``); the benchmark uses
-XLA (``benchmark.engine.BENCHMARK_XLA``).
+(``runtime.INFERENCE_DYNAMIC_PADDING``, ``runtime.INFERENCE_XLA``), and the benchmark
+times that path (``benchmark.engine.BENCHMARK_XLA``).
 
 The real length of an example is the position of its last non-zero token id plus
 one (not the number of non-zero ids: an id 0 inside an example would otherwise cut

@@ -15,6 +15,8 @@ import math
 import threading
 import zlib
 
+from keras_position_wise_feed_forward import FeedForward as KerasBertFeedForward
+
 from power_bert.backend import keras, tf
 from power_bert.retention import WORD_SELECTIONS
 
@@ -26,6 +28,35 @@ _MASK_ADDER = -10000.0  # Google BERT's additive attention mask for padded keys.
 def gelu_exact(x):
     """Google BERT's GELU, exact erf form: 0.5 x (1 + erf(x / sqrt(2)))."""
     return 0.5 * x * (1.0 + tf.math.erf(x / math.sqrt(2.0)))
+
+
+def dense_2d(x, kernel, bias=None):
+    """``x [M, K] @ kernel [K, N] + bias``: MatMul and BiasAdd, the pair (with an
+    activation after it) that TensorFlow's graph optimizer fuses into one oneDNN op."""
+    y = tf.matmul(x, kernel)
+    return y if bias is None else tf.nn.bias_add(y, bias)
+
+
+@keras.utils.register_keras_serializable(package=_PACKAGE)
+class FeedForward(KerasBertFeedForward):
+    """keras-position-wise-feed-forward's layer (the same weights W1, b1, W2, b2, the same
+    configuration), computed on the vectors flattened to ``[B*T, H]``: two 2-D products
+    with BiasAdd and the activation between them, which TensorFlow's graph optimizer
+    fuses into one oneDNN op each (``_MklNativeFusedMatMul``, the GELU inside the
+    first), where the parent's ``K.dot`` leaves a MatMul, a BiasAdd and the five ops of
+    the exact GELU (benchmarks/README.md, "Where the time goes on this CPU")."""
+
+    def call(self, x, mask=None, training=None):
+        shape = tf.shape(x)
+        h = dense_2d(tf.reshape(x, [-1, x.shape[-1]]), self.W1,
+                     self.b1 if self.use_bias else None)  # [B*T, I]
+        if self.activation is not None:
+            h = self.activation(h)
+        if 0.0 < self.dropout_rate < 1.0:
+            h = keras.backend.in_train_phase(
+                lambda: keras.backend.dropout(h, self.dropout_rate), h, training=training)
+        y = dense_2d(h, self.W2, self.b2 if self.use_bias else None)
+        return tf.reshape(y, tf.concat([shape[:-1], tf.shape(y)[-1:]], axis=0))
 
 
 _dropout_keys = threading.local()
@@ -131,8 +162,8 @@ class SelfAttention(keras.layers.Layer):
                 name="b" + name, shape=(hidden,), initializer="zeros"))
         super().build(input_shape)
 
-    def _split_heads(self, x):
-        batch, length = tf.shape(x)[0], tf.shape(x)[1]
+    def _split_heads(self, x, batch, length):
+        """[B*T, H] -> [B, N, T, D]."""
         head_size = x.shape[-1] // self.head_num
         x = tf.reshape(x, [batch, length, self.head_num, head_size])  # [B, T, N, D]
         return tf.transpose(x, [0, 2, 1, 3])  # [B, N, T, D]
@@ -141,9 +172,13 @@ class SelfAttention(keras.layers.Layer):
         x, mask = inputs  # [B, T, H], [B, T]
         hidden = x.shape[-1]
         head_size = hidden // self.head_num
-        q = self._split_heads(tf.matmul(x, self.Wq) + self.bq)  # [B, N, F, D]
-        k = self._split_heads(tf.matmul(x, self.Wk) + self.bk)  # [B, N, T, D]
-        v = self._split_heads(tf.matmul(x, self.Wv) + self.bv)  # [B, N, T, D]
+        batch, length = tf.shape(x)[0], tf.shape(x)[1]
+        # The projections as 2-D products on [B*T, H] with BiasAdd: one fused oneDNN
+        # MatMul each, where [B, T, H] x [H, H] is a broadcast BatchMatMul and an AddV2.
+        flat = tf.reshape(x, [-1, hidden])  # [B*T, H]
+        q = self._split_heads(dense_2d(flat, self.Wq, self.bq), batch, length)  # [B, N, F, D]
+        k = self._split_heads(dense_2d(flat, self.Wk, self.bk), batch, length)  # [B, N, T, D]
+        v = self._split_heads(dense_2d(flat, self.Wv, self.bv), batch, length)  # [B, N, T, D]
         scores = tf.matmul(q, k, transpose_b=True) / math.sqrt(head_size)  # [B, N, F, T]
         # Scores, mask and softmax in float32 whatever the policy (mixed precision):
         # the probabilities also feed the significance scores.
@@ -154,9 +189,8 @@ class SelfAttention(keras.layers.Layer):
         dropped = tf.cast(self.dropout(probs, training=training), v.dtype)
         context = tf.matmul(dropped, v)  # [B, N, F, D]
         context = tf.transpose(context, [0, 2, 1, 3])  # [B, F, N, D]
-        context = tf.reshape(context, [tf.shape(x)[0], tf.shape(x)[1], hidden])  # [B, F, H]
-        output = tf.matmul(context, self.Wo) + self.bo
-        return [output, probs]
+        output = dense_2d(tf.reshape(context, [-1, hidden]), self.Wo, self.bo)  # [B*F, H]
+        return [tf.reshape(output, [batch, length, hidden]), probs]
 
     def compute_output_shape(self, input_shape):
         x_shape = tf.TensorShape(input_shape[0])

@@ -18,14 +18,14 @@ import numpy as np
 
 from keras_layer_normalization import LayerNormalization
 from keras_pos_embd import PositionEmbedding
-from keras_position_wise_feed_forward import FeedForward
 
 from power_bert.backend import keras, tf
 from power_bert.config import BertConfig
 from power_bert.precision import FLOAT32, loss_scaled, needs_loss_scaling
 from power_bert.retention import validate_retention_configuration
-from power_bert.layers import (Extract, PaddingMask, SelfAttention, SoftExtract, StepDropout,
-                               dropout_key, gelu_exact, mass_regularizer, soft_extract_layers)
+from power_bert.layers import (Extract, FeedForward, PaddingMask, SelfAttention, SoftExtract,
+                               StepDropout, dropout_key, gelu_exact, mass_regularizer,
+                               soft_extract_layers)
 
 MODES = ("finetune", "search", "retrain")
 LAYER_NORM_EPSILON = 1e-12  # Google BERT's value.

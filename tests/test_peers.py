@@ -91,6 +91,10 @@ def test_markdown_table_has_a_row_per_run_and_speed_ups_over_the_reference():
     assert lines[-1] == ("| sst-2 (10) | 128 | 4,2 | 3.00 s (0.50x) | 1.50 s (1.00x) | "
                          "1.00 s (1.50x) |")
     assert "speed-up over hf_dynamic" in lines[0] and "multiples of 16, XLA" in lines[0]
+    plain = _result("mrpc", 32, [4.0, 2.0, 0.5])
+    plain.update(xla=False, padding_bucket=1)  # the default path: exact lengths
+    assert ("dynamic padding cuts each batch to its longest example, no XLA. Linux"
+            in peers.markdown_table([plain]).splitlines()[0])
 
 
 

@@ -22,11 +22,11 @@ from power_bert.errors import BenchmarkError
 from power_bert.runtime import PADDING_BUCKETS  # (--PADDING_BUCKETS, shared with eval)
 
 PADDINGS = ("fixed", "dynamic")
-# The benchmark times warm passes (after a warm-up that compiles), as a served model runs:
-# there XLA is the faster path (issue 9: 1.6x for BERT on MRPC dev, batch 128), so it is
-# the default; eval/predict, which pay the compilation, default to no XLA
-# (options.INFERENCE_XLA).
-BENCHMARK_XLA = True
+# The benchmark times the path evaluation and prediction run (runtime.INFERENCE_XLA): no
+# XLA. With the projections and the feed-forward as fused 2-D oneDNN products, TensorFlow's
+# graph mode runs BERT faster than XLA on a CPU and PoWER-BERT as fast, warm passes
+# included (benchmarks/README.md, "Where the time goes on this CPU"); --XLA true times XLA.
+BENCHMARK_XLA = False
 
 Say = Callable[[str], None]
 

@@ -412,10 +412,12 @@ def markdown_table(results: Sequence[Dict]) -> str:
         cpu += " (%s)" % ", ".join(machine["cpu_features"])
     head = ("Seconds per dev pass (median of %d interleaved passes after a warm-up); in "
             "brackets the speed-up over %s. PoWER-BERT retention configuration per row; "
-            "this project's dynamic padding rounds lengths up to multiples of %d%s. %s, %s "
+            "this project's dynamic padding %s, %s. %s, %s "
             "CPUs, TensorFlow %s (%s intra-op threads)%s%s.\n\n"
-            % (first["num_runs"], first["reference"] or "nothing", first["padding_bucket"],
-               ", XLA" if first["xla"] else ", no XLA", cpu,
+            % (first["num_runs"], first["reference"] or "nothing",
+               "rounds lengths up to multiples of %d" % first["padding_bucket"]
+               if first["padding_bucket"] > 1 else "cuts each batch to its longest example",
+               "XLA" if first["xla"] else "no XLA", cpu,
                machine["cpu_count"], machine["tensorflow"],
                environment.get("TF_NUM_INTRAOP_THREADS")
                or machine["intra_op_threads"] or "default",

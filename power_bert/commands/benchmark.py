@@ -63,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser):
                    help="fixed: every batch at the task's max length (paper); dynamic: every "
                         "batch cut to its longest example; both (default fixed)")
     add_switch(p, "--XLA", help="compile the inference functions with XLA "
-                                "(jit_compile=True); default %s: warm passes are timed"
+                                "(jit_compile=True); default %s, the path of eval and predict"
                                 % str(BENCHMARK_XLA).lower())
     p.add_argument("--PADDING_BUCKETS", type=int, default=PADDING_BUCKETS,
                    help="dynamic padding with XLA: round each batch's length up to a "
