@@ -19,14 +19,14 @@ from power_bert.benchmark import shapes
 from power_bert.benchmark.report import BASELINE, LABELS, POWER, write_outputs
 from power_bert.documents import BenchmarkResult, ModelTiming, PaddingRun
 from power_bert.errors import BenchmarkError
-from power_bert.runtime import PADDING_BUCKETS  # (--PADDING_BUCKETS, shared with eval)
+from power_bert.runtime import INFERENCE_XLA, PADDING_BUCKETS  # (shared with eval)
 
 PADDINGS = ("fixed", "dynamic")
-# The benchmark times the path evaluation and prediction run (runtime.INFERENCE_XLA): no
-# XLA. With the projections and the feed-forward as fused 2-D oneDNN products, TensorFlow's
+# The benchmark times the path evaluation and prediction run: no XLA (runtime.INFERENCE_XLA).
+# With the projections and the feed-forward as fused 2-D oneDNN products, TensorFlow's
 # graph mode runs BERT faster than XLA on a CPU and PoWER-BERT as fast, warm passes
 # included (benchmarks/README.md, "Where the time goes on this CPU"); --XLA true times XLA.
-BENCHMARK_XLA = False
+BENCHMARK_XLA = INFERENCE_XLA
 
 Say = Callable[[str], None]
 
