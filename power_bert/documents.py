@@ -486,11 +486,14 @@ class PaddingRun:
       batch_lengths: T_b of each batch.
       models: each model's ``ModelTiming`` by name: ``BASELINE``, ``POWER`` first, then
         the others (JSON: under "extra").
+      sorted_by_length: the batches took the examples sorted by real length (files
+        written before it was recorded: False, their batches were in file order).
     """
     padding: str
     average_batch_length: float
     batch_lengths: List[int]
     models: Dict[str, ModelTiming]
+    sorted_by_length: bool = False
 
     def __post_init__(self):
         missing = [name for name in (BASELINE, POWER) if name not in self.models]
@@ -517,7 +520,9 @@ class PaddingRun:
         headline = self.headline()
         return dict(padding=headline.pop("padding"),
                     average_batch_length=self.average_batch_length,
-                    batch_lengths=self.batch_lengths, **headline,
+                    batch_lengths=self.batch_lengths,
+                    **({"sorted_by_length": True} if self.sorted_by_length else {}),
+                    **headline,
                     **{BASELINE: self.models[BASELINE].to_json(),
                        POWER: self.models[POWER].to_json()},
                     extra={name: m.to_json() for name, m in self.others.items()})
@@ -531,6 +536,7 @@ class PaddingRun:
         return cls(padding=field("padding", str, False),
                    average_batch_length=field("average_batch_length", float, False),
                    batch_lengths=field("batch_lengths", list) or [],
+                   sorted_by_length=bool(field("sorted_by_length", bool)),
                    models={name: ModelTiming.from_json(entry, "%s: %r" % (what, name))
                            for name, entry in entries.items()})
 

@@ -4,11 +4,14 @@ The data arrays are padded to the task's maximum length N (64 for SST-2), but mo
 sentences are much shorter. With fixed padding every batch is fed to the model as
 ``[B, N]`` (the paper's setting). With dynamic padding a batch of examples whose real
 lengths are at most T_b is fed as ``[B, T_b]`` instead; the model must have been built
-with ``seq_len=None``. Nothing is sorted: batches are consecutive slices in the
-original order, so predictions come back in that order and the batch composition is
-the same with either padding.
+with ``seq_len=None``. Batches are consecutive slices of the examples, in their
+order or, by default with dynamic padding, sorted by real length
+(``runtime.INFERENCE_SORT_BY_LENGTH``, ``length_order``): examples of like length then
+share a batch and pad less (on GLUE dev sets 1.4-1.8x fewer token positions at batch 32).
+Predictions always come back in the input order (``in_input_order``).
 
-Both kinds of padding give the same predictions (up to float rounding):
+Both kinds of padding, and either order, give the same predictions (up to float
+rounding; each example is computed on its own):
   * padded keys get -10000 added to their attention scores, so real words never
     attend to them, whatever their number;
   * significance sums only real query rows and ranks padding last, so the words
@@ -43,6 +46,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from power_bert.backend import keras, tf
+from power_bert.runtime import INFERENCE_SORT_BY_LENGTH
 
 Inputs = List[np.ndarray]  # [token_ids [N, T], segment_ids [N, T]], int32
 
@@ -93,12 +97,39 @@ def padding_bucket(bucket: int, xla: bool) -> int:
     return int(bucket) if xla else 1
 
 
+def length_order(token_ids: np.ndarray) -> np.ndarray:
+    """The permutation that sorts examples by real length, shortest first; examples of
+    equal length keep their order (a stable sort), so the batches are deterministic."""
+    return np.argsort(real_lengths(token_ids), kind="stable")
+
+
+def batch_order(x: Sequence[np.ndarray], dynamic: bool, sort: bool) -> Optional[np.ndarray]:
+    """The order batches take the examples in: ``length_order`` when ``sort`` and
+    ``dynamic`` (with fixed padding every batch has the full width, so sorting gains
+    nothing), else None (the input order)."""
+    return length_order(np.asarray(x[0])) if sort and dynamic else None
+
+
+def in_order(x: Sequence[np.ndarray], order: Optional[np.ndarray]) -> List[np.ndarray]:
+    """The arrays of ``x`` with their examples in ``order`` (None: unchanged)."""
+    return [np.asarray(a) if order is None else np.asarray(a)[order] for a in x]
+
+
+def in_input_order(outputs: np.ndarray, order: Optional[np.ndarray]) -> np.ndarray:
+    """Outputs computed in ``order`` put back in the input order (None: unchanged)."""
+    if order is None:
+        return outputs
+    restored = np.empty_like(outputs)
+    restored[order] = outputs
+    return restored
+
+
 def batch_lengths(x: Sequence[np.ndarray], batch_size: int, dynamic: bool,
-                  bucket: int = 1) -> List[int]:
+                  bucket: int = 1, order: Optional[np.ndarray] = None) -> List[int]:
     """Input length of every batch: the longest real example (at least 1) rounded up to
     a multiple of ``bucket`` (at most the arrays' width) when dynamic, else the full
-    width of the arrays."""
-    token_ids = np.asarray(x[0])
+    width of the arrays; the batches take the examples in ``order`` (``batch_order``)."""
+    token_ids = in_order(x[:1], order)[0]
     slices = batch_slices(len(token_ids), batch_size)
     width = int(token_ids.shape[1])
     if not dynamic:
@@ -137,9 +168,11 @@ def fixed_batches(x: Sequence[np.ndarray], batch_size: int
 
 
 def prepare_batches(x: Sequence[np.ndarray], batch_size: int, dynamic: bool,
-                    bucket: int = 1) -> List[Inputs]:
+                    bucket: int = 1, order: Optional[np.ndarray] = None) -> List[Inputs]:
     """All batches as contiguous int32 arrays, ready for timing without data work
-    (``bucket``: see ``dynamic_batches``)."""
+    (``bucket``: see ``dynamic_batches``), taking the examples in ``order``
+    (``batch_order``; their outputs go back with ``in_input_order``)."""
+    x = in_order(x, order)
     batches = (dynamic_batches(x, batch_size, bucket) if dynamic
                else fixed_batches(x, batch_size))
     return [[np.ascontiguousarray(tokens, dtype=np.int32),
@@ -199,8 +232,13 @@ def _finish(outputs: List[np.ndarray]) -> np.ndarray:
 
 
 def run_batches(model, batches: Sequence[Inputs], xla: bool = False, verbose: int = 0,
-                progbar_target: Optional[int] = None) -> np.ndarray:
+                progbar_target: Optional[int] = None,
+                order: Optional[np.ndarray] = None) -> np.ndarray:
     """Runs prepared batches through the model's inference function.
+
+    Args:
+      order: the order the batches took the examples in (``prepare_batches``); the
+        outputs are put back in the input order.
 
     Returns:
       Class probabilities ``[N, C]``, or scores ``[N]`` when the model has one output.
@@ -216,11 +254,12 @@ def run_batches(model, batches: Sequence[Inputs], xla: bool = False, verbose: in
         seen += len(tokens)
         if progbar is not None:
             progbar.update(seen)
-    return _finish(outputs)
+    return in_input_order(_finish(outputs), order)
 
 
 def predict(model, x: Sequence[np.ndarray], batch_size: int, dynamic: bool,
-            verbose: int = 0, xla: bool = False, bucket: int = 1) -> np.ndarray:
+            verbose: int = 0, xla: bool = False, bucket: int = 1,
+            sort: bool = INFERENCE_SORT_BY_LENGTH) -> np.ndarray:
     """Predicts in the original order, with dynamic or fixed padding.
 
     Args:
@@ -232,6 +271,8 @@ def predict(model, x: Sequence[np.ndarray], batch_size: int, dynamic: bool,
       xla: compile the inference function with XLA.
       bucket: with ``dynamic``, round each batch's length up to a multiple of this
         (``dynamic_batches``); 1 keeps the exact lengths.
+      sort: with ``dynamic``, batch the examples sorted by real length (``length_order``);
+        the predictions still come back in the input order.
 
     Returns:
       The same as ``model.predict`` stacked: class probabilities ``[N, C]``, or
@@ -241,14 +282,16 @@ def predict(model, x: Sequence[np.ndarray], batch_size: int, dynamic: bool,
       ValueError: a fixed-length model with ``dynamic=True``, or data whose width is
         not the model's length.
     """
-    batches = prepare_batches(x, batch_size, dynamic, bucket)
+    order = batch_order(x, dynamic, sort)
+    batches = prepare_batches(x, batch_size, dynamic, bucket, order)
     if not batches:
         raise ValueError("no examples to predict")
     _check_model_for(model, batches, dynamic)
-    return run_batches(model, batches, xla=xla, verbose=verbose)
+    return run_batches(model, batches, xla=xla, verbose=verbose, order=order)
 
 
-__all__ = ["real_lengths", "batch_slices", "bucket_length", "padding_bucket", "batch_lengths",
+__all__ = ["real_lengths", "batch_slices", "bucket_length", "padding_bucket", "length_order",
+           "batch_order", "in_order", "in_input_order", "batch_lengths",
            "dynamic_batches",
            "fixed_batches", "prepare_batches", "model_seq_len", "inference_function",
            "run_batches", "predict"]

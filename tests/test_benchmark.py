@@ -139,8 +139,11 @@ def test_dynamic_padding_counts_each_example_at_its_batch_length(setup, both_run
     result, _ = both_run
     dynamic = result["runs"][1]
     x, _ = _dev_inputs(setup)
-    lengths = inference.batch_lengths(x, BATCH, dynamic=True)
+    # the batches take the examples sorted by length, as eval and predict do
+    lengths = inference.batch_lengths(x, BATCH, dynamic=True, order=inference.length_order(x[0]))
     assert dynamic["batch_lengths"] == lengths and max(lengths) < SEQ_LEN
+    assert dynamic["sorted_by_length"] and lengths == sorted(lengths)
+    assert sum(lengths) < sum(inference.batch_lengths(x, BATCH, dynamic=True))
     sizes = [min(BATCH, NUM_DEV - start) for start in range(0, NUM_DEV, BATCH)]
     config = setup["config"].to_dict()
     base_vectors = sum(n * 2 * t for n, t in zip(sizes, lengths)) / NUM_DEV
@@ -316,6 +319,13 @@ def test_a_vocabulary_of_another_model_is_refused(setup, capsys, tmp_path):
      "--RETENTION_CONFIG (applied to --BASELINE), not both"),
     (["--PEERS", "hf", "--EXTRA", "big=x.hdf5"], "--EXTRA cannot be used with --PEERS"),
     (["--PEERS", "hf", "--SEQ_LEN", "8"], "--SEQ_LEN is for timing at a shape"),
+    (["--FROM_TEXT", "true"], "--FROM_TEXT times peers from raw text: give --PEERS hf"),
+    (["--PEERS", "savedmodel", "onnx", "--FROM_TEXT", "true"],
+     "--PEERS onnx takes token ids, not text"),
+    (["--PEERS", "savedmodel", "--HF_TOKENIZER", "."],
+     "--HF_TOKENIZER is HF's tokenizer from raw text: give --PEERS hf and --FROM_TEXT true"),
+    (["--PEERS", "hf", "--FROM_TEXT", "true", "--HF_TOKENIZER", "no/such"],
+     "--HF_TOKENIZER no/such is not a folder"),
 ])
 def test_bad_flags_exit_2(setup, capsys, tmp_path, monkeypatch, flags, message):
     monkeypatch.chdir(tmp_path)
@@ -382,6 +392,41 @@ def test_peers_onnx_without_its_packages_names_the_requirements_file(setup, caps
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("peer_names", [
+    ["savedmodel"],
+    pytest.param(["hf", "savedmodel"], marks=pytest.mark.skipif(
+        _torch_missing(), reason="needs requirements-peers.txt")),
+], ids=["savedmodel", "hf+savedmodel"])
+def test_from_text_times_sentences_to_probabilities(setup, tmp_path, peer_names):
+    """--FROM_TEXT: every engine reads the dev sentences (tokenisation included) and the
+    engines of one model agree; HF's tokenizer, when timed, is the reference."""
+    output = tmp_path / "text.json"
+    assert _exit_code(_argv(setup, "--PEERS", *peer_names, "--FROM_TEXT", "true",
+                            "--OUTPUT", str(output))) == 0
+    with open(output, encoding="utf-8") as reader:
+        result = json.load(reader)
+    names = ["bert_text", "power_text", "bert_savedmodel_text", "power_savedmodel_text"]
+    if "hf" in peer_names:
+        names.insert(0, "hf_text")
+    assert list(result["engines"]) == names and result["from_text"] is True
+    assert result["reference"] == ("hf_text" if "hf" in peer_names else None)
+    assert not result["sort_by_length"]  # text comes in file order
+    first = "hf_text" if "hf" in peer_names else "bert_text"
+    assert result["agreement"]["bert_savedmodel_text"]["reference"] == first
+    assert result["agreement"]["power_savedmodel_text"]["reference"] == "power_text"
+    assert all(a["max_abs_difference"] < 1e-5 for a in result["agreement"].values())
+    x, _ = _dev_inputs(setup)
+    lengths = inference.batch_lengths(x, BATCH, dynamic=True)  # each batch at its longest
+    sizes = [min(BATCH, NUM_DEV - start) for start in range(0, NUM_DEV, BATCH)]
+    for entry in result["engines"].values():
+        assert entry["average_batch_length"] == pytest.approx(np.dot(lengths, sizes) / NUM_DEV)
+    # the metric of the text engines is that of the token-id path
+    assert (result["engines"]["power_savedmodel_text"]["metrics"]
+            == result["engines"]["power_text"]["metrics"])
+    head = open(tmp_path / "text.md", encoding="utf-8").read().splitlines()[0]
+    assert "from raw text" in head
+
+
 @pytest.mark.parametrize("exported", [
     ["savedmodel"],
     pytest.param(["savedmodel", "onnx"], marks=pytest.mark.skipif(
@@ -408,7 +453,7 @@ def test_exported_engines_join_the_peer_rotation_and_agree(setup, tmp_path, monk
         entry = result["engines"][name]
         assert result["agreement"][name]["reference"] == "power_fixed"
         assert result["agreement"][name]["max_abs_difference"] < 1e-5
-        assert (entry["model"], entry["padding"]) == (peers.POWER, "dynamic")
+        assert (entry["model"], entry["padding"]) == (peers.POWER, "dynamic, sorted by length")
         assert entry["metrics"] == dynamic["metrics"] and len(entry["all_times"]) == 2
         # the batches of power_dynamic (without XLA: exact lengths), not the full width
         assert entry["average_batch_length"] == dynamic["average_batch_length"] < SEQ_LEN

@@ -100,6 +100,27 @@ def test_bucketed_dynamic_padding_predicts_as_fixed_padding(retrain_pair, bucket
     np.testing.assert_allclose(got, exact, atol=1e-5, rtol=0)
 
 
+def test_sorted_batches_take_the_examples_by_length_and_predict_in_input_order(retrain_pair):
+    x = make_inputs(LENGTHS, SEQ_LEN).inputs  # lengths 3, 4, 2, 4, 7, 5, 6, 2, 12, 3, 9
+    order = inference.length_order(x[0])
+    assert order.tolist() == [2, 7, 0, 9, 1, 3, 5, 6, 4, 10, 8]  # stable: equal lengths keep order
+    assert inference.batch_lengths(x, BATCH, True, order=order) == [3, 6, 12]  # was 4, 7, 12
+    shapes = [b[0].shape for b in inference.prepare_batches(x, BATCH, True, order=order)]
+    assert shapes == [(4, 3), (4, 6), (3, 12)]
+    assert inference.batch_order(x, dynamic=False, sort=True) is None  # fixed: nothing to gain
+    assert inference.batch_order(x, dynamic=True, sort=False) is None
+    fixed, dynamic = retrain_pair
+    want = inference.predict(fixed, x, BATCH, dynamic=False)
+    for sort in (True, False):
+        got = inference.predict(dynamic, x, BATCH, dynamic=True, sort=sort)
+        np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
+    # the outputs of sorted batches, put back: row i is example i's
+    batches = inference.prepare_batches(x, BATCH, True, order=order)
+    raw = np.concatenate([dynamic([t, s], training=False).numpy() for t, s in batches])
+    np.testing.assert_allclose(inference.in_input_order(raw, order), want, atol=1e-5, rtol=0)
+    assert np.abs(raw - want).max() > 1e-3  # (in sorted order they differ)
+
+
 def test_dynamic_padding_needs_a_model_of_any_length(retrain_pair):
     fixed, _ = retrain_pair
     with pytest.raises(ValueError, match="seq_len=None"):

@@ -95,6 +95,9 @@ def test_markdown_table_has_a_row_per_run_and_speed_ups_over_the_reference():
     plain.update(xla=False, padding_bucket=1)  # the default path: exact lengths
     assert ("dynamic padding cuts each batch to its longest example, no XLA. Linux"
             in peers.markdown_table([plain]).splitlines()[0])
+    plain["sort_by_length"] = True
+    assert ("dynamic padding cuts each batch to its longest example, the examples sorted "
+            "by length, no XLA." in peers.markdown_table([plain]).splitlines()[0])
 
 
 
@@ -154,5 +157,10 @@ def test_hf_model_gives_the_projects_probabilities(tiny_baseline):
     model, config = tiny_baseline
     x = make_inputs(LENGTHS, SEQ_LEN).inputs
     want = inference.predict(model, x, 4, dynamic=True)
-    for engine_ in peers.hf_engines(model, config, 3, x, 4):
+    engines = peers.hf_engines(model, config, 3, x, 4, sort=True)
+    assert [(e.name, e.padding) for e in engines] == [
+        ("hf_fixed", "fixed"), ("hf_dynamic", "dynamic"),
+        ("hf_sorted", "dynamic, sorted by length")]
+    assert engines[2].lengths == sorted(engines[2].lengths)  # shortest batches first
+    for engine_ in engines:  # every engine's outputs in the input order
         np.testing.assert_allclose(engine_.run(0), want, atol=1e-5, rtol=0)

@@ -19,7 +19,8 @@ from power_bert.benchmark import shapes
 from power_bert.benchmark.report import BASELINE, LABELS, POWER, write_outputs
 from power_bert.documents import BenchmarkResult, ModelTiming, PaddingRun
 from power_bert.errors import BenchmarkError
-from power_bert.runtime import INFERENCE_XLA, PADDING_BUCKETS  # (shared with eval)
+from power_bert.runtime import (INFERENCE_SORT_BY_LENGTH, INFERENCE_XLA,  # (shared with eval)
+                                PADDING_BUCKETS)
 
 PADDINGS = ("fixed", "dynamic")
 # The benchmark times the path evaluation and prediction run: no XLA (runtime.INFERENCE_XLA).
@@ -48,6 +49,11 @@ class BenchmarkOptions:
       peers: engines to time against (``peers.PEERS``); empty: the checkpoint benchmark.
       retention_configuration: with ``peers``, the l_j to apply to the baseline for
         PoWER-BERT (None: the --POWER model is PoWER-BERT).
+      sort_by_length: dynamic padding batches the examples sorted by real length, as
+        eval and predict do (``inference.batch_order``).
+      from_text: with ``peers``, time from raw text to outputs (``text``).
+      hf_tokenizer: with ``from_text``, the HF model folder of HF's tokenizer (None: the
+        baseline's vocab.txt).
     """
     models: Tuple[Tuple[str, str, str], ...]
     data_dir: str
@@ -66,6 +72,9 @@ class BenchmarkOptions:
     padding_buckets: int = PADDING_BUCKETS
     peers: Tuple[str, ...] = ()
     retention_configuration: Optional[Tuple[int, ...]] = None
+    sort_by_length: bool = INFERENCE_SORT_BY_LENGTH
+    from_text: bool = False
+    hf_tokenizer: Optional[str] = None
 
 
 # ----- the models in the rotation -------------------------------------------------------
@@ -196,24 +205,27 @@ def run_padding(padding: str, x, models: Sequence[TimedModel],
     """
     from power_bert.benchmark.timing import time_models
     from power_bert.flops import model_cost
-    from power_bert.inference import batch_lengths, batch_slices, padding_bucket, prepare_batches
+    from power_bert.inference import (batch_lengths, batch_order, batch_slices, padding_bucket,
+                                      prepare_batches)
     dynamic, num_examples = padding == "dynamic", len(x[0])
     bucket = padding_bucket(options.padding_buckets, options.xla)
-    batches = prepare_batches(x, options.batch_size, dynamic, bucket)
-    lengths = batch_lengths(x, options.batch_size, dynamic, bucket)
+    order = batch_order(x, dynamic, options.sort_by_length)
+    batches = prepare_batches(x, options.batch_size, dynamic, bucket, order)
+    lengths = batch_lengths(x, options.batch_size, dynamic, bucket, order)
     sizes = [s.stop - s.start for s in batch_slices(num_examples, options.batch_size)]
     average = float(np.dot(lengths, sizes)) / num_examples
-    say("%s padding: %d batches of up to %d examples, average input length %.1f tokens "
-        "(max %d)" % (padding, len(batches), options.batch_size, average, x[0].shape[1]))
+    say("%s padding: %d batches of up to %d examples%s, average input length %.1f tokens "
+        "(max %d)" % (padding, len(batches), options.batch_size,
+                      "" if order is None else " sorted by length", average, x[0].shape[1]))
     built = build(dynamic)
     timings = time_models(built, batches, options.runs, options.warmup, options.xla,
-                          options.verbose, say)
+                          options.verbose, say, order)
     del built  # (the models are freed before the next mode builds its own)
     costs = {m.name: model_cost(m.config, m.retention_configuration, lengths, sizes)
              for m in models}
     baseline_time = float(np.median(timings[BASELINE]["times"]))
     return PaddingRun(
-        padding=padding, average_batch_length=average,
+        padding=padding, average_batch_length=average, sorted_by_length=order is not None,
         batch_lengths=[int(length) for length in lengths],
         models={m.name: ModelTiming(**describe(m, timings[m.name]), **timing_entry(
             timings[m.name]["times"], num_examples, costs[m.name], costs[BASELINE],
@@ -342,12 +354,17 @@ def peer_benchmark(options: BenchmarkOptions, say: Say = print) -> Dict:
                              % (power.trained.what, power.checkpoint.mode))
     peers.check_peer_packages(options.peers)  # before the dev set is read
     x, y = load_dev_data(options, baseline)
-    say("%s dev: %d examples of up to %d tokens, batch %d; PoWER-BERT retention "
+    texts = None
+    if options.from_text:
+        from power_bert.benchmark.text import dev_texts
+        texts = dev_texts(baseline.task, options.data_dir, len(y))
+    say("%s dev: %d examples of up to %d tokens, batch %d%s; PoWER-BERT retention "
         "configuration %s" % (baseline.task.name, len(y), baseline.seq_len, options.batch_size,
+                              ", from raw text" if texts else "",
                               ",".join(map(str, power.retention_configuration))))
     result = peers.run_peers(options, options.peers, baseline.checkpoint, power.checkpoint,
                              x, y, baseline.task, options.padding_buckets, say,
-                             baseline.vocab_path)
+                             baseline.vocab_path, texts)
     peers.write_peer_outputs(result, options.output, say)
     return result
 

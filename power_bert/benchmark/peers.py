@@ -10,10 +10,16 @@ set, the same token ids and the same weights:
   hf_fixed / hf_dynamic      Hugging Face transformers' ``BertForSequenceClassification``
                              on PyTorch (CPU), every batch padded to the task's length
                              (``run_glue.py``'s default, ``pad_to_max_length``) or to its
-                             longest example (``DataCollatorWithPadding``).
+                             longest example (``DataCollatorWithPadding``), the examples
+                             in dev-set order.
+  hf_sorted                  (with --SORT_BY_LENGTH, the default) as hf_dynamic with the
+                             batches this project's engines take: examples sorted by
+                             real length, so the peer gets the same saving.
   bert_fixed / bert_dynamic  the --BASELINE model on this project's inference path
                              (``inference.run_batches``), fixed padding or dynamic padding
-                             with lengths rounded up to multiples of --PADDING_BUCKETS.
+                             with lengths rounded up to multiples of --PADDING_BUCKETS
+                             (with XLA), the examples sorted by length as eval and predict
+                             sort them (--SORT_BY_LENGTH).
   power_fixed / power_dynamic  PoWER-BERT: --POWER, or --RETENTION_CONFIG applied to the
                              baseline's weights (``StageCheckpoint.with_retention``; the
                              work per batch is that of a trained model of that
@@ -79,7 +85,7 @@ class Engine:
       label: column title, e.g. ``HF transformers``.
       model: which model it computes (``BERT`` or ``POWER``); engines of one model must
         agree (``check_agreement``).
-      padding: "fixed" or "dynamic".
+      padding: "fixed", "dynamic" or "dynamic, sorted by length" (``padding_name``).
       run: one whole pass: verbose (0/1) -> outputs ``[N, C]`` probabilities or ``[N]``
         scores, in dev-set order.
       lengths: the input length of every batch it feeds.
@@ -94,21 +100,29 @@ class Engine:
 
 # ----- engines -------------------------------------------------------------------------
 
+def padding_name(dynamic: bool, order) -> str:
+    """How an engine pads: "fixed", "dynamic" or "dynamic, sorted by length"."""
+    return "dynamic" + ("" if order is None else ", sorted by length") if dynamic else "fixed"
+
+
 def keras_engines(checkpoint, model: str, label: str, x, batch_size: int, bucket: int,
-                  xla: bool, prefix: str) -> List[Engine]:
+                  xla: bool, prefix: str, sort: bool) -> List[Engine]:
     """This project's model of ``checkpoint`` with fixed and with (bucketed) dynamic
-    padding, on the default inference path (``inference.run_batches``)."""
+    padding, on the default inference path (``inference.run_batches``; ``sort``: the
+    dynamic batches take the examples sorted by length)."""
     from power_bert.benchmark.timing import keras_runner
-    from power_bert.inference import batch_lengths, padding_bucket, prepare_batches
+    from power_bert.inference import batch_lengths, batch_order, padding_bucket, prepare_batches
     bucket = padding_bucket(bucket, xla)
     engines = []
     for padding in ("fixed", "dynamic"):
         dynamic = padding == "dynamic"
+        order = batch_order(x, dynamic, sort)
         keras_model = checkpoint.load_model(dynamic=dynamic, name="%s_%s" % (prefix, padding))
-        batches = prepare_batches(x, batch_size, dynamic, bucket)
-        engines.append(Engine("%s_%s" % (prefix, padding), label, model, padding,
-                              keras_runner(keras_model, batches, xla),
-                              batch_lengths(x, batch_size, dynamic, bucket)))
+        batches = prepare_batches(x, batch_size, dynamic, bucket, order)
+        engines.append(Engine("%s_%s" % (prefix, padding), label, model,
+                              padding_name(dynamic, order),
+                              keras_runner(keras_model, batches, xla, order),
+                              batch_lengths(x, batch_size, dynamic, bucket, order)))
     return engines
 
 
@@ -161,9 +175,11 @@ def hf_model(keras_model, config, num_labels: int):
     return model.eval()
 
 
-def hf_runner(model, batches, num_labels: int):
+def hf_runner(model, batches, num_labels: int, order=None):
     """One pass of a transformers model over prepared int32 batches; the attention mask
-    is the project's (token id != 0)."""
+    is the project's (token id != 0); outputs in dev-set order (``order``: the order
+    the batches took the examples in)."""
+    from power_bert.inference import in_input_order
     torch, _ = import_torch()
 
     def run(verbose: int = 0) -> np.ndarray:
@@ -175,63 +191,71 @@ def hf_runner(model, batches, num_labels: int):
                                attention_mask=(ids != 0).long()).logits
                 out = logits[:, 0] if num_labels == 1 else torch.softmax(logits, dim=-1)
                 outputs.append(out.numpy())
-        return np.concatenate(outputs, axis=0)
+        return in_input_order(np.concatenate(outputs, axis=0), order)
     return run
 
 
-def hf_engines(keras_model, config, num_labels: int, x, batch_size: int) -> List[Engine]:
+def hf_engines(keras_model, config, num_labels: int, x, batch_size: int,
+               sort: bool) -> List[Engine]:
     """HF transformers with fixed padding and with exact dynamic padding (the longest
-    example of each batch, as ``DataCollatorWithPadding``)."""
-    from power_bert.inference import batch_lengths, prepare_batches
+    example of each batch, as ``DataCollatorWithPadding``) in dev-set order, and with
+    ``sort`` also dynamic padding over examples sorted by length (``hf_sorted``)."""
+    from power_bert.inference import batch_lengths, batch_order, prepare_batches
     model = hf_model(keras_model, config, num_labels)
     engines = []
-    for padding in ("fixed", "dynamic"):
-        dynamic = padding == "dynamic"
-        batches = prepare_batches(x, batch_size, dynamic)
-        engines.append(Engine("hf_" + padding, "HF transformers", BERT, padding,
-                              hf_runner(model, batches, num_labels),
-                              batch_lengths(x, batch_size, dynamic)))
+    for name, dynamic, order in (("hf_fixed", False, None), ("hf_dynamic", True, None),
+                                 ("hf_sorted", True, batch_order(x, True, sort))):
+        if name == "hf_sorted" and order is None:
+            continue
+        batches = prepare_batches(x, batch_size, dynamic, 1, order)
+        engines.append(Engine(name, "HF transformers", BERT, padding_name(dynamic, order),
+                              hf_runner(model, batches, num_labels, order),
+                              batch_lengths(x, batch_size, dynamic, 1, order)))
     return engines
 
 
-def savedmodel_engine(power, x, batch_size: int, bucket: int, xla: bool, folder: str,
-                      vocab_path: Optional[str] = None) -> Engine:
+def savedmodel_engine(power, x, batch_size: int, bucket: int, xla: bool, sort: bool,
+                      folder: str, vocab_path: Optional[str] = None) -> Engine:
     """PoWER-BERT exported as a SavedModel into ``folder`` and loaded back (as a user
     serving it would), fed power_dynamic's batches through its ``token_ids`` signature."""
     from power_bert.backend import tf
     from power_bert.export import export_checkpoint
-    from power_bert.inference import batch_lengths, padding_bucket, prepare_batches
+    from power_bert.inference import (batch_lengths, batch_order, in_input_order,
+                                      padding_bucket, prepare_batches)
     metadata = export_checkpoint(power, folder, vocab_path=vocab_path, xla=xla)
     signature = tf.saved_model.load(folder).signatures["token_ids"]  # holds the model
     output = metadata.output  # "probabilities" or "score", as the Keras engines give
     bucket = padding_bucket(bucket, xla)
-    batches = prepare_batches(x, batch_size, True, bucket)
+    order = batch_order(x, True, sort)
+    batches = prepare_batches(x, batch_size, True, bucket, order)
 
     def run(verbose: int = 0) -> np.ndarray:
-        return np.concatenate([signature(input_ids=tf.constant(tokens),
-                                         segment_ids=tf.constant(segments))[output].numpy()
-                               for tokens, segments in batches], axis=0)
-    return Engine("power_savedmodel", "PoWER-BERT SavedModel", POWER, "dynamic", run,
-                  batch_lengths(x, batch_size, True, bucket))
+        return in_input_order(np.concatenate(
+            [signature(input_ids=tf.constant(tokens),
+                       segment_ids=tf.constant(segments))[output].numpy()
+             for tokens, segments in batches], axis=0), order)
+    return Engine("power_savedmodel", "PoWER-BERT SavedModel", POWER, padding_name(True, order),
+                  run, batch_lengths(x, batch_size, True, bucket, order))
 
 
-def onnx_engine(power, x, batch_size: int, folder: str,
+def onnx_engine(power, x, batch_size: int, sort: bool, folder: str,
                 vocab_path: Optional[str] = None) -> Engine:
     """PoWER-BERT exported as ONNX into ``folder`` and run by ONNX Runtime with TensorFlow's
     intra-op thread count, every batch cut to its longest example (no compilation per
     shape, so no rounding up)."""
     from power_bert.backend import tf
     from power_bert.export import export_checkpoint, load_onnx
-    from power_bert.inference import batch_lengths, prepare_batches
+    from power_bert.inference import batch_lengths, batch_order, in_input_order, prepare_batches
     export_checkpoint(power, folder, vocab_path=vocab_path, fmt="onnx")
     predict = load_onnx(folder, threads=tf.config.threading.get_intra_op_parallelism_threads())
-    batches = prepare_batches(x, batch_size, True)
+    order = batch_order(x, True, sort)
+    batches = prepare_batches(x, batch_size, True, 1, order)
 
     def run(verbose: int = 0) -> np.ndarray:
-        return np.concatenate([predict(tokens, segments) for tokens, segments in batches],
-                              axis=0)
-    return Engine("power_onnx", "PoWER-BERT ONNX Runtime", POWER, "dynamic", run,
-                  batch_lengths(x, batch_size, True))
+        return in_input_order(np.concatenate(
+            [predict(tokens, segments) for tokens, segments in batches], axis=0), order)
+    return Engine("power_onnx", "PoWER-BERT ONNX Runtime", POWER, padding_name(True, order),
+                  run, batch_lengths(x, batch_size, True, 1, order))
 
 
 def check_peer_packages(peers: Sequence[str]):
@@ -294,13 +318,14 @@ def check_agreement(engines: Sequence[Engine], outputs: Dict[str, np.ndarray],
 # ----- one run -------------------------------------------------------------------------
 
 def build_engines(peers: Sequence[str], baseline, power, x, batch_size: int, bucket: int,
-                  xla: bool, folder: Optional[str] = None,
+                  xla: bool, sort: bool, folder: Optional[str] = None,
                   vocab_path: Optional[str] = None) -> List[Engine]:
     """The rotation: HF transformers, this project's BERT and PoWER-BERT, then the
     exported PoWER-BERT (SavedModel, ONNX Runtime).
 
     Args:
       peers: names from ``PEERS``.
+      sort: dynamic padding takes the examples sorted by length (``hf_sorted`` joins).
       baseline, power: ``StageCheckpoint`` of the baseline and of PoWER-BERT.
       folder: an empty folder for the exports (needed with savedmodel or onnx).
       vocab_path: the vocabulary the exports record (default: the checkpoint's).
@@ -309,16 +334,17 @@ def build_engines(peers: Sequence[str], baseline, power, x, batch_size: int, buc
     engines = []
     if "hf" in peers:
         source = baseline.load_model(dynamic=True, name="hf_source")
-        engines += hf_engines(source, baseline.config, baseline.num_labels, x, batch_size)
+        engines += hf_engines(source, baseline.config, baseline.num_labels, x, batch_size,
+                              sort)
     engines += keras_engines(baseline, BERT, "this project, BERT", x, batch_size, bucket, xla,
-                             "bert")
+                             "bert", sort)
     engines += keras_engines(power, POWER, "this project, PoWER-BERT", x, batch_size, bucket,
-                             xla, "power")
+                             xla, "power", sort)
     if "savedmodel" in peers:
-        engines.append(savedmodel_engine(power, x, batch_size, bucket, xla,
+        engines.append(savedmodel_engine(power, x, batch_size, bucket, xla, sort,
                                          os.path.join(folder, "savedmodel"), vocab_path))
     if "onnx" in peers:
-        engines.append(onnx_engine(power, x, batch_size, os.path.join(folder, "onnx"),
+        engines.append(onnx_engine(power, x, batch_size, sort, os.path.join(folder, "onnx"),
                                    vocab_path))
     return engines
 
@@ -340,17 +366,24 @@ def engine_entry(engine: Engine, timing: Dict, num_examples: int, batch_size: in
 
 
 def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket: int,
-              say=print, vocab_path: Optional[str] = None) -> Dict:
+              say=print, vocab_path: Optional[str] = None, texts=None) -> Dict:
     """Builds the engines (the exports in a temporary folder, deleted at the end),
     checks that they agree, times them and returns the results document
-    (``write_peer_outputs`` writes it)."""
+    (``write_peer_outputs`` writes it). With ``texts`` (the dev sentences, --FROM_TEXT)
+    the engines are those from raw text (``text.text_engines``) and ``hf_text`` is the
+    reference."""
     from power_bert.benchmark.timing import machine_info, time_runners
     from power_bert.inference import padding_bucket
     from power_bert.metrics import compute_metrics
     agreement = {}
     with tempfile.TemporaryDirectory(prefix="power-bert-peers-") as folder:
-        engines = build_engines(peers, baseline, power, x, options.batch_size, bucket,
-                                options.xla, folder, vocab_path)
+        if texts is None:
+            engines = build_engines(peers, baseline, power, x, options.batch_size, bucket,
+                                    options.xla, options.sort_by_length, folder, vocab_path)
+        else:
+            from power_bert.benchmark.text import text_engines
+            engines = text_engines(peers, baseline, power, task, texts, x, options.batch_size,
+                                   folder, vocab_path, options.hf_tokenizer)
 
         def check(outputs):
             agreement.update(check_agreement(engines, outputs))
@@ -360,7 +393,11 @@ def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket
         timings = time_runners([(e.name, e.run) for e in engines], options.runs,
                                options.warmup, options.verbose, say, after_warmup=check)
     names = [e.name for e in engines]
-    reference = REFERENCE if REFERENCE in names else None
+    if texts is not None:
+        from power_bert.benchmark.text import TEXT_REFERENCE as wanted
+    else:
+        wanted = REFERENCE
+    reference = wanted if wanted in names else None
     reference_time = float(np.median(timings[reference]["times"])) if reference else None
     machine = machine_info()
     if "hf" in peers:
@@ -377,6 +414,8 @@ def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket
         "num_examples": int(len(y)), "seq_len": baseline.seq_len,
         "padding_bucket": padding_bucket(bucket, options.xla),
         "num_runs": options.runs, "warmup": max(options.warmup, 1), "xla": bool(options.xla),
+        "sort_by_length": bool(options.sort_by_length and texts is None),
+        **({"from_text": True} if texts is not None else {}),
         "machine": machine, "retention_configuration": power.applied_retention,
         "reference": reference, "agreement_tolerance": AGREEMENT_TOLERANCE,
         "agreement": agreement,
@@ -412,11 +451,14 @@ def markdown_table(results: Sequence[Dict]) -> str:
         cpu += " (%s)" % ", ".join(machine["cpu_features"])
     head = ("Seconds per dev pass (median of %d interleaved passes after a warm-up); in "
             "brackets the speed-up over %s. PoWER-BERT retention configuration per row; "
-            "this project's dynamic padding %s, %s. %s, %s "
+            "%sthis project's dynamic padding %s%s, %s. %s, %s "
             "CPUs, TensorFlow %s (%s intra-op threads)%s%s.\n\n"
             % (first["num_runs"], first["reference"] or "nothing",
+               "from raw text, tokenisation included, the sentences in file order; "
+               if first.get("from_text") else "",
                "rounds lengths up to multiples of %d" % first["padding_bucket"]
                if first["padding_bucket"] > 1 else "cuts each batch to its longest example",
+               ", the examples sorted by length" if first.get("sort_by_length") else "",
                "XLA" if first["xla"] else "no XLA", cpu,
                machine["cpu_count"], machine["tensorflow"],
                environment.get("TF_NUM_INTRAOP_THREADS")
@@ -463,7 +505,7 @@ if __name__ == "__main__":
 
 
 __all__ = ["PEERS", "AGREEMENT_TOLERANCE", "REFERENCE", "Engine", "keras_engines",
-           "import_torch", "hf_state_dict", "hf_model", "hf_runner", "hf_engines",
+           "padding_name", "import_torch", "hf_state_dict", "hf_model", "hf_runner", "hf_engines",
            "savedmodel_engine", "onnx_engine", "check_peer_packages",
            "check_agreement", "build_engines", "engine_entry", "run_peers", "markdown_table",
            "write_peer_outputs", "main"]

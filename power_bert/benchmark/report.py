@@ -31,7 +31,8 @@ def markdown_table(result: BenchmarkResult) -> str:
     rows = []
     for run in result.runs:
         for model in run.models.values():
-            rows.append([run.padding, model.label]
+            rows.append([run.padding + (", sorted by length" if run.sorted_by_length else ""),
+                         model.label]
                         + (["%.2f" % model.metric] if metric else [])
                         + ["%.3f" % (1000.0 * model.seconds_per_example),
                            _format_vectors(model.word_vectors_per_example),

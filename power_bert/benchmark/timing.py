@@ -14,14 +14,17 @@ from power_bert.inference import Inputs, run_batches
 Runner = Callable[[int], np.ndarray]
 
 
-def keras_runner(model, batches: Sequence[Inputs], xla: bool) -> Runner:
-    """The runner of a Keras model over prepared batches (``inference.run_batches``)."""
-    return lambda verbose=0: run_batches(model, batches, xla=xla, verbose=verbose)
+def keras_runner(model, batches: Sequence[Inputs], xla: bool,
+                 order: Optional[np.ndarray] = None) -> Runner:
+    """The runner of a Keras model over prepared batches (``inference.run_batches``;
+    ``order``: the order the batches took the examples in, undone on the outputs)."""
+    return lambda verbose=0: run_batches(model, batches, xla=xla, verbose=verbose, order=order)
 
 
 def time_models(models: Sequence[Tuple[str, object]], batches: Sequence[Inputs], runs: int,
                 warmup: int, xla: bool, verbose: int = 1,
-                say: Callable[[str], None] = print) -> Dict[str, Dict]:
+                say: Callable[[str], None] = print,
+                order: Optional[np.ndarray] = None) -> Dict[str, Dict]:
     """``time_runners`` for Keras models that all take the same batches.
 
     Args:
@@ -29,8 +32,10 @@ def time_models(models: Sequence[Tuple[str, object]], batches: Sequence[Inputs],
       batches: prepared batches (``inference.prepare_batches``), the same for every model.
       xla: compile the inference functions with XLA.
       runs, warmup, verbose, say: as for ``time_runners``.
+      order: the order the batches took the examples in (``inference.batch_order``).
     """
-    return time_runners([(name, keras_runner(model, batches, xla)) for name, model in models],
+    return time_runners([(name, keras_runner(model, batches, xla, order))
+                         for name, model in models],
                         runs, warmup, verbose, say)
 
 

@@ -26,7 +26,7 @@ from power_bert.benchmark.shapes import DEFAULT_NUM_EXAMPLES, ShapeOptions
 from power_bert.commands.flags import add_deprecated, add_switch, field_defaults
 from power_bert.errors import BenchmarkError, CheckpointError, UsageError, check_integer
 from power_bert.options import parse_switch
-from power_bert.runtime import PADDING_BUCKETS, PRECISIONS
+from power_bert.runtime import INFERENCE_SORT_BY_LENGTH, PADDING_BUCKETS, PRECISIONS
 
 _EXTRA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _RANGE = re.compile(r"\s*(\d+)\s*-\s*(\d+)\s*")
@@ -65,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser):
     add_switch(p, "--XLA", help="compile the inference functions with XLA "
                                 "(jit_compile=True); default %s, the path of eval and predict"
                                 % str(BENCHMARK_XLA).lower())
+    add_switch(p, "--SORT_BY_LENGTH", help="dynamic padding: batch the examples sorted by "
+                                           "real length, as eval and predict do; default %s"
+                                           % str(INFERENCE_SORT_BY_LENGTH).lower())
     p.add_argument("--PADDING_BUCKETS", type=int, default=PADDING_BUCKETS,
                    help="dynamic padding with XLA: round each batch's length up to a "
                         "multiple of this, >= 1 (default %(default)s)")
@@ -75,6 +78,13 @@ def add_arguments(parser: argparse.ArgumentParser):
                         "Runtime, requirements-onnx.txt), any of them, against this "
                         "project's BERT (--BASELINE) and PoWER-BERT (--POWER, or "
                         "--RETENTION_CONFIG applied to the baseline)")
+    add_switch(p, "--FROM_TEXT", help="with --PEERS: time raw sentences -> probabilities, "
+                                      "tokenisation included (HF's tokenizer and model, "
+                                      "power-bert predict on the checkpoints, the exported "
+                                      "SavedModels); default false")
+    p.add_argument("--HF_TOKENIZER", help="with --FROM_TEXT and --PEERS hf: the HF model "
+                                          "folder whose tokenizer HF uses (default: the "
+                                          "baseline's vocab.txt)")
     p.add_argument("--MIXED_PRECISION", type=str.lower, choices=PRECISIONS,
                    default=BENCHMARK_DEFAULTS["mixed_precision"],
                    help="none (default), float16 or bfloat16: build the models under the Keras "
@@ -125,10 +135,14 @@ def _check_numbers(args: argparse.Namespace):
             check_integer(value, flag, low, error=BenchmarkError)
     try:
         args.XLA = parse_switch(args.XLA, "--XLA")
+        args.SORT_BY_LENGTH = parse_switch(args.SORT_BY_LENGTH, "--SORT_BY_LENGTH")
+        args.FROM_TEXT = bool(parse_switch(args.FROM_TEXT, "--FROM_TEXT"))
     except UsageError as e:
         raise BenchmarkError(str(e)) from None
     if args.XLA is None:
         args.XLA = BENCHMARK_XLA
+    if args.SORT_BY_LENGTH is None:
+        args.SORT_BY_LENGTH = INFERENCE_SORT_BY_LENGTH
 
 
 def _extra_models(items: Sequence[str]) -> List[Tuple[str, str, str]]:
@@ -160,6 +174,7 @@ def options_from_args(args: argparse.Namespace) -> BenchmarkOptions:
         missing or of the wrong kind; the message names the flag.
     """
     _check_numbers(args)
+    _check_text_flags(args)
     retention_configuration = peer_retention(args) if args.PEERS else None
     if args.BERT_CONFIG_PATH is None:
         if not args.PEERS:
@@ -180,9 +195,28 @@ def options_from_args(args: argparse.Namespace) -> BenchmarkOptions:
         max_examples=args.MAX_EXAMPLES, output=args.OUTPUT, plot=args.PLOT,
         verbose=args.VERBOSE, mixed_precision=args.MIXED_PRECISION,
         padding_buckets=args.PADDING_BUCKETS, peers=tuple(args.PEERS),
-        retention_configuration=retention_configuration)
+        retention_configuration=retention_configuration,
+        sort_by_length=bool(args.SORT_BY_LENGTH), from_text=args.FROM_TEXT,
+        hf_tokenizer=args.HF_TOKENIZER)
     check_paths(options)
     return options
+
+
+def _check_text_flags(args: argparse.Namespace):
+    """--FROM_TEXT and --HF_TOKENIZER: with the peers that take text."""
+    if args.FROM_TEXT and not args.PEERS:
+        raise BenchmarkError("--FROM_TEXT times peers from raw text: give --PEERS hf and/or "
+                             "savedmodel")
+    if args.FROM_TEXT and "onnx" in args.PEERS:
+        raise BenchmarkError("--PEERS onnx takes token ids, not text: with --FROM_TEXT give "
+                             "hf and/or savedmodel")
+    if args.HF_TOKENIZER is not None:
+        if not (args.FROM_TEXT and "hf" in args.PEERS):
+            raise BenchmarkError("--HF_TOKENIZER is HF's tokenizer from raw text: give "
+                                 "--PEERS hf and --FROM_TEXT true too")
+        if not os.path.isdir(args.HF_TOKENIZER):
+            raise BenchmarkError("--HF_TOKENIZER %s is not a folder (expected an HF model "
+                                 "folder with tokenizer.json or vocab.txt)" % args.HF_TOKENIZER)
 
 
 def peer_retention(args: argparse.Namespace) -> Optional[Tuple[int, ...]]:
@@ -335,12 +369,14 @@ def shape_benchmark_options(args: argparse.Namespace) -> Tuple[ShapeOptions, Ben
       BenchmarkError: naming the flag.
     """
     _check_numbers(args)
+    _check_text_flags(args)
     shape = shape_options(args)
     options = BenchmarkOptions(
         models=(), data_dir="", batch_size=args.BATCH_SIZE, runs=args.RUNS,
         warmup=args.WARMUP, paddings=PADDINGS if args.PADDING == "both" else (args.PADDING,),
         xla=bool(args.XLA), output=args.OUTPUT, verbose=args.VERBOSE,
-        mixed_precision=args.MIXED_PRECISION, padding_buckets=args.PADDING_BUCKETS)
+        mixed_precision=args.MIXED_PRECISION, padding_buckets=args.PADDING_BUCKETS,
+        sort_by_length=bool(args.SORT_BY_LENGTH))
     _check_output(options.output)
     return shape, options
 

@@ -1,0 +1,143 @@
+"""Peers from raw text: ``power-bert benchmark --PEERS hf savedmodel --FROM_TEXT true``.
+
+What a user serving a model times: sentences in, probabilities (or STS-B scores) out,
+tokenisation included. The engines of this mode, in the order they take turns:
+
+  hf_text               Hugging Face transformers: its fast tokenizer (``--HF_TOKENIZER``,
+                        a model folder as ``AutoTokenizer.from_pretrained`` reads it; by
+                        default the baseline's vocab.txt through the ``tokenizers``
+                        library's BERT word-piece tokenizer) and
+                        ``BertForSequenceClassification`` with the baseline's weights
+                        (``peers.hf_model``), each batch padded to its longest example.
+                        The reference of the speed-ups.
+  bert_text, power_text this project's ``power-bert predict --INPUT`` on the baseline and on
+                        PoWER-BERT checkpoints (``rawtext.CheckpointBackend``: the training
+                        path's tokeniser, each batch cut to its longest example).
+  bert_savedmodel_text, (--PEERS savedmodel) the default export (``power-bert export``) of
+  power_savedmodel_text each, its ``serving_default`` called on the strings (the
+                        tokeniser runs in the graph).
+
+Every engine takes the dev set's sentences in file order, --BATCH_SIZE at a time, as a
+server gets them (sorting by length needs the token ids first, so no engine sorts). The
+agreement check of ``peers.run_peers`` holds here too: the engines of one model must
+agree, so a tokenizer that gives other ids than this project's stops the command.
+"""
+import os
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from power_bert.benchmark.peers import BERT, POWER, Engine, hf_model, import_torch
+
+TEXT_REFERENCE = "hf_text"
+Texts = Tuple[List[str], Optional[List[str]]]  # (first sentences, second or None)
+
+
+def dev_texts(task, data_dir: str, num_examples: int) -> Texts:
+    """The first ``num_examples`` dev examples' sentences, in file order (the examples
+    ``DataParser.get_dev_data`` encodes)."""
+    from power_bert.data.reader import read_task_split
+    examples = read_task_split(task, data_dir, "dev").examples[:num_examples]
+    first = [e.text_a for e in examples]
+    second = [e.text_b for e in examples] if task.text_b is not None else None
+    return first, second
+
+
+def hf_tokenizer(path: Optional[str], vocab_path: str, cased: bool):
+    """HF's fast tokenizer: from a model folder (``path``), else built from ``vocab_path``
+    with the ``tokenizers`` library (transformers 5's ``BertTokenizerFast(vocab_file=...)``
+    maps every word to [UNK], so it is not used)."""
+    _, transformers = import_torch()
+    if path:
+        return transformers.AutoTokenizer.from_pretrained(path)
+    from tokenizers import BertWordPieceTokenizer
+    words = BertWordPieceTokenizer(vocab_path, lowercase=not cased, strip_accents=not cased)
+    return transformers.PreTrainedTokenizerFast(
+        tokenizer_object=words._tokenizer, unk_token="[UNK]", pad_token="[PAD]",
+        cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]",
+        model_input_names=["input_ids", "token_type_ids", "attention_mask"])
+
+
+def _batches(texts: Texts, batch_size: int):
+    first, second = texts
+    for start in range(0, len(first), batch_size):
+        stop = start + batch_size
+        yield first[start:stop], None if second is None else second[start:stop]
+
+
+def hf_text_engine(source, config, num_labels: int, texts: Texts, batch_size: int,
+                   seq_len: int, tokenizer) -> Engine:
+    """HF's tokenizer and model from text (``source``: the baseline's Keras model)."""
+    torch, _ = import_torch()
+    model = hf_model(source, config, num_labels)
+    lengths = [int(tokenizer(a, b, padding=True, truncation=True, max_length=seq_len,
+                             return_tensors="np")["input_ids"].shape[1])
+               for a, b in _batches(texts, batch_size)]
+
+    def run(verbose: int = 0) -> np.ndarray:
+        outputs = []
+        with torch.inference_mode():
+            for first, second in _batches(texts, batch_size):
+                encoded = tokenizer(first, second, padding=True, truncation=True,
+                                    max_length=seq_len, return_tensors="pt")
+                logits = model(**encoded).logits
+                out = logits[:, 0] if num_labels == 1 else torch.softmax(logits, dim=-1)
+                outputs.append(out.numpy())
+        return np.concatenate(outputs, axis=0)
+    return Engine(TEXT_REFERENCE, "HF transformers, from text", BERT, "dynamic", run, lengths)
+
+
+def backend_engine(name: str, label: str, model: str, backend, texts: Texts,
+                   batch_size: int, lengths: Sequence[int]) -> Engine:
+    """An engine of a ``rawtext`` backend (``predict_texts``: ``batch_size`` at a time)."""
+    from power_bert.rawtext import predict_texts
+    return Engine(name, label, model, "dynamic",
+                  lambda verbose=0: predict_texts(backend, texts, batch_size), lengths)
+
+
+def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
+                 batch_size: int, folder: str, vocab_path: str,
+                 tokenizer_path: Optional[str] = None) -> List[Engine]:
+    """The rotation of --FROM_TEXT (see the module's docstring).
+
+    Args:
+      peers: names from ``peers.PEERS`` (hf, savedmodel; onnx has no text signature).
+      baseline, power: ``StageCheckpoint`` of the baseline and of PoWER-BERT.
+      task: their task.
+      texts: the dev sentences (``dev_texts``); ``x``: their token ids, for the lengths.
+      folder: an empty folder for the exports.
+      vocab_path: the baseline's vocabulary (checked against it when it was opened).
+      tokenizer_path: --HF_TOKENIZER.
+    """
+    from power_bert.data import DataParser
+    from power_bert.export import export_checkpoint
+    from power_bert.inference import batch_lengths
+    from power_bert.rawtext import CheckpointBackend, SavedModelBackend
+    lengths = batch_lengths(x, batch_size, True)
+    engines = []
+    if "hf" in peers:
+        source = baseline.load_model(dynamic=True, name="hf_text_source")
+        engines.append(hf_text_engine(
+            source, baseline.config, baseline.num_labels, texts, batch_size, baseline.seq_len,
+            hf_tokenizer(tokenizer_path, vocab_path, baseline.cased)))
+    parser = DataParser(vocab_path, task, None, seq_len=baseline.seq_len,
+                        cased=baseline.cased)
+    for prefix, checkpoint, model, label in (("bert", baseline, BERT, "BERT"),
+                                             ("power", power, POWER, "PoWER-BERT")):
+        backend = CheckpointBackend(checkpoint.load_model(dynamic=True, name=prefix + "_text"),
+                                    parser)
+        engines.append(backend_engine(prefix + "_text", "this project, %s, from text" % label,
+                                      model, backend, texts, batch_size, lengths))
+    if "savedmodel" in peers:
+        for prefix, checkpoint, model, label in (("bert", baseline, BERT, "BERT"),
+                                                 ("power", power, POWER, "PoWER-BERT")):
+            path = os.path.join(folder, prefix + "_savedmodel")
+            export_checkpoint(checkpoint, path, vocab_path=vocab_path)
+            engines.append(backend_engine(
+                prefix + "_savedmodel_text", "%s SavedModel, from text" % label, model,
+                SavedModelBackend(path), texts, batch_size, lengths))
+    return engines
+
+
+__all__ = ["TEXT_REFERENCE", "dev_texts", "hf_tokenizer", "hf_text_engine", "backend_engine",
+           "text_engines"]
