@@ -15,8 +15,11 @@
 # BASELINE_MRPC / BASELINE_SST2: fine-tuned models (finetune.hdf5 of glue_minilm.sh runs);
 # when not given, the converted MiniLM with a seeded untrained classifier head is used:
 # the same work per example (timing only; its metric means nothing).
+# FROM_TEXT=true times raw text -> probabilities instead (--FROM_TEXT true: HF's own
+# tokenizer from the MiniLM folder and its model against power-bert predict and the
+# default SavedModels; PEERS "hf savedmodel").
 # Results: benchmarks/results/peers/<task>-b<batch>/peers.json and .md, and all rows in
-# benchmarks/results/peers/peers.md.
+# benchmarks/results/peers/peers.md (with FROM_TEXT=true: <task>-b<batch>-text/, peers-text.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python}
@@ -30,9 +33,10 @@ BATCHES=${BATCHES:-1 32 128}
 BATCH1_EXAMPLES=${BATCH1_EXAMPLES:-}
 RESULTS=${RESULTS:-benchmarks/results/peers}
 TASKS=${TASKS:-mrpc sst-2}
+FROM_TEXT=${FROM_TEXT:-false}
 if [ -z "${PEERS:-}" ]; then
   PEERS="hf savedmodel"
-  if "$PYTHON" -c "import tf2onnx, onnxruntime" 2>/dev/null; then
+  if [ "$FROM_TEXT" != true ] && "$PYTHON" -c "import tf2onnx, onnxruntime" 2>/dev/null; then
     PEERS="$PEERS onnx"
   fi
 fi
@@ -79,11 +83,18 @@ run_task() {  # task, GLUE folder, retention configuration, baseline (empty: unt
     if [ "$batch" = 1 ] && [ -n "$BATCH1_EXAMPLES" ]; then
       limit=(--MAX_EXAMPLES "$BATCH1_EXAMPLES")
     fi
-    echo "== $task batch $batch"
+    local text=() suffix=
+    if [ "$FROM_TEXT" = true ]; then
+      text=(--FROM_TEXT true --HF_TOKENIZER "$(dirname "$(find "$WORK/minilm_hf/unpacked" \
+        -name tokenizer.json | head -1)")")
+      suffix=-text
+    fi
+    echo "== $task batch $batch${suffix}"
     # shellcheck disable=SC2086  # PEERS: one word per engine
     "$PYTHON" -m power_bert.cli benchmark --PEERS $PEERS --BASELINE "$baseline" \
       --RETENTION_CONFIG "$retention" --DATA_DIR "$GLUE/$dir" --BATCH_SIZE "$batch" \
-      --RUNS "$RUNS" --VERBOSE 0 "${limit[@]}" --OUTPUT "$RESULTS/$task-b$batch/peers.json"
+      --RUNS "$RUNS" --VERBOSE 0 "${limit[@]}" "${text[@]}" \
+      --OUTPUT "$RESULTS/$task-b$batch$suffix/peers.json"
   done
 }
 
@@ -97,5 +108,11 @@ for task in $TASKS; do
     *) echo "peers.sh: TASKS holds $task; expected mrpc and/or sst-2" >&2; exit 2 ;;
   esac
 done
-"$PYTHON" -m power_bert.benchmark.peers "$RESULTS"/*/peers.json > "$RESULTS/peers.md"
-cat "$RESULTS/peers.md"
+if [ "$FROM_TEXT" = true ]; then
+  "$PYTHON" -m power_bert.benchmark.peers "$RESULTS"/*-text/peers.json > "$RESULTS/peers-text.md"
+  cat "$RESULTS/peers-text.md"
+else
+  "$PYTHON" -m power_bert.benchmark.peers $(ls "$RESULTS"/*/peers.json | grep -v -- -text/) \
+    > "$RESULTS/peers.md"
+  cat "$RESULTS/peers.md"
+fi

@@ -18,9 +18,9 @@ import tempfile
 import numpy as np
 import pytest
 
-from power_bert import cli, flops, inference, synthetic
+from power_bert import cli, flops, inference, rawtext, synthetic
 from power_bert.backend import keras
-from power_bert.benchmark import peers, report
+from power_bert.benchmark import peers, report, text
 from power_bert.checkpoint import StageCheckpoint, file_sha256
 from power_bert.data import DataParser
 from power_bert.documents import BENCHMARK_DEFINITIONS, BenchmarkResult
@@ -407,19 +407,26 @@ def test_from_text_times_sentences_to_probabilities(setup, tmp_path, peer_names)
         result = json.load(reader)
     names = ["bert_text", "power_text", "bert_savedmodel_text", "power_savedmodel_text"]
     if "hf" in peer_names:
-        names.insert(0, "hf_text")
+        names[:0] = ["hf_text", "hf_text_sorted"]
     assert list(result["engines"]) == names and result["from_text"] is True
     assert result["reference"] == ("hf_text" if "hf" in peer_names else None)
-    assert not result["sort_by_length"]  # text comes in file order
     first = "hf_text" if "hf" in peer_names else "bert_text"
     assert result["agreement"]["bert_savedmodel_text"]["reference"] == first
     assert result["agreement"]["power_savedmodel_text"]["reference"] == "power_text"
     assert all(a["max_abs_difference"] < 1e-5 for a in result["agreement"].values())
+    # each batch cut to its longest example; the rows sorted by length in characters
+    # (hf_text: file order, as HF users send them)
     x, _ = _dev_inputs(setup)
-    lengths = inference.batch_lengths(x, BATCH, dynamic=True)  # each batch at its longest
+    texts = text.dev_texts("demo", setup["data_dir"], NUM_DEV)
     sizes = [min(BATCH, NUM_DEV - start) for start in range(0, NUM_DEV, BATCH)]
-    for entry in result["engines"].values():
+    in_file_order = inference.batch_lengths(x, BATCH, dynamic=True)
+    by_length = inference.batch_lengths(x, BATCH, True, order=rawtext.text_order(texts))
+    assert sum(by_length) < sum(in_file_order)
+    for name, entry in result["engines"].items():
+        lengths = in_file_order if name == "hf_text" else by_length
         assert entry["average_batch_length"] == pytest.approx(np.dot(lengths, sizes) / NUM_DEV)
+        assert entry["padding"] == "dynamic" + ("" if name == "hf_text" else
+                                                ", sorted by length")
     # the metric of the text engines is that of the token-id path
     assert (result["engines"]["power_savedmodel_text"]["metrics"]
             == result["engines"]["power_text"]["metrics"])

@@ -403,3 +403,23 @@ def test_fine_tuned_google_checkpoint(google_bert, tmp_path, capsys):
     expected = inference.predict(model, [encoded.token_ids, encoded.segment_ids], 4, False)
     np.testing.assert_allclose(probabilities(read_jsonl(out), parser.task), expected,
                                atol=1e-5)
+
+
+def test_predict_texts_batches_rows_by_length_and_answers_in_input_order():
+    from power_bert import rawtext
+    first = ["a much longer sentence", "short", "mid size", "tiny", "x"]
+    second = ["b", "bb", "", "b", "bbbbbbbbbbbbbbb"]  # pair lengths 23, 7, 8, 5, 16
+    seen = []
+
+    def backend(a, b):  # one "probability" per row: its length in characters
+        seen.append([len(x) + len(y) for x, y in zip(a, b)])
+        return np.array([[len(x) + len(y)] for x, y in zip(a, b)], dtype=np.float32)
+
+    want = [[23], [7], [8], [5], [16]]
+    assert rawtext.text_order((first, second)).tolist() == [3, 1, 2, 4, 0]
+    got = rawtext.predict_texts(backend, (first, second), 2)
+    assert seen == [[5, 7], [8, 16], [23]]  # shortest first, two a batch
+    assert got.tolist() == want  # every row's answer at its input position
+    seen.clear()
+    assert rawtext.predict_texts(backend, (first, second), 2, sort=False).tolist() == want
+    assert seen == [[23, 7], [8, 5], [16]]

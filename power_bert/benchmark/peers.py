@@ -383,7 +383,8 @@ def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket
         else:
             from power_bert.benchmark.text import text_engines
             engines = text_engines(peers, baseline, power, task, texts, x, options.batch_size,
-                                   folder, vocab_path, options.hf_tokenizer)
+                                   options.sort_by_length, folder, vocab_path,
+                                   options.hf_tokenizer)
 
         def check(outputs):
             agreement.update(check_agreement(engines, outputs))
@@ -414,7 +415,7 @@ def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket
         "num_examples": int(len(y)), "seq_len": baseline.seq_len,
         "padding_bucket": padding_bucket(bucket, options.xla),
         "num_runs": options.runs, "warmup": max(options.warmup, 1), "xla": bool(options.xla),
-        "sort_by_length": bool(options.sort_by_length and texts is None),
+        "sort_by_length": bool(options.sort_by_length),
         **({"from_text": True} if texts is not None else {}),
         "machine": machine, "retention_configuration": power.applied_retention,
         "reference": reference, "agreement_tolerance": AGREEMENT_TOLERANCE,
@@ -454,7 +455,7 @@ def markdown_table(results: Sequence[Dict]) -> str:
             "%sthis project's dynamic padding %s%s, %s. %s, %s "
             "CPUs, TensorFlow %s (%s intra-op threads)%s%s.\n\n"
             % (first["num_runs"], first["reference"] or "nothing",
-               "from raw text, tokenisation included, the sentences in file order; "
+               "from raw text, tokenisation included, %s in file order; " % first["reference"]
                if first.get("from_text") else "",
                "rounds lengths up to multiples of %d" % first["padding_bucket"]
                if first["padding_bucket"] > 1 else "cuts each batch to its longest example",

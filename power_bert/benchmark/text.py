@@ -8,8 +8,10 @@ tokenisation included. The engines of this mode, in the order they take turns:
                         default the baseline's vocab.txt through the ``tokenizers``
                         library's BERT word-piece tokenizer) and
                         ``BertForSequenceClassification`` with the baseline's weights
-                        (``peers.hf_model``), each batch padded to its longest example.
-                        The reference of the speed-ups.
+                        (``peers.hf_model``), each batch padded to its longest example,
+                        the sentences in file order. The reference of the speed-ups.
+  hf_text_sorted        (with --SORT_BY_LENGTH, the default) the same with the batches
+                        power-bert's engines take: rows sorted by length in characters.
   bert_text, power_text this project's ``power-bert predict --INPUT`` on the baseline and on
                         PoWER-BERT checkpoints (``rawtext.CheckpointBackend``: the training
                         path's tokeniser, each batch cut to its longest example).
@@ -17,9 +19,9 @@ tokenisation included. The engines of this mode, in the order they take turns:
   power_savedmodel_text each, its ``serving_default`` called on the strings (the
                         tokeniser runs in the graph).
 
-Every engine takes the dev set's sentences in file order, --BATCH_SIZE at a time, as a
-server gets them (sorting by length needs the token ids first, so no engine sorts). The
-agreement check of ``peers.run_peers`` holds here too: the engines of one model must
+Every engine takes the dev set's sentences --BATCH_SIZE at a time; power-bert's engines
+sort the rows by length in characters first, as ``power-bert predict --INPUT`` does
+(``rawtext.predict_texts``; --SORT_BY_LENGTH false: file order). The agreement check of ``peers.run_peers`` holds here too: the engines of one model must
 agree, so a tokenizer that gives other ids than this project's stops the command.
 """
 import os
@@ -34,9 +36,11 @@ Texts = Tuple[List[str], Optional[List[str]]]  # (first sentences, second or Non
 
 
 def dev_texts(task, data_dir: str, num_examples: int) -> Texts:
-    """The first ``num_examples`` dev examples' sentences, in file order (the examples
-    ``DataParser.get_dev_data`` encodes)."""
+    """The first ``num_examples`` dev examples' sentences of ``task`` (a name or a
+    ``TaskSpec``), in file order (the examples ``DataParser.get_dev_data`` encodes)."""
     from power_bert.data.reader import read_task_split
+    from power_bert.tasks import get_task
+    task = get_task(task)
     examples = read_task_split(task, data_dir, "dev").examples[:num_examples]
     first = [e.text_a for e in examples]
     second = [e.text_b for e in examples] if task.text_b is not None else None
@@ -65,38 +69,51 @@ def _batches(texts: Texts, batch_size: int):
         yield first[start:stop], None if second is None else second[start:stop]
 
 
-def hf_text_engine(source, config, num_labels: int, texts: Texts, batch_size: int,
-                   seq_len: int, tokenizer) -> Engine:
-    """HF's tokenizer and model from text (``source``: the baseline's Keras model)."""
+def _in_order(texts: Texts, order) -> Texts:
+    first, second = texts
+    if order is None:
+        return texts
+    return [first[i] for i in order], None if second is None else [second[i] for i in order]
+
+
+def hf_text_engine(name: str, model, num_labels: int, texts: Texts, batch_size: int,
+                   seq_len: int, tokenizer, order=None) -> Engine:
+    """HF's tokenizer and model (``peers.hf_model``) from text, the rows in ``order``
+    (None: file order); the outputs come back in file order."""
+    from power_bert.benchmark.peers import padding_name
+    from power_bert.inference import in_input_order
     torch, _ = import_torch()
-    model = hf_model(source, config, num_labels)
+    batches = list(_batches(_in_order(texts, order), batch_size))
     lengths = [int(tokenizer(a, b, padding=True, truncation=True, max_length=seq_len,
-                             return_tensors="np")["input_ids"].shape[1])
-               for a, b in _batches(texts, batch_size)]
+                             return_tensors="np")["input_ids"].shape[1]) for a, b in batches]
 
     def run(verbose: int = 0) -> np.ndarray:
         outputs = []
         with torch.inference_mode():
-            for first, second in _batches(texts, batch_size):
+            for first, second in batches:
                 encoded = tokenizer(first, second, padding=True, truncation=True,
                                     max_length=seq_len, return_tensors="pt")
                 logits = model(**encoded).logits
                 out = logits[:, 0] if num_labels == 1 else torch.softmax(logits, dim=-1)
                 outputs.append(out.numpy())
-        return np.concatenate(outputs, axis=0)
-    return Engine(TEXT_REFERENCE, "HF transformers, from text", BERT, "dynamic", run, lengths)
+        return in_input_order(np.concatenate(outputs, axis=0), order)
+    return Engine(name, "HF transformers, from text", BERT, padding_name(True, order), run,
+                  lengths)
 
 
 def backend_engine(name: str, label: str, model: str, backend, texts: Texts,
-                   batch_size: int, lengths: Sequence[int]) -> Engine:
-    """An engine of a ``rawtext`` backend (``predict_texts``: ``batch_size`` at a time)."""
+                   batch_size: int, sort: bool, lengths: Sequence[int]) -> Engine:
+    """An engine of a ``rawtext`` backend (``predict_texts``: ``batch_size`` at a time,
+    sorted by length with ``sort``)."""
+    from power_bert.benchmark.peers import padding_name
     from power_bert.rawtext import predict_texts
-    return Engine(name, label, model, "dynamic",
-                  lambda verbose=0: predict_texts(backend, texts, batch_size), lengths)
+    return Engine(name, label, model, padding_name(True, True if sort else None),
+                  lambda verbose=0: predict_texts(backend, texts, batch_size, sort=sort),
+                  lengths)
 
 
 def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
-                 batch_size: int, folder: str, vocab_path: str,
+                 batch_size: int, sort: bool, folder: str, vocab_path: str,
                  tokenizer_path: Optional[str] = None) -> List[Engine]:
     """The rotation of --FROM_TEXT (see the module's docstring).
 
@@ -105,6 +122,7 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
       baseline, power: ``StageCheckpoint`` of the baseline and of PoWER-BERT.
       task: their task.
       texts: the dev sentences (``dev_texts``); ``x``: their token ids, for the lengths.
+      sort: power-bert's engines sort the rows by length (``hf_text_sorted`` joins).
       folder: an empty folder for the exports.
       vocab_path: the baseline's vocabulary (checked against it when it was opened).
       tokenizer_path: --HF_TOKENIZER.
@@ -112,14 +130,18 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
     from power_bert.data import DataParser
     from power_bert.export import export_checkpoint
     from power_bert.inference import batch_lengths
-    from power_bert.rawtext import CheckpointBackend, SavedModelBackend
-    lengths = batch_lengths(x, batch_size, True)
+    from power_bert.rawtext import CheckpointBackend, SavedModelBackend, text_order
+    order = text_order(texts) if sort else None
+    lengths = batch_lengths(x, batch_size, True, 1, order)
     engines = []
     if "hf" in peers:
-        source = baseline.load_model(dynamic=True, name="hf_text_source")
-        engines.append(hf_text_engine(
-            source, baseline.config, baseline.num_labels, texts, batch_size, baseline.seq_len,
-            hf_tokenizer(tokenizer_path, vocab_path, baseline.cased)))
+        model = hf_model(baseline.load_model(dynamic=True, name="hf_text_source"),
+                         baseline.config, baseline.num_labels)
+        tokenizer = hf_tokenizer(tokenizer_path, vocab_path, baseline.cased)
+        for name, rows in ((TEXT_REFERENCE, None), (TEXT_REFERENCE + "_sorted", order)):
+            if name == TEXT_REFERENCE or rows is not None:
+                engines.append(hf_text_engine(name, model, baseline.num_labels, texts,
+                                              batch_size, baseline.seq_len, tokenizer, rows))
     parser = DataParser(vocab_path, task, None, seq_len=baseline.seq_len,
                         cased=baseline.cased)
     for prefix, checkpoint, model, label in (("bert", baseline, BERT, "BERT"),
@@ -127,7 +149,7 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
         backend = CheckpointBackend(checkpoint.load_model(dynamic=True, name=prefix + "_text"),
                                     parser)
         engines.append(backend_engine(prefix + "_text", "this project, %s, from text" % label,
-                                      model, backend, texts, batch_size, lengths))
+                                      model, backend, texts, batch_size, sort, lengths))
     if "savedmodel" in peers:
         for prefix, checkpoint, model, label in (("bert", baseline, BERT, "BERT"),
                                                  ("power", power, POWER, "PoWER-BERT")):
@@ -135,7 +157,7 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
             export_checkpoint(checkpoint, path, vocab_path=vocab_path)
             engines.append(backend_engine(
                 prefix + "_savedmodel_text", "%s SavedModel, from text" % label, model,
-                SavedModelBackend(path), texts, batch_size, lengths))
+                SavedModelBackend(path), texts, batch_size, sort, lengths))
     return engines
 
 
