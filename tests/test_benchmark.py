@@ -320,6 +320,8 @@ def test_a_vocabulary_of_another_model_is_refused(setup, capsys, tmp_path):
     (["--PEERS", "hf", "--EXTRA", "big=x.hdf5"], "--EXTRA cannot be used with --PEERS"),
     (["--PEERS", "hf", "--SEQ_LEN", "8"], "--SEQ_LEN is for timing at a shape"),
     (["--FROM_TEXT", "true"], "--FROM_TEXT times peers from raw text: give --PEERS hf"),
+    (["--PEERS", "savedmodel", "onnx", "--MIXED_PRECISION", "bfloat16"],
+     "--PEERS onnx exports a float32 model"),
     (["--PEERS", "savedmodel", "onnx", "--FROM_TEXT", "true"],
      "--PEERS onnx takes token ids, not text"),
     (["--PEERS", "savedmodel", "--HF_TOKENIZER", "."],
@@ -432,6 +434,23 @@ def test_from_text_times_sentences_to_probabilities(setup, tmp_path, peer_names)
             == result["engines"]["power_text"]["metrics"])
     head = open(tmp_path / "text.md", encoding="utf-8").read().splitlines()[0]
     assert "from raw text" in head
+
+
+@pytest.mark.skipif(_torch_missing(), reason="needs requirements-peers.txt")
+def test_peers_in_bfloat16_run_hf_under_autocast_and_agree_to_the_reduced_tolerance(setup,
+                                                                                    tmp_path):
+    output = tmp_path / "bf16.json"
+    assert _exit_code(_argv(setup, "--PEERS", "hf", "savedmodel", "--MIXED_PRECISION",
+                            "bfloat16", "--OUTPUT", str(output))) == 0
+    with open(output, encoding="utf-8") as reader:
+        result = json.load(reader)
+    assert result["mixed_precision"] == "bfloat16"
+    assert result["agreement_tolerance"] == peers.REDUCED_TOLERANCE
+    worst = max(a["max_abs_difference"] for a in result["agreement"].values())
+    assert 0 < worst <= peers.REDUCED_TOLERANCE  # (rounded: float32 engines agree to 1e-7)
+    head = open(tmp_path / "bf16.md", encoding="utf-8").read().splitlines()[0]
+    assert "bfloat16 (HF: torch.autocast)" in head
+    assert peers.agreement_tolerance("none") == peers.AGREEMENT_TOLERANCE
 
 
 @pytest.mark.parametrize("exported", [

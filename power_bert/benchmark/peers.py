@@ -40,8 +40,12 @@ own weights through the one table of BERT variables (``google_ckpt.variable_tabl
 classifier head included, so it is the same model whether the baseline is a converted
 checkpoint or fine-tuned here. Before anything is timed, every engine runs the whole
 dev set once (the warm-up) and engines of the same model must give the same outputs to
-``AGREEMENT_TOLERANCE`` (probabilities, or STS-B scores); otherwise the command stops
-with an error and times nothing, since the comparison would not be of one model.
+``AGREEMENT_TOLERANCE`` (probabilities, or STS-B scores; ``REDUCED_TOLERANCE`` under
+--MIXED_PRECISION, where each library rounds its own way); otherwise the command stops
+with an error and times nothing, since the comparison would not be of one model. Under
+--MIXED_PRECISION bfloat16 (or float16) this project's models are built under the Keras
+policy and HF runs under ``torch.autocast`` of that type, its usual reduced-precision
+inference on a CPU.
 
 Timing is ``timing.time_runners``: the engines take turns A B C ... for --RUNS rounds
 after the warm-up; reported are medians and speed-ups relative to ``REFERENCE`` (HF
@@ -69,6 +73,8 @@ from power_bert.outputs import markdown_table_lines
 
 PEERS = ("hf", "savedmodel", "onnx")
 AGREEMENT_TOLERANCE = 1e-4
+# bfloat16 keeps 8 significant bits: two libraries' probabilities differ by about 1e-2
+REDUCED_TOLERANCE = 5e-2
 REFERENCE = "hf_dynamic"
 BERT, POWER = "bert", "power_bert"  # the two models engines compute
 MODEL_LABELS = {BERT: "BERT", POWER: "PoWER-BERT"}
@@ -175,28 +181,44 @@ def hf_model(keras_model, config, num_labels: int):
     return model.eval()
 
 
-def hf_runner(model, batches, num_labels: int, order=None):
+def agreement_tolerance(precision: str) -> float:
+    """The agreement check's tolerance for a --MIXED_PRECISION value."""
+    return AGREEMENT_TOLERANCE if precision == "none" else REDUCED_TOLERANCE
+
+
+def hf_precision(precision: str):
+    """The context HF runs in: ``torch.autocast`` to bfloat16/float16 on the CPU, or
+    nothing for float32 ("none")."""
+    import contextlib
+    torch, _ = import_torch()
+    if precision == "none":
+        return contextlib.nullcontext()
+    return torch.autocast("cpu", dtype={"bfloat16": torch.bfloat16,
+                                        "float16": torch.float16}[precision])
+
+
+def hf_runner(model, batches, num_labels: int, order=None, precision: str = "none"):
     """One pass of a transformers model over prepared int32 batches; the attention mask
     is the project's (token id != 0); outputs in dev-set order (``order``: the order
-    the batches took the examples in)."""
+    the batches took the examples in); ``precision``: ``hf_precision``."""
     from power_bert.inference import in_input_order
     torch, _ = import_torch()
 
     def run(verbose: int = 0) -> np.ndarray:
         outputs = []
-        with torch.inference_mode():
+        with torch.inference_mode(), hf_precision(precision):
             for tokens, segments in batches:
                 ids = torch.from_numpy(tokens).long()
                 logits = model(input_ids=ids, token_type_ids=torch.from_numpy(segments).long(),
                                attention_mask=(ids != 0).long()).logits
                 out = logits[:, 0] if num_labels == 1 else torch.softmax(logits, dim=-1)
-                outputs.append(out.numpy())
+                outputs.append(out.float().numpy())
         return in_input_order(np.concatenate(outputs, axis=0), order)
     return run
 
 
 def hf_engines(keras_model, config, num_labels: int, x, batch_size: int,
-               sort: bool) -> List[Engine]:
+               sort: bool, precision: str = "none") -> List[Engine]:
     """HF transformers with fixed padding and with exact dynamic padding (the longest
     example of each batch, as ``DataCollatorWithPadding``) in dev-set order, and with
     ``sort`` also dynamic padding over examples sorted by length (``hf_sorted``)."""
@@ -209,7 +231,7 @@ def hf_engines(keras_model, config, num_labels: int, x, batch_size: int,
             continue
         batches = prepare_batches(x, batch_size, dynamic, 1, order)
         engines.append(Engine(name, "HF transformers", BERT, padding_name(dynamic, order),
-                              hf_runner(model, batches, num_labels, order),
+                              hf_runner(model, batches, num_labels, order, precision),
                               batch_lengths(x, batch_size, dynamic, 1, order)))
     return engines
 
@@ -319,7 +341,7 @@ def check_agreement(engines: Sequence[Engine], outputs: Dict[str, np.ndarray],
 
 def build_engines(peers: Sequence[str], baseline, power, x, batch_size: int, bucket: int,
                   xla: bool, sort: bool, folder: Optional[str] = None,
-                  vocab_path: Optional[str] = None) -> List[Engine]:
+                  vocab_path: Optional[str] = None, precision: str = "none") -> List[Engine]:
     """The rotation: HF transformers, this project's BERT and PoWER-BERT, then the
     exported PoWER-BERT (SavedModel, ONNX Runtime).
 
@@ -329,13 +351,14 @@ def build_engines(peers: Sequence[str], baseline, power, x, batch_size: int, buc
       baseline, power: ``StageCheckpoint`` of the baseline and of PoWER-BERT.
       folder: an empty folder for the exports (needed with savedmodel or onnx).
       vocab_path: the vocabulary the exports record (default: the checkpoint's).
+      precision: --MIXED_PRECISION, for HF (``hf_precision``).
     """
     check_peer_packages(peers)  # before any model is built: a missing install costs nothing
     engines = []
     if "hf" in peers:
         source = baseline.load_model(dynamic=True, name="hf_source")
         engines += hf_engines(source, baseline.config, baseline.num_labels, x, batch_size,
-                              sort)
+                              sort, precision)
     engines += keras_engines(baseline, BERT, "this project, BERT", x, batch_size, bucket, xla,
                              "bert", sort)
     engines += keras_engines(power, POWER, "this project, PoWER-BERT", x, batch_size, bucket,
@@ -375,19 +398,20 @@ def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket
     from power_bert.benchmark.timing import machine_info, time_runners
     from power_bert.inference import padding_bucket
     from power_bert.metrics import compute_metrics
-    agreement = {}
+    agreement, tolerance = {}, agreement_tolerance(options.mixed_precision)
     with tempfile.TemporaryDirectory(prefix="power-bert-peers-") as folder:
         if texts is None:
             engines = build_engines(peers, baseline, power, x, options.batch_size, bucket,
-                                    options.xla, options.sort_by_length, folder, vocab_path)
+                                    options.xla, options.sort_by_length, folder, vocab_path,
+                                    options.mixed_precision)
         else:
             from power_bert.benchmark.text import text_engines
             engines = text_engines(peers, baseline, power, task, texts, x, options.batch_size,
                                    options.sort_by_length, folder, vocab_path,
-                                   options.hf_tokenizer)
+                                   options.hf_tokenizer, options.mixed_precision)
 
         def check(outputs):
-            agreement.update(check_agreement(engines, outputs))
+            agreement.update(check_agreement(engines, outputs, tolerance))
             say("agreement: %s" % ", ".join("%s = %s to %.2g" % (name, a["reference"],
                                                                  a["max_abs_difference"])
                                             for name, a in agreement.items()))
@@ -418,7 +442,9 @@ def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket
         "sort_by_length": bool(options.sort_by_length),
         **({"from_text": True} if texts is not None else {}),
         "machine": machine, "retention_configuration": power.applied_retention,
-        "reference": reference, "agreement_tolerance": AGREEMENT_TOLERANCE,
+        **({"mixed_precision": options.mixed_precision}
+           if options.mixed_precision != "none" else {}),
+        "reference": reference, "agreement_tolerance": tolerance,
         "agreement": agreement,
         "engines": {e.name: engine_entry(e, timings[e.name], len(y), options.batch_size,
                                          reference_time,
@@ -455,8 +481,10 @@ def markdown_table(results: Sequence[Dict]) -> str:
             "%sthis project's dynamic padding %s%s, %s. %s, %s "
             "CPUs, TensorFlow %s (%s intra-op threads)%s%s.\n\n"
             % (first["num_runs"], first["reference"] or "nothing",
-               "from raw text, tokenisation included, %s in file order; " % first["reference"]
-               if first.get("from_text") else "",
+               ("from raw text, tokenisation included, %s in file order; " % first["reference"]
+                if first.get("from_text") else "")
+               + ("%s (HF: torch.autocast); " % first["mixed_precision"]
+                  if first.get("mixed_precision") else ""),
                "rounds lengths up to multiples of %d" % first["padding_bucket"]
                if first["padding_bucket"] > 1 else "cuts each batch to its longest example",
                ", the examples sorted by length" if first.get("sort_by_length") else "",
@@ -505,7 +533,8 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["PEERS", "AGREEMENT_TOLERANCE", "REFERENCE", "Engine", "keras_engines",
+__all__ = ["PEERS", "AGREEMENT_TOLERANCE", "REDUCED_TOLERANCE", "REFERENCE", "Engine",
+           "keras_engines", "agreement_tolerance", "hf_precision",
            "padding_name", "import_torch", "hf_state_dict", "hf_model", "hf_runner", "hf_engines",
            "savedmodel_engine", "onnx_engine", "check_peer_packages",
            "check_agreement", "build_engines", "engine_entry", "run_peers", "markdown_table",

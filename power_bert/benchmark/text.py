@@ -29,7 +29,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from power_bert.benchmark.peers import BERT, POWER, Engine, hf_model, import_torch
+from power_bert.benchmark.peers import BERT, POWER, Engine, hf_model, hf_precision, import_torch
 
 TEXT_REFERENCE = "hf_text"
 Texts = Tuple[List[str], Optional[List[str]]]  # (first sentences, second or None)
@@ -77,9 +77,10 @@ def _in_order(texts: Texts, order) -> Texts:
 
 
 def hf_text_engine(name: str, model, num_labels: int, texts: Texts, batch_size: int,
-                   seq_len: int, tokenizer, order=None) -> Engine:
+                   seq_len: int, tokenizer, order=None, precision: str = "none") -> Engine:
     """HF's tokenizer and model (``peers.hf_model``) from text, the rows in ``order``
-    (None: file order); the outputs come back in file order."""
+    (None: file order); the outputs come back in file order (``precision``:
+    ``peers.hf_precision``)."""
     from power_bert.benchmark.peers import padding_name
     from power_bert.inference import in_input_order
     torch, _ = import_torch()
@@ -89,13 +90,13 @@ def hf_text_engine(name: str, model, num_labels: int, texts: Texts, batch_size: 
 
     def run(verbose: int = 0) -> np.ndarray:
         outputs = []
-        with torch.inference_mode():
+        with torch.inference_mode(), hf_precision(precision):
             for first, second in batches:
                 encoded = tokenizer(first, second, padding=True, truncation=True,
                                     max_length=seq_len, return_tensors="pt")
                 logits = model(**encoded).logits
                 out = logits[:, 0] if num_labels == 1 else torch.softmax(logits, dim=-1)
-                outputs.append(out.numpy())
+                outputs.append(out.float().numpy())
         return in_input_order(np.concatenate(outputs, axis=0), order)
     return Engine(name, "HF transformers, from text", BERT, padding_name(True, order), run,
                   lengths)
@@ -114,7 +115,7 @@ def backend_engine(name: str, label: str, model: str, backend, texts: Texts,
 
 def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
                  batch_size: int, sort: bool, folder: str, vocab_path: str,
-                 tokenizer_path: Optional[str] = None) -> List[Engine]:
+                 tokenizer_path: Optional[str] = None, precision: str = "none") -> List[Engine]:
     """The rotation of --FROM_TEXT (see the module's docstring).
 
     Args:
@@ -126,6 +127,7 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
       folder: an empty folder for the exports.
       vocab_path: the baseline's vocabulary (checked against it when it was opened).
       tokenizer_path: --HF_TOKENIZER.
+      precision: --MIXED_PRECISION, for HF (``peers.hf_precision``).
     """
     from power_bert.data import DataParser
     from power_bert.export import export_checkpoint
@@ -141,7 +143,8 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
         for name, rows in ((TEXT_REFERENCE, None), (TEXT_REFERENCE + "_sorted", order)):
             if name == TEXT_REFERENCE or rows is not None:
                 engines.append(hf_text_engine(name, model, baseline.num_labels, texts,
-                                              batch_size, baseline.seq_len, tokenizer, rows))
+                                              batch_size, baseline.seq_len, tokenizer, rows,
+                                              precision))
     parser = DataParser(vocab_path, task, None, seq_len=baseline.seq_len,
                         cased=baseline.cased)
     for prefix, checkpoint, model, label in (("bert", baseline, BERT, "BERT"),
