@@ -18,8 +18,10 @@
 # FROM_TEXT=true times raw text -> probabilities instead (--FROM_TEXT true: HF's own
 # tokenizer from the MiniLM folder and its model against power-bert predict and the
 # default SavedModels; PEERS "hf savedmodel").
+# MIXED_PRECISION=bfloat16 builds this project's models under that Keras policy and runs HF
+# under torch.autocast of that type (results in <task>-b<batch>[-text]-bfloat16/).
 # Results: benchmarks/results/peers/<task>-b<batch>/peers.json and .md, and all rows in
-# benchmarks/results/peers/peers.md (with FROM_TEXT=true: <task>-b<batch>-text/, peers-text.md).
+# benchmarks/results/peers/peers.md (with FROM_TEXT=true: <task>-b<batch>-text/ and peers-text.md; likewise -bfloat16).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python}
@@ -34,6 +36,7 @@ BATCH1_EXAMPLES=${BATCH1_EXAMPLES:-}
 RESULTS=${RESULTS:-benchmarks/results/peers}
 TASKS=${TASKS:-mrpc sst-2}
 FROM_TEXT=${FROM_TEXT:-false}
+MIXED_PRECISION=${MIXED_PRECISION:-none}
 if [ -z "${PEERS:-}" ]; then
   PEERS="hf savedmodel"
   if [ "$FROM_TEXT" != true ] && "$PYTHON" -c "import tf2onnx, onnxruntime" 2>/dev/null; then
@@ -89,11 +92,12 @@ run_task() {  # task, GLUE folder, retention configuration, baseline (empty: unt
         -name tokenizer.json | head -1)")")
       suffix=-text
     fi
+    [ "$MIXED_PRECISION" != none ] && suffix=$suffix-$MIXED_PRECISION
     echo "== $task batch $batch${suffix}"
     # shellcheck disable=SC2086  # PEERS: one word per engine
     "$PYTHON" -m power_bert.cli benchmark --PEERS $PEERS --BASELINE "$baseline" \
       --RETENTION_CONFIG "$retention" --DATA_DIR "$GLUE/$dir" --BATCH_SIZE "$batch" \
-      --RUNS "$RUNS" --VERBOSE 0 "${limit[@]}" "${text[@]}" \
+      --RUNS "$RUNS" --VERBOSE 0 "${limit[@]}" "${text[@]}" --MIXED_PRECISION "$MIXED_PRECISION" \
       --OUTPUT "$RESULTS/$task-b$batch$suffix/peers.json"
   done
 }
@@ -108,11 +112,9 @@ for task in $TASKS; do
     *) echo "peers.sh: TASKS holds $task; expected mrpc and/or sst-2" >&2; exit 2 ;;
   esac
 done
-if [ "$FROM_TEXT" = true ]; then
-  "$PYTHON" -m power_bert.benchmark.peers "$RESULTS"/*-text/peers.json > "$RESULTS/peers-text.md"
-  cat "$RESULTS/peers-text.md"
-else
-  "$PYTHON" -m power_bert.benchmark.peers $(ls "$RESULTS"/*/peers.json | grep -v -- -text/) \
-    > "$RESULTS/peers.md"
-  cat "$RESULTS/peers.md"
-fi
+KIND=$([ "$FROM_TEXT" = true ] && echo -text)$([ "$MIXED_PRECISION" != none ] && echo "-$MIXED_PRECISION")
+# (the table of this kind of run only: token ids or text, float32 or reduced precision)
+# shellcheck disable=SC2046
+"$PYTHON" -m power_bert.benchmark.peers $(ls "$RESULTS"/*/peers.json \
+  | grep -E -- "-b[0-9]+$KIND/peers.json") > "$RESULTS/peers$KIND.md"
+cat "$RESULTS/peers$KIND.md"
