@@ -174,6 +174,8 @@ class ExportMetadata:
       epoch, dev_metrics: the checkpoint's epoch and dev metrics.
       signatures: each signature (ONNX: the model file) and its inputs.
       onnx_opset: the ONNX opset (ONNX exports only).
+      mixed_precision: "bfloat16" or "float16" when the model part was built under that
+        Keras policy (written only then; None: float32).
     """
     format: str
     power_bert_version: str
@@ -194,6 +196,7 @@ class ExportMetadata:
     dev_metrics: Optional[Dict[str, float]] = None
     signatures: Dict[str, List[str]] = dataclasses.field(default_factory=dict)
     onnx_opset: Optional[int] = None
+    mixed_precision: Optional[str] = None
 
     FORMAT_VERSION: ClassVar[int] = 2  # 1: the sequence length as "max_seq_len"
     READABLE_VERSIONS: ClassVar[Tuple[int, ...]] = (1, 2)
@@ -201,8 +204,9 @@ class ExportMetadata:
     def to_json(self) -> Dict:
         document = {"format_version": self.FORMAT_VERSION}
         document.update(dataclasses.asdict(self))
-        if self.onnx_opset is None:
-            del document["onnx_opset"]
+        for key in ("onnx_opset", "mixed_precision"):
+            if document[key] is None:
+                del document[key]
         return document
 
     @classmethod
@@ -228,7 +232,8 @@ class ExportMetadata:
             source_weights_sha256=field("source_weights_sha256", str),
             vocab_sha256=field("vocab_sha256", str), epoch=field("epoch", int),
             dev_metrics=field("dev_metrics", dict),
-            signatures=field("signatures", dict) or {}, onnx_opset=field("onnx_opset", int))
+            signatures=field("signatures", dict) or {}, onnx_opset=field("onnx_opset", int),
+            mixed_precision=field("mixed_precision", str))
 
     def write(self, folder: str):
         """Writes ``folder/power_bert.json``."""

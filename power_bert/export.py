@@ -47,6 +47,7 @@ tf2onnx and onnxruntime) writes the model part instead, as ONNX (opset ``ONNX_OP
 gather of the Extract layers inside) with ``power_bert.json`` and ``vocab.txt`` beside
 it; tokenisation stays outside the graph. ``load_onnx`` runs it with onnxruntime.
 """
+import dataclasses
 import os
 import shutil
 import sys
@@ -58,6 +59,7 @@ from power_bert.documents import (ASSETS, METADATA_FILE, ONNX_FILE, ONNX_FORMAT,
                                   VOCAB_FILE, ExportMetadata, export_format)
 from power_bert.errors import CheckpointError, DataError, ExportError
 from power_bert.outputs import check_new_folder, entries_besides, new_folder
+from power_bert.runtime import PRECISIONS
 
 # What an export folder holds: (metadata file, its "format", the folder's entries).
 EXPORT_LAYOUTS = ((SAVED_MODEL_METADATA, SAVED_MODEL_FORMAT,
@@ -72,13 +74,14 @@ ONNX_MISSING = ("%s needs the optional packages tf2onnx and onnxruntime "
 
 
 def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str] = None,
-                 xla: bool = False, overwrite: bool = False, fmt: str = "savedmodel"
-                 ) -> ExportMetadata:
+                 xla: bool = False, overwrite: bool = False, fmt: str = "savedmodel",
+                 mixed_precision: str = "none") -> ExportMetadata:
     """Writes the SavedModel (or ONNX model) of a stage checkpoint file.
 
     Args:
       checkpoint_path: the stage's ``.hdf5`` or ``.json``.
-      output_dir, vocab_path, xla, overwrite, fmt: as for ``export_checkpoint``.
+      output_dir, vocab_path, xla, overwrite, fmt, mixed_precision: as for
+        ``export_checkpoint``.
 
     Returns:
       The ExportMetadata written to ``assets/power_bert.json`` (ONNX: ``power_bert.json``).
@@ -86,7 +89,7 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
     Raises:
       ExportError: as ``export_checkpoint``, or the checkpoint cannot be read.
     """
-    _check_format(fmt, xla)  # before anything is read or written
+    _check_format(fmt, xla, mixed_precision)  # before anything is read or written
     from power_bert.checkpoint import resolve_stage_checkpoint
     from power_bert.trained import read_checkpoint
     try:
@@ -96,7 +99,8 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
     check_output_dir(output_dir, overwrite, (checkpoint_path,) + files + (
         (vocab_path,) if vocab_path else ()))
     checkpoint = read_checkpoint(checkpoint_path, error=ExportError)
-    return export_checkpoint(checkpoint, output_dir, vocab_path, xla, overwrite, fmt)
+    return export_checkpoint(checkpoint, output_dir, vocab_path, xla, overwrite, fmt,
+                             mixed_precision)
 
 
 def check_output_dir(output_dir: str, overwrite: bool, reads=()) -> str:
@@ -120,21 +124,27 @@ def _not_an_export(folder: str) -> Optional[str]:
         layout[0] for layout in EXPORT_LAYOUTS)
 
 
-def _check_format(fmt: str, xla: bool):
-    """Raises ExportError for an unknown format, ``onnx`` with ``xla``, or ``onnx``
-    without tf2onnx and onnxruntime."""
+def _check_format(fmt: str, xla: bool, mixed_precision: str = "none"):
+    """Raises ExportError for an unknown format or precision, ``onnx`` with ``xla`` or a
+    reduced precision, or ``onnx`` without tf2onnx and onnxruntime."""
     if fmt not in FORMATS:
         raise ExportError("--FORMAT must be one of %s, got %r" % (", ".join(FORMATS), fmt))
+    if mixed_precision not in PRECISIONS:
+        raise ExportError("--MIXED_PRECISION must be one of %s, got %r"
+                          % (", ".join(PRECISIONS), mixed_precision))
     if fmt == "onnx":
         if xla:
             raise ExportError("--XLA applies to --FORMAT savedmodel only (ONNX Runtime "
                               "optimises the graph itself)")
+        if mixed_precision != "none":
+            raise ExportError("--MIXED_PRECISION applies to --FORMAT savedmodel only (the "
+                              "ONNX export is float32)")
         onnx_modules()
 
 
 def export_checkpoint(checkpoint, output_dir: str, vocab_path: Optional[str] = None,
                       xla: bool = False, overwrite: bool = False,
-                      fmt: str = "savedmodel") -> Dict:
+                      fmt: str = "savedmodel", mixed_precision: str = "none") -> Dict:
     """Writes the SavedModel (or ONNX model) of a loaded stage checkpoint.
 
     Args:
@@ -145,15 +155,18 @@ def export_checkpoint(checkpoint, output_dir: str, vocab_path: Optional[str] = N
       xla: jit-compile the model part.
       overwrite: replace a non-empty ``output_dir``.
       fmt: ``savedmodel`` or ``onnx``.
+      mixed_precision: build the model part under that Keras policy ("bfloat16",
+        "float16"; "none": float32); the outputs stay float32.
 
     Returns:
       The ExportMetadata written to ``assets/power_bert.json`` (ONNX: ``power_bert.json``).
 
     Raises:
       ExportError: a search-stage checkpoint, a vocabulary or output folder that cannot
-        be used; ``onnx`` with ``xla``, or without tf2onnx and onnxruntime.
+        be used; ``onnx`` with ``xla`` or a reduced precision, or without tf2onnx and
+        onnxruntime.
     """
-    _check_format(fmt, xla)
+    _check_format(fmt, xla, mixed_precision)
     from power_bert.data import load_vocab
     from power_bert.trained import check_trained, model_name
 
@@ -169,10 +182,14 @@ def export_checkpoint(checkpoint, output_dir: str, vocab_path: Optional[str] = N
         token_dict = load_vocab(vocab_path)
     except DataError as e:
         raise ExportError("--VOCAB_PATH: %s" % e) from None
-    metadata = _export_metadata(checkpoint, task, fmt, xla)
+    metadata = dataclasses.replace(
+        _export_metadata(checkpoint, task, fmt, xla),
+        mixed_precision=None if mixed_precision == "none" else mixed_precision)
     if fmt == "onnx":
         return _export_onnx(trained.load(dynamic=True), metadata, vocab_path, out)
-    _write_saved_model(trained, token_dict, metadata, vocab_path, out)
+    from power_bert.precision import policy
+    with policy(mixed_precision):
+        _write_saved_model(trained, token_dict, metadata, vocab_path, out)
     return metadata
 
 

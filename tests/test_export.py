@@ -360,3 +360,29 @@ def test_export_refuses_a_search_stage_checkpoint(tmp_path, capsys):
         "error: model %s is a configuration-search model (Soft-Extract layers); use the "
         "fine-tuned or re-trained model (finetune.hdf5, retrain.hdf5)" % (tmp_path / "search.hdf5"))
     assert not (tmp_path / "out").exists()
+
+
+def test_a_bfloat16_export_serves_near_float32_and_records_its_precision(tmp_path, capsys):
+    from power_bert.rawtext import SavedModelBackend
+    vocab_path = tmp_path / "vocab.txt"
+    vocab_path.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    name, task, mode, retention, _ = EXPORTS[1]
+    saved, _ = stage_checkpoint(tmp_path / "checkpoint", str(vocab_path), name, task, mode,
+                                retention, 1)
+    outputs = {}
+    for precision in ("none", "bfloat16"):
+        out = tmp_path / precision
+        assert cli.main(["export", "--CHECKPOINT_PATH", saved.weights_path, "--OUTPUT_DIR",
+                         str(out), "--MIXED_PRECISION", precision]) == 0
+        meta = json.loads((out / "assets" / "power_bert.json").read_text())
+        assert meta.get("mixed_precision") == (None if precision == "none" else precision)
+        backend = SavedModelBackend(str(out))
+        outputs[precision] = np.asarray(backend(SENTENCES, SECONDS if meta["pair"] else None))
+    assert "bfloat16" in capsys.readouterr().out
+    difference = np.abs(outputs["bfloat16"] - outputs["none"]).max()
+    assert 0 < difference < 5e-2  # computed in bfloat16, near the float32 model
+    assert cli.main(["export", "--CHECKPOINT_PATH", saved.weights_path, "--OUTPUT_DIR",
+                     str(tmp_path / "onnx"), "--FORMAT", "onnx", "--MIXED_PRECISION",
+                     "bfloat16"]) == 2
+    assert "--MIXED_PRECISION applies to --FORMAT savedmodel only" in capsys.readouterr().err
+    assert not (tmp_path / "onnx").exists()

@@ -237,14 +237,16 @@ def hf_engines(keras_model, config, num_labels: int, x, batch_size: int,
 
 
 def savedmodel_engine(power, x, batch_size: int, bucket: int, xla: bool, sort: bool,
-                      folder: str, vocab_path: Optional[str] = None) -> Engine:
+                      folder: str, vocab_path: Optional[str] = None,
+                      precision: str = "none") -> Engine:
     """PoWER-BERT exported as a SavedModel into ``folder`` and loaded back (as a user
     serving it would), fed power_dynamic's batches through its ``token_ids`` signature."""
     from power_bert.backend import tf
     from power_bert.export import export_checkpoint
     from power_bert.inference import (batch_lengths, batch_order, in_input_order,
                                       padding_bucket, prepare_batches)
-    metadata = export_checkpoint(power, folder, vocab_path=vocab_path, xla=xla)
+    metadata = export_checkpoint(power, folder, vocab_path=vocab_path, xla=xla,
+                                 mixed_precision=precision)
     signature = tf.saved_model.load(folder).signatures["token_ids"]  # holds the model
     output = metadata.output  # "probabilities" or "score", as the Keras engines give
     bucket = padding_bucket(bucket, xla)
@@ -365,7 +367,8 @@ def build_engines(peers: Sequence[str], baseline, power, x, batch_size: int, buc
                              xla, "power", sort)
     if "savedmodel" in peers:
         engines.append(savedmodel_engine(power, x, batch_size, bucket, xla, sort,
-                                         os.path.join(folder, "savedmodel"), vocab_path))
+                                         os.path.join(folder, "savedmodel"), vocab_path,
+                                         precision))
     if "onnx" in peers:
         engines.append(onnx_engine(power, x, batch_size, sort, os.path.join(folder, "onnx"),
                                    vocab_path))

@@ -157,7 +157,7 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
         for prefix, checkpoint, model, label in (("bert", baseline, BERT, "BERT"),
                                                  ("power", power, POWER, "PoWER-BERT")):
             path = os.path.join(folder, prefix + "_savedmodel")
-            export_checkpoint(checkpoint, path, vocab_path=vocab_path)
+            export_checkpoint(checkpoint, path, vocab_path=vocab_path, mixed_precision=precision)
             engines.append(backend_engine(
                 prefix + "_savedmodel_text", "%s SavedModel, from text" % label, model,
                 SavedModelBackend(path), texts, batch_size, sort, lengths))

@@ -5,6 +5,7 @@ import os
 from power_bert.commands.flags import add_switch
 from power_bert.export import FORMATS, export_model
 from power_bert.options import parse_switch
+from power_bert.runtime import PRECISIONS
 
 
 def add_arguments(parser):
@@ -21,6 +22,10 @@ def add_arguments(parser):
                              "model part, token ids in; needs requirements-onnx.txt)")
     add_switch(parser, "--XLA", help="true: compile the model part with XLA (jit_compile; "
                                      "savedmodel only); false (default)")
+    parser.add_argument("--MIXED_PRECISION", type=str.lower, choices=PRECISIONS, default="none",
+                        help="none (default), bfloat16 or float16: build the model part "
+                             "under that Keras mixed-precision policy (savedmodel only; the "
+                             "outputs stay float32)")
     parser.add_argument("--OVERWRITE", action="store_true", help="replace a non-empty OUTPUT_DIR")
 
 
@@ -32,13 +37,15 @@ def run(args) -> int:
     """
     xla = bool(parse_switch(args.XLA, "--XLA"))
     metadata = export_model(args.CHECKPOINT_PATH, args.OUTPUT_DIR, vocab_path=args.VOCAB_PATH,
-                            xla=xla, overwrite=args.OVERWRITE, fmt=args.FORMAT)
+                            xla=xla, overwrite=args.OVERWRITE, fmt=args.FORMAT,
+                            mixed_precision=args.MIXED_PRECISION)
     print("Exported %s -> %s (%s)" % (metadata.source_checkpoint,
                                       os.path.abspath(args.OUTPUT_DIR), metadata.format))
-    print("  task %s, %s model, retention %s, max_seq_len %d, %s, XLA %s"
+    print("  task %s, %s model, retention %s, max_seq_len %d, %s, XLA %s%s"
           % (metadata.task, metadata.mode, metadata.retention_configuration,
              metadata.seq_len, "cased" if metadata.cased else "uncased",
-             "on" if metadata.xla else "off"))
+             "on" if metadata.xla else "off",
+             ", %s" % metadata.mixed_precision if metadata.mixed_precision else ""))
     print("  signatures: %s" % ", ".join(
         "%s(%s)" % (name, ", ".join(inputs)) for name, inputs in metadata.signatures.items()))
     return 0
