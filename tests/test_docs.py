@@ -271,3 +271,18 @@ def test_results_tables_are_the_committed_sweeps(capsys):
     for line, row in zip(glance, rows[2:]):
         numbers = re.findall(r"[-+]?\d[\d.,]*x?", line.split("|", 3)[3])
         assert numbers and all(n in row for n in numbers), (line, row)
+
+
+def test_held_out_rows_are_the_committed_held_out_sweeps(capsys):
+    """docs/results.md's held-out table holds exactly the rows benchmarks/results_table.py
+    prints from every committed held-out sweep (``*-sweep-tune*``)."""
+    table = load_benchmark_script("results_table")
+    sweeps = sorted(str(p) for p in (ROOT / "benchmarks" / "results").glob(
+        "*-sweep-tune*/sweep.json"))
+    assert sweeps
+    assert table.main(sweeps) == 0
+    rows = capsys.readouterr().out.lower().splitlines()[2:]
+    page = (ROOT / "docs" / "results.md").read_text(encoding="utf-8").lower().splitlines()
+    assert len(rows) == len(sweeps) and all(row in page for row in rows)
+    held_out = [line for line in page if line.startswith("| ") and "held out (seed" in line]
+    assert sorted(held_out) == sorted(rows)
