@@ -30,8 +30,10 @@ anyway); JSON lines keep the texts exactly.
 Both backends tokenise as training does (``power_bert.tokenization``) and pad every
 batch to its longest example only (dynamic padding), so they give the same predictions,
 and the same as the GLUE test-set path of the same checkpoint. The batches take the rows
-sorted by length in characters (``text_order``, ``runtime.INFERENCE_SORT_BY_LENGTH``);
-the output keeps the input order.
+sorted by length (``runtime.INFERENCE_SORT_BY_LENGTH``): by token length for a
+checkpoint (tokenised first, a chunk at a time), by length in characters for a
+SavedModel, whose tokeniser is inside the graph (``text_order``); the output keeps the
+input order.
 """
 import csv
 import io
@@ -284,22 +286,55 @@ class CheckpointBackend:
     """A Keras model rebuilt from a stage checkpoint (built for any length), fed by the
     training path's tokeniser; each batch cut to its longest example."""
 
+    # predict_rows tokenises this many batches of rows at a time (memory stays bounded
+    # on long inputs) and sorts each such chunk by token length
+    CHUNK_BATCHES = 64
+
     def __init__(self, model, parser, xla: bool = False):
         from power_bert import inference
         self._parser = parser
         self._infer = inference.inference_function(model, xla)
         self._model = model  # the inference function holds it weakly
 
-    def __call__(self, first: Sequence[str], second: Optional[Sequence[str]]) -> np.ndarray:
-        from power_bert.backend import tf
+    def _encode(self, first: Sequence[str], second: Optional[Sequence[str]]):
         from power_bert.data import Example
-        from power_bert.inference import dynamic_batches
         examples = [Example(str(i), a, None if second is None else second[i], None)
                     for i, a in enumerate(first)]
         encoded = self._parser.encode_examples(examples)
-        (tokens, segments), _ = next(dynamic_batches([encoded.token_ids, encoded.segment_ids],
-                                                     len(examples)))
-        out = self._infer(tf.constant(tokens), tf.constant(segments)).numpy()  # [B, C]
+        return [encoded.token_ids, encoded.segment_ids]
+
+    def _run(self, tokens, segments) -> np.ndarray:
+        from power_bert.backend import tf
+        return self._infer(tf.constant(tokens), tf.constant(segments)).numpy()  # [B, C]
+
+    def __call__(self, first: Sequence[str], second: Optional[Sequence[str]]) -> np.ndarray:
+        from power_bert.inference import prepare_batches
+        [(tokens, segments)] = prepare_batches(self._encode(first, second), len(first), True)
+        out = self._run(tokens, segments)
+        return out[:, 0] if out.shape[-1] == 1 else out
+
+    def predict_rows(self, texts: Texts, batch_size: int,
+                     progress: Optional[Callable[[int, int], None]] = None,
+                     sort: bool = INFERENCE_SORT_BY_LENGTH) -> np.ndarray:
+        """All rows in input order (``predict_texts`` for this backend): tokenised once,
+        ``CHUNK_BATCHES`` batches at a time, and with ``sort`` each chunk's rows batched
+        by their real token length (``inference.batch_order``), which sorts better than
+        the length in characters."""
+        from power_bert.inference import batch_order, in_input_order, prepare_batches
+        first, second = texts
+        chunk, outputs, done = batch_size * self.CHUNK_BATCHES, [], 0
+        for start in range(0, len(first), chunk):
+            stop = min(start + chunk, len(first))
+            x = self._encode(first[start:stop], None if second is None else second[start:stop])
+            order = batch_order(x, True, sort)
+            part = []
+            for tokens, segments in prepare_batches(x, batch_size, True, 1, order):
+                part.append(self._run(tokens, segments))
+                done += len(tokens)
+                if progress is not None:
+                    progress(done, len(first))
+            outputs.append(in_input_order(np.concatenate(part, axis=0), order))
+        out = np.concatenate(outputs, axis=0)
         return out[:, 0] if out.shape[-1] == 1 else out
 
 
@@ -316,13 +351,16 @@ def predict_texts(backend: Callable, texts: Texts, batch_size: int,
                   progress: Optional[Callable[[int, int], None]] = None,
                   sort: bool = INFERENCE_SORT_BY_LENGTH) -> np.ndarray:
     """Predictions of all texts in input order, ``batch_size`` at a time; with ``sort``
-    the batches take the rows sorted by length (``text_order``), so that each batch,
-    cut to its longest example, pads less.
+    the batches take the rows sorted by length (``text_order``; a ``CheckpointBackend``
+    sorts by token length, ``predict_rows``), so that each batch, cut to its longest
+    example, pads less.
 
     Returns:
       Probabilities ``[N, C]``, or scores ``[N]`` for a regression model.
     """
     from power_bert.inference import in_input_order
+    if isinstance(backend, CheckpointBackend):
+        return backend.predict_rows(texts, batch_size, progress, sort)
     order = text_order(texts) if sort else None
     first, second = texts
     if order is not None:

@@ -423,3 +423,25 @@ def test_predict_texts_batches_rows_by_length_and_answers_in_input_order():
     seen.clear()
     assert rawtext.predict_texts(backend, (first, second), 2, sort=False).tolist() == want
     assert seen == [[23, 7], [8, 5], [16]]
+
+
+def test_a_checkpoint_predicts_rows_sorted_by_token_length_chunk_by_chunk(tmp_path,
+                                                                           monkeypatch):
+    """predict_rows tokenises a chunk at a time, batches each chunk's rows by token
+    length and answers in input order: the same as every row predicted alone."""
+    from power_bert import rawtext
+    vocab_path = tmp_path / "vocab.txt"
+    vocab_path.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    saved, _ = stage_checkpoint(tmp_path, str(vocab_path), "mrpc", "mrpc", "retrain",
+                                (12, 5, 2), 3)
+    parser = DataParser(str(vocab_path), "mrpc", None, seq_len=SEQ_LEN)
+    backend = rawtext.CheckpointBackend(saved.load_model(dynamic=True), parser)
+    texts = (SENTENCES, SECONDS)
+    alone = np.concatenate([backend([a], [b]) for a, b in zip(*texts)])
+    monkeypatch.setattr(rawtext.CheckpointBackend, "CHUNK_BATCHES", 2)  # chunks of 4 rows
+    seen = []
+    got = rawtext.predict_texts(backend, texts, 2, progress=lambda d, n: seen.append((d, n)))
+    np.testing.assert_allclose(got, alone, atol=1e-5, rtol=0)
+    assert seen == [(2, 8), (4, 8), (6, 8), (8, 8)]
+    unsorted = rawtext.predict_texts(backend, texts, 2, sort=False)
+    np.testing.assert_allclose(unsorted, alone, atol=1e-5, rtol=0)

@@ -20,8 +20,9 @@ tokenisation included. The engines of this mode, in the order they take turns:
                         tokeniser runs in the graph).
 
 Every engine takes the dev set's sentences --BATCH_SIZE at a time; power-bert's engines
-sort the rows by length in characters first, as ``power-bert predict --INPUT`` does
-(``rawtext.predict_texts``; --SORT_BY_LENGTH false: file order). The agreement check of ``peers.run_peers`` holds here too: the engines of one model must
+sort the rows by length first, as ``power-bert predict --INPUT`` does
+(``rawtext.predict_texts``: by token length for a checkpoint, by length in characters
+for a SavedModel; --SORT_BY_LENGTH false: file order). The agreement check of ``peers.run_peers`` holds here too: the engines of one model must
 agree, so a tokenizer that gives other ids than this project's stops the command.
 """
 import os
@@ -113,6 +114,18 @@ def backend_engine(name: str, label: str, model: str, backend, texts: Texts,
                   lengths)
 
 
+def checkpoint_lengths(x, batch_size: int, sort: bool) -> List[int]:
+    """The batch lengths of ``CheckpointBackend.predict_rows``: each chunk of
+    ``CHUNK_BATCHES`` batches sorted by token length with ``sort``."""
+    from power_bert.inference import batch_lengths, batch_order
+    from power_bert.rawtext import CheckpointBackend
+    chunk, lengths = batch_size * CheckpointBackend.CHUNK_BATCHES, []
+    for start in range(0, len(x[0]), chunk):
+        part = [a[start:start + chunk] for a in x]
+        lengths += batch_lengths(part, batch_size, True, 1, batch_order(part, True, sort))
+    return lengths
+
+
 def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
                  batch_size: int, sort: bool, folder: str, vocab_path: str,
                  tokenizer_path: Optional[str] = None, precision: str = "none") -> List[Engine]:
@@ -152,7 +165,8 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
         backend = CheckpointBackend(checkpoint.load_model(dynamic=True, name=prefix + "_text"),
                                     parser)
         engines.append(backend_engine(prefix + "_text", "this project, %s, from text" % label,
-                                      model, backend, texts, batch_size, sort, lengths))
+                                      model, backend, texts, batch_size, sort,
+                                      checkpoint_lengths(x, batch_size, sort)))
     if "savedmodel" in peers:
         for prefix, checkpoint, model, label in (("bert", baseline, BERT, "BERT"),
                                                  ("power", power, POWER, "PoWER-BERT")):
@@ -165,4 +179,4 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
 
 
 __all__ = ["TEXT_REFERENCE", "dev_texts", "hf_tokenizer", "hf_text_engine", "backend_engine",
-           "text_engines"]
+           "checkpoint_lengths", "text_engines"]
