@@ -112,7 +112,9 @@ for task in $TASKS; do
     *) echo "peers.sh: TASKS holds $task; expected mrpc and/or sst-2" >&2; exit 2 ;;
   esac
 done
-KIND=$([ "$FROM_TEXT" = true ] && echo -text)$([ "$MIXED_PRECISION" != none ] && echo "-$MIXED_PRECISION")
+KIND=
+if [ "$FROM_TEXT" = true ]; then KIND=-text; fi
+if [ "$MIXED_PRECISION" != none ]; then KIND=$KIND-$MIXED_PRECISION; fi
 # (the table of this kind of run only: token ids or text, float32 or reduced precision)
 # shellcheck disable=SC2046
 "$PYTHON" -m power_bert.benchmark.peers $(ls "$RESULTS"/*/peers.json \
