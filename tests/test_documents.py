@@ -189,7 +189,8 @@ def test_committed_benchmark_results_write_back_unchanged():
     for path in found:
         document = json.loads(path.read_text())
         written = BenchmarkResult.read(str(path)).to_json()
-        written.pop("format_version")
+        if "format_version" not in document:  # (written before the documents were typed)
+            written.pop("format_version")
         if document.get("timing_only"):  # (written without the definitions until now)
             written.pop("definitions")
         assert json.dumps(written) == json.dumps(document), path

@@ -391,6 +391,22 @@ def engine_entry(engine: Engine, timing: Dict, num_examples: int, batch_size: in
     }
 
 
+def peer_machine(peers: Sequence[str]) -> Dict:
+    """``timing.machine_info`` and the versions of the peers' packages."""
+    from power_bert.benchmark.timing import machine_info
+    machine = machine_info()
+    if "hf" in peers:
+        torch, transformers = import_torch()
+        machine.update(torch=torch.__version__, transformers=transformers.__version__,
+                       torch_threads=torch.get_num_threads())
+    if "onnx" in peers:
+        from power_bert.export import ONNX_OPSET, onnx_modules
+        tf2onnx, onnxruntime = onnx_modules("--PEERS onnx")
+        machine.update(onnxruntime=onnxruntime.__version__, tf2onnx=tf2onnx.__version__,
+                       onnx_opset=ONNX_OPSET)
+    return machine
+
+
 def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket: int,
               say=print, vocab_path: Optional[str] = None, texts=None) -> Dict:
     """Builds the engines (the exports in a temporary folder, deleted at the end),
@@ -398,7 +414,7 @@ def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket
     (``write_peer_outputs`` writes it). With ``texts`` (the dev sentences, --FROM_TEXT)
     the engines are those from raw text (``text.text_engines``) and ``hf_text`` is the
     reference."""
-    from power_bert.benchmark.timing import machine_info, time_runners
+    from power_bert.benchmark.timing import time_runners
     from power_bert.inference import padding_bucket
     from power_bert.metrics import compute_metrics
     agreement, tolerance = {}, agreement_tolerance(options.mixed_precision)
@@ -427,16 +443,6 @@ def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket
         wanted = REFERENCE
     reference = wanted if wanted in names else None
     reference_time = float(np.median(timings[reference]["times"])) if reference else None
-    machine = machine_info()
-    if "hf" in peers:
-        torch, transformers = import_torch()
-        machine.update(torch=torch.__version__, transformers=transformers.__version__,
-                       torch_threads=torch.get_num_threads())
-    if "onnx" in peers:
-        from power_bert.export import ONNX_OPSET, onnx_modules
-        tf2onnx, onnxruntime = onnx_modules("--PEERS onnx")
-        machine.update(onnxruntime=onnxruntime.__version__, tf2onnx=tf2onnx.__version__,
-                       onnx_opset=ONNX_OPSET)
     return {
         "peers": list(peers), "task": task.name, "batch_size": options.batch_size,
         "num_examples": int(len(y)), "seq_len": baseline.seq_len,
@@ -444,7 +450,7 @@ def run_peers(options, peers: Sequence[str], baseline, power, x, y, task, bucket
         "num_runs": options.runs, "warmup": max(options.warmup, 1), "xla": bool(options.xla),
         "sort_by_length": bool(options.sort_by_length),
         **({"from_text": True} if texts is not None else {}),
-        "machine": machine, "retention_configuration": power.applied_retention,
+        "machine": peer_machine(peers), "retention_configuration": power.applied_retention,
         **({"mixed_precision": options.mixed_precision}
            if options.mixed_precision != "none" else {}),
         "reference": reference, "agreement_tolerance": tolerance,
@@ -540,5 +546,5 @@ __all__ = ["PEERS", "AGREEMENT_TOLERANCE", "REDUCED_TOLERANCE", "REFERENCE", "En
            "keras_engines", "agreement_tolerance", "hf_precision",
            "padding_name", "import_torch", "hf_state_dict", "hf_model", "hf_runner", "hf_engines",
            "savedmodel_engine", "onnx_engine", "check_peer_packages",
-           "check_agreement", "build_engines", "engine_entry", "run_peers", "markdown_table",
-           "write_peer_outputs", "main"]
+           "check_agreement", "build_engines", "engine_entry", "peer_machine", "run_peers",
+           "markdown_table", "write_peer_outputs", "main"]
