@@ -347,6 +347,14 @@ def text_order(texts: Texts) -> np.ndarray:
     return np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
 
 
+def texts_in_order(texts: Texts, order: Optional[np.ndarray]) -> Texts:
+    """The rows of ``texts`` in ``order`` (None: unchanged)."""
+    first, second = texts
+    if order is None:
+        return texts
+    return [first[i] for i in order], None if second is None else [second[i] for i in order]
+
+
 def predict_texts(backend: Callable, texts: Texts, batch_size: int,
                   progress: Optional[Callable[[int, int], None]] = None,
                   sort: bool = INFERENCE_SORT_BY_LENGTH) -> np.ndarray:
@@ -362,10 +370,7 @@ def predict_texts(backend: Callable, texts: Texts, batch_size: int,
     if isinstance(backend, CheckpointBackend):
         return backend.predict_rows(texts, batch_size, progress, sort)
     order = text_order(texts) if sort else None
-    first, second = texts
-    if order is not None:
-        first = [first[i] for i in order]
-        second = None if second is None else [second[i] for i in order]
+    first, second = texts_in_order(texts, order)
     outputs = []
     for start in range(0, len(first), batch_size):
         stop = min(start + batch_size, len(first))

@@ -197,6 +197,14 @@ def hf_precision(precision: str):
                                         "float16": torch.float16}[precision])
 
 
+def hf_outputs(logits, num_labels: int) -> np.ndarray:
+    """HF's logits as this project's models give their outputs: float32 probabilities
+    ``[B, C]``, or scores ``[B]`` for a regression head."""
+    torch, _ = import_torch()
+    out = logits[:, 0] if num_labels == 1 else torch.softmax(logits, dim=-1)
+    return out.float().numpy()
+
+
 def hf_runner(model, batches, num_labels: int, order=None, precision: str = "none"):
     """One pass of a transformers model over prepared int32 batches; the attention mask
     is the project's (token id != 0); outputs in dev-set order (``order``: the order
@@ -211,8 +219,7 @@ def hf_runner(model, batches, num_labels: int, order=None, precision: str = "non
                 ids = torch.from_numpy(tokens).long()
                 logits = model(input_ids=ids, token_type_ids=torch.from_numpy(segments).long(),
                                attention_mask=(ids != 0).long()).logits
-                out = logits[:, 0] if num_labels == 1 else torch.softmax(logits, dim=-1)
-                outputs.append(out.float().numpy())
+                outputs.append(hf_outputs(logits, num_labels))
         return in_input_order(np.concatenate(outputs, axis=0), order)
     return run
 
@@ -543,7 +550,7 @@ if __name__ == "__main__":
 
 
 __all__ = ["PEERS", "AGREEMENT_TOLERANCE", "REDUCED_TOLERANCE", "REFERENCE", "Engine",
-           "keras_engines", "agreement_tolerance", "hf_precision",
+           "keras_engines", "agreement_tolerance", "hf_precision", "hf_outputs",
            "padding_name", "import_torch", "hf_state_dict", "hf_model", "hf_runner", "hf_engines",
            "savedmodel_engine", "onnx_engine", "check_peer_packages",
            "check_agreement", "build_engines", "engine_entry", "peer_machine", "run_peers",

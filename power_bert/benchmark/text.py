@@ -70,22 +70,16 @@ def _batches(texts: Texts, batch_size: int):
         yield first[start:stop], None if second is None else second[start:stop]
 
 
-def _in_order(texts: Texts, order) -> Texts:
-    first, second = texts
-    if order is None:
-        return texts
-    return [first[i] for i in order], None if second is None else [second[i] for i in order]
-
-
 def hf_text_engine(name: str, model, num_labels: int, texts: Texts, batch_size: int,
                    seq_len: int, tokenizer, order=None, precision: str = "none") -> Engine:
     """HF's tokenizer and model (``peers.hf_model``) from text, the rows in ``order``
     (None: file order); the outputs come back in file order (``precision``:
     ``peers.hf_precision``)."""
-    from power_bert.benchmark.peers import padding_name
+    from power_bert.benchmark.peers import hf_outputs, padding_name
     from power_bert.inference import in_input_order
+    from power_bert.rawtext import texts_in_order
     torch, _ = import_torch()
-    batches = list(_batches(_in_order(texts, order), batch_size))
+    batches = list(_batches(texts_in_order(texts, order), batch_size))
     lengths = [int(tokenizer(a, b, padding=True, truncation=True, max_length=seq_len,
                              return_tensors="np")["input_ids"].shape[1]) for a, b in batches]
 
@@ -95,9 +89,7 @@ def hf_text_engine(name: str, model, num_labels: int, texts: Texts, batch_size: 
             for first, second in batches:
                 encoded = tokenizer(first, second, padding=True, truncation=True,
                                     max_length=seq_len, return_tensors="pt")
-                logits = model(**encoded).logits
-                out = logits[:, 0] if num_labels == 1 else torch.softmax(logits, dim=-1)
-                outputs.append(out.float().numpy())
+                outputs.append(hf_outputs(model(**encoded).logits, num_labels))
         return in_input_order(np.concatenate(outputs, axis=0), order)
     return Engine(name, "HF transformers, from text", BERT, padding_name(True, order), run,
                   lengths)
