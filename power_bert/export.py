@@ -18,6 +18,9 @@ Signatures (B = batch, T = the longest example of the batch, C = classes):
   padded to the longest example of the batch only.
 * ``token_ids``: ``input_ids`` and ``segment_ids``, int32 ``[B, T]`` padded with 0, T at
   most the maximum sequence length -> the same outputs.
+* ``tokenize``: the inputs of ``serving_default`` -> the ``input_ids`` and
+  ``segment_ids`` it feeds the model (int32 ``[B, T]``): ``power-bert predict
+  --SAVED_MODEL`` tokenises rows with it first, to batch them by token length.
 
 Bad inputs: an empty string is ``[CLS] [SEP]``; a batch of zero gives empty outputs;
 for a pair task a missing ``sentence2`` is refused by the signature (a TypeError naming
@@ -196,6 +199,7 @@ def export_checkpoint(checkpoint, output_dir: str, vocab_path: Optional[str] = N
 def _export_metadata(checkpoint, task, fmt: str, xla: bool) -> ExportMetadata:
     """What an export of ``checkpoint`` records (``assets/power_bert.json``)."""
     ids = ["input_ids", "segment_ids"]
+    texts = ["sentence", "sentence2"] if task.text_b is not None else ["sentence"]
     return ExportMetadata(
         format=ONNX_FORMAT if fmt == "onnx" else SAVED_MODEL_FORMAT,
         power_bert_version=__version__, task=task.name,
@@ -208,8 +212,7 @@ def _export_metadata(checkpoint, task, fmt: str, xla: bool) -> ExportMetadata:
         source_weights_sha256=checkpoint.weights_sha256, vocab_sha256=checkpoint.vocab_sha256,
         epoch=checkpoint.epoch, dev_metrics=checkpoint.dev_metrics,
         signatures={ONNX_FILE: ids} if fmt == "onnx" else {
-            "serving_default": ["sentence", "sentence2"] if task.text_b is not None
-            else ["sentence"], "token_ids": ids},
+            "serving_default": texts, "token_ids": ids, "tokenize": texts},
         onnx_opset=ONNX_OPSET if fmt == "onnx" else None)
 
 
@@ -308,24 +311,39 @@ def _signatures(tokenizer, outputs, pair: bool) -> Dict:
     def token_ids(input_ids, segment_ids):
         return outputs(input_ids, segment_ids)
 
+    def ids(*texts):  # the texts checked, then tokenised: (input_ids, segment_ids)
+        checked = [_checked_rank(t, n, 1, "[batch] of strings")
+                   for t, n in zip(texts, ("sentence", "sentence2"))]
+        if len(checked) == 2:
+            tf.debugging.assert_equal(
+                tf.size(checked[0]), tf.size(checked[1]),
+                message="sentence and sentence2 must hold as many strings")
+        return tokenizer(*checked)
+
+    def named(ids_pair):
+        return {"input_ids": ids_pair[0], "segment_ids": ids_pair[1]}
+
     if pair:
         @tf.function(input_signature=[text_spec, text_spec])
         def serve(sentence, sentence2):
-            sentence = _checked_rank(sentence, "sentence", 1, "[batch] of strings")
-            sentence2 = _checked_rank(sentence2, "sentence2", 1, "[batch] of strings")
-            tf.debugging.assert_equal(
-                tf.size(sentence), tf.size(sentence2),
-                message="sentence and sentence2 must hold as many strings")
-            return outputs(*tokenizer(sentence, sentence2))
+            return outputs(*ids(sentence, sentence2))
+
+        @tf.function(input_signature=[text_spec, text_spec])
+        def tokenize(sentence, sentence2):
+            return named(ids(sentence, sentence2))
     else:
         @tf.function(input_signature=[text_spec])
         def serve(sentence):
-            sentence = _checked_rank(sentence, "sentence", 1, "[batch] of strings")
-            return outputs(*tokenizer(sentence))
+            return outputs(*ids(sentence))
+
+        @tf.function(input_signature=[text_spec])
+        def tokenize(sentence):
+            return named(ids(sentence))
 
     # Only as signatures: as attributes too, saving would trace them once more.
     return {"serving_default": serve.get_concrete_function(),
-            "token_ids": token_ids.get_concrete_function()}
+            "token_ids": token_ids.get_concrete_function(),
+            "tokenize": tokenize.get_concrete_function()}
 
 
 def _checked_rank(tensor, name: str, rank: int, expected: str):

@@ -30,10 +30,10 @@ anyway); JSON lines keep the texts exactly.
 Both backends tokenise as training does (``power_bert.tokenization``) and pad every
 batch to its longest example only (dynamic padding), so they give the same predictions,
 and the same as the GLUE test-set path of the same checkpoint. The batches take the rows
-sorted by length (``runtime.INFERENCE_SORT_BY_LENGTH``): by token length for a
-checkpoint (tokenised first, a chunk at a time), by length in characters for a
-SavedModel, whose tokeniser is inside the graph (``text_order``); the output keeps the
-input order.
+sorted by length (``runtime.INFERENCE_SORT_BY_LENGTH``): by token length, the rows
+tokenised first a chunk at a time (a SavedModel by its ``tokenize`` signature; one
+exported by an earlier version, without it, by length in characters, ``text_order``);
+the output keeps the input order.
 """
 import csv
 import io
@@ -263,32 +263,106 @@ def _names(columns: Sequence[str]) -> str:
 
 
 # ----- predicting ------------------------------------------------------------------------
-class SavedModelBackend:
-    """An exported SavedModel's ``serving_default``: strings in, probabilities or scores
-    out. Needs TensorFlow and tensorflow_text only."""
+class TokenisedRows:
+    """What both backends share: ``predict_rows`` tokenises the rows a chunk at a time
+    and batches each chunk by real token length. A backend gives ``_encode(first,
+    second)`` -> ``[token_ids, segment_ids]`` (int ``[N, T]``, padded with 0) and
+    ``_run(token_ids, segment_ids)`` -> ``[B, C]`` (``[B, 1]`` for a score)."""
+
+    # predict_rows tokenises this many batches of rows at a time (memory stays bounded
+    # on long inputs) and sorts each such chunk by token length
+    CHUNK_BATCHES = 64
+    # whether predict_rows can be used (an export without the tokenize signature cannot)
+    tokenises = True
+
+    @classmethod
+    def row_order(cls, x, batch_size: int, sort: bool) -> Optional[np.ndarray]:
+        """The order ``predict_rows`` batches the tokenised rows ``x`` in: each chunk of
+        ``CHUNK_BATCHES`` batches sorted by token length (``inference.batch_order``),
+        chunk after chunk; None (input order) without ``sort``."""
+        from power_bert.inference import batch_order
+        if not sort:
+            return None
+        chunk = batch_size * cls.CHUNK_BATCHES
+        return np.concatenate([np.arange(0, dtype=np.int64)] + [
+            start + batch_order([a[start:start + chunk] for a in x], True, True)
+            for start in range(0, len(x[0]), chunk)])
+
+    def predict_rows(self, texts: Texts, batch_size: int,
+                     progress: Optional[Callable[[int, int], None]] = None,
+                     sort: bool = INFERENCE_SORT_BY_LENGTH) -> np.ndarray:
+        """All rows in input order (``predict_texts`` for this backend): tokenised once,
+        ``CHUNK_BATCHES`` batches at a time, and with ``sort`` each chunk's rows batched
+        by their real token length (``row_order``), which sorts better than the length
+        in characters."""
+        from power_bert.inference import in_input_order, prepare_batches
+        first, second = texts
+        chunk, outputs, done = batch_size * self.CHUNK_BATCHES, [], 0
+        for start in range(0, len(first), chunk):
+            stop = min(start + chunk, len(first))
+            x = self._encode(first[start:stop], None if second is None else second[start:stop])
+            order = self.row_order(x, batch_size, sort)
+            part = []
+            for tokens, segments in prepare_batches(x, batch_size, True, 1, order):
+                part.append(self._run(tokens, segments))
+                done += len(tokens)
+                if progress is not None:
+                    progress(done, len(first))
+            outputs.append(in_input_order(np.concatenate(part, axis=0), order))
+        out = np.concatenate(outputs, axis=0)
+        return out[:, 0] if out.shape[-1] == 1 else out
+
+    def _encode(self, first: Sequence[str], second: Optional[Sequence[str]]):
+        raise NotImplementedError
+
+    def _run(self, tokens, segments) -> np.ndarray:
+        raise NotImplementedError
+
+
+class SavedModelBackend(TokenisedRows):
+    """An exported SavedModel: ``serving_default`` (strings in, probabilities or scores
+    out) for a batch, and for ``predict_rows`` its ``tokenize`` and ``token_ids``
+    signatures (the same tokeniser and model). Needs TensorFlow and tensorflow_text
+    only."""
 
     def __init__(self, path: str):
         from power_bert.backend import tf
         import tensorflow_text  # noqa: F401  (registers the tokeniser's ops)
         self.metadata = read_saved_model_metadata(path)
-        self._serve = tf.saved_model.load(path).signatures["serving_default"]
+        self._loaded = tf.saved_model.load(path)
+        signatures = self._loaded.signatures
+        self._serve = signatures["serving_default"]
+        self._by_ids = signatures["token_ids"]
+        # exports of earlier versions have no tokenize signature: predict_texts sorts
+        # their rows by length in characters (text_order) instead
+        self._tokenize = signatures["tokenize"] if "tokenize" in signatures else None
+        self.tokenises = self._tokenize is not None
         self._tf = tf
 
-    def __call__(self, first: Sequence[str], second: Optional[Sequence[str]]) -> np.ndarray:
+    def _texts(self, first: Sequence[str], second: Optional[Sequence[str]]):
         texts = {"sentence": self._tf.constant(list(first), self._tf.string)}
         if second is not None:
             texts["sentence2"] = self._tf.constant(list(second), self._tf.string)
-        out = self._serve(**texts)
+        return texts
+
+    def __call__(self, first: Sequence[str], second: Optional[Sequence[str]]) -> np.ndarray:
+        out = self._serve(**self._texts(first, second))
         return (out["probabilities"] if "probabilities" in out else out["score"]).numpy()
 
+    def _encode(self, first: Sequence[str], second: Optional[Sequence[str]]):
+        ids = self._tokenize(**self._texts(first, second))
+        return [ids["input_ids"].numpy(), ids["segment_ids"].numpy()]
 
-class CheckpointBackend:
+    def _run(self, tokens, segments) -> np.ndarray:
+        out = self._by_ids(input_ids=self._tf.constant(tokens),
+                           segment_ids=self._tf.constant(segments))
+        return out["probabilities"].numpy() if "probabilities" in out else \
+            out["score"].numpy()[:, None]
+
+
+class CheckpointBackend(TokenisedRows):
     """A Keras model rebuilt from a stage checkpoint (built for any length), fed by the
     training path's tokeniser; each batch cut to its longest example."""
-
-    # predict_rows tokenises this many batches of rows at a time (memory stays bounded
-    # on long inputs) and sorts each such chunk by token length
-    CHUNK_BATCHES = 64
 
     def __init__(self, model, parser, xla: bool = False):
         from power_bert import inference
@@ -313,35 +387,12 @@ class CheckpointBackend:
         out = self._run(tokens, segments)
         return out[:, 0] if out.shape[-1] == 1 else out
 
-    def predict_rows(self, texts: Texts, batch_size: int,
-                     progress: Optional[Callable[[int, int], None]] = None,
-                     sort: bool = INFERENCE_SORT_BY_LENGTH) -> np.ndarray:
-        """All rows in input order (``predict_texts`` for this backend): tokenised once,
-        ``CHUNK_BATCHES`` batches at a time, and with ``sort`` each chunk's rows batched
-        by their real token length (``inference.batch_order``), which sorts better than
-        the length in characters."""
-        from power_bert.inference import batch_order, in_input_order, prepare_batches
-        first, second = texts
-        chunk, outputs, done = batch_size * self.CHUNK_BATCHES, [], 0
-        for start in range(0, len(first), chunk):
-            stop = min(start + chunk, len(first))
-            x = self._encode(first[start:stop], None if second is None else second[start:stop])
-            order = batch_order(x, True, sort)
-            part = []
-            for tokens, segments in prepare_batches(x, batch_size, True, 1, order):
-                part.append(self._run(tokens, segments))
-                done += len(tokens)
-                if progress is not None:
-                    progress(done, len(first))
-            outputs.append(in_input_order(np.concatenate(part, axis=0), order))
-        out = np.concatenate(outputs, axis=0)
-        return out[:, 0] if out.shape[-1] == 1 else out
-
 
 def text_order(texts: Texts) -> np.ndarray:
     """The permutation that sorts rows by their length in characters (both texts of a
-    pair), shortest first, equal lengths in input order: a cheap stand-in for the token
-    count, known before tokenisation."""
+    pair), shortest first, equal lengths in input order: a stand-in for the token count,
+    known before tokenisation (for a backend that cannot tokenise first: a SavedModel
+    exported without the ``tokenize`` signature, or a plain function)."""
     first, second = texts
     lengths = [len(a) + (0 if second is None else len(second[i])) for i, a in enumerate(first)]
     return np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
@@ -359,15 +410,15 @@ def predict_texts(backend: Callable, texts: Texts, batch_size: int,
                   progress: Optional[Callable[[int, int], None]] = None,
                   sort: bool = INFERENCE_SORT_BY_LENGTH) -> np.ndarray:
     """Predictions of all texts in input order, ``batch_size`` at a time; with ``sort``
-    the batches take the rows sorted by length (``text_order``; a ``CheckpointBackend``
-    sorts by token length, ``predict_rows``), so that each batch, cut to its longest
-    example, pads less.
+    the batches take the rows sorted by length (a ``TokenisedRows`` backend by token
+    length, ``predict_rows``; any other by length in characters, ``text_order``), so that
+    each batch, cut to its longest example, pads less.
 
     Returns:
       Probabilities ``[N, C]``, or scores ``[N]`` for a regression model.
     """
     from power_bert.inference import in_input_order
-    if isinstance(backend, CheckpointBackend):
+    if isinstance(backend, TokenisedRows) and backend.tokenises:
         return backend.predict_rows(texts, batch_size, progress, sort)
     order = text_order(texts) if sort else None
     first, second = texts_in_order(texts, order)

@@ -420,9 +420,9 @@ def test_from_text_times_sentences_to_probabilities(setup, tmp_path, peer_names)
     assert result["agreement"]["bert_savedmodel_text"]["reference"] == first
     assert result["agreement"]["power_savedmodel_text"]["reference"] == "power_text"
     assert all(a["max_abs_difference"] < 1e-5 for a in result["agreement"].values())
-    # each batch cut to its longest example; the rows sorted by token length (checkpoints)
-    # or length in characters (SavedModels, HF sorted); hf_text: file order, as HF users
-    # send them
+    # each batch cut to its longest example; the rows sorted by token length (checkpoints,
+    # SavedModels by their tokenize signature, HF sorted); hf_text: file order, as HF
+    # users send them
     x, _ = _dev_inputs(setup)
     texts = text.dev_texts("demo", setup["data_dir"], NUM_DEV)
     sizes = [min(BATCH, NUM_DEV - start) for start in range(0, NUM_DEV, BATCH)]
@@ -430,10 +430,10 @@ def test_from_text_times_sentences_to_probabilities(setup, tmp_path, peer_names)
     by_characters = inference.batch_lengths(x, BATCH, True, order=rawtext.text_order(texts))
     by_tokens = inference.batch_lengths(x, BATCH, True, order=inference.length_order(x[0]))
     assert sum(by_tokens) <= sum(by_characters) < sum(in_file_order)
-    assert text.checkpoint_lengths(x, BATCH, True) == by_tokens  # one chunk here
+    assert np.array_equal(rawtext.TokenisedRows.row_order(x, BATCH, True),
+                          inference.length_order(x[0]))  # one chunk here
     for name, entry in result["engines"].items():
-        lengths = {"hf_text": in_file_order, "bert_text": by_tokens,
-                   "power_text": by_tokens}.get(name, by_characters)
+        lengths = in_file_order if name == "hf_text" else by_tokens
         assert entry["average_batch_length"] == pytest.approx(np.dot(lengths, sizes) / NUM_DEV)
         assert entry["padding"] == "dynamic" + ("" if name == "hf_text" else
                                                 ", sorted by length")

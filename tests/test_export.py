@@ -44,6 +44,8 @@ for name in names:
     ids, segments = (tf.constant(p, tf.int32) for p in probes[name])
     got["by_ids"] = {k: v.numpy().tolist() for k, v in
                      by_ids(input_ids=ids, segment_ids=segments).items() if k != "label"}
+    got["tokenized"] = {k: v.numpy().tolist() for k, v in
+                        served.signatures["tokenize"](**texts).items()}
     errors = {}
     too_long = tf.ones([1, meta["seq_len"] + 1], tf.int32)
     bad = {"too_long": lambda: by_ids(input_ids=too_long, segment_ids=too_long)}
@@ -112,7 +114,7 @@ def exported(tmp_path_factory):
                                           for i, (a, b) in enumerate(zip(SENTENCES, SECONDS))])
         expected[name] = {"predicted": model.predict_on_batch(
             [encoded.token_ids, encoded.segment_ids]), "token_ids": encoded.token_ids,
-            "task": parser.task, "retention": retention, "flags": extra}
+            "segment_ids": encoded.segment_ids, "task": parser.task, "retention": retention, "flags": extra}
         # the training path's ids, for the token_ids signature; [B, SEQ_LEN] as the batch
         # of strings gives (the longest is truncated), so XLA compiles no other shape
         probes[name] = [encoded.token_ids.tolist(), encoded.segment_ids.tolist()]
@@ -151,7 +153,11 @@ def test_saved_model_reproduces_the_checkpoint_on_raw_sentences(exported, name):
         assert got["label"] == [task.labels[i] for i in predicted.argmax(axis=1)]
         np.testing.assert_allclose(got["by_ids"]["probabilities"], predicted, atol=1e-5)
         assert got["empty_shapes"] == {"label": [0], "probabilities": [0, len(task.labels)]}
+    # the tokenize signature gives the ids the model is fed: the training path's
+    assert got["tokenized"]["input_ids"] == expected["token_ids"].tolist()
+    assert got["tokenized"]["segment_ids"] == expected["segment_ids"].tolist()
     meta = got["meta"]
+    assert meta["signatures"]["tokenize"] == meta["signatures"]["serving_default"]
     assert (meta["task"], meta["seq_len"], meta["retention_configuration"], meta["xla"]) == (
         task.name, SEQ_LEN, list(expected["retention"]) if expected["retention"] else None,
         "--XLA" in expected["flags"])

@@ -445,3 +445,41 @@ def test_a_checkpoint_predicts_rows_sorted_by_token_length_chunk_by_chunk(tmp_pa
     assert seen == [(2, 8), (4, 8), (6, 8), (8, 8)]
     unsorted = rawtext.predict_texts(backend, texts, 2, sort=False)
     np.testing.assert_allclose(unsorted, alone, atol=1e-5, rtol=0)
+
+
+def test_a_saved_model_predicts_rows_sorted_by_token_length_through_tokenize(tmp_path,
+                                                                            monkeypatch):
+    """A SavedModel tokenises a chunk of rows with its tokenize signature, batches them by
+    token length and answers in input order, as serving_default answers each row alone;
+    an export without tokenize (an earlier version's) sorts by length in characters."""
+    from power_bert import rawtext
+    vocab_path = tmp_path / "vocab.txt"
+    vocab_path.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    saved, _ = stage_checkpoint(tmp_path, str(vocab_path), "mrpc", "mrpc", "retrain",
+                                (12, 5, 2), 3)
+    out = tmp_path / "export"
+    assert cli.main(["export", "--CHECKPOINT_PATH", saved.weights_path,
+                     "--OUTPUT_DIR", str(out)]) == 0
+    backend = rawtext.SavedModelBackend(str(out))
+    texts = (SENTENCES, SECONDS)
+    alone = np.concatenate([backend([a], [b]) for a, b in zip(*texts)])  # serving_default
+    parser = DataParser(str(vocab_path), "mrpc", None, seq_len=SEQ_LEN)
+    x = backend._encode(*texts)  # the training path's ids, each row cut to the longest
+    encoded = parser.encode_examples([Example(str(i), a, b, None)
+                                      for i, (a, b) in enumerate(zip(*texts))])
+    width = int(inference.real_lengths(encoded.token_ids).max())
+    assert x[0].tolist() == encoded.token_ids[:, :width].tolist()
+    assert x[1].tolist() == encoded.segment_ids[:, :width].tolist()
+    monkeypatch.setattr(rawtext.SavedModelBackend, "CHUNK_BATCHES", 2)  # chunks of 4 rows
+    fed, run = [], backend._run
+    monkeypatch.setattr(backend, "_run", lambda t, s: fed.append(t.shape) or run(t, s))
+    got = rawtext.predict_texts(backend, texts, 2)
+    np.testing.assert_allclose(got, alone, atol=1e-5, rtol=0)
+    order = rawtext.SavedModelBackend.row_order(x, 2, True)
+    assert sorted(order[:4]) == [0, 1, 2, 3] and sorted(order[4:]) == [4, 5, 6, 7]
+    assert fed == [(2, w) for w in inference.batch_lengths(x, 2, True, order=order)]
+    fed.clear()
+    backend.tokenises = False  # as an export without the tokenize signature
+    np.testing.assert_allclose(rawtext.predict_texts(backend, texts, 2), alone, atol=1e-5,
+                               rtol=0)
+    assert fed == []  # serving_default on rows sorted by characters

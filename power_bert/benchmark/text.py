@@ -11,19 +11,22 @@ tokenisation included. The engines of this mode, in the order they take turns:
                         (``peers.hf_model``), each batch padded to its longest example,
                         the sentences in file order. The reference of the speed-ups.
   hf_text_sorted        (with --SORT_BY_LENGTH, the default) the same with the batches
-                        power-bert's engines take: rows sorted by length in characters.
+                        power-bert's engines take: rows sorted by token length.
   bert_text, power_text this project's ``power-bert predict --INPUT`` on the baseline and on
                         PoWER-BERT checkpoints (``rawtext.CheckpointBackend``: the training
                         path's tokeniser, each batch cut to its longest example).
   bert_savedmodel_text, (--PEERS savedmodel) the default export (``power-bert export``) of
-  power_savedmodel_text each, its ``serving_default`` called on the strings (the
-                        tokeniser runs in the graph).
+  power_savedmodel_text each, as ``power-bert predict --SAVED_MODEL`` runs it: the rows
+                        tokenised by its ``tokenize`` signature, then its ``token_ids``
+                        on each batch (both in the graph; ``serving_default`` is the
+                        two in one call).
 
 Every engine takes the dev set's sentences --BATCH_SIZE at a time; power-bert's engines
-sort the rows by length first, as ``power-bert predict --INPUT`` does
-(``rawtext.predict_texts``: by token length for a checkpoint, by length in characters
-for a SavedModel; --SORT_BY_LENGTH false: file order). The agreement check of ``peers.run_peers`` holds here too: the engines of one model must
-agree, so a tokenizer that gives other ids than this project's stops the command.
+sort the rows by token length first, as ``power-bert predict --INPUT`` does
+(``rawtext.predict_texts``, ``TokenisedRows.row_order``; --SORT_BY_LENGTH false: file
+order). The agreement check of ``peers.run_peers`` holds here too: the engines of one
+model must agree, so a tokenizer that gives other ids than this project's stops the
+command.
 """
 import os
 from typing import List, Optional, Sequence, Tuple
@@ -106,18 +109,6 @@ def backend_engine(name: str, label: str, model: str, backend, texts: Texts,
                   lengths)
 
 
-def checkpoint_lengths(x, batch_size: int, sort: bool) -> List[int]:
-    """The batch lengths of ``CheckpointBackend.predict_rows``: each chunk of
-    ``CHUNK_BATCHES`` batches sorted by token length with ``sort``."""
-    from power_bert.inference import batch_lengths, batch_order
-    from power_bert.rawtext import CheckpointBackend
-    chunk, lengths = batch_size * CheckpointBackend.CHUNK_BATCHES, []
-    for start in range(0, len(x[0]), chunk):
-        part = [a[start:start + chunk] for a in x]
-        lengths += batch_lengths(part, batch_size, True, 1, batch_order(part, True, sort))
-    return lengths
-
-
 def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
                  batch_size: int, sort: bool, folder: str, vocab_path: str,
                  tokenizer_path: Optional[str] = None, precision: str = "none") -> List[Engine]:
@@ -137,8 +128,8 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
     from power_bert.data import DataParser
     from power_bert.export import export_checkpoint
     from power_bert.inference import batch_lengths
-    from power_bert.rawtext import CheckpointBackend, SavedModelBackend, text_order
-    order = text_order(texts) if sort else None
+    from power_bert.rawtext import CheckpointBackend, SavedModelBackend, TokenisedRows
+    order = TokenisedRows.row_order(x, batch_size, sort)  # every power-bert engine's
     lengths = batch_lengths(x, batch_size, True, 1, order)
     engines = []
     if "hf" in peers:
@@ -157,8 +148,7 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
         backend = CheckpointBackend(checkpoint.load_model(dynamic=True, name=prefix + "_text"),
                                     parser)
         engines.append(backend_engine(prefix + "_text", "this project, %s, from text" % label,
-                                      model, backend, texts, batch_size, sort,
-                                      checkpoint_lengths(x, batch_size, sort)))
+                                      model, backend, texts, batch_size, sort, lengths))
     if "savedmodel" in peers:
         for prefix, checkpoint, model, label in (("bert", baseline, BERT, "BERT"),
                                                  ("power", power, POWER, "PoWER-BERT")):
@@ -171,4 +161,4 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
 
 
 __all__ = ["TEXT_REFERENCE", "dev_texts", "hf_tokenizer", "hf_text_engine", "backend_engine",
-           "checkpoint_lengths", "text_engines"]
+           "text_engines"]
