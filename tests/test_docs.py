@@ -286,3 +286,18 @@ def test_held_out_rows_are_the_committed_held_out_sweeps(capsys):
     assert len(rows) == len(sweeps) and all(row in page for row in rows)
     held_out = [line for line in page if line.startswith("| ") and "held out (seed" in line]
     assert sorted(held_out) == sorted(rows)
+
+
+PEER_ROW = re.compile(r"^\| (mrpc|sst-2) \(\d+\) \|.*$", re.M)
+
+
+def test_peer_tables_are_the_committed_peer_results():
+    """Every row of the peer tables in docs/results.md is a row that a committed ``benchmarks/results/peers*/peers*.md`` holds, as
+    ``python -m power_bert.benchmark.peers`` wrote it: no number is typed by hand."""
+    committed = {m.group(0)
+                 for table in (ROOT / "benchmarks" / "results").glob("peers*/peers*.md")
+                 for m in PEER_ROW.finditer(table.read_text(encoding="utf-8"))}
+    rows = [m.group(0) for m in
+            PEER_ROW.finditer((ROOT / "docs" / "results.md").read_text(encoding="utf-8"))]
+    assert len(rows) >= 8
+    assert [row for row in rows if row not in committed] == []
