@@ -176,6 +176,8 @@ class ExportMetadata:
       onnx_opset: the ONNX opset (ONNX exports only).
       mixed_precision: "bfloat16" or "float16" when the model part was built under that
         Keras policy (written only then; None: float32).
+      quantization: "int8" for an ONNX model quantized by ``power-bert export --QUANTIZE``
+        (written only then; None: float32).
     """
     format: str
     power_bert_version: str
@@ -197,6 +199,7 @@ class ExportMetadata:
     signatures: Dict[str, List[str]] = dataclasses.field(default_factory=dict)
     onnx_opset: Optional[int] = None
     mixed_precision: Optional[str] = None
+    quantization: Optional[str] = None
 
     FORMAT_VERSION: ClassVar[int] = 2  # 1: the sequence length as "max_seq_len"
     READABLE_VERSIONS: ClassVar[Tuple[int, ...]] = (1, 2)
@@ -204,7 +207,7 @@ class ExportMetadata:
     def to_json(self) -> Dict:
         document = {"format_version": self.FORMAT_VERSION}
         document.update(dataclasses.asdict(self))
-        for key in ("onnx_opset", "mixed_precision"):
+        for key in ("onnx_opset", "mixed_precision", "quantization"):
             if document[key] is None:
                 del document[key]
         return document
@@ -233,7 +236,8 @@ class ExportMetadata:
             vocab_sha256=field("vocab_sha256", str), epoch=field("epoch", int),
             dev_metrics=field("dev_metrics", dict),
             signatures=field("signatures", dict) or {}, onnx_opset=field("onnx_opset", int),
-            mixed_precision=field("mixed_precision", str))
+            mixed_precision=field("mixed_precision", str),
+            quantization=field("quantization", str))
 
     def write(self, folder: str):
         """Writes ``folder/power_bert.json``."""

@@ -69,6 +69,9 @@ EXPORT_LAYOUTS = ((SAVED_MODEL_METADATA, SAVED_MODEL_FORMAT,
                    (SAVED_MODEL_FILE, "fingerprint.pb", "variables", ASSETS)),
                   (METADATA_FILE, ONNX_FORMAT, (ONNX_FILE, METADATA_FILE, VOCAB_FILE)))
 FORMATS = ("savedmodel", "onnx")
+# --QUANTIZE (ONNX only): int8 is ONNX Runtime's dynamic quantization of every MatMul's
+# weights, per output channel; activations are quantized batch by batch at run time.
+QUANTIZATIONS = ("none", "int8")
 # The lowest opset that converts and runs the model (TopK with a tensor K, GatherND with
 # batch_dims; opsets 13-18 were checked); older runtimes read it too.
 ONNX_OPSET = 13
@@ -78,12 +81,12 @@ ONNX_MISSING = ("%s needs the optional packages tf2onnx and onnxruntime "
 
 def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str] = None,
                  xla: bool = False, overwrite: bool = False, fmt: str = "savedmodel",
-                 mixed_precision: str = "none") -> ExportMetadata:
+                 mixed_precision: str = "none", quantize: str = "none") -> ExportMetadata:
     """Writes the SavedModel (or ONNX model) of a stage checkpoint file.
 
     Args:
       checkpoint_path: the stage's ``.hdf5`` or ``.json``.
-      output_dir, vocab_path, xla, overwrite, fmt, mixed_precision: as for
+      output_dir, vocab_path, xla, overwrite, fmt, mixed_precision, quantize: as for
         ``export_checkpoint``.
 
     Returns:
@@ -92,7 +95,7 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
     Raises:
       ExportError: as ``export_checkpoint``, or the checkpoint cannot be read.
     """
-    _check_format(fmt, xla, mixed_precision)  # before anything is read or written
+    _check_format(fmt, xla, mixed_precision, quantize)  # before anything is read or written
     from power_bert.checkpoint import resolve_stage_checkpoint
     from power_bert.trained import read_checkpoint
     try:
@@ -103,7 +106,7 @@ def export_model(checkpoint_path: str, output_dir: str, vocab_path: Optional[str
         (vocab_path,) if vocab_path else ()))
     checkpoint = read_checkpoint(checkpoint_path, error=ExportError)
     return export_checkpoint(checkpoint, output_dir, vocab_path, xla, overwrite, fmt,
-                             mixed_precision)
+                             mixed_precision, quantize)
 
 
 def check_output_dir(output_dir: str, overwrite: bool, reads=()) -> str:
@@ -127,14 +130,21 @@ def _not_an_export(folder: str) -> Optional[str]:
         layout[0] for layout in EXPORT_LAYOUTS)
 
 
-def _check_format(fmt: str, xla: bool, mixed_precision: str = "none"):
-    """Raises ExportError for an unknown format or precision, ``onnx`` with ``xla`` or a
-    reduced precision, or ``onnx`` without tf2onnx and onnxruntime."""
+def _check_format(fmt: str, xla: bool, mixed_precision: str = "none", quantize: str = "none"):
+    """Raises ExportError for an unknown format, precision or quantization, ``onnx`` with
+    ``xla`` or a reduced precision, a quantized ``savedmodel``, or ``onnx`` without
+    tf2onnx and onnxruntime."""
     if fmt not in FORMATS:
         raise ExportError("--FORMAT must be one of %s, got %r" % (", ".join(FORMATS), fmt))
     if mixed_precision not in PRECISIONS:
         raise ExportError("--MIXED_PRECISION must be one of %s, got %r"
                           % (", ".join(PRECISIONS), mixed_precision))
+    if quantize not in QUANTIZATIONS:
+        raise ExportError("--QUANTIZE must be one of %s, got %r"
+                          % (", ".join(QUANTIZATIONS), quantize))
+    if quantize != "none" and fmt != "onnx":
+        raise ExportError("--QUANTIZE applies to --FORMAT onnx only (ONNX Runtime's "
+                          "dynamic quantization)")
     if fmt == "onnx":
         if xla:
             raise ExportError("--XLA applies to --FORMAT savedmodel only (ONNX Runtime "
@@ -147,7 +157,8 @@ def _check_format(fmt: str, xla: bool, mixed_precision: str = "none"):
 
 def export_checkpoint(checkpoint, output_dir: str, vocab_path: Optional[str] = None,
                       xla: bool = False, overwrite: bool = False,
-                      fmt: str = "savedmodel", mixed_precision: str = "none") -> Dict:
+                      fmt: str = "savedmodel", mixed_precision: str = "none",
+                      quantize: str = "none") -> Dict:
     """Writes the SavedModel (or ONNX model) of a loaded stage checkpoint.
 
     Args:
@@ -160,6 +171,8 @@ def export_checkpoint(checkpoint, output_dir: str, vocab_path: Optional[str] = N
       fmt: ``savedmodel`` or ``onnx``.
       mixed_precision: build the model part under that Keras policy ("bfloat16",
         "float16"; "none": float32); the outputs stay float32.
+      quantize: "int8" (onnx only): the ONNX model's MatMul weights as int8
+        (``QUANTIZATIONS``); "none": float32.
 
     Returns:
       The ExportMetadata written to ``assets/power_bert.json`` (ONNX: ``power_bert.json``).
@@ -167,9 +180,9 @@ def export_checkpoint(checkpoint, output_dir: str, vocab_path: Optional[str] = N
     Raises:
       ExportError: a search-stage checkpoint, a vocabulary or output folder that cannot
         be used; ``onnx`` with ``xla`` or a reduced precision, or without tf2onnx and
-        onnxruntime.
+        onnxruntime; ``quantize`` with ``savedmodel``.
     """
-    _check_format(fmt, xla, mixed_precision)
+    _check_format(fmt, xla, mixed_precision, quantize)
     from power_bert.data import load_vocab
     from power_bert.trained import check_trained, model_name
 
@@ -187,7 +200,8 @@ def export_checkpoint(checkpoint, output_dir: str, vocab_path: Optional[str] = N
         raise ExportError("--VOCAB_PATH: %s" % e) from None
     metadata = dataclasses.replace(
         _export_metadata(checkpoint, task, fmt, xla),
-        mixed_precision=None if mixed_precision == "none" else mixed_precision)
+        mixed_precision=None if mixed_precision == "none" else mixed_precision,
+        quantization=None if quantize == "none" else quantize)
     if fmt == "onnx":
         return _export_onnx(trained.load(dynamic=True), metadata, vocab_path, out)
     from power_bert.precision import policy
@@ -415,14 +429,28 @@ def _export_onnx(model, metadata: ExportMetadata, vocab_path: str, out: str
             # tf2onnx traces ``predict`` itself with these named specs; opset as the
             # module says. Its Assert ops would be dropped, so the checks of the SavedModel
             # signature are done by load_onnx instead.
+            model_file = os.path.join(tmp, ONNX_FILE)
+            if metadata.quantization:
+                model_file = os.path.join(tmp, "float32-" + ONNX_FILE)
             tf2onnx.convert.from_function(tf.function(predict), input_signature=ids_specs,
-                                          opset=ONNX_OPSET,
-                                          output_path=os.path.join(tmp, ONNX_FILE))
+                                          opset=ONNX_OPSET, output_path=model_file)
+            if metadata.quantization:
+                _quantized(model_file, os.path.join(tmp, ONNX_FILE))
+                os.remove(model_file)
             metadata.write(tmp)
             shutil.copyfile(vocab_path, os.path.join(tmp, VOCAB_FILE))
     except OSError as e:
         raise ExportError("cannot write OUTPUT_DIR %s: %s" % (out, e.strerror or e)) from None
     return metadata
+
+
+def _quantized(source: str, target: str):
+    """Writes ``target``: the ONNX model ``source`` with ONNX Runtime's dynamic int8
+    quantization of every MatMul's weights, per output channel (the embeddings, the
+    LayerNorms and the elimination's TopK and gathers stay float32)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    quantize_dynamic(source, target, op_types_to_quantize=["MatMul"], per_channel=True,
+                     weight_type=QuantType.QInt8)
 
 
 def load_onnx(path: str, threads: int = 0) -> Callable:

@@ -292,8 +292,9 @@ PEER_ROW = re.compile(r"^\| (mrpc|sst-2) \(\d+\) \|.*$", re.M)
 
 
 def test_peer_tables_are_the_committed_peer_results():
-    """Every row of the peer tables in docs/results.md is a row that a committed ``benchmarks/results/peers*/peers*.md`` holds, as
-    ``python -m power_bert.benchmark.peers`` wrote it: no number is typed by hand."""
+    """Every row of the peer tables in docs/results.md is a row that a committed
+    ``benchmarks/results/peers*/peers*.md`` holds, as ``python -m
+    power_bert.benchmark.peers`` wrote it: no number is typed by hand."""
     committed = {m.group(0)
                  for table in (ROOT / "benchmarks" / "results").glob("peers*/peers*.md")
                  for m in PEER_ROW.finditer(table.read_text(encoding="utf-8"))}

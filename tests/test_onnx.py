@@ -39,6 +39,15 @@ def test_onnx_with_xla_is_refused(tmp_path, capsys):
         "itself)")
 
 
+def test_quantize_applies_to_onnx_only(tmp_path, capsys):
+    assert cli.main(["export", "--QUANTIZE", "int8", "--CHECKPOINT_PATH",
+                     str(tmp_path / "retrain.hdf5"), "--OUTPUT_DIR", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --QUANTIZE applies to --FORMAT onnx only (ONNX Runtime's dynamic "
+        "quantization)")
+    assert not (tmp_path / "out").exists()
+
+
 def test_unknown_format_is_refused(tmp_path, capsys):
     assert cli.main(["export", "--FORMAT", "tflite", "--CHECKPOINT_PATH",
                      str(tmp_path / "retrain.hdf5"), "--OUTPUT_DIR", str(tmp_path / "out")]) == 2
@@ -64,6 +73,12 @@ def onnx_exports(tmp_path_factory):
         assert cli.main(["export", "--FORMAT", "onnx", "--CHECKPOINT_PATH", saved.weights_path,
                          "--OUTPUT_DIR", str(target)]) == 0
         exports[name] = (model, load_onnx(str(target)), target)
+        if name == EXPORTS[1][0]:  # one also quantized
+            target = root / "models" / (name + "-int8")
+            assert cli.main(["export", "--FORMAT", "onnx", "--QUANTIZE", "int8",
+                             "--CHECKPOINT_PATH", saved.weights_path,
+                             "--OUTPUT_DIR", str(target)]) == 0
+            exports[name + "-int8"] = (model, load_onnx(str(target)), target)
     return exports
 
 
@@ -112,3 +127,29 @@ def test_onnx_bad_shapes_are_clear_errors(onnx_exports):
     with pytest.raises(ValueError, match=r"one shape, got \(1, 3\) and \(1, 2\)"):
         predict(np.ones([1, 3]), np.ones([1, 2]))
     assert predict(np.zeros([0, 0], np.int32), np.zeros([0, 0], np.int32)).shape == (0, 2)
+
+
+@pytest.mark.slow
+def test_int8_export_quantizes_the_products_and_stays_near_float32(onnx_exports):
+    """--QUANTIZE int8: the MatMuls run on int8 weights (ONNX Runtime's MatMulInteger after
+    DynamicQuantizeLinear), recorded in power_bert.json, with predictions near the float32
+    model's (not equal: the weights and activations are rounded to int8)."""
+    import onnx
+    name = EXPORTS[1][0]
+    model, predict, target = onnx_exports[name + "-int8"]
+    _, float_predict, float_target = onnx_exports[name]
+    meta = json.loads((target / "power_bert.json").read_text())
+    assert meta["quantization"] == "int8"
+    assert "quantization" not in json.loads((float_target / "power_bert.json").read_text())
+    assert sorted(p.name for p in target.iterdir()) == ["model.onnx", "power_bert.json",
+                                                        "vocab.txt"]
+    ops = {node.op_type for node in onnx.load(str(target / ONNX_FILE)).graph.node}
+    assert {"DynamicQuantizeLinear", "MatMulInteger"} <= ops and "TopK" in ops
+    assert "MatMulInteger" not in {
+        node.op_type for node in onnx.load(str(float_target / ONNX_FILE)).graph.node}
+    for seed, (lengths, width) in enumerate(BATCHES):
+        _, _, ids, segments = _batch(lengths, width, seed)
+        got, want = predict(ids, segments), float_predict(ids, segments)
+        assert got.shape == want.shape
+        difference = np.abs(got - want).max()
+        assert 0 < difference < 0.05, difference
