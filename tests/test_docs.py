@@ -286,6 +286,15 @@ def test_held_out_rows_are_the_committed_held_out_sweeps(capsys):
     assert len(rows) == len(sweeps) and all(row in page for row in rows)
     held_out = [line for line in page if line.startswith("| ") and "held out (seed" in line]
     assert sorted(held_out) == sorted(rows)
+    # the README's results at a glance: one row per held-out sweep, its numbers
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").lower().splitlines()
+    glance = {line.split("|")[1].split()[0]: line for line in readme
+              if line.startswith("| ") and "held out, reported on dev" in line}
+    assert sorted(glance) == sorted(row.split("|")[1].split()[0] for row in rows)
+    for row in rows:
+        line = glance[row.split("|")[1].split()[0]]
+        numbers = re.findall(r"[-+]?\d[\d.,]*x?", line.split("|", 3)[3])
+        assert numbers and all(n in row for n in numbers), (line, row)
 
 
 PEER_ROW = re.compile(r"^\| (mrpc|sst-2) \(\d+\) \|.*$", re.M)
