@@ -284,9 +284,9 @@ class TokenisedRows:
         if not sort:
             return None
         chunk = batch_size * cls.CHUNK_BATCHES
-        return np.concatenate([np.arange(0, dtype=np.int64)] + [
-            start + batch_order([a[start:start + chunk] for a in x], True, True)
-            for start in range(0, len(x[0]), chunk)])
+        orders = [start + batch_order([a[start:start + chunk] for a in x], True, True)
+                  for start in range(0, len(x[0]), chunk)]
+        return np.concatenate(orders) if orders else np.arange(0)
 
     def predict_rows(self, texts: Texts, batch_size: int,
                      progress: Optional[Callable[[int, int], None]] = None,
@@ -345,19 +345,21 @@ class SavedModelBackend(TokenisedRows):
             texts["sentence2"] = self._tf.constant(list(second), self._tf.string)
         return texts
 
-    def __call__(self, first: Sequence[str], second: Optional[Sequence[str]]) -> np.ndarray:
-        out = self._serve(**self._texts(first, second))
+    @staticmethod
+    def _outputs(out) -> np.ndarray:  # a signature's probabilities [B, C] or scores [B]
         return (out["probabilities"] if "probabilities" in out else out["score"]).numpy()
+
+    def __call__(self, first: Sequence[str], second: Optional[Sequence[str]]) -> np.ndarray:
+        return self._outputs(self._serve(**self._texts(first, second)))
 
     def _encode(self, first: Sequence[str], second: Optional[Sequence[str]]):
         ids = self._tokenize(**self._texts(first, second))
         return [ids["input_ids"].numpy(), ids["segment_ids"].numpy()]
 
     def _run(self, tokens, segments) -> np.ndarray:
-        out = self._by_ids(input_ids=self._tf.constant(tokens),
-                           segment_ids=self._tf.constant(segments))
-        return out["probabilities"].numpy() if "probabilities" in out else \
-            out["score"].numpy()[:, None]
+        out = self._outputs(self._by_ids(input_ids=self._tf.constant(tokens),
+                                         segment_ids=self._tf.constant(segments)))
+        return out.reshape(len(tokens), -1)  # [B, C], or [B, 1] for a score
 
 
 class CheckpointBackend(TokenisedRows):
