@@ -205,7 +205,7 @@ def export_checkpoint(checkpoint, output_dir: str, vocab_path: Optional[str] = N
     if fmt == "onnx":
         return _export_onnx(trained.load(dynamic=True), metadata, vocab_path, out)
     from power_bert.precision import policy
-    with policy(mixed_precision):
+    with policy(mixed_precision, inference=True):
         _write_saved_model(trained, token_dict, metadata, vocab_path, out)
     return metadata
 

@@ -285,7 +285,7 @@ def _feed_forward_block(config: BertConfig, j: int, x, initializer):
     ffn = feed_forward(x)
     # keras-position-wise-feed-forward draws W1 and W2 from one initializer instance,
     # which repeats its values: give W2 its own draw.
-    feed_forward.W2.assign(initializer()(feed_forward.W2.shape))
+    feed_forward.W2.assign(initializer()(feed_forward.W2.shape, dtype=feed_forward.W2.dtype))
     ffn = StepDropout(config.hidden_dropout_prob, name=prefix + "-Dropout")(ffn)
     x = keras.layers.Add(name=prefix + "-Add")([x, ffn])
     return LayerNormalization(epsilon=LAYER_NORM_EPSILON, dtype=FLOAT32,

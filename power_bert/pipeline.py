@@ -550,9 +550,10 @@ def run(valid: ValidOptions, texts: Optional[rawtext.Texts] = None):
         # before TensorFlow runs anything: the strategy configures the process's
         # collective operations
         distribute.make_strategy(pipeline.o.distribute)
-    # every model of the run is built under the policy (and, for training, the stages
-    # build their models and optimizers in the --DISTRIBUTE strategy's scope)
-    with policy(pipeline.o.mixed_precision):
+    # every model of the run is built under the policy, the one for inference when
+    # nothing is trained (and, for training, the stages build their models and
+    # optimizers in the --DISTRIBUTE strategy's scope)
+    with policy(pipeline.o.mixed_precision, inference=pipeline.o.action != "train"):
         if pipeline.o.input_path is not None:
             return pipeline.predict_raw(texts)
         return getattr(pipeline, {"train": "train", "eval": "evaluate",

@@ -11,17 +11,24 @@ feed-forward, pooler) compute in that type while every variable stays float32
   * the output layer, hence the predictions and the loss.
 ``float16`` also scales the loss (``keras.mixed_precision.LossScaleOptimizer``) for both
 optimizers of the search stage; bfloat16 has float32's exponent range and needs none.
+
+A model that only infers (``policy(..., inference=True)``: eval, predict, export, the
+benchmark) is built under the plain ``float16`` / ``bfloat16`` policy instead: the same
+float32 layers and the same products, with every other variable stored in the half type
+(a Keras mixed policy casts each float32 kernel to it on every call). Its predictions are
+those of the mixed model with the same weights, bit for bit.
 """
 import contextlib
 from typing import Iterator
 
 from power_bert.backend import keras
-from power_bert.runtime import POLICIES, PRECISIONS
+from power_bert.runtime import INFERENCE_POLICIES, POLICIES, PRECISIONS
 FLOAT32 = "float32"  # dtype of the layers that never run in half precision
 
 
-def policy_name(precision: str) -> str:
-    """The Keras policy of a ``--MIXED_PRECISION`` value.
+def policy_name(precision: str, inference: bool = False) -> str:
+    """The Keras policy of a ``--MIXED_PRECISION`` value (``inference``: for models that
+    are never trained).
 
     Raises:
       ValueError: not one of ``PRECISIONS``.
@@ -29,14 +36,15 @@ def policy_name(precision: str) -> str:
     if precision not in POLICIES:
         raise ValueError("precision must be one of %s, got %r" % (", ".join(PRECISIONS),
                                                                  precision))
-    return POLICIES[precision]
+    return (INFERENCE_POLICIES if inference else POLICIES)[precision]
 
 
 @contextlib.contextmanager
-def policy(precision: str) -> Iterator[None]:
-    """Models built inside use ``precision``'s policy; the previous global policy is
-    restored on leaving (also on an error)."""
-    name = policy_name(precision)
+def policy(precision: str, inference: bool = False) -> Iterator[None]:
+    """Models built inside use ``precision``'s policy (``inference``: the one for models
+    that are never trained); the previous global policy is restored on leaving (also on
+    an error)."""
+    name = policy_name(precision, inference)
     previous = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(name)
     try:

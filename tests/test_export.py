@@ -369,6 +369,7 @@ def test_export_refuses_a_search_stage_checkpoint(tmp_path, capsys):
 
 
 def test_a_bfloat16_export_serves_near_float32_and_records_its_precision(tmp_path, capsys):
+    from power_bert.backend import tf
     from power_bert.rawtext import SavedModelBackend
     vocab_path = tmp_path / "vocab.txt"
     vocab_path.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
@@ -384,6 +385,17 @@ def test_a_bfloat16_export_serves_near_float32_and_records_its_precision(tmp_pat
         assert meta.get("mixed_precision") == (None if precision == "none" else precision)
         backend = SavedModelBackend(str(out))
         outputs[precision] = np.asarray(backend(SENTENCES, SECONDS if meta["pair"] else None))
+        stored = tf.train.load_checkpoint(str(out / "variables" / "variables"))
+        shapes = stored.get_variable_to_shape_map()
+        kernels = [(dtype, shapes[name]) for name, dtype
+                   in stored.get_variable_to_dtype_map().items() if len(shapes[name]) == 2]
+        # bfloat16: the kernels and embeddings stored in bfloat16 (built for inference, not
+        # cast on every call), but the output layer's [hidden, labels] kernel in float32
+        float32 = [shape for dtype, shape in kernels if dtype == tf.float32]
+        assert float32 == ([shape for _, shape in kernels] if precision == "none"
+                           else [[saved.config.hidden_size, saved.num_labels]])
+        assert len(kernels) > 20 and {dtype for dtype, _ in kernels} == (
+            {tf.float32} if precision == "none" else {tf.float32, tf.bfloat16})
     assert "bfloat16" in capsys.readouterr().out
     difference = np.abs(outputs["bfloat16"] - outputs["none"]).max()
     assert 0 < difference < 5e-2  # computed in bfloat16, near the float32 model

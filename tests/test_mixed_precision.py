@@ -38,6 +38,11 @@ def test_policy_is_restored_and_names_are_checked():
     with precision.policy("bfloat16"):
         assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
     assert keras.mixed_precision.global_policy().name == before == "float32"
+    with precision.policy("bfloat16", inference=True):
+        assert keras.mixed_precision.global_policy().name == "bfloat16"
+    assert precision.policy_name("float16", inference=True) == "float16"
+    assert precision.policy_name("none", inference=True) == "float32"
+    assert keras.mixed_precision.global_policy().name == "float32"
     with pytest.raises(ValueError, match="none, float16, bfloat16"):
         precision.policy_name("float8")
 
@@ -86,6 +91,41 @@ def test_bfloat16_predictions_agree_with_float32(bert_config, mode, retention):
     got = half.predict_on_batch(x)
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, expected, atol=2e-2)
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "float16"])
+@pytest.mark.parametrize("mode,retention", [("finetune", None), ("retrain", [8, 5, 2])])
+def test_an_inference_model_stores_half_variables_and_predicts_as_the_mixed_one(
+        tmp_path, name, mode, retention):
+    """eval, predict, export and the benchmark build under the plain half policy: the
+    kernels are stored in the half type instead of cast on every call; the float32
+    layers keep float32 variables and the predictions are the mixed model's, bit for bit.
+    The weights come from a stage checkpoint (float32 HDF5), as these commands load them."""
+    from helpers.exports import SEQ_LEN, VOCAB, stage_checkpoint
+    vocab_path = tmp_path / "vocab.txt"
+    vocab_path.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    task = "sst-2" if retention is None else "mrpc"
+    saved, _ = stage_checkpoint(tmp_path, str(vocab_path), mode, task, mode, retention, 3)
+    with precision.policy(name):
+        mixed = saved.load_model(dynamic=True, name="mixed")
+    with precision.policy(name, inference=True):
+        plain = saved.load_model(dynamic=True, name="plain")
+    assert plain.dtype_policy.name == name
+    by_type = {}
+    for layer in plain.layers:
+        for weight in layer.weights:
+            by_type.setdefault(weight.dtype.name, set()).add(layer.name)
+    norms = {layer.name for layer in plain.layers if layer.name.endswith("Norm")}
+    assert by_type["float32"] == norms | {"Output"}  # the float32 layers
+    assert {"Embedding-Token", "Encoder-1-MultiHeadSelfAttention", "Encoder-1-FeedForward",
+            "Pooler-Dense"} <= by_type[name]
+    assert set(by_type) == {name, "float32"}
+    batch = make_inputs([SEQ_LEN, 9, 5, 1, 12, 3], seed=6, seq_len=SEQ_LEN,
+                        vocab_size=len(VOCAB))
+    x = [batch.token_ids, batch.segment_ids]
+    got = plain.predict_on_batch(x)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, mixed.predict_on_batch(x))
 
 
 def test_the_same_masses_give_the_same_retention_configuration(bert_config):

@@ -237,7 +237,8 @@ def test_cli_exit_status_in_a_real_process(tmp_path):
 
 
 @pytest.mark.slow
-def test_eval_only_of_a_fine_tuned_google_checkpoint(trained, tmp_path, capsys):
+def test_eval_only_of_a_fine_tuned_google_checkpoint(trained, tmp_path, capsys,
+                                                     monkeypatch):
     """--MODEL_FORMAT CKPT: a run_classifier-style checkpoint (output_weights [C, H])."""
     bert, data = trained["bert"], trained["data"]
     variables = random_bert_variables(demo_config(), seed=5)
@@ -255,6 +256,23 @@ def test_eval_only_of_a_fine_tuned_google_checkpoint(trained, tmp_path, capsys):
     assert evaluation["retention_configuration"] is None and evaluation["num_examples"] == 40
     assert cli.main(argv + ["--RETENTION_CONFIG", "32,16,8"]) == 0
     assert read_results(tmp_path / "o")["evaluation"]["word_vectors_per_example"] == 56
+    # bfloat16: the model is built for inference (bfloat16 variables) and the checkpoint's
+    # float32 values are loaded into them
+    from power_bert import precision
+    policies = []
+    real_policy = precision.policy
+
+    def recording_policy(name, inference=False):
+        policies.append((name, inference))
+        return real_policy(name, inference)
+
+    monkeypatch.setattr(precision, "policy", recording_policy)
+    full = read_results(tmp_path / "o")["evaluation"]["dev_metrics"]["accuracy"]
+    assert cli.main(argv + ["--RETENTION_CONFIG", "32,16,8", "--MIXED_PRECISION",
+                            "bfloat16"]) == 0
+    assert policies == [("bfloat16", True)]
+    half = read_results(tmp_path / "o")["evaluation"]["dev_metrics"]["accuracy"]
+    assert half == pytest.approx(full, abs=0.1)  # 40 examples: at most 4 change
     # A pre-trained checkpoint has no classifier head: evaluating it is an error.
     argv[argv.index("--CHECKPOINT_PATH") + 1] = str(bert / "bert_model.ckpt")
     assert "output_weights" in run_error(argv, capsys)

@@ -372,9 +372,10 @@ def peer_benchmark(options: BenchmarkOptions, say: Say = print) -> Dict:
 def run(options: BenchmarkOptions, shape: Optional["shapes.ShapeOptions"] = None,
         say: Say = print):
     """The benchmark the options ask for (``shape``: at a shape, with random weights),
-    every model built under the --MIXED_PRECISION policy; returns its document."""
+    every model built under the --MIXED_PRECISION policy for inference; returns its
+    document."""
     from power_bert.precision import policy
-    with policy(options.mixed_precision):
+    with policy(options.mixed_precision, inference=True):
         if shape is not None:
             return shape_benchmark(shape, options, say)
         if options.peers:
