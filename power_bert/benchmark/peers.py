@@ -158,6 +158,14 @@ def hf_state_dict(keras_model, config, num_labels: int) -> Dict[str, np.ndarray]
     return state
 
 
+def hf_source(baseline, name: str = "hf_source"):
+    """The baseline's Keras model in float32 whatever the policy, to give HF its weights:
+    under --MIXED_PRECISION HF keeps float32 weights and casts them itself (autocast)."""
+    from power_bert.precision import policy
+    with policy("none", inference=True):
+        return baseline.load_model(dynamic=True, name=name)
+
+
 def hf_model(keras_model, config, num_labels: int):
     """transformers' ``BertForSequenceClassification`` holding ``keras_model``'s weights,
     in evaluation mode."""
@@ -365,7 +373,7 @@ def build_engines(peers: Sequence[str], baseline, power, x, batch_size: int, buc
     check_peer_packages(peers)  # before any model is built: a missing install costs nothing
     engines = []
     if "hf" in peers:
-        source = baseline.load_model(dynamic=True, name="hf_source")
+        source = hf_source(baseline)
         engines += hf_engines(source, baseline.config, baseline.num_labels, x, batch_size,
                               sort, precision)
     engines += keras_engines(baseline, BERT, "this project, BERT", x, batch_size, bucket, xla,
@@ -551,7 +559,7 @@ if __name__ == "__main__":
 
 __all__ = ["PEERS", "AGREEMENT_TOLERANCE", "REDUCED_TOLERANCE", "REFERENCE", "Engine",
            "keras_engines", "agreement_tolerance", "hf_precision", "hf_outputs",
-           "padding_name", "import_torch", "hf_state_dict", "hf_model", "hf_runner", "hf_engines",
+           "padding_name", "import_torch", "hf_state_dict", "hf_source", "hf_model", "hf_runner", "hf_engines",
            "savedmodel_engine", "onnx_engine", "check_peer_packages",
            "check_agreement", "build_engines", "engine_entry", "peer_machine", "run_peers",
            "markdown_table", "write_peer_outputs", "main"]

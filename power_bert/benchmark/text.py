@@ -33,7 +33,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from power_bert.benchmark.peers import BERT, POWER, Engine, hf_model, hf_precision, import_torch
+from power_bert.benchmark.peers import (BERT, POWER, Engine, hf_model, hf_precision, hf_source,
+                                        import_torch)
 
 TEXT_REFERENCE = "hf_text"
 Texts = Tuple[List[str], Optional[List[str]]]  # (first sentences, second or None)
@@ -133,7 +134,7 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
     lengths = batch_lengths(x, batch_size, True, 1, order)
     engines = []
     if "hf" in peers:
-        model = hf_model(baseline.load_model(dynamic=True, name="hf_text_source"),
+        model = hf_model(hf_source(baseline, "hf_text_source"),
                          baseline.config, baseline.num_labels)
         tokenizer = hf_tokenizer(tokenizer_path, vocab_path, baseline.cased)
         for name, rows in ((TEXT_REFERENCE, None), (TEXT_REFERENCE + "_sorted", order)):
