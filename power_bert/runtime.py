@@ -16,7 +16,7 @@ POLICIES = {"none": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bf
 PRECISIONS = tuple(POLICIES)
 # ... and for models that only infer (eval, predict, export, benchmark): the same
 # computation with the variables stored in the half type, so that no kernel is cast on
-# every call (the same predictions, bit for bit; 8-10% faster in bfloat16 on a CPU,
+# every call (the same predictions, bit for bit; a bfloat16 SavedModel half the size;
 # benchmarks/README.md, "bfloat16 variables for inference")
 INFERENCE_POLICIES = {"none": "float32", "float16": "float16", "bfloat16": "bfloat16"}
 STRATEGIES = ("auto", "none", "mirrored", "multiworker")  # --DISTRIBUTE (distribute.py)
