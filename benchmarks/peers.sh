@@ -4,7 +4,8 @@
 # results rows of docs/results.md, batch 1, 32 and 128; Hugging Face transformers on PyTorch CPU
 # (fixed and dynamic padding) against this project's BERT and PoWER-BERT (fixed and
 # dynamic padding, the default inference path), the PoWER-BERT model exported as a
-# SavedModel and, when PYTHON has requirements-onnx.txt, run by ONNX Runtime;
+# SavedModel and, when PYTHON has requirements-onnx.txt, run by ONNX Runtime in float32
+# and quantized to int8 (float32 token ids only);
 # interleaved, medians of RUNS passes.
 #
 #   PYTHON=/work/venv-peers/bin/python bash benchmarks/peers.sh
@@ -39,8 +40,9 @@ FROM_TEXT=${FROM_TEXT:-false}
 MIXED_PRECISION=${MIXED_PRECISION:-none}
 if [ -z "${PEERS:-}" ]; then
   PEERS="hf savedmodel"
-  if [ "$FROM_TEXT" != true ] && "$PYTHON" -c "import tf2onnx, onnxruntime" 2>/dev/null; then
-    PEERS="$PEERS onnx"
+  if [ "$FROM_TEXT" != true ] && [ "$MIXED_PRECISION" = none ] \
+      && "$PYTHON" -c "import tf2onnx, onnxruntime" 2>/dev/null; then
+    PEERS="$PEERS onnx onnx_int8"
   fi
 fi
 

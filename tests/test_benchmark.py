@@ -328,6 +328,10 @@ def test_a_vocabulary_of_another_model_is_refused(setup, capsys, tmp_path):
      "--PEERS onnx exports a float32 model"),
     (["--PEERS", "savedmodel", "onnx", "--FROM_TEXT", "true"],
      "--PEERS onnx takes token ids, not text"),
+    (["--PEERS", "onnx_int8", "--MIXED_PRECISION", "bfloat16"],
+     "--PEERS onnx_int8 exports a float32 model"),
+    (["--PEERS", "hf", "onnx_int8", "--FROM_TEXT", "true"],
+     "--PEERS onnx_int8 takes token ids, not text"),
     (["--PEERS", "savedmodel", "--HF_TOKENIZER", "."],
      "--HF_TOKENIZER is HF's tokenizer from raw text: give --PEERS hf and --FROM_TEXT true"),
     (["--PEERS", "hf", "--FROM_TEXT", "true", "--HF_TOKENIZER", "no/such"],
@@ -492,3 +496,26 @@ def test_exported_engines_join_the_peer_rotation_and_agree(setup, tmp_path, monk
         # the batches of power_dynamic (without XLA: exact lengths), not the full width
         assert entry["average_batch_length"] == dynamic["average_batch_length"] < SEQ_LEN
     assert glob.glob(str(exports / "power-bert-peers-*")) == []  # the exports were deleted
+
+
+@pytest.mark.skipif(_onnx_missing(), reason="needs requirements-onnx.txt")
+def test_the_int8_export_is_timed_as_its_own_model_with_its_dev_metric(setup, tmp_path):
+    """--PEERS onnx_int8: the PoWER-BERT export quantized to int8 is another model: its
+    difference from PoWER-BERT is reported (not checked) and the table gives its dev
+    metric beside PoWER-BERT's."""
+    from power_bert.tasks import get_task
+    output = tmp_path / "peers.json"
+    assert _exit_code(_argv(setup, "--PEERS", "onnx", "onnx_int8", "--OUTPUT",
+                            str(output))) == 0
+    result = json.loads(output.read_text())
+    entry = result["engines"]["power_onnx_int8"]
+    assert (entry["model"], entry["label"]) == (peers.POWER_INT8, "PoWER-BERT ONNX Runtime int8")
+    assert result["agreement"]["power_onnx"]["max_abs_difference"] < 1e-5
+    int8 = result["agreement"]["power_onnx_int8"]
+    assert int8["reference"] == "power_fixed" and int8["checked"] is False
+    assert 0 < int8["max_abs_difference"] < 0.5  # int8 rounding: near, not equal
+    table = (tmp_path / "peers.md").read_text()
+    assert "| PoWER-BERT ONNX Runtime int8: dev metric (PoWER-BERT) |" in table
+    name = get_task(result["task"]).main_metric
+    assert "| %s %.2f (%.2f) |" % (name, entry["metrics"][name],
+                                   result["engines"]["power_fixed"]["metrics"][name]) in table

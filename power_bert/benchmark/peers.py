@@ -1,4 +1,4 @@
-"""Benchmark against peers: ``power-bert benchmark --PEERS hf savedmodel onnx``.
+"""Benchmark against peers: ``power-bert benchmark --PEERS hf savedmodel onnx onnx_int8``.
 
   power-bert benchmark --PEERS hf savedmodel --BASELINE out/mrpc/finetune.hdf5 \
       --RETENTION_CONFIG 67,51,44,13,3,1 --DATA_DIR glue/MRPC --BATCH_SIZE 32 \
@@ -31,6 +31,10 @@ set, the same token ids and the same weights:
   power_onnx                 (--PEERS onnx) the PoWER-BERT model exported with --FORMAT
                              onnx and run by ONNX Runtime (``export.load_onnx``), every
                              batch cut to its longest example.
+  power_onnx_int8            (--PEERS onnx_int8) as power_onnx, the export quantized to
+                             int8 (``--QUANTIZE int8``): another model (int8 rounding), so
+                             its difference from PoWER-BERT is reported, not checked, and
+                             its dev metric beside PoWER-BERT's shows what int8 costs.
 
 The exports are written once into a temporary folder that is deleted when the run ends;
 they are the PoWER-BERT model, so they must agree with power_fixed like power_dynamic.
@@ -71,13 +75,16 @@ import numpy as np
 from power_bert.errors import BenchmarkError
 from power_bert.outputs import markdown_table_lines
 
-PEERS = ("hf", "savedmodel", "onnx")
+PEERS = ("hf", "savedmodel", "onnx", "onnx_int8")
+ONNX_PEERS = ("onnx", "onnx_int8")  # need requirements-onnx.txt and take token ids
 AGREEMENT_TOLERANCE = 1e-4
 # bfloat16 keeps 8 significant bits: two libraries' probabilities differ by about 1e-2
 REDUCED_TOLERANCE = 5e-2
 REFERENCE = "hf_dynamic"
 BERT, POWER = "bert", "power_bert"  # the two models engines compute
-MODEL_LABELS = {BERT: "BERT", POWER: "PoWER-BERT"}
+POWER_INT8 = "power_bert_int8"  # ... and PoWER-BERT quantized (--PEERS onnx_int8)
+MODEL_LABELS = {BERT: "BERT", POWER: "PoWER-BERT", POWER_INT8: "PoWER-BERT int8"}
+QUANTIZED = {POWER_INT8: POWER}  # a quantized model -> the model it rounds
 INSTALL_HINT = ("pip install -r requirements-peers.txt (PyPI's torch pulls CUDA; the CPU "
                 "build is torch==<version>+cpu)")
 
@@ -278,14 +285,14 @@ def savedmodel_engine(power, x, batch_size: int, bucket: int, xla: bool, sort: b
 
 
 def onnx_engine(power, x, batch_size: int, sort: bool, folder: str,
-                vocab_path: Optional[str] = None) -> Engine:
-    """PoWER-BERT exported as ONNX into ``folder`` and run by ONNX Runtime with TensorFlow's
-    intra-op thread count, every batch cut to its longest example (no compilation per
-    shape, so no rounding up)."""
+                vocab_path: Optional[str] = None, quantize: str = "none") -> Engine:
+    """PoWER-BERT exported as ONNX into ``folder`` (``quantize``: as --QUANTIZE) and run by
+    ONNX Runtime with TensorFlow's intra-op thread count, every batch cut to its longest
+    example (no compilation per shape, so no rounding up)."""
     from power_bert.backend import tf
     from power_bert.export import export_checkpoint, load_onnx
     from power_bert.inference import batch_lengths, batch_order, in_input_order, prepare_batches
-    export_checkpoint(power, folder, vocab_path=vocab_path, fmt="onnx")
+    export_checkpoint(power, folder, vocab_path=vocab_path, fmt="onnx", quantize=quantize)
     predict = load_onnx(folder, threads=tf.config.threading.get_intra_op_parallelism_threads())
     order = batch_order(x, True, sort)
     batches = prepare_batches(x, batch_size, True, 1, order)
@@ -293,8 +300,13 @@ def onnx_engine(power, x, batch_size: int, sort: bool, folder: str,
     def run(verbose: int = 0) -> np.ndarray:
         return in_input_order(np.concatenate(
             [predict(tokens, segments) for tokens, segments in batches], axis=0), order)
-    return Engine("power_onnx", "PoWER-BERT ONNX Runtime", POWER, padding_name(True, order),
-                  run, batch_lengths(x, batch_size, True, 1, order))
+    if quantize == "none":
+        name, label, model = "power_onnx", "PoWER-BERT ONNX Runtime", POWER
+    else:
+        name, label, model = "power_onnx_" + quantize, "PoWER-BERT ONNX Runtime " + quantize, \
+            POWER_INT8
+    return Engine(name, label, model, padding_name(True, order), run,
+                  batch_lengths(x, batch_size, True, 1, order))
 
 
 def check_peer_packages(peers: Sequence[str]):
@@ -307,9 +319,10 @@ def check_peer_packages(peers: Sequence[str]):
     from power_bert.export import onnx_modules
     if "hf" in peers:
         import_torch()
-    if "onnx" in peers:
+    onnx = [peer for peer in ONNX_PEERS if peer in peers]
+    if onnx:
         try:
-            onnx_modules("--PEERS onnx")
+            onnx_modules("--PEERS " + onnx[0])
         except ExportError as e:
             raise BenchmarkError(str(e)) from None
 
@@ -318,7 +331,8 @@ def check_peer_packages(peers: Sequence[str]):
 
 def check_agreement(engines: Sequence[Engine], outputs: Dict[str, np.ndarray],
                     tolerance: float = AGREEMENT_TOLERANCE) -> Dict[str, Dict]:
-    """Engines of the same model must give the same outputs.
+    """Engines of the same model must give the same outputs; a quantized model's engine
+    (``QUANTIZED``) is compared with the model it rounds, reported but not checked.
 
     Args:
       engines: the rotation; within each model the first engine is the reference.
@@ -326,7 +340,8 @@ def check_agreement(engines: Sequence[Engine], outputs: Dict[str, np.ndarray],
       tolerance: the largest allowed absolute difference.
 
     Returns:
-      engine name -> {"reference": engine compared with, "max_abs_difference": float}.
+      engine name -> {"reference": engine compared with, "max_abs_difference": float}
+      (``"checked": false`` for a quantized model).
 
     Raises:
       BenchmarkError: an engine differs from its model's reference by more than
@@ -335,6 +350,8 @@ def check_agreement(engines: Sequence[Engine], outputs: Dict[str, np.ndarray],
     first, report = {}, {}
     for engine in engines:
         reference = first.setdefault(engine.model, engine)
+        if engine.model in QUANTIZED and QUANTIZED[engine.model] in first:
+            reference = first[QUANTIZED[engine.model]]
         if reference is engine:
             continue
         want, got = np.asarray(outputs[reference.name]), np.asarray(outputs[engine.name])
@@ -343,6 +360,10 @@ def check_agreement(engines: Sequence[Engine], outputs: Dict[str, np.ndarray],
                                  "%s" % (engine.name, got.shape, reference.name, want.shape))
         difference = np.abs(got.astype(np.float64) - want)
         worst = float(difference.max()) if difference.size else 0.0
+        if engine.model in QUANTIZED:
+            report[engine.name] = {"reference": reference.name, "max_abs_difference": worst,
+                                   "checked": False}
+            continue
         if not worst <= tolerance:  # also refuses NaN
             example = int(np.argwhere(~(difference <= tolerance))[0][0])
             raise BenchmarkError(
@@ -384,9 +405,10 @@ def build_engines(peers: Sequence[str], baseline, power, x, batch_size: int, buc
         engines.append(savedmodel_engine(power, x, batch_size, bucket, xla, sort,
                                          os.path.join(folder, "savedmodel"), vocab_path,
                                          precision))
-    if "onnx" in peers:
-        engines.append(onnx_engine(power, x, batch_size, sort, os.path.join(folder, "onnx"),
-                                   vocab_path))
+    for peer, quantize in (("onnx", "none"), ("onnx_int8", "int8")):
+        if peer in peers:
+            engines.append(onnx_engine(power, x, batch_size, sort, os.path.join(folder, peer),
+                                       vocab_path, quantize))
     return engines
 
 
@@ -414,7 +436,7 @@ def peer_machine(peers: Sequence[str]) -> Dict:
         torch, transformers = import_torch()
         machine.update(torch=torch.__version__, transformers=transformers.__version__,
                        torch_threads=torch.get_num_threads())
-    if "onnx" in peers:
+    if any(peer in peers for peer in ONNX_PEERS):
         from power_bert.export import ONNX_OPSET, onnx_modules
         tf2onnx, onnxruntime = onnx_modules("--PEERS onnx")
         machine.update(onnxruntime=onnxruntime.__version__, tf2onnx=tf2onnx.__version__,
@@ -485,15 +507,32 @@ def _cell(entry: Dict) -> str:
                          "" if speedup is None else " (%.2fx)" % speedup)
 
 
+def _quantized_metric(result: Dict, name: str) -> str:
+    """A quantized engine's dev metric and, in brackets, the model's it rounds."""
+    from power_bert.tasks import get_task
+    engines = result["engines"]
+    if name not in engines:
+        return ""
+    metric = get_task(result["task"]).main_metric
+    rounded = [e for e in engines.values() if e["model"] == QUANTIZED[engines[name]["model"]]]
+    return "%s %.2f%s" % (metric, engines[name]["metrics"][metric],
+                          " (%.2f)" % rounded[0]["metrics"][metric] if rounded else "")
+
+
 def markdown_table(results: Sequence[Dict]) -> str:
     """One row per results document (task and batch size), one column per engine:
-    median seconds per dev pass and the speed-up over ``REFERENCE``."""
+    median seconds per dev pass and the speed-up over ``REFERENCE``; then, for a quantized
+    engine, its dev metric beside that of the model it rounds."""
     if not results:
         return ""
     first = results[0]
     names = list(first["engines"])
     titles = ["%s, %s" % (first["engines"][n]["label"], first["engines"][n]["padding"])
               for n in names]
+    quantized = [n for n in names if first["engines"][n]["model"] in QUANTIZED]
+    titles += ["%s: dev metric (%s)" % (
+        first["engines"][n]["label"],
+        MODEL_LABELS[QUANTIZED[first["engines"][n]["model"]]]) for n in quantized]
     machine = first["machine"]
     # (results of earlier releases: "thread_environment", no CPU model)
     environment = machine.get("environment", machine.get("thread_environment", {}))
@@ -524,9 +563,10 @@ def markdown_table(results: Sequence[Dict]) -> str:
     rows = [["%s (%d)" % (result["task"], result["num_examples"]), "%d" % result["batch_size"],
              ",".join(map(str, result["retention_configuration"] or [])) or "-"]
             + [_cell(result["engines"][n]) if n in result["engines"] else "" for n in names]
+            + [_quantized_metric(result, n) for n in quantized]
             for result in results]
     lines = markdown_table_lines(["task (examples)", "batch", "retention"] + titles, rows,
-                                 "lrl" + "r" * len(names))
+                                 "lrl" + "r" * (len(names) + len(quantized)))
     return head + "\n".join(lines) + "\n"
 
 
@@ -557,9 +597,11 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["PEERS", "AGREEMENT_TOLERANCE", "REDUCED_TOLERANCE", "REFERENCE", "Engine",
+__all__ = ["PEERS", "ONNX_PEERS", "AGREEMENT_TOLERANCE", "REDUCED_TOLERANCE", "REFERENCE",
+           "BERT", "POWER", "POWER_INT8", "MODEL_LABELS", "QUANTIZED", "Engine",
            "keras_engines", "agreement_tolerance", "hf_precision", "hf_outputs",
-           "padding_name", "import_torch", "hf_state_dict", "hf_source", "hf_model", "hf_runner", "hf_engines",
+           "padding_name", "import_torch", "hf_state_dict", "hf_source", "hf_model",
+           "hf_runner", "hf_engines",
            "savedmodel_engine", "onnx_engine", "check_peer_packages",
            "check_agreement", "build_engines", "engine_entry", "peer_machine", "run_peers",
            "markdown_table", "write_peer_outputs", "main"]

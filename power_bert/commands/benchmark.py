@@ -75,7 +75,8 @@ def add_arguments(parser: argparse.ArgumentParser):
                    help="also time what users run otherwise: hf (Hugging Face "
                         "transformers on PyTorch, requirements-peers.txt), savedmodel (the "
                         "PoWER-BERT model exported as a SavedModel), onnx (exported to ONNX "
-                        "Runtime, requirements-onnx.txt), any of them, against this "
+                        "Runtime, requirements-onnx.txt), onnx_int8 (the same, quantized to "
+                        "int8: its dev metric shows the cost), any of them, against this "
                         "project's BERT (--BASELINE) and PoWER-BERT (--POWER, or "
                         "--RETENTION_CONFIG applied to the baseline)")
     add_switch(p, "--FROM_TEXT", help="with --PEERS: time raw sentences -> probabilities, "
@@ -207,9 +208,10 @@ def _check_text_flags(args: argparse.Namespace):
     if args.FROM_TEXT and not args.PEERS:
         raise BenchmarkError("--FROM_TEXT times peers from raw text: give --PEERS hf and/or "
                              "savedmodel")
-    if args.FROM_TEXT and "onnx" in args.PEERS:
-        raise BenchmarkError("--PEERS onnx takes token ids, not text: with --FROM_TEXT give "
-                             "hf and/or savedmodel")
+    onnx = [peer for peer in peers.ONNX_PEERS if peer in args.PEERS]
+    if args.FROM_TEXT and onnx:
+        raise BenchmarkError("--PEERS %s takes token ids, not text: with --FROM_TEXT give "
+                             "hf and/or savedmodel" % onnx[0])
     if args.HF_TOKENIZER is not None:
         if not (args.FROM_TEXT and "hf" in args.PEERS):
             raise BenchmarkError("--HF_TOKENIZER is HF's tokenizer from raw text: give "
@@ -395,9 +397,10 @@ def run(args: argparse.Namespace) -> int:
         shape, options = shape_benchmark_options(args)
     else:
         shape, options = None, options_from_args(args)
-        if "onnx" in options.peers and options.mixed_precision != "none":
-            raise UsageError("--PEERS onnx exports a float32 model; with --MIXED_PRECISION "
-                             "give hf and/or savedmodel")
+        onnx = [peer for peer in peers.ONNX_PEERS if peer in options.peers]
+        if onnx and options.mixed_precision != "none":
+            raise UsageError("--PEERS %s exports a float32 model; with --MIXED_PRECISION "
+                             "give hf and/or savedmodel" % onnx[0])
     engine.run(options, shape)
     return 0
 
