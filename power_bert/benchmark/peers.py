@@ -514,7 +514,8 @@ def _quantized_metric(result: Dict, name: str) -> str:
     if name not in engines:
         return ""
     metric = get_task(result["task"]).main_metric
-    rounded = [e for e in engines.values() if e["model"] == QUANTIZED[engines[name]["model"]]]
+    rounded = [e for e in engines.values()
+               if e.get("model") == QUANTIZED[engines[name]["model"]]]
     return "%s %.2f%s" % (metric, engines[name]["metrics"][metric],
                           " (%.2f)" % rounded[0]["metrics"][metric] if rounded else "")
 
@@ -529,7 +530,7 @@ def markdown_table(results: Sequence[Dict]) -> str:
     names = list(first["engines"])
     titles = ["%s, %s" % (first["engines"][n]["label"], first["engines"][n]["padding"])
               for n in names]
-    quantized = [n for n in names if first["engines"][n]["model"] in QUANTIZED]
+    quantized = [n for n in names if first["engines"][n].get("model") in QUANTIZED]
     titles += ["%s: dev metric (%s)" % (
         first["engines"][n]["label"],
         MODEL_LABELS[QUANTIZED[first["engines"][n]["model"]]]) for n in quantized]
