@@ -309,6 +309,12 @@ def onnx_engine(power, x, batch_size: int, sort: bool, folder: str,
                   batch_lengths(x, batch_size, True, 1, order))
 
 
+def onnx_peers(peers: Sequence[str]) -> List[str]:
+    """The given peers that run an ONNX export (need requirements-onnx.txt, take token
+    ids, float32 only)."""
+    return [peer for peer in ONNX_PEERS if peer in peers]
+
+
 def check_peer_packages(peers: Sequence[str]):
     """Imports the optional packages of ``peers``, before anything is read or built.
 
@@ -319,7 +325,7 @@ def check_peer_packages(peers: Sequence[str]):
     from power_bert.export import onnx_modules
     if "hf" in peers:
         import_torch()
-    onnx = [peer for peer in ONNX_PEERS if peer in peers]
+    onnx = onnx_peers(peers)
     if onnx:
         try:
             onnx_modules("--PEERS " + onnx[0])
@@ -436,7 +442,7 @@ def peer_machine(peers: Sequence[str]) -> Dict:
         torch, transformers = import_torch()
         machine.update(torch=torch.__version__, transformers=transformers.__version__,
                        torch_threads=torch.get_num_threads())
-    if any(peer in peers for peer in ONNX_PEERS):
+    if onnx_peers(peers):
         from power_bert.export import ONNX_OPSET, onnx_modules
         tf2onnx, onnxruntime = onnx_modules("--PEERS onnx")
         machine.update(onnxruntime=onnxruntime.__version__, tf2onnx=tf2onnx.__version__,
@@ -603,6 +609,6 @@ __all__ = ["PEERS", "ONNX_PEERS", "AGREEMENT_TOLERANCE", "REDUCED_TOLERANCE", "R
            "keras_engines", "agreement_tolerance", "hf_precision", "hf_outputs",
            "padding_name", "import_torch", "hf_state_dict", "hf_source", "hf_model",
            "hf_runner", "hf_engines",
-           "savedmodel_engine", "onnx_engine", "check_peer_packages",
+           "savedmodel_engine", "onnx_engine", "onnx_peers", "check_peer_packages",
            "check_agreement", "build_engines", "engine_entry", "peer_machine", "run_peers",
            "markdown_table", "write_peer_outputs", "main"]

@@ -208,7 +208,7 @@ def _check_text_flags(args: argparse.Namespace):
     if args.FROM_TEXT and not args.PEERS:
         raise BenchmarkError("--FROM_TEXT times peers from raw text: give --PEERS hf and/or "
                              "savedmodel")
-    onnx = [peer for peer in peers.ONNX_PEERS if peer in args.PEERS]
+    onnx = peers.onnx_peers(args.PEERS)
     if args.FROM_TEXT and onnx:
         raise BenchmarkError("--PEERS %s takes token ids, not text: with --FROM_TEXT give "
                              "hf and/or savedmodel" % onnx[0])
@@ -397,7 +397,7 @@ def run(args: argparse.Namespace) -> int:
         shape, options = shape_benchmark_options(args)
     else:
         shape, options = None, options_from_args(args)
-        onnx = [peer for peer in peers.ONNX_PEERS if peer in options.peers]
+        onnx = peers.onnx_peers(options.peers)
         if onnx and options.mixed_precision != "none":
             raise UsageError("--PEERS %s exports a float32 model; with --MIXED_PRECISION "
                              "give hf and/or savedmodel" % onnx[0])
