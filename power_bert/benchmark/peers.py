@@ -47,9 +47,10 @@ dev set once (the warm-up) and engines of the same model must give the same outp
 ``AGREEMENT_TOLERANCE`` (probabilities, or STS-B scores; ``REDUCED_TOLERANCE`` under
 --MIXED_PRECISION, where each library rounds its own way); otherwise the command stops
 with an error and times nothing, since the comparison would not be of one model. Under
---MIXED_PRECISION bfloat16 (or float16) this project's models are built under the Keras
-policy and HF runs under ``torch.autocast`` of that type, its usual reduced-precision
-inference on a CPU.
+--MIXED_PRECISION bfloat16 (or float16) this project's models are built in that type as
+eval and predict build them (``precision.policy(..., inference=True)``), HF gets the
+baseline's float32 weights (``hf_source``) and runs under ``torch.autocast`` of that type,
+its usual reduced-precision inference on a CPU.
 
 Timing is ``timing.time_runners``: the engines take turns A B C ... for --RUNS rounds
 after the warm-up; reported are medians and speed-ups relative to ``REFERENCE`` (HF
