@@ -20,6 +20,8 @@
 # TUNE_FRACTION=0.2 (and TUNE_SEED, default 0) chooses epochs (and the sweep's LAMBDA) on
 # a held-out 20% of the training set; a sweep with it needs a fine-tuned model trained
 # with the same TUNE_FRACTION, TUNE_SEED and MAX_TRAIN (a run of this script with them).
+# TUNE_SPLIT=sentences holds out whole sentences (--TUNE_SPLIT; SST-2, whose training rows
+# are mostly phrases of its sentences); folders then end in -tune<F>-sentences.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TASK=${1:?usage: glue_minilm.sh TASK (cola, sst-2, mrpc or sts-b)}
@@ -47,7 +49,9 @@ MAX_TRAIN=${MAX_TRAIN:-$D_MAX}
 # fixed padding, 1.5-3x fewer operations on these short sentences. DYNAMIC=0: fixed.
 DYNAMIC=${DYNAMIC:-1}
 TUNE_SEED=${TUNE_SEED:-0}
+TUNE_SPLIT=${TUNE_SPLIT:-rows}
 TUNE_NAME=${TUNE_FRACTION:+-tune$TUNE_FRACTION}
+[ -n "$TUNE_NAME" ] && [ "$TUNE_SPLIT" != rows ] && TUNE_NAME=$TUNE_NAME-$TUNE_SPLIT
 if [ -n "${LAMBDAS:-}" ]; then
   NAME=$TASK-sweep$TUNE_NAME
 else
@@ -70,14 +74,15 @@ EXTRA=()
 [ -n "$MAX_TRAIN" ] && EXTRA+=(--MAX_TRAIN_EXAMPLES "$MAX_TRAIN")
 [ -n "${FINETUNED:-}" ] && EXTRA+=(--FINETUNED_CHECKPOINT "$FINETUNED")
 [ "$DYNAMIC" = 1 ] && EXTRA+=(--DYNAMIC_PADDING true)
-[ -n "${TUNE_FRACTION:-}" ] && EXTRA+=(--TUNE_FRACTION "$TUNE_FRACTION" --TUNE_SEED "$TUNE_SEED")
+[ -n "${TUNE_FRACTION:-}" ] && EXTRA+=(--TUNE_FRACTION "$TUNE_FRACTION" --TUNE_SEED "$TUNE_SEED"
+                                      --TUNE_SPLIT "$TUNE_SPLIT")
 
 if [ -n "${LAMBDAS:-}" ]; then
   : "${FINETUNED:?a sweep (LAMBDAS=...) starts from FINETUNED=<the finetune.hdf5 of a run>}"
   SEEDS=${SEEDS:-1,2,3}
   [ -n "${LR_SOFT_EXTRACTS:-}" ] || LR_SOFT_EXTRACTS=$LR_SOFT_EXTRACT
   [ -n "${BENCHMARK_MAX:-}" ] && EXTRA+=(--BENCHMARK_MAX_EXAMPLES "$BENCHMARK_MAX")
-  echo "== $TASK sweep: LAMBDAS=$LAMBDAS LR_SOFT_EXTRACTS=$LR_SOFT_EXTRACTS SEEDS=$SEEDS EPOCH=$EPOCH BATCH_SIZE=$BATCH_SIZE LR_BERT=$LR_BERT MAX_TRAIN=${MAX_TRAIN:-all} DYNAMIC=$DYNAMIC TUNE_FRACTION=${TUNE_FRACTION:-none} from $FINETUNED -> $OUT"
+  echo "== $TASK sweep: LAMBDAS=$LAMBDAS LR_SOFT_EXTRACTS=$LR_SOFT_EXTRACTS SEEDS=$SEEDS EPOCH=$EPOCH BATCH_SIZE=$BATCH_SIZE LR_BERT=$LR_BERT MAX_TRAIN=${MAX_TRAIN:-all} DYNAMIC=$DYNAMIC TUNE_FRACTION=${TUNE_FRACTION:-none} TUNE_SPLIT=$TUNE_SPLIT from $FINETUNED -> $OUT"
   "$PYTHON" -m power_bert.sweep --TASK "$TASK" --VOCAB_PATH "$BERT/vocab.txt" \
     --DATA_DIR "$GLUE/$DIR" --OUTPUT_DIR "$OUT" --EPOCH "$EPOCH" --BATCH_SIZE "$BATCH_SIZE" \
     --EVAL_BATCH_SIZE 128 --LR_BERT "$LR_BERT" --LAMBDAS "$LAMBDAS" \

@@ -94,6 +94,8 @@ class Selection:
       split: the set whose metrics choose: "dev", or "tune", a held-out part of the
         training set (JSON key "set").
       tune_fraction, tune_seed: the part held out and its seed ("tune" only).
+      tune_split: "sentences" when whole sentences were held out (``--TUNE_SPLIT``);
+        None: any rows.
       tune_examples, train_examples: examples held out and trained on ("tune" only).
       tune_indices_sha256: checksum of the held-out row indices (equal checksums: the
         same examples held out).
@@ -102,6 +104,7 @@ class Selection:
     split: str = "dev"
     tune_fraction: Optional[float] = None
     tune_seed: Optional[int] = None
+    tune_split: Optional[str] = None
     tune_examples: Optional[int] = None
     train_examples: Optional[int] = None
     tune_indices_sha256: Optional[str] = None
@@ -133,7 +136,8 @@ class Selection:
                         % (what, ", ".join(cls.SPLITS), split))
         return cls(protocol=field("protocol", str, False), split=split,
                    tune_fraction=field("tune_fraction", float),
-                   tune_seed=field("tune_seed", int), tune_examples=field("tune_examples", int),
+                   tune_seed=field("tune_seed", int), tune_split=field("tune_split", str),
+                   tune_examples=field("tune_examples", int),
                    train_examples=field("train_examples", int),
                    tune_indices_sha256=field("tune_indices_sha256", str))
 

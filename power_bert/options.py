@@ -18,6 +18,7 @@ import os
 import sys
 from typing import Dict, List, Optional, Tuple
 
+from power_bert.data.encoder import TUNE_UNITS
 from power_bert.errors import RetentionConfigError, UsageError
 from power_bert.outputs import check_file_writable
 from power_bert.retention import WORD_SELECTIONS, parse_retention_configuration
@@ -71,6 +72,8 @@ def result_options(o: "Options") -> Dict:
         options["search_epochs"] = o.search_epochs
     if o.tune_fraction:
         options.update(tune_fraction=o.tune_fraction, tune_seed=o.tune_seed)
+        if o.tune_split != "rows":
+            options["tune_split"] = o.tune_split
     return options
 
 
@@ -150,6 +153,7 @@ class Options:
     # and chooses the epochs; the dev set is measured only for the chosen models.
     tune_fraction: Optional[float] = None  # None or 0: choose on the dev set
     tune_seed: int = 0  # seed of the held-out part (independent of ``seed``)
+    tune_split: str = "rows"  # what is held out: any rows, or whole sentences (TUNE_UNITS)
     # prediction on raw text (rawtext.py): --INPUT, its format, --OUTPUT and its format,
     # and the model as an exported SavedModel instead of --CHECKPOINT_PATH
     input_path: Optional[str] = None
@@ -354,6 +358,11 @@ def _checked_numbers(o: Options) -> Dict:
                              "held out for choosing epochs), got %r" % (o.tune_fraction,))
         normalised["tune_fraction"] = float(o.tune_fraction) or None
     _check_int(o.tune_seed, "--TUNE_SEED", 0, MAX_SEED)
+    tune_split = o.tune_split.lower() if isinstance(o.tune_split, str) else None
+    if tune_split not in TUNE_UNITS:
+        raise UsageError("--TUNE_SPLIT must be one of %s, got %r"
+                         % (", ".join(TUNE_UNITS), o.tune_split))
+    normalised["tune_split"] = tune_split
     retention_configuration = o.retention_configuration
     if isinstance(retention_configuration, str):
         retention_configuration = parse_retention_configuration(retention_configuration)
@@ -469,6 +478,14 @@ def _check_combinations(o: Options, task: TaskSpec):
     if o.tune_fraction and o.action != "train":
         raise UsageError("--TUNE_FRACTION is for training (it holds out part of the training "
                          "set to choose epochs); evaluation always uses the dev set")
+    if o.tune_split != "rows":
+        if not o.tune_fraction:
+            raise UsageError("--TUNE_SPLIT %s says what --TUNE_FRACTION holds out; give "
+                             "--TUNE_FRACTION too" % o.tune_split)
+        if task.text_b is not None:
+            raise UsageError("--TUNE_SPLIT sentences is for single-sentence tasks (SST-2's "
+                             "training rows are sentences and their phrases); %s has "
+                             "sentence pairs: drop the flag" % task.name)
     if o.pred_glue and task.glue_name is None:
         raise UsageError("--PRED_GLUE: task %s has no GLUE submission file; drop the flag "
                          "to write OUTPUT_DIR/test_predictions.tsv" % task.name)

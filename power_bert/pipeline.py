@@ -167,7 +167,8 @@ class Pipeline:
             if o.tune_fraction:
                 try:
                     (train_x, train_y), tune, held = parser.get_train_and_tune_data(
-                        o.tune_fraction, o.tune_seed, max_examples=o.max_train_examples)
+                        o.tune_fraction, o.tune_seed, max_examples=o.max_train_examples,
+                        unit=o.tune_split)
                 except ValueError as e:
                     raise UsageError("--TUNE_FRACTION %g: %s" % (o.tune_fraction, e)) from None
             else:
@@ -184,7 +185,7 @@ class Pipeline:
             log=self.record.log,
             report=metrics_on(dev_x, dev_y) if tune else None,
             selection=selection_record(o.tune_fraction, o.tune_seed, held, len(train_y),
-                                       self.task))
+                                       self.task, o.tune_split))
         return ctx, ["warning: %s" % w.message for w in caught
                      if issubclass(w.category, DataWarning)]
 
@@ -200,11 +201,11 @@ class Pipeline:
             what = "fine-tuned" if stage == "finetune" else "search-stage"
             raise UsageError(
                 "the given %s model %s was %s, so it may have trained on the %d examples "
-                "--TUNE_FRACTION %g --TUNE_SEED %d holds out; train it with the same "
-                "--TUNE_FRACTION, --TUNE_SEED and --MAX_TRAIN_EXAMPLES"
+                "--TUNE_FRACTION %g --TUNE_SEED %d --TUNE_SPLIT %s holds out; train it with "
+                "the same --TUNE_FRACTION, --TUNE_SEED, --TUNE_SPLIT and --MAX_TRAIN_EXAMPLES"
                 % (what, checkpoint.weights_path,
                    recorded.protocol, ctx.selection.tune_examples, self.o.tune_fraction,
-                   self.o.tune_seed))
+                   self.o.tune_seed, self.o.tune_split))
 
     def _fingerprint(self, given: Dict[str, StageCheckpoint], template: StageCheckpoint
                      ) -> Tuple[Dict, Dict]:

@@ -158,7 +158,7 @@ class StageContext:
 
 def selection_record(tune_fraction: Optional[float] = None, tune_seed: int = 0,
                      held_out=(), num_train: Optional[int] = None,
-                     task: Optional[TaskSpec] = None) -> Selection:
+                     task: Optional[TaskSpec] = None, tune_split: str = "rows") -> Selection:
     """How a run chooses its epochs (and a sweep its LAMBDA), for results.json, the log
     and every stage checkpoint.
 
@@ -169,6 +169,7 @@ def selection_record(tune_fraction: Optional[float] = None, tune_seed: int = 0,
       num_train: examples trained on.
       task: the task; one whose dev set is a seeded part of its training files and whose
         test set is labelled (IMDB) is reported on test, and the protocol says so.
+      tune_split: what was held out, "rows" or "sentences" (``--TUNE_SPLIT``).
 
     Returns:
       The protocol line and the set that chooses and, when held out, the fraction, seed,
@@ -181,9 +182,12 @@ def selection_record(tune_fraction: Optional[float] = None, tune_seed: int = 0,
                                                    task.folders.split_seed))
         return Selection()
     held = np.asarray(held_out, dtype=np.int64)
-    return Selection("selected on %g%% of train held out (seed %d), reported on dev"
-                     % (100 * tune_fraction, tune_seed), "tune", tune_fraction=tune_fraction,
-                     tune_seed=tune_seed, tune_examples=int(len(held)),
+    unit = "" if tune_split == "rows" else " as whole %s" % tune_split
+    return Selection("selected on %g%% of train held out%s (seed %d), reported on dev"
+                     % (100 * tune_fraction, unit, tune_seed), "tune",
+                     tune_fraction=tune_fraction, tune_seed=tune_seed,
+                     tune_split=None if tune_split == "rows" else tune_split,
+                     tune_examples=int(len(held)),
                      train_examples=num_train,
                      tune_indices_sha256=hashlib.sha256(held.tobytes()).hexdigest())
 

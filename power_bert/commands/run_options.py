@@ -167,6 +167,12 @@ FLAGS = (
     ("--TUNE_SEED", dict(type=int, default=DEFAULTS["tune_seed"],
                          help="seed of the held-out part of --TUNE_FRACTION, independent "
                               "of --SEED (default %(default)s)"), TRAIN),
+    ("--TUNE_SPLIT", dict(default=DEFAULTS["tune_split"],
+                          help="what --TUNE_FRACTION holds out: rows, any training rows; "
+                               "sentences, whole sentences only (rows no other row "
+                               "contains), training on none of the phrases found only in "
+                               "them: for SST-2, whose training rows are mostly phrases "
+                               "of its sentences (default %(default)s)"), TRAIN),
     ("--FRESH", dict(action="store_true", help="start a new run even if an interrupted run "
                                                "of the same command could be resumed"), TRAIN),
     ("--VERBOSE", dict(type=int, default=None,

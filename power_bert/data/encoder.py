@@ -167,12 +167,18 @@ class DataParser:
         return self._labelled(data, [data.examples[i] for i in order])
 
     def get_train_and_tune_data(self, tune_fraction: float, tune_seed: int,
-                                max_examples: Optional[int] = None
+                                max_examples: Optional[int] = None, unit: str = "rows"
                                 ) -> Tuple[Tuple[List[np.ndarray], np.ndarray],
                                            Tuple[List[np.ndarray], np.ndarray], np.ndarray]:
         """The training set without a held-out tuning part, and that part
         (``train_split``): the tuning part depends only on ``tune_seed``, the fraction,
-        the cap and the file, never on ``seed``.
+        the cap, ``unit`` and the file, never on ``seed``.
+
+        Args:
+          unit: what is held out (``TUNE_UNITS``): "rows", any rows; "sentences", whole
+            sentences only, the rows no other row contains, and no row found only
+            inside them is trained on (``sentence_rows``; SST-2, whose training file
+            holds the phrases of its sentences as rows of their own).
 
         Returns:
           (training ``(x, y)`` shuffled with ``seed``, tuning ``(x, y)`` in file order,
@@ -183,8 +189,16 @@ class DataParser:
           ValueError: a fraction that leaves no tuning or no training example.
         """
         data = read_task_split(self.task, self.data_dir, "train")
+        containing = None
+        if unit == "sentences":
+            if self.task.text_b is not None:
+                raise ValueError("whole sentences can be held out for single-sentence tasks "
+                                 "only; %s has sentence pairs" % self.task.name)
+            containing = sentence_rows([e.text_a for e in data.examples])
+        elif unit != "rows":
+            raise ValueError("unit must be one of %s, got %r" % (", ".join(TUNE_UNITS), unit))
         order, held = train_split(len(data.examples), self.seed, max_examples, tune_fraction,
-                                  tune_seed)
+                                  tune_seed, containing)
         tune = self._labelled(data, [data.examples[i] for i in held])
         # (encoded last, so that ``stats["train"]`` describes what is trained on)
         train = self._labelled(data, [data.examples[i] for i in order])
@@ -265,8 +279,47 @@ class DataParser:
         return encoded
 
 
+# What --TUNE_SPLIT holds out: any rows, or whole sentences (``sentence_rows``).
+TUNE_UNITS = ("rows", "sentences")
+
+
+def sentence_rows(texts: Sequence[str]) -> List[np.ndarray]:
+    """For each text, the texts that are whole sentences and contain it word for word.
+
+    A whole sentence is a text no other text contains as a run of whole words (compared
+    case-folded, words split on white space); a later duplicate of a text is contained
+    in its first occurrence. SST-2's training file holds every phrase of its sentences
+    as a row of its own (most rows are phrases of a few words), so holding out rows at
+    random leaves many held-out rows inside training rows; holding out sentences does not.
+
+    Args:
+      texts: the rows' texts.
+
+    Returns:
+      a list as long as ``texts``: sorted int64 indices of the sentences containing each
+      text, ``[i]`` when text ``i`` is itself a sentence.
+    """
+    words = [tuple(t.casefold().split()) for t in texts]
+    known = set(words)
+    inside: Dict[Tuple[str, ...], List[int]] = {}  # a known text -> sentences holding it
+    containing: List[Optional[np.ndarray]] = [None] * len(texts)
+    # longest first: every sentence that can contain a text is indexed before it
+    for i in sorted(range(len(texts)), key=lambda j: (-len(words[j]), j)):
+        w = words[i]
+        if w in inside:
+            containing[i] = np.asarray(sorted(inside[w]), dtype=np.int64)
+            continue
+        containing[i] = np.asarray([i], dtype=np.int64)
+        for start in range(len(w)):
+            for end in range(start + 1, len(w) + 1):
+                if w[start:end] in known:
+                    inside.setdefault(w[start:end], []).append(i)
+    return containing
+
+
 def train_split(num_examples: int, seed: int, max_examples: Optional[int] = None,
-                tune_fraction: Optional[float] = None, tune_seed: int = 0
+                tune_fraction: Optional[float] = None, tune_seed: int = 0,
+                containing: Optional[Sequence[np.ndarray]] = None
                 ) -> Tuple[np.ndarray, np.ndarray]:
     """Which training-file examples are trained on, and which are held out for tuning.
 
@@ -277,19 +330,26 @@ def train_split(num_examples: int, seed: int, max_examples: Optional[int] = None
     in ``seed`` hold out the same examples. The other ``M - held out`` are drawn from the
     rest with ``seed``.
 
+    With ``containing`` (``sentence_rows``), only whole sentences are held out (the head
+    of the ``tune_seed`` permutation of the sentences), and the rest leaves out every
+    row whose sentences are all held out, so no held-out sentence and none of its own
+    phrases is trained on; phrases also found in a trained sentence stay trainable.
+
     Args:
       num_examples: examples in the training file.
       seed: seed of the training subset and order.
       max_examples: use at most this many examples (training + tuning); None: all.
       tune_fraction: the part held out, in (0, 1); None or 0: none.
       tune_seed: seed of the held-out part.
+      containing: for each example, the sentences containing it (hold out sentences).
 
     Returns:
       (training indices in training order, held-out indices in file order), int64.
 
     Raises:
       ValueError: max_examples below 1, or a fraction that leaves no tuning or no
-        training example (naming the counts).
+        training example, or asks for more sentences than the file has (naming the
+        counts).
     """
     used = num_examples if max_examples is None else min(num_examples,
                                                          _check_max_examples(max_examples))
@@ -301,10 +361,31 @@ def train_split(num_examples: int, seed: int, max_examples: Optional[int] = None
         raise ValueError("holding out %g of %d training examples leaves %d to tune on and %d "
                          "to train on; both need at least one"
                          % (tune_fraction, used, held_count, used - held_count))
-    held = np.sort(np.random.RandomState(tune_seed).permutation(num_examples)[:held_count])
-    rest = np.setdiff1d(np.arange(num_examples), held)  # sorted, so the order below is
+    if containing is None:
+        held = np.sort(np.random.RandomState(tune_seed).permutation(num_examples)[:held_count])
+        rest = np.setdiff1d(np.arange(num_examples), held)  # sorted, so the order below is
+    else:                                                   # the same for any held-out set
+        if len(containing) != num_examples:
+            raise ValueError("containing has %d entries for %d examples"
+                             % (len(containing), num_examples))
+        sentences = np.asarray([i for i, c in enumerate(containing)
+                                if len(c) == 1 and c[0] == i], dtype=np.int64)
+        if held_count > len(sentences):
+            raise ValueError("holding out %g of %d training examples as whole sentences needs "
+                             "%d sentences; the file has %d (lower the fraction or the "
+                             "examples used)" % (tune_fraction, used, held_count,
+                                                 len(sentences)))
+        held = np.sort(sentences[np.random.RandomState(tune_seed).permutation(
+            len(sentences))[:held_count]])
+        held_set = set(held.tolist())
+        rest = np.asarray([i for i, c in enumerate(containing)
+                           if not held_set.issuperset(c.tolist())], dtype=np.int64)
+        if len(rest) < used - held_count:
+            raise ValueError("holding out %d sentences leaves %d rows outside them, fewer than "
+                             "the %d to train on (lower the fraction or the examples used)"
+                             % (held_count, len(rest), used - held_count))
     order = rest[np.random.RandomState(seed).permutation(len(rest))][:used - held_count]
-    return order.astype(np.int64), held.astype(np.int64)  # the same for any held-out set
+    return order.astype(np.int64), held.astype(np.int64)
 
 
 def _check_max_examples(max_examples: int) -> int:

@@ -203,7 +203,8 @@ def run_sweep(sweep_options: SweepOptions) -> Dict:
         record.open({"cells": [c.folder_name for c in sweep_options.cells],
                      "finetuned_checkpoint": sweep_options.base.finetuned_checkpoint,
                      "tune_fraction": sweep_options.base.tune_fraction,
-                     "tune_seed": sweep_options.base.tune_seed})
+                     "tune_seed": sweep_options.base.tune_seed,
+                     "tune_split": sweep_options.base.tune_split})
         log = record.log
         log("sweep of %s: %d cells in %s" % (sweep_options.base.task, len(sweep_options.cells),
                                              os.path.join(output_dir, CELLS)))
