@@ -350,8 +350,9 @@ def test_a_fine_tuned_model_that_saw_the_held_out_part_is_refused(swept, capsys)
     err = capsys.readouterr().err
     assert ("error: the given fine-tuned model %s was selected on 25%% of train held out "
             "(seed 3), reported on dev, so it may have trained on the 6 examples "
-            "--TUNE_FRACTION 0.25 --TUNE_SEED 4 holds out; train it with the same "
-            "--TUNE_FRACTION, --TUNE_SEED and --MAX_TRAIN_EXAMPLES" % swept["finetuned"]) in err
+            "--TUNE_FRACTION 0.25 --TUNE_SEED 4 --TUNE_SPLIT rows holds out; train it with "
+            "the same --TUNE_FRACTION, --TUNE_SEED, --TUNE_SPLIT and --MAX_TRAIN_EXAMPLES"
+            % swept["finetuned"]) in err
     assert not (out / "cells").exists() or not list((out / "cells").rglob("results.json"))
 
 

@@ -330,10 +330,11 @@ def train_split(num_examples: int, seed: int, max_examples: Optional[int] = None
     in ``seed`` hold out the same examples. The other ``M - held out`` are drawn from the
     rest with ``seed``.
 
-    With ``containing`` (``sentence_rows``), only whole sentences are held out (the head
-    of the ``tune_seed`` permutation of the sentences), and the rest leaves out every
-    row whose sentences are all held out, so no held-out sentence and none of its own
-    phrases is trained on; phrases also found in a trained sentence stay trainable.
+    With ``containing`` (``sentence_rows``), the held-out examples are whole sentences
+    (the head of the ``tune_seed`` permutation of the sentences), and the rest leaves out
+    every row whose sentences are all held out, so no held-out sentence and none of its
+    own phrases is trained on (phrases also found in a trained sentence stay trainable);
+    when the rest is smaller than ``M - held out`` (no cap), all of it is trained on.
 
     Args:
       num_examples: examples in the training file.
@@ -380,10 +381,9 @@ def train_split(num_examples: int, seed: int, max_examples: Optional[int] = None
         held_set = set(held.tolist())
         rest = np.asarray([i for i, c in enumerate(containing)
                            if not held_set.issuperset(c.tolist())], dtype=np.int64)
-        if len(rest) < used - held_count:
-            raise ValueError("holding out %d sentences leaves %d rows outside them, fewer than "
-                             "the %d to train on (lower the fraction or the examples used)"
-                             % (held_count, len(rest), used - held_count))
+        if not len(rest):
+            raise ValueError("holding out %d sentences leaves no row outside them to train on "
+                             "(lower the fraction)" % held_count)
     order = rest[np.random.RandomState(seed).permutation(len(rest))][:used - held_count]
     return order.astype(np.int64), held.astype(np.int64)
 
