@@ -182,12 +182,11 @@ def selection_record(tune_fraction: Optional[float] = None, tune_seed: int = 0,
                                                    task.folders.split_seed))
         return Selection()
     held = np.asarray(held_out, dtype=np.int64)
-    unit = "" if tune_split == "rows" else " as whole %s" % tune_split
+    unit = None if tune_split == "rows" else tune_split  # (rows: recorded as before)
     return Selection("selected on %g%% of train held out%s (seed %d), reported on dev"
-                     % (100 * tune_fraction, unit, tune_seed), "tune",
-                     tune_fraction=tune_fraction, tune_seed=tune_seed,
-                     tune_split=None if tune_split == "rows" else tune_split,
-                     tune_examples=int(len(held)),
+                     % (100 * tune_fraction, " as whole %s" % unit if unit else "", tune_seed),
+                     "tune", tune_fraction=tune_fraction, tune_seed=tune_seed,
+                     tune_split=unit, tune_examples=int(len(held)),
                      train_examples=num_train,
                      tune_indices_sha256=hashlib.sha256(held.tobytes()).hexdigest())
 

@@ -186,7 +186,9 @@ class DataParser:
 
         Raises:
           DataError: see ``read_examples``.
-          ValueError: a fraction that leaves no tuning or no training example.
+          ValueError: a fraction that leaves no tuning or no training example (or asks
+            for more sentences than the file has); an unknown ``unit``, or "sentences"
+            for a sentence-pair task.
         """
         data = read_task_split(self.task, self.data_dir, "train")
         containing = None
@@ -364,8 +366,8 @@ def train_split(num_examples: int, seed: int, max_examples: Optional[int] = None
                          % (tune_fraction, used, held_count, used - held_count))
     if containing is None:
         held = np.sort(np.random.RandomState(tune_seed).permutation(num_examples)[:held_count])
-        rest = np.setdiff1d(np.arange(num_examples), held)  # sorted, so the order below is
-    else:                                                   # the same for any held-out set
+        rest = np.setdiff1d(np.arange(num_examples), held)
+    else:
         if len(containing) != num_examples:
             raise ValueError("containing has %d entries for %d examples"
                              % (len(containing), num_examples))
@@ -384,6 +386,7 @@ def train_split(num_examples: int, seed: int, max_examples: Optional[int] = None
         if not len(rest):
             raise ValueError("holding out %d sentences leaves no row outside them to train on "
                              "(lower the fraction)" % held_count)
+    # (rest is sorted, so the order below is the same for any held-out set)
     order = rest[np.random.RandomState(seed).permutation(len(rest))][:used - held_count]
     return order.astype(np.int64), held.astype(np.int64)
 
