@@ -3,7 +3,7 @@
 
   TF_NUM_INTEROP_THREADS=1 python benchmarks/profile_ops.py \
       --BASELINE runs/peers-untrained-sst-2/finetune.hdf5 --DATA_DIR ../shared/glue/SST-2 \
-      --BATCH_SIZE 32 [--RETENTION_CONFIG 39,30,19,8,4,1]
+      --BATCH_SIZE 32 [--RETENTION_CONFIG 39,30,19,8,4,1] [--MIXED_PRECISION bfloat16]
 
 Two untimed passes, then one profiled pass; prints the ops of TensorFlow's compute
 threads by total milliseconds. The profiler adds overhead: compare ops, not seconds.
@@ -21,12 +21,16 @@ def main():
     parser.add_argument("--BATCH_SIZE", type=int, default=32)
     parser.add_argument("--RETENTION_CONFIG", default=None,
                         help="apply this retention configuration (PoWER-BERT)")
+    parser.add_argument("--MIXED_PRECISION", default="none",
+                        choices=["none", "bfloat16", "float16"],
+                        help="build the model as eval and predict do under this precision")
     parser.add_argument("--TOP", type=int, default=25, help="ops to print")
     args = parser.parse_args()
 
     from power_bert.backend import tf
     from power_bert.data import DataParser
     from power_bert.inference import prepare_batches, run_batches
+    from power_bert.precision import policy
     from power_bert.trained import open_trained
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
@@ -37,7 +41,8 @@ def main():
     x, _ = DataParser(checkpoint.vocab_path, checkpoint.task, args.DATA_DIR,
                       seq_len=checkpoint.seq_len, cased=checkpoint.cased).get_dev_data()
     batches = prepare_batches(x, args.BATCH_SIZE, True, 1)  # dynamic padding, exact lengths
-    model = checkpoint.load_model(dynamic=True)
+    with policy(args.MIXED_PRECISION, inference=True):
+        model = checkpoint.load_model(dynamic=True)
     for _ in range(2):
         run_batches(model, batches)
     with tempfile.TemporaryDirectory() as logdir:

@@ -74,6 +74,61 @@ TRICKY = [
 ]
 
 
+class _StockWords:
+    """keras-bert's own basic tokenisation (its ``_tokenize`` with every word kept whole):
+    what ``Tokenizer.basic_tokenize`` must give."""
+
+    def __init__(self, cased):
+        from keras_bert import Tokenizer as KerasBertTokenizer
+
+        class Words(KerasBertTokenizer):
+            def _word_piece_tokenize(self, word):
+                return [word]
+        self.tokenizer = Words({}, cased=cased)
+
+    def __call__(self, text):
+        return self.tokenizer._tokenize(text)
+
+
+def _mixed_texts(code_points, per_text=64):
+    """Texts that put every code point between letters, accents and a space (so that
+    NFD, marks, case and splitting all meet it)."""
+    return ["".join("a" + chr(c) + "B\u00e9 " for c in code_points[i:i + per_text])
+            for i in range(0, len(code_points), per_text)]
+
+
+@pytest.mark.parametrize("cased", [False, True])
+def test_basic_tokenization_is_keras_berts(vocab, cased):
+    """The translate tables give keras-bert's words on tricky text and on a seeded sample
+    of code points of every plane; the word cache starts again when full and the ids
+    stay those of the uncached tokenizer."""
+    stock, fast = _StockWords(cased), Tokenizer(vocab, cased=cased)
+    rng = np.random.default_rng(0)
+    sample = [int(c) for c in rng.integers(0, 0x110000, 20000) if not 0xD800 <= c < 0xE000]
+    for text in TRICKY + _mixed_texts(sorted(sample) + list(range(0x300))):
+        assert fast.basic_tokenize(text) == stock(text), repr(text)
+    texts = TRICKY + ["Unaffable unaffablez UNAFFABLE good, café!"] * 3
+    expected = [Tokenizer(vocab, cased=cased).encode(t, max_len=40) for t in texts]
+    import power_bert.tokenization as tokenization
+    small = Tokenizer(vocab, cased=cased)
+    original = tokenization.WORD_CACHE
+    try:
+        tokenization.WORD_CACHE = 3
+        assert [small.encode(t, max_len=40) for t in texts] == expected
+        assert 0 < len(small._pieces) <= 3
+    finally:
+        tokenization.WORD_CACHE = original
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cased", [False, True])
+def test_basic_tokenization_is_keras_berts_on_every_code_point(cased):
+    stock, fast = _StockWords(cased), Tokenizer({}, cased=cased)
+    code_points = [c for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    for text in _mixed_texts(code_points):
+        assert fast.basic_tokenize(text) == stock(text), repr(text)
+
+
 @pytest.mark.parametrize("cased", [False, True])
 def test_graph_tokenizer_gives_the_training_ids(vocab, cased):
     """Single texts and pairs of tricky strings, with truncation on both sides, one batch
