@@ -12,7 +12,6 @@ alternately, as eval batches (dynamic padding, sorted), medians in seconds
 Arguments: a fine-tuned checkpoint, the task's GLUE folder, the retention configuration,
 the precision (none or bfloat16) and the timed passes. Attention word selection only.
 """
-import math
 import sys
 import time
 
@@ -38,23 +37,12 @@ def build_reordered(config, num_labels, retention):
 
         def call(self, inputs, training=None):
             x, mask = inputs  # [B, T, H], [B, T]
+            context, probs = self.attend(x, mask, training)  # [B, T, H], [B, N, T, T]
+            kept = self.extract.kept_positions(probs, mask)  # [B, K]
             hidden = x.shape[-1]
-            batch, length = tf.shape(x)[0], tf.shape(x)[1]
-            flat = tf.reshape(x, [-1, hidden])
-            q, k, v = (self._split_heads(layers.dense_2d(flat, w, b), batch, length)
-                       for w, b in ((self.Wq, self.bq), (self.Wk, self.bk), (self.Wv, self.bv)))
-            scores = tf.matmul(q, k, transpose_b=True) / math.sqrt(hidden // self.head_num)
-            scores = tf.cast(scores, tf.float32)
-            scores += (1.0 - tf.cast(mask, tf.float32)[:, None, None, :]) * layers._MASK_ADDER
-            probs = tf.nn.softmax(scores, axis=-1)  # [B, N, T, T]
-            context = tf.transpose(tf.matmul(tf.cast(probs, v.dtype), v), [0, 2, 1, 3])
-            context = tf.reshape(context, [batch, length, hidden])
-            keep = tf.minimum(self.extract.retain, length)
-            _, kept = tf.math.top_k(self.extract._scores(probs, mask), k=keep, sorted=True)
-            kept = tf.sort(kept, axis=-1)  # [B, K]
             context = tf.reshape(tf.gather(context, kept, batch_dims=1), [-1, hidden])
-            output = layers.dense_2d(context, self.Wo, self.bo)
-            return [tf.reshape(output, [batch, keep, hidden]), kept,
+            output = layers.dense_2d(context, self.Wo, self.bo)  # [B*K, H]
+            return [tf.reshape(output, [tf.shape(x)[0], tf.shape(kept)[1], hidden]), kept,
                     tf.gather(mask, kept, batch_dims=1)]
 
     initializer = power_model._seeded_initializers(config)

@@ -170,6 +170,14 @@ class SelfAttention(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         x, mask = inputs  # [B, T, H], [B, T]
+        context, probs = self.attend(x, mask, training)  # [B, F, H], [B, N, F, T]
+        hidden = x.shape[-1]
+        output = dense_2d(tf.reshape(context, [-1, hidden]), self.Wo, self.bo)  # [B*F, H]
+        return [tf.reshape(output, [tf.shape(x)[0], tf.shape(x)[1], hidden]), probs]
+
+    def attend(self, x, mask, training=None):
+        """Everything before the output projection: (the heads' context vectors
+        ``[B, T, H]``, the attention probabilities ``[B, N, T, T]`` in float32)."""
         hidden = x.shape[-1]
         head_size = hidden // self.head_num
         batch, length = tf.shape(x)[0], tf.shape(x)[1]
@@ -189,8 +197,7 @@ class SelfAttention(keras.layers.Layer):
         dropped = tf.cast(self.dropout(probs, training=training), v.dtype)
         context = tf.matmul(dropped, v)  # [B, N, F, D]
         context = tf.transpose(context, [0, 2, 1, 3])  # [B, F, N, D]
-        output = dense_2d(tf.reshape(context, [-1, hidden]), self.Wo, self.bo)  # [B*F, H]
-        return [tf.reshape(output, [batch, length, hidden]), probs]
+        return tf.reshape(context, [batch, length, hidden]), probs
 
     def compute_output_shape(self, input_shape):
         x_shape = tf.TensorShape(input_shape[0])
@@ -308,12 +315,16 @@ class Extract(keras.layers.Layer):
         cls_score = tf.fill([tf.shape(scores)[0], 1], tf.constant(_CLS_SCORE, scores.dtype))
         return tf.concat([cls_score, scores[:, 1:]], axis=1)
 
-    def call(self, inputs):
-        x, probs, mask = inputs
+    def kept_positions(self, probs, mask):
+        """The positions kept, increasing: int32 ``[B, K]``, K = min(retain, T)."""
         scores = self._scores(probs, mask)  # [B, T]
         keep = tf.minimum(self.retain, tf.shape(scores)[1])
         _, indices = tf.math.top_k(scores, k=keep, sorted=True)  # [B, K]
-        indices = tf.sort(indices, axis=-1)  # original left-to-right order
+        return tf.sort(indices, axis=-1)  # original left-to-right order
+
+    def call(self, inputs):
+        x, probs, mask = inputs
+        indices = self.kept_positions(probs, mask)  # [B, K]
         kept = tf.gather(x, indices, batch_dims=1)  # [B, K, H]
         kept_mask = tf.gather(mask, indices, batch_dims=1)  # [B, K]
         static_len = x.shape[1]

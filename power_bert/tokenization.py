@@ -128,8 +128,8 @@ class Tokenizer(_KerasBertTokenizer):
     the pieces of the last ``WORD_CACHE`` distinct words are remembered: the same ids,
     4-10x faster on GLUE's training files (benchmarks/README.md, "Tokenising faster")."""
 
-    def __init__(self, token_dict: Dict[str, int], cased: bool = False, **kwargs):
-        super().__init__(token_dict, cased=cased, **kwargs)
+    def __init__(self, *args, **kwargs):  # keras-bert's arguments
+        super().__init__(*args, **kwargs)
         self._pieces: Dict[str, Tuple[str, ...]] = {}
 
     def basic_tokenize(self, text: str) -> List[str]:
