@@ -91,6 +91,26 @@ def plant_earlier_export(folder: Path, extra=()):
         (folder / name).write_text("earlier")
 
 
+def saved_matrices(folder: Path):
+    """(dtype, shape) of every matrix a SavedModel stores: (the constants of its graph and
+    its functions, its variables)."""
+    from power_bert.backend import tf
+    from tensorflow.core.protobuf import saved_model_pb2
+    saved = saved_model_pb2.SavedModel()
+    saved.ParseFromString((folder / "saved_model.pb").read_bytes())
+    graph = saved.meta_graphs[0].graph_def
+    found = []
+    for node in list(graph.node) + [n for f in graph.library.function for n in f.node_def]:
+        tensor = node.attr["value"].tensor
+        shape = [dim.size for dim in tensor.tensor_shape.dim]
+        if node.op == "Const" and len(shape) == 2:
+            found.append((tf.dtypes.as_dtype(tensor.dtype), shape))
+    stored = tf.train.load_checkpoint(str(folder / "variables" / "variables"))
+    shapes = stored.get_variable_to_shape_map()
+    return found, [(dtype, shapes[name]) for name, dtype
+                   in stored.get_variable_to_dtype_map().items() if len(shapes[name]) == 2]
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """Every EXPORTS entry exported with ``power-bert export``, the predictions of its
@@ -114,7 +134,8 @@ def exported(tmp_path_factory):
                                           for i, (a, b) in enumerate(zip(SENTENCES, SECONDS))])
         expected[name] = {"predicted": model.predict_on_batch(
             [encoded.token_ids, encoded.segment_ids]), "token_ids": encoded.token_ids,
-            "segment_ids": encoded.segment_ids, "task": parser.task, "retention": retention, "flags": extra}
+            "segment_ids": encoded.segment_ids, "task": parser.task, "retention": retention, "flags": extra,
+            "matrices": sorted(list(w.shape) for w in model.weights if len(w.shape) == 2)}
         # the training path's ids, for the token_ids signature; [B, SEQ_LEN] as the batch
         # of strings gives (the longest is truncated), so XLA compiles no other shape
         probes[name] = [encoded.token_ids.tolist(), encoded.segment_ids.tolist()]
@@ -167,6 +188,16 @@ def test_saved_model_reproduces_the_checkpoint_on_raw_sentences(exported, name):
 
 
 @pytest.mark.slow
+def test_the_weights_are_constants_of_the_graph_except_with_xla(exported):
+    # Constants let oneDNN keep each weight matrix in the layout it computes with
+    # (export.WEIGHTS_AS_CONSTANTS); each is stored once, whichever signatures use it.
+    for name, expected in exported["expected"].items():
+        constants, variables = saved_matrices(exported["root"] / "models" / name)
+        stored = constants if "--XLA" not in expected["flags"] else variables
+        assert sorted(shape for _, shape in stored) == expected["matrices"], name
+        assert (variables if stored is constants else constants) == [], name
+
+
 def test_bad_inputs_give_clear_errors_and_the_model_still_serves(exported):
     loaded = exported["loaded"]
     for name, _, _, _, _ in EXPORTS:
@@ -385,10 +416,7 @@ def test_a_bfloat16_export_serves_near_float32_and_records_its_precision(tmp_pat
         assert meta.get("mixed_precision") == (None if precision == "none" else precision)
         backend = SavedModelBackend(str(out))
         outputs[precision] = np.asarray(backend(SENTENCES, SECONDS if meta["pair"] else None))
-        stored = tf.train.load_checkpoint(str(out / "variables" / "variables"))
-        shapes = stored.get_variable_to_shape_map()
-        kernels = [(dtype, shapes[name]) for name, dtype
-                   in stored.get_variable_to_dtype_map().items() if len(shapes[name]) == 2]
+        kernels = sum(saved_matrices(out), [])
         # bfloat16: the kernels and embeddings stored in bfloat16 (built for inference, not
         # cast on every call), but the output layer's [hidden, labels] kernel in float32
         float32 = [shape for dtype, shape in kernels if dtype == tf.float32]
