@@ -198,6 +198,7 @@ def test_the_weights_are_constants_of_the_graph_except_with_xla(exported):
         assert (variables if stored is constants else constants) == [], name
 
 
+@pytest.mark.slow
 def test_bad_inputs_give_clear_errors_and_the_model_still_serves(exported):
     loaded = exported["loaded"]
     for name, _, _, _, _ in EXPORTS:
