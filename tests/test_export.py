@@ -400,6 +400,7 @@ def test_export_refuses_a_search_stage_checkpoint(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_bfloat16_export_serves_near_float32_and_records_its_precision(tmp_path, capsys):
     from power_bert.backend import tf
     from power_bert.rawtext import SavedModelBackend
