@@ -15,9 +15,10 @@ import math
 import threading
 import zlib
 
+from power_bert.backend import keras, tf  # first: keras-bert's packages import TensorFlow
+
 from keras_position_wise_feed_forward import FeedForward as KerasBertFeedForward
 
-from power_bert.backend import keras, tf
 from power_bert.retention import WORD_SELECTIONS
 
 _PACKAGE = "PowerBert"

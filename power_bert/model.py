@@ -16,10 +16,11 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from power_bert.backend import keras, tf  # first: keras-bert's packages import TensorFlow
+
 from keras_layer_normalization import LayerNormalization
 from keras_pos_embd import PositionEmbedding
 
-from power_bert.backend import keras, tf
 from power_bert.config import BertConfig
 from power_bert.precision import FLOAT32, loss_scaled, needs_loss_scaling
 from power_bert.retention import validate_retention_configuration

@@ -40,9 +40,9 @@ Shapes: B = batch, T = the longest tokenised example of the batch (at most seq_l
 import unicodedata
 from typing import Dict, List, Tuple
 
-from keras_bert import Tokenizer as _KerasBertTokenizer
+from power_bert.backend import tf  # first: keras-bert imports TensorFlow
 
-from power_bert.backend import tf
+from keras_bert import Tokenizer as _KerasBertTokenizer
 
 UNK = "[UNK]"
 CLS = "[CLS]"

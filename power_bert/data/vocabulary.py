@@ -31,6 +31,7 @@ def _read_vocabulary(vocab_path: PathLike) -> Tuple[str, Dict[str, int]]:
         raise DataError("Vocabulary %s is a folder, not a vocab.txt file" % path)
     if not os.path.exists(path):
         raise DataError("Vocabulary file not found: %s" % path)
+    import power_bert.backend  # noqa: F401  (TensorFlow first, its start-up lines held back)
     import keras_bert  # imports TensorFlow; power_bert has set the Keras 2 switch
 
     try:
