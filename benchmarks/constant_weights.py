@@ -28,6 +28,7 @@ def main():
     checkpoint_path, data_dir, retention, precision, passes, scratch = sys.argv[1:7]
     from power_bert import export
     from power_bert.backend import tf
+    from power_bert.benchmark.timing import time_runners
     import tensorflow_text  # noqa: F401  (the tokeniser's ops, for loading)
     from power_bert.data import DataParser
     from power_bert.inference import batch_order, prepare_batches
@@ -64,16 +65,14 @@ def main():
         return np.concatenate([signature(input_ids=tokens, segment_ids=segments)[key].numpy()
                                for tokens, segments in batches])
 
-    outputs = {name: run(signature) for name, signature in served.items()}
-    print("largest difference of the predictions: %.3g"
-          % np.abs(outputs["constants"] - outputs["variables"]).max())
-    times = {name: [] for name in served}
-    for _ in range(int(passes)):
-        for name, signature in served.items():
-            start = time.perf_counter()
-            run(signature)
-            times[name].append(time.perf_counter() - start)
-    medians = {name: float(np.median(values)) for name, values in times.items()}
+    def compare(outputs):
+        print("largest difference of the predictions: %.3g"
+              % np.abs(outputs["constants"] - outputs["variables"]).max())
+
+    results = time_runners([(name, lambda verbose=0, signature=signature: run(signature))
+                            for name, signature in served.items()],
+                           int(passes), warmup=1, verbose=0, after_warmup=compare)
+    medians = {name: float(np.median(result["times"])) for name, result in results.items()}
     print("seconds a pass (median of %s): variables %.3f, constants %.3f; constants %.3fx "
           "as fast" % (passes, medians["variables"], medians["constants"],
                        medians["variables"] / medians["constants"]))

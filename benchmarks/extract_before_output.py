@@ -13,7 +13,6 @@ Arguments: a fine-tuned checkpoint, the task's GLUE folder, the retention config
 the precision (none or bfloat16) and the timed passes. Attention word selection only.
 """
 import sys
-import time
 
 import numpy as np
 
@@ -68,6 +67,7 @@ def main(argv):
     checkpoint_path, data_dir, retention, precision, runs = argv
     import power_bert.backend  # noqa: F401  (quiet TensorFlow start-up)
     from power_bert import inference
+    from power_bert.benchmark.timing import time_runners
     from power_bert.data import DataParser
     from power_bert.precision import policy
     from power_bert.trained import apply_overrides, check_trained, read_checkpoint
@@ -90,17 +90,15 @@ def main(argv):
     def run(model):
         return inference.predict(model, x, 32, dynamic=True)
 
-    outputs = [run(model) for model in models.values()]
-    print("largest difference of the dev predictions: %g" % np.abs(outputs[0] - outputs[1]).max())
-    times = {name: [] for name in models}
-    for _ in range(int(runs)):
-        for name, model in models.items():
-            start = time.perf_counter()
-            run(model)
-            times[name].append(time.perf_counter() - start)
-    for name, seconds in times.items():
-        print("%-40s %.3f s" % (name, float(np.median(seconds))))
+    def compare(outputs):
+        first, second = outputs.values()
+        print("largest difference of the dev predictions: %g" % np.abs(first - second).max())
 
+    results = time_runners([(name, lambda verbose=0, model=model: run(model))
+                            for name, model in models.items()],
+                           int(runs), warmup=1, verbose=0, after_warmup=compare)
+    for name, result in results.items():
+        print("%-40s %.3f s" % (name, float(np.median(result["times"]))))
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -282,7 +282,7 @@ def _module_state(model, tokenizer, metadata: ExportMetadata, assets: str):
 
     module = tf.Module(name="power_bert")
     module.vocab_table = tokenizer.table
-    if metadata.xla or not WEIGHTS_AS_CONSTANTS:  # weights the saved functions read
+    if not _constant_weights(metadata):  # the weights the saved functions read
         module.model_variables = list(model.variables)
     module.metadata_file = tf.saved_model.Asset(os.path.join(assets, METADATA_FILE))
     module.vocab_file = tf.saved_model.Asset(os.path.join(assets, VOCAB_FILE))
@@ -301,7 +301,7 @@ def _outputs_function(model, metadata: ExportMetadata):
 
     seq_len, labels = metadata.seq_len, metadata.labels
     predict = _model_part(model, regression=labels is None, xla=metadata.xla,
-                          constant_weights=WEIGHTS_AS_CONSTANTS)
+                          constant_weights=_constant_weights(metadata))
     label_strings = tf.constant(labels or [""], tf.string)
 
     def outputs(input_ids, segment_ids):
@@ -391,16 +391,16 @@ def _model_part(model, regression: bool, xla: bool = False, constant_weights: bo
     segment_ids)`` int32 ``[B, T]`` -> ``{"probabilities": [B, C]}`` or ``{"score": [B]}``.
 
     Args:
-      xla: jit-compile the model (its weights stay variables).
-      constant_weights: without ``xla``, trace the model once with its weights as
-        constants of the graph (``WEIGHTS_AS_CONSTANTS``)."""
+      xla: jit-compile the model.
+      constant_weights: trace the model once with its weights as constants of the graph
+        (``_constant_weights``; not with ``xla``)."""
     from power_bert.backend import tf
 
     @tf.function(jit_compile=xla)
     def classify(input_ids, segment_ids):
         return model([input_ids, segment_ids], training=False)  # [B, C] or [B, 1]
 
-    if constant_weights and not xla:
+    if constant_weights:
         classify = _with_constant_weights(classify)
 
     def predict(input_ids, segment_ids):
@@ -412,6 +412,13 @@ def _model_part(model, regression: bool, xla: bool = False, constant_weights: bo
         return {"score": predicted[:, 0]} if regression else {"probabilities": predicted}
 
     return predict
+
+
+def _constant_weights(metadata: ExportMetadata) -> bool:
+    """Whether the SavedModel's model part holds its weights as constants: by default
+    (``WEIGHTS_AS_CONSTANTS``), but not with XLA (the conversion drops the function's
+    XLA attribute)."""
+    return WEIGHTS_AS_CONSTANTS and not metadata.xla
 
 
 def _with_constant_weights(function):
