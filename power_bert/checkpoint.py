@@ -151,20 +151,22 @@ class StageCheckpoint:
         return dataclasses.replace(self, mode="retrain",
                                    retention_configuration=tuple(retention_configuration))
 
-    def build(self, dynamic: bool = False, name: str = "PoWER-BERT"):
+    def build(self, dynamic: bool = False, name: str = "PoWER-BERT", inference: bool = False):
         """The model (weights as initialised): inputs of exactly ``seq_len`` tokens, or
-        with ``dynamic`` of any length up to it (each batch cut to its longest example)."""
+        with ``dynamic`` of any length up to it (each batch cut to its longest example);
+        ``inference``: a model that only predicts (``model.build_model``)."""
         from power_bert.model import build_model
         return build_model(self.config, self.num_labels, None if dynamic else self.seq_len,
                            self.mode, self.applied_retention, max_len=self.seq_len, name=name,
                            word_selection=self.word_selection,
-                           selection_seed=self.selection_seed)
+                           selection_seed=self.selection_seed, inference=inference)
 
-    def load_model(self, dynamic: bool = False, name: str = "PoWER-BERT"):
+    def load_model(self, dynamic: bool = False, name: str = "PoWER-BERT",
+                   inference: bool = False):
         """``build`` with this checkpoint's weights loaded."""
         if self.weights_path is None:
             raise CheckpointError("this checkpoint was not loaded from a file")
-        model = self.build(dynamic=dynamic, name=name)
+        model = self.build(dynamic=dynamic, name=name, inference=inference)
         load_stage_weights(model, self.weights_path)
         return model
 

@@ -172,9 +172,14 @@ class SelfAttention(keras.layers.Layer):
     def call(self, inputs, training=None):
         x, mask = inputs  # [B, T, H], [B, T]
         context, probs = self.attend(x, mask, training)  # [B, F, H], [B, N, F, T]
-        hidden = x.shape[-1]
+        return [self.project(context), probs]
+
+    def project(self, context):
+        """The output projection of the context vectors ``[B, F, H]``, as one 2-D
+        product."""
+        hidden = context.shape[-1]
         output = dense_2d(tf.reshape(context, [-1, hidden]), self.Wo, self.bo)  # [B*F, H]
-        return [tf.reshape(output, [tf.shape(x)[0], tf.shape(x)[1], hidden]), probs]
+        return tf.reshape(output, tf.shape(context))
 
     def attend(self, x, mask, training=None):
         """Everything before the output projection: (the heads' context vectors
@@ -326,15 +331,22 @@ class Extract(keras.layers.Layer):
     def call(self, inputs):
         x, probs, mask = inputs
         indices = self.kept_positions(probs, mask)  # [B, K]
-        kept = tf.gather(x, indices, batch_dims=1)  # [B, K, H]
-        kept_mask = tf.gather(mask, indices, batch_dims=1)  # [B, K]
-        static_len = x.shape[1]
-        if static_len is not None:
-            length = min(self.retain, static_len)
-            kept = tf.ensure_shape(kept, [None, length, x.shape[-1]])
-            kept_mask = tf.ensure_shape(kept_mask, [None, length])
-            indices = tf.ensure_shape(indices, [None, length])
-        return [kept, kept_mask, indices]
+        kept, kept_mask = self.gather([x, mask], indices)  # [B, K, H], [B, K]
+        return [kept, kept_mask, self.set_length(indices, x.shape[1])]
+
+    def set_length(self, tensor, static_len):
+        """``tensor`` ([B, K, ...]) with K = min(retain, static_len) set where the input
+        length is static."""
+        if static_len is None:
+            return tensor
+        shape = [None, min(self.retain, static_len)] + tensor.shape[2:].as_list()
+        return tf.ensure_shape(tensor, shape)
+
+    def gather(self, tensors, indices):
+        """The kept positions (``kept_positions``) of each ``[B, T, ...]`` tensor:
+        ``[B, K, ...]`` each."""
+        return [self.set_length(tf.gather(tensor, indices, batch_dims=1), tensor.shape[1])
+                for tensor in tensors]
 
     def compute_output_shape(self, input_shape):
         x_shape = tf.TensorShape(input_shape[0])
@@ -342,6 +354,52 @@ class Extract(keras.layers.Layer):
         length = None if length is None else min(self.retain, length)
         return [tf.TensorShape([x_shape[0], length, x_shape[2]]),
                 tf.TensorShape([x_shape[0], length]), tf.TensorShape([x_shape[0], length])]
+
+
+@keras.utils.register_keras_serializable(package=_PACKAGE)
+class ExtractingSelfAttention(SelfAttention):
+    """``SelfAttention`` then ``Extract``, for a model that only predicts: the words are
+    chosen before the attention's output projection, so the projection (and the
+    residual and LayerNorm after it) run on the kept words only.
+
+    Every step after the attention probabilities works word by word, so the outputs are
+    those of ``SelfAttention`` -> residual -> LayerNorm -> ``Extract`` with fewer
+    multiply-adds. Training keeps that order (``model.build_model``): its dropout after
+    the projection would draw other masks here. Weights as ``SelfAttention``'s, so a
+    checkpoint loads by name.
+
+    Call inputs: ``[x [B, T, H], mask [B, T]]``.
+    Call outputs: ``[output [B, K, H], x' [B, K, H], mask' [B, K], indices [B, K]]``:
+    the projected context of the kept words, the kept rows of x (for the residual) and of
+    the mask, and their positions (``Extract``'s third output).
+    """
+
+    def __init__(self, head_num: int, retain: int, selection: str = "attention",
+                 seed: int = 0, layer_index: int = 1, max_len: int = None, **kwargs):
+        super().__init__(head_num, **kwargs)
+        self.extract = Extract(retain, selection, seed, layer_index, max_len,
+                               dtype="float32", name=self.name + "-Extract")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(retain=self.extract.retain, selection=self.extract.selection,
+                      seed=self.extract.seed, layer_index=self.extract.layer_index,
+                      max_len=self.extract.max_len)
+        return config
+
+    def call(self, inputs, training=None):
+        x, mask = inputs  # [B, T, H], [B, T]
+        context, probs = self.attend(x, mask, training)  # [B, T, H], [B, N, T, T]
+        indices = self.extract.kept_positions(probs, mask)  # [B, K]
+        context, x, mask = self.extract.gather([context, x, mask], indices)
+        return [self.project(context), x, mask, self.extract.set_length(indices, inputs[0].shape[1])]
+
+    def compute_output_shape(self, input_shape):
+        x_shape = tf.TensorShape(input_shape[0])
+        length = x_shape[1]
+        length = None if length is None else min(self.extract.retain, length)
+        kept = tf.TensorShape([x_shape[0], length])
+        return [kept.concatenate(x_shape[2:]), kept.concatenate(x_shape[2:]), kept, kept]
 
 
 @keras.utils.register_keras_serializable(package=_PACKAGE)

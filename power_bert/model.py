@@ -6,7 +6,9 @@ every encoder j between the attention block and the feed-forward block:
   * ``search``: a ``SoftExtract`` layer (retention parameters, mass regulariser);
   * ``retrain``: an ``Extract`` layer keeping ``retention_configuration[j - 1]`` vectors,
     chosen by attention (PoWER-BERT), or for the ablation by position (Head-WS) or at
-    random (Rand-WS): ``word_selection``.
+    random (Rand-WS): ``word_selection``. A model built for inference only keeps the
+    same words inside the attention layer, before its output projection
+    (``layers.ExtractingSelfAttention``; ``build_model(..., inference=True)``).
 
 Layer names follow keras-bert (``Encoder-%d-MultiHeadSelfAttention``,
 ``Encoder-%d-FeedForward-Norm``, ...), so weights move between stages by name.
@@ -24,9 +26,9 @@ from keras_pos_embd import PositionEmbedding
 from power_bert.config import BertConfig
 from power_bert.precision import FLOAT32, loss_scaled, needs_loss_scaling
 from power_bert.retention import validate_retention_configuration
-from power_bert.layers import (Extract, FeedForward, PaddingMask, SelfAttention, SoftExtract,
-                               StepDropout, dropout_key, gelu_exact, mass_regularizer,
-                               soft_extract_layers)
+from power_bert.layers import (Extract, ExtractingSelfAttention, FeedForward, PaddingMask,
+                               SelfAttention, SoftExtract, StepDropout, dropout_key,
+                               gelu_exact, mass_regularizer, soft_extract_layers)
 
 MODES = ("finetune", "search", "retrain")
 LAYER_NORM_EPSILON = 1e-12  # Google BERT's value.
@@ -156,7 +158,8 @@ def _clip_mirrored(strategy, variables):
 def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
                 mode: str = "finetune", retention_configuration: Optional[Sequence[int]] = None,
                 max_len: Optional[int] = None, name: str = "PoWER-BERT",
-                word_selection: str = "attention", selection_seed: int = 0) -> PowerBertModel:
+                word_selection: str = "attention", selection_seed: int = 0,
+                inference: bool = False) -> PowerBertModel:
     """Builds the BERT classifier for one stage.
 
     Args:
@@ -172,6 +175,10 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
       word_selection: which words the Extract layers keep (``layers.WORD_SELECTIONS``):
         "attention" (default), "head" or "random".
       selection_seed: the seed of "random" selection (``layers.random_priorities``).
+      inference: for a model that only predicts (eval, predict, export, benchmarks): in
+        ``retrain`` each encoder keeps its words before the attention's output
+        projection (``layers.ExtractingSelfAttention``), the same outputs with fewer
+        multiply-adds. Training builds the order above (its dropout masks depend on it).
 
     Returns:
       A ``PowerBertModel`` with inputs ``[Input-Token, Input-Segment]`` (int32
@@ -189,14 +196,20 @@ def build_model(config: BertConfig, num_labels: int, seq_len: Optional[int],
     mask = PaddingMask(name="Input-Mask")(token_ids)  # [B, T]
     x = _embeddings(config, token_ids, segment_ids, initializer)  # [B, T, H]
     for j in range(1, config.num_hidden_layers + 1):
-        x, probs = _attention_block(config, j, x, mask, initializer)  # probs [B, N, T, T]
-        if mode == "search":
-            x = SoftExtract(max_len, j, dtype=FLOAT32,
-                            name="Encoder-%d-Soft-Extract" % j)([x, probs, mask])
-        elif mode == "retrain":
-            x, mask, _ = Extract(retention_configuration[j - 1], word_selection,
-                                 selection_seed, j, max_len or seq_len, dtype=FLOAT32,
-                                 name="Encoder-%d-Extract" % j)([x, probs, mask])
+        selection = None
+        if mode == "retrain":
+            selection = dict(retain=retention_configuration[j - 1], selection=word_selection,
+                             seed=selection_seed, layer_index=j, max_len=max_len or seq_len)
+        if selection and inference:  # elimination inside the attention layer
+            x, _, mask = _attention_block(config, j, x, mask, initializer, selection)
+        else:
+            x, probs, _ = _attention_block(config, j, x, mask, initializer)
+            if mode == "search":
+                x = SoftExtract(max_len, j, dtype=FLOAT32,
+                                name="Encoder-%d-Soft-Extract" % j)([x, probs, mask])
+            elif selection:
+                x, mask, _ = Extract(**selection, dtype=FLOAT32,
+                                     name="Encoder-%d-Extract" % j)([x, probs, mask])
         x = _feed_forward_block(config, j, x, initializer)
     output = _classifier(config, num_labels, x, initializer)
     return PowerBertModel(inputs=[token_ids, segment_ids], outputs=output, name=name)
@@ -262,20 +275,33 @@ def _embeddings(config: BertConfig, token_ids, segment_ids, initializer):
     return StepDropout(config.hidden_dropout_prob, name="Embedding-Dropout")(x)
 
 
-def _attention_block(config: BertConfig, j: int, x, mask, initializer):
+def _attention_block(config: BertConfig, j: int, x, mask, initializer,
+                     selection: Optional[dict] = None):
     """Encoder j's self-attention, dropout, residual and LayerNorm.
 
+    Args:
+      selection: for a model that only predicts, ``Extract``'s arguments: the
+        attention layer (``ExtractingSelfAttention``) then keeps those words before its
+        output projection, and the rest of the block runs on them.
+
     Returns:
-      (the block's output [B, T, H], the attention probabilities [B, N, T, T]).
+      (the block's output [B, T, H], the attention probabilities [B, N, T, T], the mask
+      [B, T]); with ``selection``: ([B, K, H], None, the kept words' mask [B, K]).
     """
     prefix = "Encoder-%d-MultiHeadSelfAttention" % j
-    attended, probs = SelfAttention(config.num_attention_heads,
-                                    config.attention_probs_dropout_prob,
-                                    kernel_initializer=initializer(), name=prefix)([x, mask])
+    probs = None
+    if selection is None:
+        attended, probs = SelfAttention(
+            config.num_attention_heads, config.attention_probs_dropout_prob,
+            kernel_initializer=initializer(), name=prefix)([x, mask])
+    else:
+        attended, x, mask, _ = ExtractingSelfAttention(
+            config.num_attention_heads, attention_dropout=config.attention_probs_dropout_prob,
+            kernel_initializer=initializer(), name=prefix, **selection)([x, mask])
     attended = StepDropout(config.hidden_dropout_prob, name=prefix + "-Dropout")(attended)
     x = keras.layers.Add(name=prefix + "-Add")([x, attended])
     x = LayerNormalization(epsilon=LAYER_NORM_EPSILON, dtype=FLOAT32, name=prefix + "-Norm")(x)
-    return x, probs
+    return x, probs, mask
 
 
 def _feed_forward_block(config: BertConfig, j: int, x, initializer):

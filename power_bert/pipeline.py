@@ -348,8 +348,9 @@ class Pipeline:
         except DataError as e:
             self.record.log("no test predictions: %s" % e)
         else:
-            self._write_test_predictions(kept["retrain"].load_model(self.o.dynamic_padding),
-                                         test_x, guids, run.path)
+            self._write_test_predictions(
+                kept["retrain"].load_model(self.o.dynamic_padding, inference=True),
+                test_x, guids, run.path)
 
     @staticmethod
     def _finished(run: RunFolder, stage) -> Optional[StageCheckpoint]:

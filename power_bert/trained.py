@@ -60,13 +60,14 @@ class TrainedModel:
     def cased(self) -> bool:
         return bool(self.checkpoint.cased)
 
-    def load(self, dynamic: bool = False, name: str = "PoWER-BERT"):
+    def load(self, dynamic: bool = False, name: str = "PoWER-BERT", inference: bool = True):
         """The Keras model with its weights: inputs of exactly ``seq_len`` tokens, or with
-        ``dynamic`` of any length up to it."""
+        ``dynamic`` of any length up to it; by default a model that only predicts
+        (``model.build_model``'s ``inference``)."""
         if self.google_checkpoint is None:
-            return self.checkpoint.load_model(dynamic=dynamic, name=name)
+            return self.checkpoint.load_model(dynamic=dynamic, name=name, inference=inference)
         from power_bert import google_ckpt
-        model = self.checkpoint.build(dynamic=dynamic, name=name)
+        model = self.checkpoint.build(dynamic=dynamic, name=name, inference=inference)
         google_ckpt.load_google_checkpoint(model, self.checkpoint.config,
                                            self.google_checkpoint, load_classifier="required")
         return model

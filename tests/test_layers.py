@@ -273,11 +273,12 @@ def test_extract_and_soft_extract_config_round_trip():
     np.testing.assert_array_equal(clone(inputs).numpy(), soft(inputs).numpy())
 
 
-@pytest.mark.parametrize("mode", ["search", "retrain"])
-def test_model_from_json_gives_same_predictions(mode, tiny_config):
+@pytest.mark.parametrize("mode,inference", [("search", False), ("retrain", False),
+                                            ("retrain", True)])
+def test_model_from_json_gives_same_predictions(mode, inference, tiny_config):
     config = BertConfig.from_dict(dict(tiny_config, num_hidden_layers=2))
     kwargs = {"retention_configuration": [5, 3]} if mode == "retrain" else {}
-    model = build_model(config, 3, 8, mode=mode, **kwargs)
+    model = build_model(config, 3, 8, mode=mode, inference=inference, **kwargs)
     if mode == "search":
         rng = np.random.default_rng(13)
         for layer in soft_extract_layers(model):
@@ -291,5 +292,8 @@ def test_model_from_json_gives_same_predictions(mode, tiny_config):
     got = clone(batch.inputs, training=False).numpy()
     assert got.shape == (3, 3)
     np.testing.assert_array_equal(got, want)
-    if mode == "retrain":
+    if mode == "retrain" and not inference:
         assert [clone.get_layer("Encoder-%d-Extract" % j).retain for j in (1, 2)] == [5, 3]
+    if inference:
+        attention = [clone.get_layer("Encoder-%d-MultiHeadSelfAttention" % j) for j in (1, 2)]
+        assert [layer.extract.retain for layer in attention] == [5, 3]

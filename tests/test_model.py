@@ -7,7 +7,8 @@ import pytest
 from power_bert.backend import keras, tf
 from power_bert.config import BertConfig
 from power_bert.google_ckpt import load_google_checkpoint
-from power_bert.layers import SelfAttention, significance_scores, soft_extract_layers
+from power_bert.layers import (Extract, SelfAttention, significance_scores,
+                               soft_extract_layers)
 from power_bert.model import build_model
 from power_bert.training import WarmupLinearDecay, compile_for_stage
 
@@ -77,6 +78,49 @@ def test_retrain_model_reproduces_numpy_bert_with_extraction(google_bert):
     # Extraction changes the result: the full model gives another pooled output.
     full = bert_forward(variables, config, tokens, segments, mask)["pooled_output"]
     assert np.abs(full - want["pooled_output"]).max() > 1e-3
+
+
+# --- the model that only predicts ---------------------------------------------------------
+
+@pytest.mark.parametrize("selection", ["attention", "head", "random"])
+@pytest.mark.parametrize("seq_len", [SEQ_LEN, None])
+def test_the_inference_model_keeps_the_same_words_before_the_output_projection(
+        google_bert, selection, seq_len):
+    """``inference=True`` moves each Extract into its attention layer, before the output
+    projection: the same kept positions and predictions as the trained order, with the
+    projection, residual and LayerNorm on the kept words only."""
+    kwargs = dict(retention_configuration=RETENTION, word_selection=selection,
+                  selection_seed=5, max_len=SEQ_LEN)
+    trained = _loaded(google_bert, "retrain", seq_len=seq_len, **kwargs)
+    trained.get_layer("Output").set_weights(
+        [np.random.default_rng(1).normal(0, 0.5, w.shape).astype("float32")
+         for w in trained.get_layer("Output").get_weights()])
+    served = build_model(BertConfig.from_dict(google_bert.config), 3, seq_len, mode="retrain",
+                         inference=True, **kwargs)
+    assert not any(isinstance(layer, Extract) for layer in served.layers)
+    for layer in served.layers:
+        if layer.weights:
+            layer.set_weights(trained.get_layer(layer.name).get_weights())
+    names = ["Encoder-%d-MultiHeadSelfAttention" % j for j in (1, 2, 3)]
+    batches = [make_inputs([10, 8, 5, 2], seed=2)]
+    if seq_len is None:  # a batch shorter than l_1: nothing eliminated in encoder 1
+        batches.append(make_inputs([6, 3], seed=4))
+    for batch in batches:
+        tokens, segments = batch.inputs
+        want = trained([tokens, segments], training=False).numpy()
+        got = served([tokens, segments], training=False).numpy()
+        np.testing.assert_allclose(got, want, atol=1e-6)
+        assert np.abs(want - want.mean(0)).max() > 1e-3  # the examples differ
+        kept_want = _submodel(trained, ["Encoder-%d-Extract" % j for j in (1, 2, 3)])(
+            [tokens, segments], training=False)
+        kept_got = _submodel(served, names)([tokens, segments], training=False)
+        for (_, mask_want, indices_want), (projected, _, mask_got, indices_got) in zip(
+                kept_want, kept_got):
+            np.testing.assert_array_equal(indices_got.numpy(), indices_want.numpy())
+            np.testing.assert_array_equal(mask_got.numpy(), mask_want.numpy())
+            assert projected.shape[1] == indices_want.shape[1]  # [B, K, H]: kept words only
+    if seq_len is not None:
+        assert [served.get_layer(n).output[0].shape[1] for n in names] == RETENTION
 
 
 # --- padding invariance -------------------------------------------------------------------

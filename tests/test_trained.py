@@ -134,15 +134,21 @@ def test_the_overrides_change_the_model_that_is_built(tmp_path, vocab):
     with its own weights: without the override the same weights keep every vector."""
     from power_bert.backend import keras
     from power_bert.elimination import extract_layers
+    from power_bert.layers import ExtractingSelfAttention
     keras.utils.set_random_seed(3)
     checkpoint = _checkpoint(vocab_path=str(vocab), vocab_sha256=file_sha256(str(vocab)))
     saved = checkpoint.save(checkpoint.build(), str(tmp_path / "run"), "finetune")
     plain = open_trained(saved.weights_path).load()
     opened = open_trained(saved.weights_path, retention_configuration="8,4,2",
                           word_selection="attention")
-    model = opened.load()
+    model = opened.load(inference=False)
     assert extract_layers(plain) == []
     assert [layer.output[2].shape[1] for layer in extract_layers(model)] == [8, 4, 2]
+    # The default, a model that only predicts: the same selection inside the attention.
+    served = opened.load()
+    assert extract_layers(served) == []
+    assert [layer.output[3].shape[1] for layer in served.layers
+            if isinstance(layer, ExtractingSelfAttention)] == [8, 4, 2]
     weighted = [layer for layer in model.layers if layer.get_weights()]
     assert len(weighted) == len([layer for layer in plain.layers if layer.get_weights()])
     for layer in weighted:

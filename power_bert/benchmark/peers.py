@@ -131,7 +131,8 @@ def keras_engines(checkpoint, model: str, label: str, x, batch_size: int, bucket
     for padding in ("fixed", "dynamic"):
         dynamic = padding == "dynamic"
         order = batch_order(x, dynamic, sort)
-        keras_model = checkpoint.load_model(dynamic=dynamic, name="%s_%s" % (prefix, padding))
+        keras_model = checkpoint.load_model(dynamic=dynamic, name="%s_%s" % (prefix, padding),
+                                            inference=True)
         batches = prepare_batches(x, batch_size, dynamic, bucket, order)
         engines.append(Engine("%s_%s" % (prefix, padding), label, model,
                               padding_name(dynamic, order),

@@ -146,8 +146,9 @@ def text_engines(peers: Sequence[str], baseline, power, task, texts: Texts, x,
                         cased=baseline.cased)
     for prefix, checkpoint, model, label in (("bert", baseline, BERT, "BERT"),
                                              ("power", power, POWER, "PoWER-BERT")):
-        backend = CheckpointBackend(checkpoint.load_model(dynamic=True, name=prefix + "_text"),
-                                    parser)
+        keras_model = checkpoint.load_model(dynamic=True, name=prefix + "_text",
+                                            inference=True)
+        backend = CheckpointBackend(keras_model, parser)
         engines.append(backend_engine(prefix + "_text", "this project, %s, from text" % label,
                                       model, backend, texts, batch_size, sort, lengths))
     if "savedmodel" in peers:

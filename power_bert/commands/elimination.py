@@ -98,7 +98,7 @@ def run(args) -> int:
         x = [encoded.token_ids, encoded.segment_ids]
     else:
         x, _ = parser.get_dev_data(max_examples=args.NUM_EXAMPLES)
-    model = trained.load()
+    model = trained.load(inference=False)  # its Extract layers give the kept positions
     os.makedirs(args.OUTPUT_DIR, exist_ok=True)
     _write_pictures(args, trained, parser, model, x)
     if args.DATA_DIR:
