@@ -391,15 +391,14 @@ class ExtractingSelfAttention(SelfAttention):
         x, mask = inputs  # [B, T, H], [B, T]
         context, probs = self.attend(x, mask, training)  # [B, T, H], [B, N, T, T]
         indices = self.extract.kept_positions(probs, mask)  # [B, K]
-        context, x, mask = self.extract.gather([context, x, mask], indices)
-        return [self.project(context), x, mask, self.extract.set_length(indices, inputs[0].shape[1])]
+        kept_context, kept_x, kept_mask = self.extract.gather([context, x, mask], indices)
+        return [self.project(kept_context), kept_x, kept_mask,
+                self.extract.set_length(indices, x.shape[1])]
 
     def compute_output_shape(self, input_shape):
-        x_shape = tf.TensorShape(input_shape[0])
-        length = x_shape[1]
-        length = None if length is None else min(self.extract.retain, length)
-        kept = tf.TensorShape([x_shape[0], length])
-        return [kept.concatenate(x_shape[2:]), kept.concatenate(x_shape[2:]), kept, kept]
+        kept_x, kept_mask, indices = self.extract.compute_output_shape(
+            [input_shape[0], None, input_shape[1]])
+        return [kept_x, kept_x, kept_mask, indices]
 
 
 @keras.utils.register_keras_serializable(package=_PACKAGE)
